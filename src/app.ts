@@ -1,0 +1,78 @@
+/**
+ * Builds the Hono app: request context, body guards, authentication, the sub-apps of both
+ * dialects, the operator API, /health, /openapi.json and /docs, and the one error handler.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import type { AppEnv } from "./context.ts";
+import { ApiError, ErrorCode, onError } from "./errors.ts";
+import { requireAdminToken, requireOrgKey } from "./middleware/auth.ts";
+import { limitBody, requireJsonBody } from "./middleware/body.ts";
+import { requestContext } from "./middleware/request.ts";
+import { adminApi } from "./routes/admin/index.ts";
+import { auditApi } from "./routes/audit.ts";
+import { compatApi } from "./routes/compat/index.ts";
+import { DOCS_HTML } from "./routes/docs.ts";
+import { healthApi } from "./routes/health.ts";
+import { integrationsApi } from "./routes/integrations/index.ts";
+
+/** Paths of the 001 dialect, which authenticate like the REST API. */
+const COMPAT_PATHS = [
+  "/organization-integrations",
+  "/organization-integration/*",
+  "/create-organization-integration",
+  "/update-organization-integration",
+  "/delete-organization-integration",
+  "/toggle-organization-integration",
+];
+
+/** Routes under /api that need no key. */
+const PUBLIC_API = new Set(["/api/integrations/providers", "/api/integrations/providers/"]);
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>({ strict: false });
+  app.use("*", requestContext);
+
+  app.get("/ping", (c) => c.text("ok"));
+  app.route("/", healthApi);
+
+  for (const p of ["/api/*", "/admin/*", ...COMPAT_PATHS]) app.use(p, limitBody(), requireJsonBody);
+  app.use("/admin/*", requireAdminToken);
+  app.use("/api/*", async (c, next) => {
+    if (c.req.method === "GET" && PUBLIC_API.has(c.req.path)) return next();
+    return requireOrgKey(c, next);
+  });
+  for (const p of COMPAT_PATHS) app.use(p, requireOrgKey);
+
+  app.route("/admin", adminApi);
+  app.route("/api/integrations", integrationsApi);
+  app.route("/api/audit-logs", auditApi);
+  app.route("/", compatApi);
+
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
+    type: "http",
+    scheme: "bearer",
+    description: "An organization API key (`sbk_…`)",
+  });
+  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
+    type: "http",
+    scheme: "bearer",
+    description: "The deployment's ADMIN_TOKEN",
+  });
+  app.doc31("/openapi.json", (c) => ({
+    openapi: "3.1.0",
+    info: {
+      title: "Switchboard",
+      version: "0.1.0",
+      description: "Integrations hub: per-organization connections with an encrypted credentials vault.",
+      license: { name: "MIT", identifier: "MIT" },
+    },
+    servers: [{ url: new URL(c.req.url).origin }],
+  }));
+  app.get("/docs", (c) => c.html(DOCS_HTML));
+
+  app.notFound((c) =>
+    onError(new ApiError(ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}`), c),
+  );
+  app.onError(onError);
+  return app;
+}

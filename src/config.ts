@@ -1,0 +1,64 @@
+/**
+ * Deployment settings, parsed from the Worker's env once per isolate with zod. Secrets
+ * (`ADMIN_TOKEN`, `ENCRYPTION_KEYS`) are checked where they are used, so a missing one fails
+ * the requests that need it with a clear error and nothing else.
+ */
+import { z } from "zod";
+
+declare global {
+  interface Env {
+    /** Operator bootstrap token (Worker secret). */
+    ADMIN_TOKEN?: string;
+    /** The vault's key ring, `id:base64key,...` (Worker secret). */
+    ENCRYPTION_KEYS?: string;
+    /** Public origin of this deployment, used in generated webhook URLs. */
+    PUBLIC_URL?: string;
+    /** JSON object of provider id → base URL overrides. */
+    PROVIDER_BASE_URLS?: string;
+    /** When set, every provider's base URL is `${PROVIDER_BASE_URL_ALL}/${provider id}`. */
+    PROVIDER_BASE_URL_ALL?: string;
+  }
+}
+
+const bool = z
+  .enum(["true", "false", "1", "0", ""])
+  .optional()
+  .transform((v) => v === "true" || v === "1");
+
+const SettingsSchema = z.object({
+  ALLOW_PRIVATE_URLS: bool,
+  SANDBOX_ENABLED: bool,
+  PUBLIC_URL: z
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+  PROVIDER_BASE_URLS: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (!s) return {};
+      try {
+        return z.record(z.string(), z.url()).parse(JSON.parse(s));
+      } catch {
+        ctx.addIssue({ code: "custom", message: "PROVIDER_BASE_URLS must be a JSON object of id → URL" });
+        return z.NEVER;
+      }
+    }),
+  PROVIDER_BASE_URL_ALL: z
+    .url()
+    .optional()
+    .or(z.literal("").transform(() => undefined)),
+});
+
+export type Settings = z.output<typeof SettingsSchema>;
+
+const cache = new WeakMap<object, Settings>();
+
+export function getSettings(env: Env): Settings {
+  let s = cache.get(env);
+  if (!s) {
+    s = SettingsSchema.parse(env);
+    cache.set(env, s);
+  }
+  return s;
+}

@@ -1,0 +1,371 @@
+/**
+ * The credentials vault: envelope encryption with AES-256-GCM through WebCrypto.
+ *
+ * - Each organization has a data key, stored only wrapped by the current ring key (org_keys).
+ * - Secrets of an integration are one ciphertext `v1.<iv>.<ciphertext+tag>` (base64), with a
+ *   fresh 96-bit IV per write and `org id + integration id + key version` as additional
+ *   authenticated data, so a ciphertext moved to another row or tenant does not decrypt.
+ * - Ring rotation re-wraps organization keys (one row each); organization key rotation
+ *   re-encrypts that organization's secrets in batches. Both keep every row readable mid-way.
+ * - Deleting an organization deletes its wrapped keys: its ciphertexts become unrecoverable.
+ */
+import { and, count, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { integrations, keyRotations, organizations, orgKeys } from "../db/schema.ts";
+import { prefixedId } from "../lib/ids.ts";
+import { fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from "./encoding.ts";
+import { type KeyRing, KeyRingError } from "./keyring.ts";
+
+export class VaultError extends Error {
+  override name = "VaultError";
+}
+
+const IV_BYTES = 12;
+const unwrapped = new Map<string, Promise<CryptoKey>>();
+const UNWRAP_CACHE_MAX = 2000;
+
+const wrapAad = (orgId: string, version: number) => utf8(`switchboard:org-key:${orgId}:v${version}`);
+const secretAad = (orgId: string, integrationId: string, version: number) =>
+  utf8(`switchboard:secrets:${orgId}:${integrationId}:v${version}`);
+
+async function gcmEncrypt(key: CryptoKey, plain: Uint8Array<ArrayBuffer>, aad: Uint8Array<ArrayBuffer>) {
+  const iv = randomBytes(IV_BYTES);
+  const ct = await crypto.subtle.encrypt({ name: "AES-GCM", iv, additionalData: aad }, key, plain);
+  return `v1.${toBase64(iv)}.${toBase64(ct)}`;
+}
+
+async function gcmDecrypt(key: CryptoKey, blob: string, aad: Uint8Array<ArrayBuffer>) {
+  const [v, ivB64, ctB64, extra] = blob.split(".");
+  if (v !== "v1" || !ivB64 || !ctB64 || extra !== undefined) throw new VaultError("malformed ciphertext");
+  let iv: Uint8Array<ArrayBuffer>;
+  let ct: Uint8Array<ArrayBuffer>;
+  try {
+    iv = fromBase64(ivB64);
+    ct = fromBase64(ctB64);
+  } catch {
+    throw new VaultError("malformed ciphertext");
+  }
+  if (iv.length !== IV_BYTES) throw new VaultError("malformed ciphertext");
+  try {
+    return new Uint8Array(await crypto.subtle.decrypt({ name: "AES-GCM", iv, additionalData: aad }, key, ct));
+  } catch {
+    throw new VaultError("ciphertext does not authenticate (wrong key, row or tampered data)");
+  }
+}
+
+export interface RingStatus {
+  current: string;
+  loaded: string[];
+  /** Organization keys per ring key id. */
+  orgKeysByRingKey: Record<string, number>;
+  /** Organization keys not yet under the current ring key. */
+  pending: number;
+}
+
+export interface RotationStatus {
+  id: string;
+  orgId: string;
+  fromVersion: number;
+  toVersion: number;
+  status: "running" | "completed";
+  rowsTotal: number;
+  rowsDone: number;
+  remaining: number;
+  startedAt: string;
+  completedAt: string | null;
+}
+
+export class Vault {
+  constructor(
+    private readonly db: Db,
+    private readonly ring: KeyRing,
+  ) {}
+
+  /** A fresh data key for a new organization, wrapped; the caller inserts the row. */
+  async newOrgKey(orgId: string, version = 1): Promise<typeof orgKeys.$inferInsert> {
+    const raw = randomBytes(32);
+    const wrappedKey = await gcmEncrypt(this.ring.current.key, raw, wrapAad(orgId, version));
+    raw.fill(0);
+    return { orgId, version, wrappedKey, ringKeyId: this.ring.current.id };
+  }
+
+  private async unwrap(row: { orgId: string; version: number; wrappedKey: string; ringKeyId: string }) {
+    const cacheKey = `${row.orgId}|${row.version}|${row.ringKeyId}|${row.wrappedKey}`;
+    let key = unwrapped.get(cacheKey);
+    if (!key) {
+      const ringKey = this.ring.byId.get(row.ringKeyId);
+      if (!ringKey) {
+        throw new KeyRingError(
+          `organization key is wrapped by ring key "${row.ringKeyId}", which ENCRYPTION_KEYS does not contain`,
+        );
+      }
+      key = gcmDecrypt(ringKey.key, row.wrappedKey, wrapAad(row.orgId, row.version)).then((raw) => {
+        const imported = crypto.subtle.importKey("raw", raw, "AES-GCM", false, ["encrypt", "decrypt"]);
+        raw.fill(0);
+        return imported;
+      });
+      key.catch(() => unwrapped.delete(cacheKey));
+      if (unwrapped.size >= UNWRAP_CACHE_MAX) {
+        const oldest = unwrapped.keys().next().value;
+        if (oldest !== undefined) unwrapped.delete(oldest);
+      }
+      unwrapped.set(cacheKey, key);
+    }
+    return key;
+  }
+
+  /** The organization's key of `version`, or its newest when no version is given. */
+  private async orgKey(orgId: string, version?: number) {
+    const rows = await this.db
+      .select()
+      .from(orgKeys)
+      .where(
+        version === undefined
+          ? eq(orgKeys.orgId, orgId)
+          : and(eq(orgKeys.orgId, orgId), eq(orgKeys.version, version)),
+      )
+      .orderBy(sql`${orgKeys.version} desc`)
+      .limit(1);
+    const row = rows[0];
+    if (!row) throw new VaultError("the organization has no data key (deleted organization?)");
+    return { version: row.version, key: await this.unwrap(row) };
+  }
+
+  /** Encrypts a map of secret fields for one integration under the organization's current key. */
+  async encrypt(
+    orgId: string,
+    integrationId: string,
+    secrets: Record<string, string>,
+  ): Promise<{ ciphertext: string; keyVersion: number }> {
+    const { version, key } = await this.orgKey(orgId);
+    const ciphertext = await gcmEncrypt(
+      key,
+      utf8(JSON.stringify(secrets)),
+      secretAad(orgId, integrationId, version),
+    );
+    return { ciphertext, keyVersion: version };
+  }
+
+  /** Decrypts what `encrypt` produced for the same organization and integration. */
+  async decrypt(
+    orgId: string,
+    integrationId: string,
+    ciphertext: string,
+    keyVersion: number,
+  ): Promise<Record<string, string>> {
+    const { key } = await this.orgKey(orgId, keyVersion);
+    const plain = await gcmDecrypt(key, ciphertext, secretAad(orgId, integrationId, keyVersion));
+    const parsed: unknown = JSON.parse(fromUtf8(plain));
+    if (!parsed || typeof parsed !== "object" || Array.isArray(parsed))
+      throw new VaultError("malformed secrets");
+    return parsed as Record<string, string>;
+  }
+
+  // ---- ring rotation -------------------------------------------------------------------
+
+  async ringStatus(): Promise<RingStatus> {
+    const rows = await this.db
+      .select({ ringKeyId: orgKeys.ringKeyId, n: count() })
+      .from(orgKeys)
+      .groupBy(orgKeys.ringKeyId);
+    const byRing: Record<string, number> = {};
+    let pending = 0;
+    for (const r of rows) {
+      byRing[r.ringKeyId] = r.n;
+      if (r.ringKeyId !== this.ring.current.id) pending += r.n;
+    }
+    return { current: this.ring.current.id, loaded: this.ring.ids, orgKeysByRingKey: byRing, pending };
+  }
+
+  /**
+   * Re-wraps up to `limit` organization keys that are still under a non-current ring key.
+   * Each update is a compare-and-set on the old wrapped value, so concurrent runs are safe.
+   */
+  async rewrapBatch(limit = 100): Promise<{ rewrapped: number; remaining: number }> {
+    const current = this.ring.current;
+    const rows = await this.db.select().from(orgKeys).where(ne(orgKeys.ringKeyId, current.id)).limit(limit);
+    const updates = [];
+    for (const row of rows) {
+      const ringKey = this.ring.byId.get(row.ringKeyId);
+      if (!ringKey) throw new KeyRingError(`ring key "${row.ringKeyId}" is not in ENCRYPTION_KEYS`);
+      const raw = await gcmDecrypt(ringKey.key, row.wrappedKey, wrapAad(row.orgId, row.version));
+      const wrappedKey = await gcmEncrypt(current.key, raw, wrapAad(row.orgId, row.version));
+      raw.fill(0);
+      updates.push(
+        this.db
+          .update(orgKeys)
+          .set({ wrappedKey, ringKeyId: current.id })
+          .where(
+            and(
+              eq(orgKeys.orgId, row.orgId),
+              eq(orgKeys.version, row.version),
+              eq(orgKeys.wrappedKey, row.wrappedKey),
+            ),
+          ),
+      );
+    }
+    const [first, ...rest] = updates;
+    if (first) await this.db.batch([first, ...rest]);
+    const status = await this.ringStatus();
+    return { rewrapped: updates.length, remaining: status.pending };
+  }
+
+  // ---- organization key rotation -------------------------------------------------------
+
+  /**
+   * Starts rotating one organization's data key: a new key version becomes current for writes
+   * at once; `reencryptBatch` then moves existing secrets over. Returns the running rotation
+   * if one is already under way.
+   */
+  async startOrgKeyRotation(orgId: string): Promise<RotationStatus> {
+    const running = await this.db
+      .select()
+      .from(keyRotations)
+      .where(and(eq(keyRotations.orgId, orgId), eq(keyRotations.status, "running")))
+      .limit(1);
+    if (running[0]) return this.rotationStatus(running[0].id, orgId);
+    const latest = await this.orgKey(orgId);
+    const toVersion = latest.version + 1;
+    const keyRow = await this.newOrgKey(orgId, toVersion);
+    const [{ n = 0 } = {}] = await this.db
+      .select({ n: count() })
+      .from(integrations)
+      .where(
+        and(
+          eq(integrations.orgId, orgId),
+          isNotNull(integrations.secrets),
+          lt(integrations.keyVersion, toVersion),
+        ),
+      );
+    const id = prefixedId("rot");
+    await this.db.batch([
+      this.db.insert(orgKeys).values(keyRow),
+      this.db.update(organizations).set({ currentKeyVersion: toVersion }).where(eq(organizations.id, orgId)),
+      this.db.insert(keyRotations).values({
+        id,
+        orgId,
+        fromVersion: latest.version,
+        toVersion,
+        status: "running",
+        rowsTotal: n,
+      }),
+    ]);
+    return this.rotationStatus(id, orgId);
+  }
+
+  /** Re-encrypts up to `limit` rows of a running rotation; completes it when none are left. */
+  async reencryptBatch(orgId: string, rotationId: string, limit = 50): Promise<RotationStatus> {
+    const rot = await this.getRotation(rotationId, orgId);
+    if (rot.status === "completed") return this.rotationStatus(rotationId, orgId);
+    const rows = await this.db
+      .select({
+        id: integrations.id,
+        secrets: integrations.secrets,
+        keyVersion: integrations.keyVersion,
+      })
+      .from(integrations)
+      .where(
+        and(
+          eq(integrations.orgId, orgId),
+          isNotNull(integrations.secrets),
+          lt(integrations.keyVersion, rot.toVersion),
+        ),
+      )
+      .limit(limit);
+    const target = await this.orgKey(orgId, rot.toVersion);
+    const updates = [];
+    for (const row of rows) {
+      if (row.secrets === null || row.keyVersion === null) continue;
+      const { key } = await this.orgKey(orgId, row.keyVersion);
+      const plain = await gcmDecrypt(key, row.secrets, secretAad(orgId, row.id, row.keyVersion));
+      const ciphertext = await gcmEncrypt(target.key, plain, secretAad(orgId, row.id, rot.toVersion));
+      plain.fill(0);
+      updates.push(
+        this.db
+          .update(integrations)
+          .set({ secrets: ciphertext, keyVersion: rot.toVersion })
+          .where(
+            and(
+              eq(integrations.orgId, orgId),
+              eq(integrations.id, row.id),
+              eq(integrations.keyVersion, row.keyVersion),
+              eq(integrations.secrets, row.secrets),
+            ),
+          ),
+      );
+    }
+    const progress = this.db
+      .update(keyRotations)
+      .set({ rowsDone: sql`min(${keyRotations.rowsTotal}, ${keyRotations.rowsDone} + ${updates.length})` })
+      .where(eq(keyRotations.id, rotationId));
+    await this.db.batch([progress, ...updates]);
+    if (rows.length === 0) {
+      // Nothing is left under an older key: retire the old key versions.
+      await this.db.batch([
+        this.db.delete(orgKeys).where(and(eq(orgKeys.orgId, orgId), lt(orgKeys.version, rot.toVersion))),
+        this.db
+          .update(keyRotations)
+          .set({
+            status: "completed",
+            rowsDone: sql`${keyRotations.rowsTotal}`,
+            completedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
+          })
+          .where(eq(keyRotations.id, rotationId)),
+      ]);
+      forgetOrgKeys(orgId);
+    }
+    return this.rotationStatus(rotationId, orgId);
+  }
+
+  private async getRotation(rotationId: string, orgId: string) {
+    const rows = await this.db
+      .select()
+      .from(keyRotations)
+      .where(and(eq(keyRotations.id, rotationId), eq(keyRotations.orgId, orgId)))
+      .limit(1);
+    const rot = rows[0];
+    if (!rot) throw new VaultError("no such key rotation");
+    return rot;
+  }
+
+  async rotationStatus(rotationId: string, orgId: string): Promise<RotationStatus> {
+    const rot = await this.getRotation(rotationId, orgId);
+    const [{ n = 0 } = {}] = await this.db
+      .select({ n: count() })
+      .from(integrations)
+      .where(
+        and(
+          eq(integrations.orgId, orgId),
+          isNotNull(integrations.secrets),
+          lt(integrations.keyVersion, rot.toVersion),
+        ),
+      );
+    return {
+      id: rot.id,
+      orgId: rot.orgId,
+      fromVersion: rot.fromVersion,
+      toVersion: rot.toVersion,
+      status: rot.status,
+      rowsTotal: rot.rowsTotal,
+      rowsDone: rot.rowsDone,
+      remaining: n,
+      startedAt: rot.startedAt,
+      completedAt: rot.completedAt,
+    };
+  }
+
+  async latestRotation(orgId: string): Promise<RotationStatus | null> {
+    const rows = await this.db
+      .select({ id: keyRotations.id })
+      .from(keyRotations)
+      .where(eq(keyRotations.orgId, orgId))
+      .orderBy(sql`${keyRotations.startedAt} desc`)
+      .limit(1);
+    return rows[0] ? this.rotationStatus(rows[0].id, orgId) : null;
+  }
+}
+
+/** Drops this isolate's unwrapped keys of an organization (after deletion or rotation). */
+export function forgetOrgKeys(orgId: string): void {
+  for (const k of unwrapped.keys()) if (k.startsWith(`${orgId}|`)) unwrapped.delete(k);
+}

@@ -1,0 +1,30 @@
+/** The Worker: HTTP through the Hono app, queue consumers, and scheduled jobs. */
+import { createApp } from "./app.ts";
+import { rewrapKeys } from "./cron/rewrap-keys.ts";
+import { createLogger } from "./lib/log.ts";
+import { consumeDeadLetters, consumeJobs } from "./queue/consumer.ts";
+import { createServices } from "./services/index.ts";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+
+  async queue(batch, env) {
+    if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch);
+    return consumeJobs(batch, env);
+  },
+
+  async scheduled(controller, env) {
+    const log = createLogger({ cron: controller.cron });
+    const services = createServices(env, `cron_${controller.scheduledTime}`);
+    switch (controller.cron) {
+      default:
+        try {
+          await rewrapKeys(services, env);
+        } catch (e) {
+          log.error("cron rewrap-keys failed", { reason: e instanceof Error ? e.message : String(e) });
+        }
+    }
+  },
+} satisfies ExportedHandler<Env, unknown>;

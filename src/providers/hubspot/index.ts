@@ -1,0 +1,65 @@
+// HubSpot CRM: OAuth 2.0 or private-app token; syncs contacts, companies, products, invoices; webhooks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "hubspot",
+  category: "crm",
+  displayName: "HubSpot",
+  description:
+    "Syncs contacts, companies, products and invoices from a HubSpot CRM account and receives its change webhooks.",
+  authKind: "oauth2",
+  defaultBaseUrl: "https://api.hubapi.com",
+  fields: [
+    {
+      name: "access_token",
+      label: "Access Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Filled in by the OAuth connection.",
+    },
+    {
+      name: "refresh_token",
+      label: "Refresh Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Filled in by the OAuth connection.",
+    },
+    {
+      name: "private_app_token",
+      label: "Private App Token",
+      type: "password",
+      required: false,
+      secret: true,
+      aliases: ["api_key"],
+      placeholder: "pat-...",
+      help: "Instead of OAuth: HubSpot Settings → Integrations → Private Apps → the app's access token.",
+    },
+    {
+      name: "client_id",
+      label: "Client ID",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "Only when connecting through your own HubSpot app: the app's Auth tab.",
+    },
+    {
+      name: "client_secret",
+      label: "Client Secret",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Your HubSpot app's client secret; it also verifies HubSpot's webhook signatures.",
+    },
+  ],
+  tokenField: "private_app_token",
+  capabilities: {
+    test: true,
+    send: [],
+    webhooks: true,
+    oauth: true,
+    sync: ["contacts", "companies", "products", "invoices"],
+  },
+  docsUrl: "https://developers.hubspot.com/docs/api/overview",
+} satisfies Provider;

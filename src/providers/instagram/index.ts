@@ -1,0 +1,49 @@
+// Instagram messaging: Graph access token; sends Instagram Direct messages and receives messaging webhooks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "instagram",
+  category: "social",
+  displayName: "Instagram",
+  description:
+    "Sends and receives Instagram Direct messages for a professional account through the Instagram Graph API.",
+  authKind: "bearer",
+  // Instagram API with Instagram Login; Graph API version pinned here.
+  defaultBaseUrl: "https://graph.instagram.com/v25.0",
+  fields: [
+    {
+      name: "access_token",
+      label: "Access Token",
+      type: "password",
+      required: true,
+      secret: true,
+      help: "A Meta Graph access token with instagram_business_basic and instagram_business_manage_messages.",
+    },
+    {
+      name: "instagram_scoped_id",
+      label: "Instagram Account ID",
+      type: "text",
+      required: true,
+      secret: false,
+      help: "The Instagram professional account (or thread) ID messages are sent from.",
+    },
+    {
+      name: "app_secret",
+      label: "App Secret",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Verifies the X-Hub-Signature-256 of incoming webhooks (Meta app settings → Basic).",
+    },
+  ],
+  tokenField: "access_token",
+  webhookVerifyToken: true,
+  capabilities: {
+    test: true,
+    send: ["instagram"],
+    webhooks: true,
+    oauth: true,
+    sync: [],
+  },
+  docsUrl: "https://developers.facebook.com/docs/instagram-platform",
+} satisfies Provider;

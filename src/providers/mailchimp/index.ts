@@ -1,0 +1,52 @@
+// Mailchimp Transactional (Mandrill) email: API key in the JSON body; sends email; signed webhooks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "mailchimp",
+  category: "email",
+  displayName: "Mailchimp Transactional",
+  description:
+    "Sends transactional email through Mailchimp Transactional (Mandrill) and tracks it through webhooks.",
+  // Mandrill takes the key as `"key"` inside every JSON request body.
+  authKind: "api_key",
+  defaultBaseUrl: "https://mandrillapp.com/api/1.0",
+  fields: [
+    {
+      name: "api_key",
+      label: "API Key",
+      type: "password",
+      required: true,
+      secret: true,
+      placeholder: "md-...",
+      help: "Mailchimp Transactional → Settings → SMTP & API Info (a Transactional key, not a Marketing key).",
+    },
+    {
+      name: "from_email",
+      label: "From Email",
+      type: "email",
+      required: true,
+      secret: false,
+      placeholder: "noreply@example.com",
+      help: "An address on a sending domain verified in Mailchimp Transactional.",
+    },
+    { name: "from_name", label: "From Name", type: "text", required: false, secret: false },
+    { name: "reply_to", label: "Reply-To Email", type: "email", required: false, secret: false },
+    {
+      name: "webhook_key",
+      label: "Webhook Key",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Settings → Webhooks → the webhook's key; verifies X-Mandrill-Signature.",
+    },
+  ],
+  tokenField: "api_key",
+  capabilities: {
+    test: true,
+    send: ["email"],
+    webhooks: true,
+    oauth: false,
+    sync: [],
+  },
+  docsUrl: "https://mailchimp.com/developer/transactional/api/",
+} satisfies Provider;

@@ -1,0 +1,69 @@
+// Mailgun email: basic auth with the private API key, US or EU region; sends email; signed webhooks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "mailgun",
+  category: "email",
+  displayName: "Mailgun",
+  description:
+    "Sends email from a Mailgun sending domain and tracks delivery through Mailgun's signed webhooks.",
+  authKind: "basic",
+  // US region; the EU region uses https://api.eu.mailgun.net.
+  defaultBaseUrl: "https://api.mailgun.net",
+  fields: [
+    {
+      name: "api_key",
+      label: "API Key",
+      type: "password",
+      required: true,
+      secret: true,
+      help: "Mailgun → API Security → a private API key.",
+    },
+    {
+      name: "domain",
+      label: "Sending Domain",
+      type: "text",
+      required: true,
+      secret: false,
+      placeholder: "mg.example.com",
+      help: "A domain you added and verified in Mailgun.",
+    },
+    {
+      name: "region",
+      label: "Region",
+      type: "select",
+      required: true,
+      secret: false,
+      options: ["us", "eu"],
+      default: "us",
+      help: "Where the Mailgun account lives; EU accounts use api.eu.mailgun.net.",
+    },
+    {
+      name: "from_email",
+      label: "From Email",
+      type: "email",
+      required: true,
+      secret: false,
+      placeholder: "noreply@mg.example.com",
+    },
+    { name: "from_name", label: "From Name", type: "text", required: false, secret: false },
+    { name: "reply_to", label: "Reply-To Email", type: "email", required: false, secret: false },
+    {
+      name: "webhook_signing_key",
+      label: "HTTP Webhook Signing Key",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Mailgun → API Security → HTTP webhook signing key (not the API key); verifies webhooks.",
+    },
+  ],
+  tokenField: "api_key",
+  capabilities: {
+    test: true,
+    send: ["email"],
+    webhooks: true,
+    oauth: false,
+    sync: [],
+  },
+  docsUrl: "https://documentation.mailgun.com/docs/mailgun/api-reference/",
+} satisfies Provider;

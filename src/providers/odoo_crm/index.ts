@@ -1,0 +1,51 @@
+// Odoo CRM: customer-hosted Odoo over JSON-RPC (database, login, API key); syncs partners and more.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "odoo_crm",
+  category: "crm",
+  displayName: "Odoo CRM",
+  description:
+    "Syncs customers (partners), products and invoices from your own Odoo instance through its external API.",
+  authKind: "json_rpc",
+  // The integration's api_base_url (e.g. https://yourcompany.odoo.com) is the Odoo host.
+  defaultBaseUrl: "",
+  customerBaseUrl: true,
+  fields: [
+    {
+      name: "database",
+      label: "Database",
+      type: "text",
+      required: true,
+      secret: false,
+      placeholder: "yourcompany",
+      help: "The Odoo database name, shown in the database selector or under Settings → About.",
+    },
+    {
+      name: "username",
+      label: "Username",
+      type: "text",
+      required: true,
+      secret: false,
+      placeholder: "admin@example.com",
+      help: "The login (usually an email address) of the Odoo user the API key belongs to.",
+    },
+    {
+      name: "api_key",
+      label: "API Key",
+      type: "password",
+      required: true,
+      secret: true,
+      help: "Odoo → Preferences → Account Security → New API Key. Keys last at most 3 months.",
+    },
+  ],
+  tokenField: "api_key",
+  capabilities: {
+    test: true,
+    send: [],
+    webhooks: false,
+    oauth: false,
+    sync: ["customers", "products", "invoices"],
+  },
+  docsUrl: "https://www.odoo.com/documentation/19.0/developer/reference/external_api.html",
+} satisfies Provider;

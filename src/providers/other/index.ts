@@ -1,0 +1,48 @@
+// Custom integration: customer-supplied base URL, API key and secret; Standard Webhooks signatures.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "other",
+  category: "other",
+  displayName: "Custom Integration",
+  description:
+    "Connects any HTTP API by base URL, API key and secret, and accepts webhooks signed the Standard Webhooks way.",
+  authKind: "api_key",
+  // The integration's api_base_url is the API.
+  defaultBaseUrl: "",
+  customerBaseUrl: true,
+  fields: [
+    {
+      name: "api_key",
+      label: "API Key",
+      type: "password",
+      required: true,
+      secret: true,
+    },
+    {
+      name: "api_secret",
+      label: "API Secret",
+      type: "password",
+      required: false,
+      secret: true,
+    },
+    {
+      name: "webhook_secret",
+      label: "Webhook Signing Secret",
+      type: "password",
+      required: false,
+      secret: true,
+      placeholder: "whsec_...",
+      help: "Standard Webhooks secret (whsec_ + base64) that verifies the webhook-signature header.",
+    },
+  ],
+  tokenField: "api_key",
+  capabilities: {
+    test: true,
+    send: [],
+    webhooks: true,
+    oauth: false,
+    sync: [],
+  },
+  docsUrl: "https://www.standardwebhooks.com/",
+} satisfies Provider;

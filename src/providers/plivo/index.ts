@@ -1,0 +1,48 @@
+// Plivo SMS: basic auth with Auth ID and Auth Token; sends SMS; X-Plivo-Signature-V2 callbacks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "plivo",
+  category: "sms",
+  displayName: "Plivo",
+  description: "Sends SMS through Plivo's Message API and receives its delivery status callbacks.",
+  authKind: "basic",
+  defaultBaseUrl: "https://api.plivo.com",
+  fields: [
+    {
+      name: "from_phone_number",
+      label: "From Phone Number",
+      type: "phone",
+      required: true,
+      secret: false,
+      placeholder: "+15551234567",
+      help: "A Plivo number with SMS capability, in E.164 form.",
+    },
+    {
+      name: "auth_id",
+      label: "Auth ID",
+      type: "text",
+      required: true,
+      secret: false,
+      placeholder: "MA...",
+      help: "Plivo Console → Overview → Account.",
+    },
+    {
+      name: "auth_token",
+      label: "Auth Token",
+      type: "password",
+      required: true,
+      secret: true,
+      help: "Plivo Console → Overview → Account; it also verifies Plivo's webhook signatures.",
+    },
+  ],
+  tokenField: "auth_token",
+  capabilities: {
+    test: true,
+    send: ["sms"],
+    webhooks: true,
+    oauth: false,
+    sync: [],
+  },
+  docsUrl: "https://www.plivo.com/docs/messaging/api/overview/",
+} satisfies Provider;

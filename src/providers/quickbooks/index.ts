@@ -1,0 +1,81 @@
+// QuickBooks Online: OAuth 2.0 per company (realm); two-way customer/product/invoice sync; webhooks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "quickbooks",
+  category: "accounting",
+  displayName: "QuickBooks Online",
+  description: "Syncs customers, products and invoices with a QuickBooks Online company in both directions.",
+  authKind: "oauth2",
+  // Production; the sandbox environment uses https://sandbox-quickbooks.api.intuit.com.
+  defaultBaseUrl: "https://quickbooks.api.intuit.com",
+  fields: [
+    {
+      name: "access_token",
+      label: "Access Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Filled in by the OAuth connection.",
+    },
+    {
+      name: "refresh_token",
+      label: "Refresh Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Filled in by the OAuth connection.",
+    },
+    {
+      name: "realm_id",
+      label: "Company ID (Realm ID)",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "Filled in by the OAuth connection; every API path needs it.",
+    },
+    {
+      name: "environment",
+      label: "Environment",
+      type: "select",
+      required: false,
+      secret: false,
+      options: ["sandbox", "production"],
+      default: "production",
+    },
+    {
+      name: "client_id",
+      label: "Client ID",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "Only when connecting through your own Intuit app: Developer portal → Keys & credentials.",
+    },
+    {
+      name: "client_secret",
+      label: "Client Secret",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Your Intuit app's client secret (Keys & credentials).",
+    },
+    {
+      name: "webhook_verifier_token",
+      label: "Webhook Verifier Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Developer portal → your app → Webhooks; verifies the intuit-signature header.",
+    },
+  ],
+  tokenField: "access_token",
+  capabilities: {
+    test: true,
+    send: [],
+    webhooks: true,
+    oauth: true,
+    sync: ["customers", "products", "invoices"],
+    push: ["customers", "products", "invoices"],
+  },
+  docsUrl: "https://developer.intuit.com/app/developer/qbo/docs/get-started",
+} satisfies Provider;

@@ -1,0 +1,101 @@
+// The provider catalog: every provider module keyed by id, with lookups by id and by category.
+import { provider as autocount } from "./autocount/index.ts";
+import { provider as aws_ses } from "./aws_ses/index.ts";
+import { provider as aws_sns } from "./aws_sns/index.ts";
+import { provider as facebook } from "./facebook/index.ts";
+import { provider as google_calendar } from "./google_calendar/index.ts";
+import { provider as hubspot } from "./hubspot/index.ts";
+import { provider as instagram } from "./instagram/index.ts";
+import { provider as mailchimp } from "./mailchimp/index.ts";
+import { provider as mailgun } from "./mailgun/index.ts";
+import { provider as odoo_crm } from "./odoo_crm/index.ts";
+import { provider as other } from "./other/index.ts";
+import { provider as plivo } from "./plivo/index.ts";
+import { provider as quickbooks } from "./quickbooks/index.ts";
+import { provider as salesforce } from "./salesforce/index.ts";
+import { provider as sendgrid } from "./sendgrid/index.ts";
+import { provider as signup_page } from "./signup_page/index.ts";
+import { provider as smtp } from "./smtp/index.ts";
+import { provider as sql_accounting } from "./sql_accounting/index.ts";
+import { provider as telegram } from "./telegram/index.ts";
+import { provider as twilio } from "./twilio/index.ts";
+import { provider as twilio_whatsapp } from "./twilio_whatsapp/index.ts";
+import type { Category, Provider } from "./types.ts";
+import { provider as vonage } from "./vonage/index.ts";
+import { provider as whatsapp } from "./whatsapp/index.ts";
+import { provider as xero } from "./xero/index.ts";
+
+/** Every provider id, in catalog order (grouped by category). */
+export const PROVIDER_IDS = [
+  "hubspot",
+  "salesforce",
+  "odoo_crm",
+  "facebook",
+  "instagram",
+  "whatsapp",
+  "twilio_whatsapp",
+  "sendgrid",
+  "mailgun",
+  "aws_ses",
+  "smtp",
+  "mailchimp",
+  "twilio",
+  "vonage",
+  "aws_sns",
+  "plivo",
+  "telegram",
+  "google_calendar",
+  "quickbooks",
+  "xero",
+  "sql_accounting",
+  "autocount",
+  "signup_page",
+  "other",
+] as const;
+
+export type ProviderId = (typeof PROVIDER_IDS)[number];
+
+/** Every provider by id; a provider missing here is a compile error. */
+export const PROVIDERS: Record<ProviderId, Provider> = {
+  hubspot,
+  salesforce,
+  odoo_crm,
+  facebook,
+  instagram,
+  whatsapp,
+  twilio_whatsapp,
+  sendgrid,
+  mailgun,
+  aws_ses,
+  smtp,
+  mailchimp,
+  twilio,
+  vonage,
+  aws_sns,
+  plivo,
+  telegram,
+  google_calendar,
+  quickbooks,
+  xero,
+  sql_accounting,
+  autocount,
+  signup_page,
+  other,
+};
+
+const ID_SET: ReadonlySet<string> = new Set(PROVIDER_IDS);
+
+/** True when `id` names a provider in the catalog (own ids only, never `constructor` and the like). */
+export function isProviderId(id: string): id is ProviderId {
+  return ID_SET.has(id);
+}
+
+/** The provider with this id, or undefined for an unknown id. */
+export function getProvider(id: string): Provider | undefined {
+  return isProviderId(id) ? PROVIDERS[id] : undefined;
+}
+
+/** The providers of one category, in catalog order. */
+export function providersInCategory(category: Category): Provider[] {
+  return PROVIDER_IDS.map((id) => PROVIDERS[id]).filter((p) => p.category === category);
+}

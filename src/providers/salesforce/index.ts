@@ -1,0 +1,64 @@
+// Salesforce CRM: OAuth 2.0 against the org's instance URL; syncs accounts, contacts and products.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "salesforce",
+  category: "crm",
+  displayName: "Salesforce",
+  description: "Syncs accounts, contacts and products from a Salesforce org through its REST API.",
+  authKind: "oauth2",
+  // Login host for the OAuth flow; API calls go to the instance URL the token response returns.
+  defaultBaseUrl: "https://login.salesforce.com",
+  fields: [
+    {
+      name: "access_token",
+      label: "Access Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Filled in by the OAuth connection.",
+    },
+    {
+      name: "refresh_token",
+      label: "Refresh Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Filled in by the OAuth connection (needs the refresh_token scope).",
+    },
+    {
+      name: "instance_url",
+      label: "Instance URL",
+      type: "url",
+      required: false,
+      secret: false,
+      placeholder: "https://yourcompany.my.salesforce.com",
+      help: "Filled in by the OAuth connection; every API call goes to this host.",
+    },
+    {
+      name: "client_id",
+      label: "Consumer Key (Client ID)",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "Only when connecting through your own External Client App or Connected App.",
+    },
+    {
+      name: "client_secret",
+      label: "Consumer Secret (Client Secret)",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "The consumer secret of your own External Client App or Connected App.",
+    },
+  ],
+  tokenField: "access_token",
+  capabilities: {
+    test: true,
+    send: [],
+    webhooks: false,
+    oauth: true,
+    sync: ["accounts", "contacts", "products"],
+  },
+  docsUrl: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_rest.htm",
+} satisfies Provider;

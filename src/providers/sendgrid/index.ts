@@ -1,0 +1,52 @@
+// SendGrid email: API key sent as a Bearer token; sends email and receives signed (ECDSA) event webhooks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "sendgrid",
+  category: "email",
+  displayName: "SendGrid",
+  description:
+    "Sends transactional email through Twilio SendGrid and tracks delivery through its event webhook.",
+  // The API key travels as `Authorization: Bearer <key>`.
+  authKind: "bearer",
+  defaultBaseUrl: "https://api.sendgrid.com",
+  fields: [
+    {
+      name: "api_key",
+      label: "API Key",
+      type: "password",
+      required: true,
+      secret: true,
+      placeholder: "SG....",
+      help: "SendGrid → Settings → API Keys; needs at least the Mail Send permission.",
+    },
+    {
+      name: "from_email",
+      label: "From Email",
+      type: "email",
+      required: true,
+      secret: false,
+      placeholder: "noreply@example.com",
+      help: "A verified sender or an address on an authenticated domain.",
+    },
+    { name: "from_name", label: "From Name", type: "text", required: false, secret: false },
+    { name: "reply_to", label: "Reply-To Email", type: "email", required: false, secret: false },
+    {
+      name: "webhook_public_key",
+      label: "Event Webhook Verification Key",
+      type: "textarea",
+      required: false,
+      secret: false,
+      help: "The public key shown when Signed Event Webhook is enabled (Settings → Mail Settings → Event Webhook).",
+    },
+  ],
+  tokenField: "api_key",
+  capabilities: {
+    test: true,
+    send: ["email"],
+    webhooks: true,
+    oauth: false,
+    sync: [],
+  },
+  docsUrl: "https://www.twilio.com/docs/sendgrid/api-reference",
+} satisfies Provider;

@@ -1,0 +1,93 @@
+// Sign-up page: a public lead-capture endpoint (JSON or form posts) that creates contacts.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "signup_page",
+  category: "signup_page",
+  displayName: "Sign Up Page",
+  description: "Captures leads from landing pages, forms and embedded widgets and turns them into contacts.",
+  authKind: "none",
+  // Nothing to call: the hub serves the endpoint itself.
+  defaultBaseUrl: "",
+  fields: [
+    {
+      name: "page_url",
+      label: "Page URL",
+      type: "url",
+      required: false,
+      secret: false,
+      placeholder: "https://example.com/signup",
+      help: "The page the form is embedded on.",
+    },
+    {
+      name: "form_fields",
+      label: "Form Fields",
+      type: "json",
+      required: false,
+      secret: false,
+      placeholder: '[{"name":"email","type":"email","required":true}]',
+      help: "The fields the form posts; submissions are validated against them.",
+    },
+    {
+      name: "redirect_url",
+      label: "Redirect URL",
+      type: "url",
+      required: false,
+      secret: false,
+      placeholder: "https://example.com/thanks",
+      help: "Where browsers go after a successful sign-up.",
+    },
+    {
+      name: "allowed_origins",
+      label: "Allowed Origins",
+      type: "textarea",
+      required: false,
+      secret: false,
+      placeholder: "https://example.com",
+      help: "Origins allowed to post from a browser (CORS), one per line.",
+    },
+    {
+      name: "auto_create_contact",
+      label: "Auto-create Contact",
+      type: "boolean",
+      required: false,
+      secret: false,
+      default: true,
+    },
+    {
+      name: "apply_tag",
+      label: "Apply Tag",
+      type: "text",
+      required: false,
+      secret: false,
+      placeholder: "Newsletter",
+      help: "Tag added to every contact created from this page (optional).",
+    },
+    {
+      name: "trigger_campaign_id",
+      label: "Trigger Campaign ID",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "Campaign to start for each new sign-up (optional).",
+    },
+    {
+      name: "honeypot_field",
+      label: "Honeypot Field",
+      type: "text",
+      required: false,
+      secret: false,
+      placeholder: "website_url",
+      help: "A hidden form field that people leave empty; submissions that fill it are dropped as spam.",
+    },
+  ],
+  // No credential: 004's `token` has nothing to fill.
+  tokenField: "",
+  capabilities: {
+    test: false,
+    send: [],
+    webhooks: false,
+    oauth: false,
+    sync: [],
+  },
+} satisfies Provider;

@@ -1,0 +1,48 @@
+// WhatsApp through Twilio: Account SID and Auth Token; sends messages; X-Twilio-Signature callbacks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "twilio_whatsapp",
+  category: "whatsapp",
+  displayName: "WhatsApp via Twilio",
+  description: "Sends WhatsApp messages through Twilio's Messaging API and tracks their delivery status.",
+  authKind: "basic",
+  defaultBaseUrl: "https://api.twilio.com",
+  fields: [
+    {
+      name: "account_sid",
+      label: "Account SID",
+      type: "text",
+      required: true,
+      secret: false,
+      placeholder: "AC...",
+      help: "Twilio Console → Account info.",
+    },
+    {
+      name: "auth_token",
+      label: "Auth Token",
+      type: "password",
+      required: true,
+      secret: true,
+      help: "Twilio Console → Account info; it also verifies Twilio's webhook signatures.",
+    },
+    {
+      name: "from_whatsapp",
+      label: "WhatsApp Sender Number",
+      type: "phone",
+      required: true,
+      secret: false,
+      placeholder: "+14155238886",
+      help: "A WhatsApp-enabled Twilio number in E.164 form; the whatsapp: prefix is added when sending.",
+    },
+  ],
+  tokenField: "auth_token",
+  capabilities: {
+    test: true,
+    send: ["whatsapp"],
+    webhooks: true,
+    oauth: false,
+    sync: [],
+  },
+  docsUrl: "https://www.twilio.com/docs/whatsapp/api",
+} satisfies Provider;

@@ -1,0 +1,106 @@
+/**
+ * The shape every provider module fills in. One module per provider (src/providers/<id>/)
+ * holds everything provider-specific; the rest of the code only reads these declarations.
+ */
+
+/** Provider categories: the 002 `integration_type` values plus the wider catalog's. */
+export const CATEGORIES = [
+  "email",
+  "whatsapp",
+  "sms",
+  "signup_page",
+  "facebook",
+  "crm",
+  "accounting",
+  "messaging",
+  "calendar",
+  "social",
+  "other",
+] as const;
+export type Category = (typeof CATEGORIES)[number];
+
+/** How the hub authenticates to the provider. */
+export type AuthKind =
+  | "api_key" // a key or token sent in a header or query parameter
+  | "bearer" // a long-lived bearer token (page token, bot token, private-app token)
+  | "basic" // HTTP basic auth (account SID + auth token, api user + key)
+  | "oauth2" // authorization code flow with refresh
+  | "aws_sigv4" // AWS Signature Version 4 with an access key pair
+  | "smtp" // SMTP AUTH over a TCP socket
+  | "json_rpc" // Odoo-style login inside the RPC body
+  | "none"; // nothing (public sign-up pages)
+
+/** Form input kinds a UI renders; also drive validation of stored values. */
+export type FieldType =
+  | "text"
+  | "password"
+  | "email"
+  | "url"
+  | "phone"
+  | "number"
+  | "boolean"
+  | "select"
+  | "textarea"
+  | "json";
+
+export interface ProviderField {
+  /** Canonical name, snake_case. Stored under this name. */
+  name: string;
+  label: string;
+  type: FieldType;
+  required: boolean;
+  /** Secret values go only to the vault and come back masked. */
+  secret: boolean;
+  /** Other names clients use for the same value (e.g. 001's `api_key` for Facebook's app id). */
+  aliases?: string[];
+  /** For `select`. */
+  options?: string[];
+  default?: string | number | boolean;
+  placeholder?: string;
+  help?: string;
+}
+
+/** Message channels a provider can send on. */
+export type Channel = "email" | "sms" | "whatsapp" | "telegram" | "messenger" | "instagram";
+
+export interface ProviderCapabilities {
+  /** Has a cheap authenticated "test connection" call. */
+  test: boolean;
+  /** Channels it can send messages on (empty: cannot send). */
+  send: Channel[];
+  /** Receives provider webhooks. */
+  webhooks: boolean;
+  /** Connects through OAuth 2.0. */
+  oauth: boolean;
+  /** Entities it can sync (empty: none). */
+  sync: string[];
+  /** Entities it can push outward (bi-directional sync). */
+  push?: string[];
+  /** Calendar operations, where it has them. */
+  calendar?: boolean;
+}
+
+export interface Provider {
+  id: string;
+  category: Category;
+  displayName: string;
+  description: string;
+  authKind: AuthKind;
+  /** Where the provider's API lives; a deployment may override it (sandbox, regional endpoints). */
+  defaultBaseUrl: string;
+  /**
+   * True when the customer supplies the API base URL (Odoo, custom). Such URLs pass the SSRF
+   * guard before they are stored or fetched.
+   */
+  customerBaseUrl?: boolean;
+  fields: ProviderField[];
+  /** The field that 004's `{provider}/connect` body `token` fills. */
+  tokenField: string;
+  capabilities: ProviderCapabilities;
+  /**
+   * The provider verifies a webhook callback with a shared verify token (Meta's
+   * `hub.verify_token` handshake): the hub generates one when the client gives none.
+   */
+  webhookVerifyToken?: boolean;
+  docsUrl?: string;
+}

@@ -1,0 +1,56 @@
+// Vonage (Nexmo) SMS: basic auth with API key and secret; sends SMS; signed delivery receipts.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "vonage",
+  category: "sms",
+  displayName: "Vonage (Nexmo)",
+  description:
+    "Sends SMS through the Vonage SMS API and receives its delivery receipts and inbound messages.",
+  authKind: "basic",
+  defaultBaseUrl: "https://rest.nexmo.com",
+  fields: [
+    {
+      name: "from_phone_number",
+      label: "From Phone Number",
+      type: "phone",
+      required: true,
+      secret: false,
+      placeholder: "+15551234567",
+      help: "A Vonage virtual number in E.164 form.",
+    },
+    {
+      name: "api_key",
+      label: "API Key",
+      type: "text",
+      required: true,
+      secret: false,
+      help: "Vonage API Dashboard → API key (the public identifier).",
+    },
+    {
+      name: "api_secret",
+      label: "API Secret",
+      type: "password",
+      required: true,
+      secret: true,
+      help: "Vonage API Dashboard → API secret.",
+    },
+    {
+      name: "signature_secret",
+      label: "Signature Secret",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Dashboard → Settings → signature secret; choose HMAC-SHA256 or SHA-512 to verify webhooks.",
+    },
+  ],
+  tokenField: "api_secret",
+  capabilities: {
+    test: true,
+    send: ["sms"],
+    webhooks: true,
+    oauth: false,
+    sync: [],
+  },
+  docsUrl: "https://developer.vonage.com/en/messaging/sms/overview",
+} satisfies Provider;

@@ -1,0 +1,57 @@
+// WhatsApp through Meta's WhatsApp Business Cloud API: sends messages; message and status webhooks.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "whatsapp",
+  category: "whatsapp",
+  displayName: "WhatsApp Business (Meta Cloud API)",
+  description: "Sends and receives WhatsApp messages through Meta's WhatsApp Business Cloud API.",
+  authKind: "bearer",
+  // Graph API version pinned here (Meta: always pin the version in the path).
+  defaultBaseUrl: "https://graph.facebook.com/v25.0",
+  fields: [
+    {
+      name: "phone_number_id",
+      label: "Phone Number ID",
+      type: "text",
+      required: true,
+      secret: false,
+      help: "WhatsApp Manager → Phone numbers, or the app's WhatsApp → API Setup page.",
+    },
+    {
+      name: "business_account_id",
+      label: "Business Account ID",
+      type: "text",
+      required: true,
+      secret: false,
+      help: "The WhatsApp Business Account (WABA) ID on the API Setup page.",
+    },
+    {
+      name: "access_token",
+      label: "Access Token",
+      type: "password",
+      required: true,
+      secret: true,
+      placeholder: "EAA...",
+      help: "A system-user token with whatsapp_business_messaging and whatsapp_business_management.",
+    },
+    {
+      name: "app_secret",
+      label: "App Secret",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Verifies the X-Hub-Signature-256 of incoming webhooks (Meta app settings → Basic).",
+    },
+  ],
+  tokenField: "access_token",
+  webhookVerifyToken: true,
+  capabilities: {
+    test: true,
+    send: ["whatsapp"],
+    webhooks: true,
+    oauth: false,
+    sync: [],
+  },
+  docsUrl: "https://developers.facebook.com/docs/whatsapp/cloud-api",
+} satisfies Provider;

@@ -1,0 +1,71 @@
+// Xero accounting: OAuth 2.0, one tenant per organisation; two-way customer/product/invoice sync.
+import type { Provider } from "../types.ts";
+
+export const provider = {
+  id: "xero",
+  category: "accounting",
+  displayName: "Xero",
+  description: "Syncs customers, products and invoices with a Xero organisation in both directions.",
+  authKind: "oauth2",
+  defaultBaseUrl: "https://api.xero.com",
+  fields: [
+    {
+      name: "access_token",
+      label: "Access Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Filled in by the OAuth connection.",
+    },
+    {
+      name: "refresh_token",
+      label: "Refresh Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Filled in by the OAuth connection; Xero rotates it on every refresh.",
+    },
+    {
+      name: "tenant_id",
+      label: "Tenant ID",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "The Xero organisation this integration uses; chosen from the connections after OAuth.",
+    },
+    {
+      name: "client_id",
+      label: "Client ID",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "Only when connecting through your own Xero app: developer.xero.com → My Apps → Configuration.",
+    },
+    {
+      name: "client_secret",
+      label: "Client Secret",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "Your Xero app's client secret (My Apps → Configuration).",
+    },
+    {
+      name: "webhook_key",
+      label: "Webhook Key",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "My Apps → your app → Webhooks; verifies the x-xero-signature header.",
+    },
+  ],
+  tokenField: "access_token",
+  capabilities: {
+    test: true,
+    send: [],
+    webhooks: true,
+    oauth: true,
+    sync: ["customers", "products", "invoices"],
+    push: ["customers", "products", "invoices"],
+  },
+  docsUrl: "https://developer.xero.com/documentation/api/accounting/overview",
+} satisfies Provider;

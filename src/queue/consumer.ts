@@ -1,0 +1,72 @@
+/**
+ * The jobs queue consumer: each message is handled on its own, acked on success, retried with
+ * capped exponential backoff on failure (the queue dead-letters it after max_retries), and a
+ * message that does not parse is dead-lettered at once with its reason.
+ */
+import { createLogger, type Logger } from "../lib/log.ts";
+import { createServices, type Services } from "../services/index.ts";
+import { JobMessage } from "./messages.ts";
+
+const BATCH = 100;
+
+export const backoffSeconds = (attempts: number) => Math.min(300, 2 ** Math.max(0, attempts - 1) * 5);
+
+async function handle(job: JobMessage, services: Services, env: Env, log: Logger) {
+  switch (job.type) {
+    case "vault.rewrap": {
+      const vault = await services.vault();
+      const r = await vault.rewrapBatch(BATCH);
+      log.info("vault rewrap batch", r);
+      if (r.rewrapped > 0 && r.remaining > 0)
+        await env.JOBS.send({ type: "vault.rewrap" } satisfies JobMessage);
+      return;
+    }
+    case "vault.reencrypt": {
+      const vault = await services.vault();
+      const r = await vault.reencryptBatch(job.orgId, job.rotationId, 50);
+      log.info("vault re-encrypt batch", {
+        org_id: job.orgId,
+        rotation: r.id,
+        done: r.rowsDone,
+        remaining: r.remaining,
+        status: r.status,
+      });
+      if (r.status === "running") await env.JOBS.send(job);
+      return;
+    }
+  }
+}
+
+export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  for (const msg of batch.messages) {
+    const log = createLogger({ job_id: msg.id, queue: batch.queue, attempt: msg.attempts });
+    const parsed = JobMessage.safeParse(msg.body);
+    if (!parsed.success) {
+      log.error("unparseable job, dead-lettering", { issues: parsed.error.issues.map((i) => i.message) });
+      await env.DLQ.send({ reason: "unparseable job", body: msg.body });
+      msg.ack();
+      continue;
+    }
+    try {
+      await handle(parsed.data, createServices(env, msg.id), env, log);
+      msg.ack();
+    } catch (e) {
+      log.error("job failed, will retry", {
+        type: parsed.data.type,
+        reason: e instanceof Error ? e.message : String(e),
+      });
+      msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
+    }
+  }
+}
+
+/** Dead letters: recorded in the log with their reason; nothing is dropped silently. */
+export async function consumeDeadLetters(batch: MessageBatch<unknown>): Promise<void> {
+  for (const msg of batch.messages) {
+    createLogger({ job_id: msg.id, queue: batch.queue }).error("dead letter", {
+      body: msg.body,
+      attempts: msg.attempts,
+    });
+    msg.ack();
+  }
+}

@@ -1,0 +1,10 @@
+/** The queue message union, parsed again with zod when a consumer reads it. */
+import { z } from "zod";
+
+export const JobMessage = z.discriminatedUnion("type", [
+  /** Re-wrap organization keys still under a non-current ring key, a batch at a time. */
+  z.object({ type: z.literal("vault.rewrap") }),
+  /** Re-encrypt one organization's secrets under its new data key, a batch at a time. */
+  z.object({ type: z.literal("vault.reencrypt"), orgId: z.string(), rotationId: z.string() }),
+]);
+export type JobMessage = z.infer<typeof JobMessage>;

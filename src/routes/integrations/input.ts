@@ -1,0 +1,116 @@
+/** Maps request bodies of the REST dialect onto the integrations service's input. */
+import type { Context } from "hono";
+import type { AppEnv } from "../../context.ts";
+import { ApiError, ErrorCode } from "../../errors.ts";
+import { getProvider, providersInCategory } from "../../providers/registry.ts";
+import type { Category, Provider } from "../../providers/types.ts";
+import { CATEGORIES } from "../../providers/types.ts";
+import { findField } from "../../services/fields.ts";
+import type { IntegrationWrite, WriteContext } from "../../services/integrations.ts";
+import { COMMON_KEYS } from "./schema.ts";
+
+const invalid = (path: string, message: string) =>
+  new ApiError(ErrorCode.INVALID_FIELD, `${path}: ${message}`, { issues: [{ path, message }] });
+
+/** Category aliases used in paths (002's `configure/signup`). */
+const CATEGORY_ALIASES: Record<string, Category> = { signup: "signup_page" };
+
+export function categoryOf(type: string): Category | undefined {
+  const t = CATEGORY_ALIASES[type] ?? type;
+  return (CATEGORIES as readonly string[]).includes(t) ? (t as Category) : undefined;
+}
+
+/**
+ * Per-provider paths speak the 004 dialect, where `whatsapp` is Twilio WhatsApp; the Meta
+ * Cloud API is `whatsapp_cloud` there (and `whatsapp` everywhere else).
+ */
+const PATH_PROVIDER_ALIASES: Record<string, string> = {
+  whatsapp: "twilio_whatsapp",
+  whatsapp_cloud: "whatsapp",
+};
+
+export function pathProvider(name: string): Provider {
+  const p = getProvider(PATH_PROVIDER_ALIASES[name] ?? name);
+  if (!p)
+    throw new ApiError(ErrorCode.UNKNOWN_PROVIDER, `Unknown provider "${name}"`, {
+      issues: [{ path: "provider", message: "unknown provider" }],
+    });
+  return p;
+}
+
+/**
+ * The provider a create names: `provider` (an id), or `integration_type` as a provider id
+ * (001) or as a category with a single default provider (002: `whatsapp` is the Meta Cloud API).
+ */
+export function providerForCreate(body: { provider?: string; integration_type?: string }): Provider {
+  if (body.provider) {
+    const p = getProvider(body.provider);
+    if (!p)
+      throw new ApiError(ErrorCode.UNKNOWN_PROVIDER, `provider: unknown provider "${body.provider}"`, {
+        issues: [{ path: "provider", message: "unknown provider" }],
+      });
+    if (body.integration_type && body.integration_type !== p.category && body.integration_type !== p.id) {
+      throw invalid(
+        "integration_type",
+        `provider ${p.id} is of type ${p.category}, not ${body.integration_type}`,
+      );
+    }
+    return p;
+  }
+  if (!body.integration_type) throw invalid("provider", "provider or integration_type is required");
+  const byId = getProvider(body.integration_type);
+  if (byId) return byId;
+  const category = categoryOf(body.integration_type);
+  if (!category) {
+    throw new ApiError(
+      ErrorCode.UNKNOWN_PROVIDER,
+      `integration_type: unknown type "${body.integration_type}"`,
+      {
+        issues: [{ path: "integration_type", message: "unknown type" }],
+      },
+    );
+  }
+  const candidates = providersInCategory(category);
+  const only = candidates.length === 1 ? candidates[0] : getProvider(category);
+  if (!only) {
+    throw invalid(
+      "provider",
+      `required for integration_type ${category}: one of ${candidates.map((p) => p.id).join(", ")}`,
+    );
+  }
+  return only;
+}
+
+/** Splits a REST body into the service's write: known keys, plus provider fields at the top level. */
+export function restWrite(provider: Provider, body: Record<string, unknown>): IntegrationWrite {
+  const values: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (COMMON_KEYS.has(k)) continue;
+    if (!findField(provider, k)) throw invalid(k, `not a field of provider ${provider.id}`);
+    values[k] = v;
+  }
+  const credentials = (body.credentials ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(credentials)) {
+    if (!findField(provider, k)) throw invalid(`credentials.${k}`, `not a field of provider ${provider.id}`);
+  }
+  return {
+    name: body.name as string | undefined,
+    isActive: body.is_active as boolean | undefined,
+    status: body.status as IntegrationWrite["status"],
+    config: body.config as Record<string, unknown> | undefined,
+    values: { ...credentials, ...values },
+    apiBaseUrl: body.api_base_url as string | null | undefined,
+    webhookUrl: body.webhook_url as string | null | undefined,
+    webhookVerifyToken: body.webhook_verify_token as string | null | undefined,
+    tokenExpiresAt: body.token_expires_at as string | null | undefined,
+  };
+}
+
+export function publicUrl(c: Context<AppEnv>): string {
+  return (c.get("services").settings.PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/+$/, "");
+}
+
+export function writeContext(c: Context<AppEnv>, dialect: WriteContext["dialect"]): WriteContext {
+  const auth = c.get("auth");
+  return { actor: auth.kind === "org" ? auth.actor : "operator", publicUrl: publicUrl(c), dialect };
+}

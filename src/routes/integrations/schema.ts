@@ -1,0 +1,161 @@
+/** zod schemas of the REST integrations API: they validate and they are the OpenAPI document. */
+import { z } from "@hono/zod-openapi";
+import { CATEGORIES } from "../../providers/types.ts";
+import { STATUSES } from "../../services/integrations.ts";
+
+const Json = z.record(z.string(), z.unknown());
+
+export const IntegrationSchema = z
+  .object({
+    id: z.uuid(),
+    org_id: z.string(),
+    provider: z.string().openapi({ example: "sendgrid" }),
+    integration_type: z.string().openapi({ example: "email", description: "The provider's category" }),
+    name: z.string(),
+    status: z.enum(STATUSES),
+    is_active: z.boolean(),
+    config: Json.openapi({ description: "Non-secret settings" }),
+    secrets: z
+      .record(z.string(), z.string())
+      .openapi({ description: "Secret fields that are set, always masked", example: { api_key: "••••••" } }),
+    missing_fields: z.array(z.string()).openapi({ description: "Required fields still without a value" }),
+    api_base_url: z.string().nullable(),
+    webhook_url: z.string().nullable(),
+    webhook_verify_token: z.string().nullable(),
+    token_expires_at: z.string().nullable(),
+    last_sync_at: z.string().nullable(),
+    last_error: z.string().nullable(),
+    error_count: z.number().int(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    disconnected_at: z.string().nullable(),
+  })
+  .openapi("Integration");
+
+export const IntegrationEnvelope = z.object({ integration: IntegrationSchema });
+export const MessageEnvelope = z.object({ message: z.string(), integration: IntegrationSchema });
+
+export const ListQuery = z.object({
+  type: z.string().max(64).optional().openapi({
+    description: "Category (email, whatsapp, sms, signup_page, facebook, crm, ...) or provider id",
+  }),
+  provider: z.string().max(64).optional(),
+  active_only: z.enum(["true", "false"]).optional(),
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  org_id: z.string().optional(),
+  organization_slug: z.string().optional(),
+});
+
+export const ListResponse = z.object({
+  integrations: z.array(IntegrationSchema),
+  next_cursor: z.string().nullable(),
+});
+
+const common = {
+  name: z.string().trim().min(1).max(200).optional(),
+  is_active: z.boolean().optional(),
+  status: z.enum(STATUSES).optional(),
+  config: Json.optional().openapi({
+    description: "Settings; merged into the stored config (null removes a key)",
+  }),
+  credentials: Json.optional().openapi({
+    description: "Field values by name (secrets go to the vault); the same as sending them at the top level",
+  }),
+  api_base_url: z.url().max(2048).nullable().optional(),
+  webhook_url: z.url().max(2048).nullable().optional(),
+  webhook_verify_token: z.string().min(8).max(256).nullable().optional(),
+  token_expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  org_id: z.string().optional(),
+  organization_slug: z.string().optional(),
+};
+
+/** Known top-level keys; any other top-level key must be a field of the provider. */
+export const COMMON_KEYS = new Set([...Object.keys(common), "provider", "integration_type"]);
+
+export const CreateBody = z
+  .object({
+    ...common,
+    name: z.string().trim().min(1).max(200),
+    provider: z.string().max(64).optional().openapi({ example: "sendgrid" }),
+    integration_type: z
+      .string()
+      .max(64)
+      .optional()
+      .openapi({ description: `A category (${CATEGORIES.join(", ")}) or a provider id`, example: "email" }),
+  })
+  .catchall(z.unknown())
+  .openapi("CreateIntegration", {
+    example: {
+      integration_type: "email",
+      provider: "sendgrid",
+      name: "Transactional email",
+      api_key: "SG.xxxxx",
+      from_email: "noreply@example.com",
+    },
+  });
+
+export const UpdateBody = z.object(common).catchall(z.unknown()).openapi("UpdateIntegration");
+
+export const ConfigureBody = z
+  .object({ provider: z.string().max(64).optional() })
+  .catchall(z.unknown())
+  .openapi("ConfigureIntegration", {
+    example: {
+      provider: "sendgrid",
+      from_email: "noreply@example.com",
+      from_name: "My Company",
+      api_key: "SG.xxxxx",
+    },
+  });
+
+export const ConnectBody = z
+  .object({
+    token: z.string().min(1).max(16_384),
+    extra: Json.default({}),
+    name: z.string().trim().min(1).max(200).optional(),
+  })
+  .openapi("Connect", { example: { token: "SG.xxxxx", extra: { from_email: "noreply@example.com" } } });
+
+export const ConnectResponse = z.object({
+  status: z.literal("ok"),
+  ok: z.literal(true),
+  message: z.string(),
+  integration: z.object({
+    id: z.string(),
+    provider: z.string(),
+    is_active: z.boolean(),
+    status: z.string(),
+    extra: Json,
+    created_at: z.string(),
+    updated_at: z.string(),
+  }),
+});
+
+export const OkResponse = z.object({ status: z.literal("ok"), ok: z.literal(true), message: z.string() });
+
+export const IdParam = z.object({
+  id: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" }, description: "Integration id (UUID)" }),
+});
+export const ProviderParam = z.object({
+  provider: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "provider", in: "path" }, example: "sendgrid" }),
+});
+export const IntegrationIdQuery = z.object({
+  integration_id: z
+    .uuid()
+    .optional()
+    .openapi({ description: "Which integration, when the organization has several of the provider" }),
+  org_id: z.string().optional(),
+  organization_slug: z.string().optional(),
+});
+
+export const PageQuery = z.object({
+  cursor: z.string().max(512).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});

@@ -1,0 +1,93 @@
+/**
+ * Integration logs (activity, errors, status changes) and the audit log (who did what to keys,
+ * organizations and connections). Both redact secrets. Statement builders return drizzle
+ * queries so callers can batch them with the write they describe (atomic in D1).
+ */
+import { and, desc, eq, lt } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { auditLogs, integrationLogs } from "../db/schema.ts";
+import { prefixedId } from "../lib/ids.ts";
+import { redact } from "../lib/log.ts";
+import { decodeCursor, encodeCursor } from "../lib/pagination.ts";
+
+export interface LogEntry {
+  orgId: string;
+  integrationId: string;
+  level?: "info" | "warn" | "error";
+  action: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface AuditEntry {
+  orgId: string | null;
+  actor: string;
+  action: string;
+  targetType: string;
+  targetId?: string | null;
+  details?: Record<string, unknown>;
+}
+
+export class Activity {
+  constructor(
+    private readonly db: Db,
+    private readonly requestId: string,
+  ) {}
+
+  logStatement(e: LogEntry) {
+    return this.db.insert(integrationLogs).values({
+      id: prefixedId("log"),
+      orgId: e.orgId,
+      integrationId: e.integrationId,
+      level: e.level ?? "info",
+      action: e.action,
+      message: e.message,
+      details: e.details ? (redact(e.details) as Record<string, unknown>) : null,
+    });
+  }
+
+  auditStatement(e: AuditEntry) {
+    return this.db.insert(auditLogs).values({
+      id: prefixedId("aud"),
+      orgId: e.orgId,
+      actor: e.actor,
+      action: e.action,
+      targetType: e.targetType,
+      targetId: e.targetId ?? null,
+      details: e.details ? (redact(e.details) as Record<string, unknown>) : null,
+      requestId: this.requestId,
+    });
+  }
+
+  async listLogs(orgId: string, integrationId: string, opts: { cursor?: string; limit: number }) {
+    const after = decodeCursor(opts.cursor);
+    const rows = await this.db
+      .select()
+      .from(integrationLogs)
+      .where(
+        and(
+          eq(integrationLogs.orgId, orgId),
+          eq(integrationLogs.integrationId, integrationId),
+          after ? lt(integrationLogs.id, after) : undefined,
+        ),
+      )
+      .orderBy(desc(integrationLogs.id))
+      .limit(opts.limit + 1);
+    const page = rows.slice(0, opts.limit);
+    const last = page.at(-1);
+    return { items: page, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async listAudit(orgId: string, opts: { cursor?: string; limit: number }) {
+    const after = decodeCursor(opts.cursor);
+    const rows = await this.db
+      .select()
+      .from(auditLogs)
+      .where(and(eq(auditLogs.orgId, orgId), after ? lt(auditLogs.id, after) : undefined))
+      .orderBy(desc(auditLogs.id))
+      .limit(opts.limit + 1);
+    const page = rows.slice(0, opts.limit);
+    const last = page.at(-1);
+    return { items: page, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null };
+  }
+}

@@ -1,0 +1,235 @@
+/**
+ * Organizations and their API keys. Keys are shown once, stored as SHA-256 hashes with a
+ * short prefix kept for lookup, revocable, with `last_used_at` tracked.
+ */
+import { and, desc, eq, isNull, sql } from "drizzle-orm";
+import type { Role } from "../context.ts";
+import { sha256Hex, timingSafeEqualStrings } from "../crypto/hash.ts";
+import { forgetOrgKeys, type Vault } from "../crypto/vault.ts";
+import type { Db } from "../db/client.ts";
+import { type ApiKeyRow, apiKeys, type OrganizationRow, organizations, orgKeys } from "../db/schema.ts";
+import { ApiError, ErrorCode } from "../errors.ts";
+import { prefixedId, randomToken, uuidv7 } from "../lib/ids.ts";
+import type { Activity } from "./activity.ts";
+
+export const API_KEY_PREFIX = "sbk_";
+const PREFIX_LEN = 12;
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+export interface AuthenticatedKey {
+  keyId: string;
+  orgId: string;
+  orgSlug: string;
+  role: Role;
+  lastUsedAt: string | null;
+}
+
+export const isApiKey = (token: string) => token.startsWith(API_KEY_PREFIX) && token.length > PREFIX_LEN;
+
+function slugify(name: string): string {
+  const s = name
+    .toLowerCase()
+    .normalize("NFKD")
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 48);
+  return s || "org";
+}
+
+export const serializeOrg = (o: OrganizationRow) => ({
+  id: o.id,
+  name: o.name,
+  slug: o.slug,
+  created_at: o.createdAt,
+  updated_at: o.updatedAt,
+});
+
+export const serializeKey = (k: ApiKeyRow) => ({
+  id: k.id,
+  org_id: k.orgId,
+  name: k.name,
+  role: k.role,
+  prefix: k.prefix,
+  created_at: k.createdAt,
+  last_used_at: k.lastUsedAt,
+  revoked_at: k.revokedAt,
+});
+
+export class Organizations {
+  constructor(
+    private readonly db: Db,
+    private readonly activity: Activity,
+    private readonly vault: () => Promise<Vault>,
+  ) {}
+
+  private async newKey(orgId: string, role: Role, name: string | null) {
+    const secret = `${API_KEY_PREFIX}${randomToken(24)}`;
+    const row = {
+      id: prefixedId("key"),
+      orgId,
+      name,
+      role,
+      prefix: secret.slice(0, PREFIX_LEN),
+      hash: await sha256Hex(secret),
+    };
+    return { secret, row };
+  }
+
+  /** Creates an organization with its data key and a first admin key, atomically. */
+  async create(input: { name: string; slug?: string }, actor: string) {
+    const vault = await this.vault();
+    const id = uuidv7();
+    const slug = input.slug ?? `${slugify(input.name)}-${id.slice(-6)}`;
+    const clash = await this.db
+      .select({ id: organizations.id })
+      .from(organizations)
+      .where(eq(organizations.slug, slug));
+    if (clash.length)
+      throw new ApiError(ErrorCode.CONFLICT, `An organization with slug "${slug}" already exists`);
+    const keyRow = await vault.newOrgKey(id);
+    const { secret, row } = await this.newKey(id, "admin", "bootstrap");
+    try {
+      await this.db.batch([
+        this.db.insert(organizations).values({ id, name: input.name, slug }),
+        this.db.insert(orgKeys).values(keyRow),
+        this.db.insert(apiKeys).values(row),
+        this.activity.auditStatement({
+          orgId: id,
+          actor,
+          action: "organization.created",
+          targetType: "organization",
+          targetId: id,
+          details: { name: input.name, slug },
+        }),
+        this.activity.auditStatement({
+          orgId: id,
+          actor,
+          action: "api_key.created",
+          targetType: "api_key",
+          targetId: row.id,
+          details: { role: "admin", prefix: row.prefix },
+        }),
+      ]);
+    } catch (e) {
+      if (String(e).includes("UNIQUE")) {
+        throw new ApiError(ErrorCode.CONFLICT, `An organization with slug "${slug}" already exists`);
+      }
+      throw e;
+    }
+    const org = await this.get(id);
+    const key = await this.db.select().from(apiKeys).where(eq(apiKeys.id, row.id));
+    return { org, apiKey: secret, key: key[0] as ApiKeyRow };
+  }
+
+  async get(id: string): Promise<OrganizationRow> {
+    const rows = await this.db.select().from(organizations).where(eq(organizations.id, id));
+    const org = rows[0];
+    if (!org) throw new ApiError(ErrorCode.NOT_FOUND, "Organization not found");
+    return org;
+  }
+
+  async list(): Promise<OrganizationRow[]> {
+    return this.db.select().from(organizations).orderBy(desc(organizations.id)).limit(1000);
+  }
+
+  /**
+   * Deletes an organization and everything it owns. Its wrapped data keys go with it, so any
+   * copy of its ciphertexts (a backup, say) can no longer be decrypted.
+   */
+  async delete(id: string, actor: string) {
+    await this.get(id);
+    await this.db.batch([
+      this.db.delete(organizations).where(eq(organizations.id, id)),
+      this.activity.auditStatement({
+        orgId: null,
+        actor,
+        action: "organization.deleted",
+        targetType: "organization",
+        targetId: id,
+        details: { data_key: "destroyed" },
+      }),
+    ]);
+    forgetOrgKeys(id);
+  }
+
+  async createKey(orgId: string, input: { role: Role; name?: string }, actor: string) {
+    await this.get(orgId);
+    const { secret, row } = await this.newKey(orgId, input.role, input.name ?? null);
+    await this.db.batch([
+      this.db.insert(apiKeys).values(row),
+      this.activity.auditStatement({
+        orgId,
+        actor,
+        action: "api_key.created",
+        targetType: "api_key",
+        targetId: row.id,
+        details: { role: input.role, name: input.name ?? null, prefix: row.prefix },
+      }),
+    ]);
+    const key = await this.db.select().from(apiKeys).where(eq(apiKeys.id, row.id));
+    return { apiKey: secret, key: key[0] as ApiKeyRow };
+  }
+
+  async listKeys(orgId: string): Promise<ApiKeyRow[]> {
+    await this.get(orgId);
+    return this.db.select().from(apiKeys).where(eq(apiKeys.orgId, orgId)).orderBy(desc(apiKeys.id));
+  }
+
+  async revokeKey(orgId: string, keyId: string, actor: string): Promise<ApiKeyRow> {
+    const rows = await this.db
+      .select()
+      .from(apiKeys)
+      .where(and(eq(apiKeys.orgId, orgId), eq(apiKeys.id, keyId)));
+    if (!rows[0]) throw new ApiError(ErrorCode.NOT_FOUND, "API key not found");
+    await this.db.batch([
+      this.db
+        .update(apiKeys)
+        .set({ revokedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))` })
+        .where(and(eq(apiKeys.orgId, orgId), eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt))),
+      this.activity.auditStatement({
+        orgId,
+        actor,
+        action: "api_key.revoked",
+        targetType: "api_key",
+        targetId: keyId,
+        details: { prefix: rows[0].prefix },
+      }),
+    ]);
+    const after = await this.db.select().from(apiKeys).where(eq(apiKeys.id, keyId));
+    return after[0] as ApiKeyRow;
+  }
+
+  /** Finds the live key for a bearer secret: prefix lookup, then a constant-time hash compare. */
+  async authenticate(secret: string): Promise<AuthenticatedKey | null> {
+    if (!isApiKey(secret)) return null;
+    const rows = await this.db
+      .select({
+        keyId: apiKeys.id,
+        hash: apiKeys.hash,
+        role: apiKeys.role,
+        orgId: apiKeys.orgId,
+        orgSlug: organizations.slug,
+        lastUsedAt: apiKeys.lastUsedAt,
+      })
+      .from(apiKeys)
+      .innerJoin(organizations, eq(organizations.id, apiKeys.orgId))
+      .where(and(eq(apiKeys.prefix, secret.slice(0, PREFIX_LEN)), isNull(apiKeys.revokedAt)));
+    if (!rows.length) return null;
+    const hash = await sha256Hex(secret);
+    for (const r of rows) {
+      if (await timingSafeEqualStrings(r.hash, hash)) {
+        return { keyId: r.keyId, orgId: r.orgId, orgSlug: r.orgSlug, role: r.role, lastUsedAt: r.lastUsedAt };
+      }
+    }
+    return null;
+  }
+
+  /** Records use of a key, at most once a minute per key. */
+  async touchKey(key: AuthenticatedKey): Promise<void> {
+    if (key.lastUsedAt && Date.now() - Date.parse(key.lastUsedAt) < LAST_USED_GRANULARITY_MS) return;
+    await this.db
+      .update(apiKeys)
+      .set({ lastUsedAt: new Date().toISOString() })
+      .where(eq(apiKeys.id, key.keyId));
+  }
+}

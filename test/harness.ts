@@ -1,0 +1,78 @@
+/** Shared test helpers: requests through the worker's own fetch handler, organizations, keys. */
+import { exports } from "cloudflare:workers";
+
+export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
+export const BASE = "https://hub.test";
+
+export interface CallOptions {
+  key?: string | null;
+  body?: unknown;
+  /** A raw body sent as is (with `contentType`). */
+  raw?: BodyInit;
+  contentType?: string;
+  headers?: Record<string, string>;
+}
+
+export interface CallResult {
+  status: number;
+  headers: Headers;
+  text: string;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
+  json: any;
+}
+
+export async function call(method: string, path: string, opts: CallOptions = {}): Promise<CallResult> {
+  const headers = new Headers(opts.headers);
+  if (opts.key) headers.set("authorization", `Bearer ${opts.key}`);
+  let body: BodyInit | undefined;
+  if (opts.raw !== undefined) {
+    body = opts.raw;
+    if (opts.contentType) headers.set("content-type", opts.contentType);
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers.set("content-type", opts.contentType ?? "application/json");
+  }
+  const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  const text = await res.text();
+  let json: unknown = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = null;
+  }
+  return { status: res.status, headers: res.headers, text, json };
+}
+
+export interface TestOrg {
+  orgId: string;
+  slug: string;
+  adminKey: string;
+  memberKey: string;
+}
+
+let n = 0;
+
+/** A fresh organization with an admin key and a member key. */
+export async function newOrg(name = `Org ${++n}`): Promise<TestOrg> {
+  const created = await call("POST", "/admin/organizations", { key: ADMIN_TOKEN, body: { name } });
+  if (created.status !== 201) throw new Error(`org create failed: ${created.status} ${created.text}`);
+  const orgId = created.json.organization.id as string;
+  const member = await call("POST", `/admin/organizations/${orgId}/api-keys`, {
+    key: ADMIN_TOKEN,
+    body: { role: "member", name: "reader" },
+  });
+  if (member.status !== 201) throw new Error(`member key failed: ${member.status} ${member.text}`);
+  return {
+    orgId,
+    slug: created.json.organization.slug,
+    adminKey: created.json.api_key,
+    memberKey: member.json.api_key,
+  };
+}
+
+/** Creates an integration through the REST API and returns its view. */
+export async function newIntegration(org: TestOrg, body: Record<string, unknown>) {
+  const r = await call("POST", "/api/integrations", { key: org.adminKey, body });
+  if (r.status !== 201) throw new Error(`integration create failed: ${r.status} ${r.text}`);
+  return r.json.integration;
+}
