@@ -14,6 +14,8 @@ export default defineConfig(async () => {
             ADMIN_TOKEN: "test-admin-token-0123456789abcdef",
             ENCRYPTION_KEYS: "k1:MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=",
             PUBLIC_URL: "https://hub.test",
+            ALLOW_PRIVATE_URLS: "false",
+            SANDBOX_ENABLED: "false",
           },
         },
       }),

@@ -93,20 +93,23 @@ function checkValue(
 }
 
 /**
- * Resolves flat values (and a free-form config object) against the provider's fields.
+ * Resolves flat values (or, with `freeForm`, a config object) against the provider's fields.
  * `path` prefixes issue paths so the error names the field as the client sent it.
  */
 export function resolveFields(
   provider: Provider,
   values: Record<string, unknown>,
   path: (name: string) => string = (n) => n,
+  opts: { freeForm?: boolean } = {},
 ): FieldChanges {
   const out: FieldChanges = { config: {}, secrets: {}, issues: [] };
   for (const [name, value] of Object.entries(values)) {
     if (value === undefined) continue;
     const field = findField(provider, name);
     const key = field?.name ?? name;
-    const secret = field ? field.secret : SECRET_NAME_RE.test(name);
+    // In a free-form config object, only declared secret fields are secret; a top-level value
+    // with a credential-like name is a credential even when the provider does not declare it.
+    const secret = field ? field.secret : !opts.freeForm && SECRET_NAME_RE.test(name);
     if (secret) {
       if (value === null) out.secrets[key] = null;
       else if (typeof value !== "string") out.issues.push({ path: path(name), message: "must be a string" });

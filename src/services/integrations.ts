@@ -177,7 +177,7 @@ export class Integrations {
     input: IntegrationWrite,
     existing: IntegrationRow | null,
   ) {
-    const fromConfig = resolveFields(provider, input.config ?? {}, (n) => `config.${n}`);
+    const fromConfig = resolveFields(provider, input.config ?? {}, (n) => `config.${n}`, { freeForm: true });
     const fromValues = resolveFields(provider, input.values ?? {});
     const issues: Issue[] = [...fromConfig.issues, ...fromValues.issues];
     if (input.apiBaseUrl) {
@@ -275,7 +275,7 @@ export class Integrations {
         integrationId: id,
         action: "created",
         message: `Integration "${input.name}" (${provider.displayName}) created`,
-        details: { status: row.status, secret_fields: p.secretFields, missing_fields: p.missing },
+        details: { status: row.status, vault_fields: p.secretFields, missing_fields: p.missing },
       }),
       this.activity.auditStatement({
         orgId,
@@ -283,7 +283,7 @@ export class Integrations {
         action: "integration.created",
         targetType: "integration",
         targetId: id,
-        details: { provider: provider.id, name: input.name, secret_fields: p.secretFields },
+        details: { provider: provider.id, name: input.name, vault_fields: p.secretFields },
       }),
     ]);
     return this.get(orgId, id);
@@ -329,7 +329,7 @@ export class Integrations {
           ? `Integration ${action}; status ${existing.status} → ${status}`
           : `Integration ${action}`,
         details: {
-          changed_secret_fields: p.changedSecrets,
+          changed_vault_fields: p.changedSecrets,
           changed_config: Object.keys({ ...(input.config ?? {}), ...(input.values ?? {}) }).filter(
             (k) => !p.changedSecrets.includes(k),
           ),
@@ -342,7 +342,7 @@ export class Integrations {
         action: `integration.${action}`,
         targetType: "integration",
         targetId: id,
-        details: { provider: provider.id, changed_secret_fields: p.changedSecrets, status },
+        details: { provider: provider.id, changed_vault_fields: p.changedSecrets, status },
       }),
     ]);
     return this.get(orgId, id);
@@ -454,7 +454,7 @@ export class Integrations {
         action: "integration.disconnected",
         targetType: "integration",
         targetId: existing.id,
-        details: { provider: providerId, wiped_secret_fields: existing.secretFields },
+        details: { provider: providerId, wiped_vault_fields: existing.secretFields },
       }),
     ]);
     return this.get(orgId, existing.id);

@@ -98,7 +98,7 @@ export const CreateBody = z
 export const UpdateBody = z.object(common).catchall(z.unknown()).openapi("UpdateIntegration");
 
 export const ConfigureBody = z
-  .object({ provider: z.string().max(64).optional() })
+  .object({ ...common, provider: z.string().max(64).optional() })
   .catchall(z.unknown())
   .openapi("ConfigureIntegration", {
     example: {
