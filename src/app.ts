@@ -3,6 +3,7 @@
  * dialects, the operator API, /health, /openapi.json and /docs, and the one error handler.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
+import { cors } from "hono/cors";
 import type { AppEnv } from "./context.ts";
 import { ApiError, ErrorCode, onError } from "./errors.ts";
 import { requireAdminToken, requireOrgKey } from "./middleware/auth.ts";
@@ -35,6 +36,20 @@ export function createApp() {
   app.get("/ping", (c) => c.text("ok"));
   app.route("/", healthApi);
 
+  // Browser clients (001's React app, the web UI elsewhere) call with a bearer key, never
+  // cookies, so any origin may call; preflights are answered before authentication.
+  for (const p of ["/api/*", ...COMPAT_PATHS]) {
+    app.use(
+      p,
+      cors({
+        origin: "*",
+        allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
+        allowHeaders: ["Authorization", "Content-Type", "X-Org-ID", "X-Request-Id", "Idempotency-Key"],
+        exposeHeaders: ["X-Request-Id", "Retry-After"],
+        maxAge: 600,
+      }),
+    );
+  }
   for (const p of ["/api/*", "/admin/*", ...COMPAT_PATHS]) app.use(p, limitBody(), requireJsonBody);
   app.use("/admin/*", requireAdminToken);
   app.use("/api/*", async (c, next) => {

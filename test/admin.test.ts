@@ -129,3 +129,31 @@ describe("health, OpenAPI and docs", () => {
     expect(e.json.request_id).toBe(e.headers.get("x-request-id"));
   });
 });
+
+describe("browser clients", () => {
+  it("answers CORS preflights without a key and exposes the request id", async () => {
+    for (const path of [
+      "/organization-integrations",
+      "/create-organization-integration",
+      "/api/integrations",
+    ]) {
+      const r = await call("OPTIONS", path, {
+        headers: {
+          origin: "https://app.example.com",
+          "access-control-request-method": "POST",
+          "access-control-request-headers": "authorization, content-type",
+        },
+      });
+      expect(r.status, path).toBe(204);
+      expect(r.headers.get("access-control-allow-origin")).toBe("*");
+      expect(r.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
+    }
+    const org = await newOrg();
+    const r = await call("GET", "/api/integrations", {
+      key: org.adminKey,
+      headers: { origin: "https://app.example.com" },
+    });
+    expect(r.headers.get("access-control-allow-origin")).toBe("*");
+    expect(r.headers.get("access-control-expose-headers")).toContain("X-Request-Id");
+  });
+});
