@@ -1,4 +1,5 @@
 // Facebook Page: Messenger send, signed Page webhooks (hub.challenge handshake), Lead Ads to contacts.
+import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -30,15 +31,7 @@ export const provider = {
       aliases: ["api_key"],
       help: "Meta for Developers → your app → App settings → Basic.",
     },
-    {
-      name: "app_secret",
-      label: "App Secret",
-      type: "password",
-      required: false,
-      secret: true,
-      aliases: ["api_secret"],
-      help: "Same page as the App ID; verifies the X-Hub-Signature-256 of incoming webhooks.",
-    },
+    ...metaAppSecretFields(["api_secret"]),
     {
       name: "page_id",
       label: "Page ID",

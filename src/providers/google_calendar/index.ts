@@ -1,4 +1,5 @@
 // Google Calendar: OAuth 2.0 with offline access (refresh token); lists and creates events on a calendar.
+import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -9,38 +10,8 @@ export const provider = {
   authKind: "oauth2",
   defaultBaseUrl: "https://www.googleapis.com/calendar/v3",
   fields: [
-    {
-      name: "access_token",
-      label: "Access Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection.",
-    },
-    {
-      name: "refresh_token",
-      label: "Refresh Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection (offline access).",
-    },
-    {
-      name: "client_id",
-      label: "Client ID",
-      type: "text",
-      required: false,
-      secret: false,
-      help: "Only when connecting through your own Google Cloud OAuth client (APIs & Services → Credentials).",
-    },
-    {
-      name: "client_secret",
-      label: "Client Secret",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "The client secret of your own Google Cloud OAuth client.",
-    },
+    ...oauthTokenFields("Filled in by the OAuth connection (offline access)."),
+    ...oauthAppFields("Google Cloud OAuth client", { where: "APIs & Services → Credentials" }),
     {
       name: "calendar_id",
       label: "Calendar ID",

@@ -1,4 +1,5 @@
 // HubSpot CRM: OAuth 2.0 or private-app token; syncs contacts, companies, products, invoices; webhooks.
+import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -10,22 +11,7 @@ export const provider = {
   authKind: "oauth2",
   defaultBaseUrl: "https://api.hubapi.com",
   fields: [
-    {
-      name: "access_token",
-      label: "Access Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection.",
-    },
-    {
-      name: "refresh_token",
-      label: "Refresh Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection.",
-    },
+    ...oauthTokenFields(),
     {
       name: "private_app_token",
       label: "Private App Token",
@@ -36,22 +22,10 @@ export const provider = {
       placeholder: "pat-...",
       help: "Instead of OAuth: HubSpot Settings → Integrations → Private Apps → the app's access token.",
     },
-    {
-      name: "client_id",
-      label: "Client ID",
-      type: "text",
-      required: false,
-      secret: false,
-      help: "Only when connecting through your own HubSpot app: the app's Auth tab.",
-    },
-    {
-      name: "client_secret",
-      label: "Client Secret",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Your HubSpot app's client secret; it also verifies HubSpot's webhook signatures.",
-    },
+    ...oauthAppFields("HubSpot app", {
+      where: "the app's Auth tab",
+      secretNote: "; it also verifies HubSpot's webhook signatures",
+    }),
   ],
   tokenField: "private_app_token",
   capabilities: {

@@ -1,4 +1,5 @@
 // Instagram messaging: Graph access token; sends Instagram Direct messages and receives messaging webhooks.
+import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -27,14 +28,7 @@ export const provider = {
       secret: false,
       help: "The Instagram professional account (or thread) ID messages are sent from.",
     },
-    {
-      name: "app_secret",
-      label: "App Secret",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Verifies the X-Hub-Signature-256 of incoming webhooks (Meta app settings → Basic).",
-    },
+    ...metaAppSecretFields(),
   ],
   tokenField: "access_token",
   webhookVerifyToken: true,

@@ -1,4 +1,5 @@
 // Mailchimp Transactional (Mandrill) email: API key in the JSON body; sends email; signed webhooks.
+import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -20,17 +21,7 @@ export const provider = {
       placeholder: "md-...",
       help: "Mailchimp Transactional → Settings → SMTP & API Info (a Transactional key, not a Marketing key).",
     },
-    {
-      name: "from_email",
-      label: "From Email",
-      type: "email",
-      required: true,
-      secret: false,
-      placeholder: "noreply@example.com",
-      help: "An address on a sending domain verified in Mailchimp Transactional.",
-    },
-    { name: "from_name", label: "From Name", type: "text", required: false, secret: false },
-    { name: "reply_to", label: "Reply-To Email", type: "email", required: false, secret: false },
+    ...emailSenderFields({ fromHelp: "An address on a sending domain verified in Mailchimp Transactional." }),
     {
       name: "webhook_key",
       label: "Webhook Key",

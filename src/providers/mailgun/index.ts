@@ -1,4 +1,5 @@
 // Mailgun email: basic auth with the private API key, US or EU region; sends email; signed webhooks.
+import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -38,16 +39,7 @@ export const provider = {
       default: "us",
       help: "Where the Mailgun account lives; EU accounts use api.eu.mailgun.net.",
     },
-    {
-      name: "from_email",
-      label: "From Email",
-      type: "email",
-      required: true,
-      secret: false,
-      placeholder: "noreply@mg.example.com",
-    },
-    { name: "from_name", label: "From Name", type: "text", required: false, secret: false },
-    { name: "reply_to", label: "Reply-To Email", type: "email", required: false, secret: false },
+    ...emailSenderFields({ fromPlaceholder: "noreply@mg.example.com" }),
     {
       name: "webhook_signing_key",
       label: "HTTP Webhook Signing Key",

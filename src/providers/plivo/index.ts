@@ -1,4 +1,5 @@
 // Plivo SMS: basic auth with Auth ID and Auth Token; sends SMS; X-Plivo-Signature-V2 callbacks.
+import { smsSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -9,15 +10,7 @@ export const provider = {
   authKind: "basic",
   defaultBaseUrl: "https://api.plivo.com",
   fields: [
-    {
-      name: "from_phone_number",
-      label: "From Phone Number",
-      type: "phone",
-      required: true,
-      secret: false,
-      placeholder: "+15551234567",
-      help: "A Plivo number with SMS capability, in E.164 form.",
-    },
+    ...smsSenderFields("A Plivo number with SMS capability, in E.164 form."),
     {
       name: "auth_id",
       label: "Auth ID",

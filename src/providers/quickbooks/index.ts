@@ -1,4 +1,5 @@
 // QuickBooks Online: OAuth 2.0 per company (realm); two-way customer/product/invoice sync; webhooks.
+import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -10,22 +11,7 @@ export const provider = {
   // Production; the sandbox environment uses https://sandbox-quickbooks.api.intuit.com.
   defaultBaseUrl: "https://quickbooks.api.intuit.com",
   fields: [
-    {
-      name: "access_token",
-      label: "Access Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection.",
-    },
-    {
-      name: "refresh_token",
-      label: "Refresh Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection.",
-    },
+    ...oauthTokenFields(),
     {
       name: "realm_id",
       label: "Company ID (Realm ID)",
@@ -43,22 +29,7 @@ export const provider = {
       options: ["sandbox", "production"],
       default: "production",
     },
-    {
-      name: "client_id",
-      label: "Client ID",
-      type: "text",
-      required: false,
-      secret: false,
-      help: "Only when connecting through your own Intuit app: Developer portal → Keys & credentials.",
-    },
-    {
-      name: "client_secret",
-      label: "Client Secret",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Your Intuit app's client secret (Keys & credentials).",
-    },
+    ...oauthAppFields("Intuit app", { where: "Developer portal → Keys & credentials" }),
     {
       name: "webhook_verifier_token",
       label: "Webhook Verifier Token",

@@ -1,4 +1,5 @@
 // Salesforce CRM: OAuth 2.0 against the org's instance URL; syncs accounts, contacts and products.
+import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -10,22 +11,7 @@ export const provider = {
   // Login host for the OAuth flow; API calls go to the instance URL the token response returns.
   defaultBaseUrl: "https://login.salesforce.com",
   fields: [
-    {
-      name: "access_token",
-      label: "Access Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection.",
-    },
-    {
-      name: "refresh_token",
-      label: "Refresh Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection (needs the refresh_token scope).",
-    },
+    ...oauthTokenFields("Filled in by the OAuth connection (needs the refresh_token scope)."),
     {
       name: "instance_url",
       label: "Instance URL",
@@ -35,22 +21,7 @@ export const provider = {
       placeholder: "https://yourcompany.my.salesforce.com",
       help: "Filled in by the OAuth connection; every API call goes to this host.",
     },
-    {
-      name: "client_id",
-      label: "Consumer Key (Client ID)",
-      type: "text",
-      required: false,
-      secret: false,
-      help: "Only when connecting through your own External Client App or Connected App.",
-    },
-    {
-      name: "client_secret",
-      label: "Consumer Secret (Client Secret)",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "The consumer secret of your own External Client App or Connected App.",
-    },
+    ...oauthAppFields("External Client App or Connected App", { vendorTerm: "Consumer" }),
   ],
   tokenField: "access_token",
   capabilities: {

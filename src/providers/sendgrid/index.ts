@@ -1,4 +1,5 @@
 // SendGrid email: API key sent as a Bearer token; sends email and receives signed (ECDSA) event webhooks.
+import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -20,17 +21,7 @@ export const provider = {
       placeholder: "SG....",
       help: "SendGrid → Settings → API Keys; needs at least the Mail Send permission.",
     },
-    {
-      name: "from_email",
-      label: "From Email",
-      type: "email",
-      required: true,
-      secret: false,
-      placeholder: "noreply@example.com",
-      help: "A verified sender or an address on an authenticated domain.",
-    },
-    { name: "from_name", label: "From Name", type: "text", required: false, secret: false },
-    { name: "reply_to", label: "Reply-To Email", type: "email", required: false, secret: false },
+    ...emailSenderFields({ fromHelp: "A verified sender or an address on an authenticated domain." }),
     {
       name: "webhook_public_key",
       label: "Event Webhook Verification Key",

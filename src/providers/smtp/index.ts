@@ -1,4 +1,5 @@
 // Generic SMTP email: SMTP AUTH over a Workers TCP socket (STARTTLS on 587, TLS on 465); sends email.
+import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -56,16 +57,7 @@ export const provider = {
       default: "starttls",
       help: "starttls upgrades a plain connection (port 587); tls connects encrypted from the start (port 465).",
     },
-    {
-      name: "from_email",
-      label: "From Email",
-      type: "email",
-      required: true,
-      secret: false,
-      placeholder: "noreply@example.com",
-    },
-    { name: "from_name", label: "From Name", type: "text", required: false, secret: false },
-    { name: "reply_to", label: "Reply-To Email", type: "email", required: false, secret: false },
+    ...emailSenderFields(),
   ],
   tokenField: "password",
   capabilities: {

@@ -1,4 +1,5 @@
 // WhatsApp through Twilio: Account SID and Auth Token; sends messages; X-Twilio-Signature callbacks.
+import { twilioAccountFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -9,23 +10,7 @@ export const provider = {
   authKind: "basic",
   defaultBaseUrl: "https://api.twilio.com",
   fields: [
-    {
-      name: "account_sid",
-      label: "Account SID",
-      type: "text",
-      required: true,
-      secret: false,
-      placeholder: "AC...",
-      help: "Twilio Console → Account info.",
-    },
-    {
-      name: "auth_token",
-      label: "Auth Token",
-      type: "password",
-      required: true,
-      secret: true,
-      help: "Twilio Console → Account info; it also verifies Twilio's webhook signatures.",
-    },
+    ...twilioAccountFields(),
     {
       name: "from_whatsapp",
       label: "WhatsApp Sender Number",

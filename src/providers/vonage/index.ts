@@ -1,4 +1,5 @@
 // Vonage (Nexmo) SMS: basic auth with API key and secret; sends SMS; signed delivery receipts.
+import { smsSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -10,15 +11,7 @@ export const provider = {
   authKind: "basic",
   defaultBaseUrl: "https://rest.nexmo.com",
   fields: [
-    {
-      name: "from_phone_number",
-      label: "From Phone Number",
-      type: "phone",
-      required: true,
-      secret: false,
-      placeholder: "+15551234567",
-      help: "A Vonage virtual number in E.164 form.",
-    },
+    ...smsSenderFields("A Vonage virtual number in E.164 form."),
     {
       name: "api_key",
       label: "API Key",

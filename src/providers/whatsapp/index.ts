@@ -1,4 +1,5 @@
 // WhatsApp through Meta's WhatsApp Business Cloud API: sends messages; message and status webhooks.
+import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -35,14 +36,7 @@ export const provider = {
       placeholder: "EAA...",
       help: "A system-user token with whatsapp_business_messaging and whatsapp_business_management.",
     },
-    {
-      name: "app_secret",
-      label: "App Secret",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Verifies the X-Hub-Signature-256 of incoming webhooks (Meta app settings → Basic).",
-    },
+    ...metaAppSecretFields(),
   ],
   tokenField: "access_token",
   webhookVerifyToken: true,

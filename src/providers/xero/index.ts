@@ -1,4 +1,5 @@
 // Xero accounting: OAuth 2.0, one tenant per organisation; two-way customer/product/invoice sync.
+import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 
 export const provider = {
@@ -9,22 +10,7 @@ export const provider = {
   authKind: "oauth2",
   defaultBaseUrl: "https://api.xero.com",
   fields: [
-    {
-      name: "access_token",
-      label: "Access Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection.",
-    },
-    {
-      name: "refresh_token",
-      label: "Refresh Token",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Filled in by the OAuth connection; Xero rotates it on every refresh.",
-    },
+    ...oauthTokenFields("Filled in by the OAuth connection; Xero rotates it on every refresh."),
     {
       name: "tenant_id",
       label: "Tenant ID",
@@ -33,22 +19,7 @@ export const provider = {
       secret: false,
       help: "The Xero organisation this integration uses; chosen from the connections after OAuth.",
     },
-    {
-      name: "client_id",
-      label: "Client ID",
-      type: "text",
-      required: false,
-      secret: false,
-      help: "Only when connecting through your own Xero app: developer.xero.com → My Apps → Configuration.",
-    },
-    {
-      name: "client_secret",
-      label: "Client Secret",
-      type: "password",
-      required: false,
-      secret: true,
-      help: "Your Xero app's client secret (My Apps → Configuration).",
-    },
+    ...oauthAppFields("Xero app", { where: "developer.xero.com → My Apps → Configuration" }),
     {
       name: "webhook_key",
       label: "Webhook Key",
