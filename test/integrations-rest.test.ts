@@ -264,6 +264,44 @@ describe("REST integrations", () => {
     expect(list.json.integrations).toHaveLength(1);
   });
 
+  it("concurrent creates with one name give one integration and 409s", async () => {
+    const org = await newOrg();
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5].map(() =>
+        call("POST", "/api/integrations", {
+          key: org.adminKey,
+          body: { provider: "telegram", name: "Racer", bot_token: "1:a" },
+        }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409]);
+    const list = await call("GET", "/api/integrations", { key: org.adminKey });
+    expect(list.json.integrations).toHaveLength(1);
+  });
+
+  it("concurrent updates of one integration all land or answer 409, never lose a secret", async () => {
+    const org = await newOrg();
+    const i = await newIntegration(org, {
+      provider: "sendgrid",
+      name: "SG",
+      api_key: "SG.k",
+      from_email: "a@b.co",
+    });
+    const results = await Promise.all(
+      ["a", "b", "c", "d"].map((n) =>
+        call("PATCH", `/api/integrations/${i.id}`, {
+          key: org.adminKey,
+          body: { config: { [`k_${n}`]: n } },
+        }),
+      ),
+    );
+    const landed = results.filter((r) => r.status === 200).length;
+    expect(results.every((r) => r.status === 200 || r.status === 409)).toBe(true);
+    const got = await call("GET", `/api/integrations/${i.id}`, { key: org.adminKey });
+    expect(Object.keys(got.json.integration.config).filter((k) => k.startsWith("k_"))).toHaveLength(landed);
+    expect(got.json.integration.secrets).toEqual({ api_key: MASK });
+  });
+
   it("logs record create/update/toggle and the audit log records who did it, redacted", async () => {
     const org = await newOrg();
     const i = await newIntegration(org, {

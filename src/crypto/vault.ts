@@ -238,18 +238,33 @@ export class Vault {
         ),
       );
     const id = prefixedId("rot");
-    await this.db.batch([
-      this.db.insert(orgKeys).values(keyRow),
-      this.db.update(organizations).set({ currentKeyVersion: toVersion }).where(eq(organizations.id, orgId)),
-      this.db.insert(keyRotations).values({
-        id,
-        orgId,
-        fromVersion: latest.version,
-        toVersion,
-        status: "running",
-        rowsTotal: n,
-      }),
-    ]);
+    try {
+      await this.db.batch([
+        this.db.insert(orgKeys).values(keyRow),
+        this.db
+          .update(organizations)
+          .set({ currentKeyVersion: toVersion })
+          .where(eq(organizations.id, orgId)),
+        this.db.insert(keyRotations).values({
+          id,
+          orgId,
+          fromVersion: latest.version,
+          toVersion,
+          status: "running",
+          rowsTotal: n,
+        }),
+      ]);
+    } catch (e) {
+      // Another request started a rotation between our check and our insert (the new key
+      // version's primary key refused ours): answer with that one.
+      const winner = await this.db
+        .select()
+        .from(keyRotations)
+        .where(and(eq(keyRotations.orgId, orgId), eq(keyRotations.status, "running")))
+        .limit(1);
+      if (winner[0]) return this.rotationStatus(winner[0].id, orgId);
+      throw e;
+    }
     return this.rotationStatus(id, orgId);
   }
 

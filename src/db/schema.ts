@@ -3,7 +3,7 @@
  * on such a table is scoped by it. Migrations are generated from this file with drizzle-kit.
  */
 import { sql } from "drizzle-orm";
-import { index, integer, primaryKey, sqliteTable, text } from "drizzle-orm/sqlite-core";
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
 
 const now = sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`;
 
@@ -110,6 +110,7 @@ export const integrations = sqliteTable(
     index("integrations_org_idx").on(t.orgId, t.id),
     index("integrations_org_category_idx").on(t.orgId, t.category, t.id),
     index("integrations_org_provider_idx").on(t.orgId, t.provider, t.id),
+    uniqueIndex("integrations_org_provider_name_uq").on(t.orgId, t.provider, t.name),
     index("integrations_org_key_version_idx").on(t.orgId, t.keyVersion),
   ],
 );

@@ -150,6 +150,28 @@ export class Integrations {
     return vault.decrypt(row.orgId, row.id, row.secrets, row.keyVersion);
   }
 
+  private nameTaken(provider: string, name: string) {
+    return new ApiError(ErrorCode.CONFLICT, `An integration named "${name}" for ${provider} already exists`, {
+      issues: [{ path: "name", message: "already exists" }],
+    });
+  }
+
+  /** Maps the unique index on (org, provider, name) to a 409 when two writes race. */
+  private async uniqueName<T>(provider: string, name: string, write: Promise<T>): Promise<T> {
+    try {
+      return await write;
+    } catch (e) {
+      if (
+        String(e).includes(
+          "UNIQUE constraint failed: integrations.org_id, integrations.provider, integrations.name",
+        )
+      ) {
+        throw this.nameTaken(provider, name);
+      }
+      throw e;
+    }
+  }
+
   private async assertNameFree(orgId: string, provider: string, name: string, exceptId?: string) {
     const rows = await this.db
       .select({ id: integrations.id })
@@ -268,84 +290,122 @@ export class Integrations {
       webhookVerifyToken,
       tokenExpiresAt: input.tokenExpiresAt ?? null,
     };
-    await this.db.batch([
-      this.db.insert(integrations).values(row),
-      this.activity.logStatement({
-        orgId,
-        integrationId: id,
-        action: "created",
-        message: `Integration "${input.name}" (${provider.displayName}) created`,
-        details: { status: row.status, vault_fields: p.secretFields, missing_fields: p.missing },
-      }),
-      this.activity.auditStatement({
-        orgId,
-        actor: ctx.actor,
-        action: "integration.created",
-        targetType: "integration",
-        targetId: id,
-        details: { provider: provider.id, name: input.name, vault_fields: p.secretFields },
-      }),
-    ]);
+    await this.uniqueName(
+      provider.id,
+      input.name,
+      this.db.batch([
+        this.db.insert(integrations).values(row),
+        this.activity.logStatement({
+          orgId,
+          integrationId: id,
+          action: "created",
+          message: `Integration "${input.name}" (${provider.displayName}) created`,
+          details: { status: row.status, vault_fields: p.secretFields, missing_fields: p.missing },
+        }),
+        this.activity.auditStatement({
+          orgId,
+          actor: ctx.actor,
+          action: "integration.created",
+          targetType: "integration",
+          targetId: id,
+          details: { provider: provider.id, name: input.name, vault_fields: p.secretFields },
+        }),
+      ]),
+    );
     return this.get(orgId, id);
   }
 
+  /**
+   * Updates an integration. The write is a compare-and-set on `updated_at` (and, when secrets
+   * change, on the ciphertext and key version), so a concurrent update or a key rotation is
+   * never overwritten with stale values: the update is recomputed from the fresh row, and a
+   * write that keeps losing the race is a 409 with nothing written.
+   */
   async update(orgId: string, id: string, input: IntegrationWrite, ctx: WriteContext, action = "updated") {
-    const existing = await this.get(orgId, id);
-    const provider = providerOf(existing);
-    if (input.name !== undefined && input.name !== existing.name) {
-      await this.assertNameFree(orgId, provider.id, input.name, id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const existing = await this.get(orgId, id);
+      const provider = providerOf(existing);
+      if (input.name !== undefined && input.name !== existing.name) {
+        await this.assertNameFree(orgId, provider.id, input.name, id);
+      }
+      const p = await this.prepare(provider, orgId, id, input, existing);
+      const isActive = input.isActive ?? existing.isActive;
+      const status = this.statusFor(input, isActive, p.missing, existing, p.changedSecrets.length > 0);
+      const set: Partial<typeof integrations.$inferInsert> = {
+        name: input.name ?? existing.name,
+        isActive,
+        status,
+        config: p.config,
+        updatedAt: new Date(Math.max(Date.now(), Date.parse(existing.updatedAt) + 1)).toISOString(),
+      };
+      const secretsChanged = p.changedSecrets.length > 0;
+      if (secretsChanged) {
+        set.secrets = p.secrets;
+        set.secretFields = p.secretFields;
+        set.keyVersion = p.keyVersion;
+      }
+      if (input.apiBaseUrl !== undefined) set.apiBaseUrl = input.apiBaseUrl;
+      if (input.webhookUrl !== undefined) set.webhookUrl = input.webhookUrl;
+      if (input.webhookVerifyToken !== undefined) set.webhookVerifyToken = input.webhookVerifyToken;
+      if (input.tokenExpiresAt !== undefined) set.tokenExpiresAt = input.tokenExpiresAt;
+      if (status === "active" || status === "inactive")
+        set.lastError = status === existing.status ? existing.lastError : null;
+      if (isActive && existing.disconnectedAt) set.disconnectedAt = null;
+      const result = await this.uniqueName(
+        provider.id,
+        set.name as string,
+        this.db
+          .update(integrations)
+          .set(set)
+          .where(
+            and(
+              eq(integrations.orgId, orgId),
+              eq(integrations.id, id),
+              eq(integrations.updatedAt, existing.updatedAt),
+              secretsChanged
+                ? existing.keyVersion === null
+                  ? isNull(integrations.keyVersion)
+                  : eq(integrations.keyVersion, existing.keyVersion)
+                : undefined,
+              secretsChanged
+                ? existing.secrets === null
+                  ? isNull(integrations.secrets)
+                  : eq(integrations.secrets, existing.secrets)
+                : undefined,
+            ),
+          )
+          .run(),
+      );
+      if (result.meta.changes !== 1) continue;
+      const statusChanged = status !== existing.status;
+      await this.db.batch([
+        this.activity.logStatement({
+          orgId,
+          integrationId: id,
+          action,
+          message: statusChanged
+            ? `Integration ${action}; status ${existing.status} → ${status}`
+            : `Integration ${action}`,
+          details: {
+            changed_vault_fields: p.changedSecrets,
+            changed_config: Object.keys({ ...(input.config ?? {}), ...(input.values ?? {}) }).filter(
+              (k) => !p.changedSecrets.includes(k),
+            ),
+            status,
+          },
+        }),
+        this.activity.auditStatement({
+          orgId,
+          actor: ctx.actor,
+          action: `integration.${action}`,
+          targetType: "integration",
+          targetId: id,
+          details: { provider: provider.id, changed_vault_fields: p.changedSecrets, status },
+        }),
+      ]);
+      return this.get(orgId, id);
     }
-    const p = await this.prepare(provider, orgId, id, input, existing);
-    const isActive = input.isActive ?? existing.isActive;
-    const status = this.statusFor(input, isActive, p.missing, existing, p.changedSecrets.length > 0);
-    const set: Partial<typeof integrations.$inferInsert> = {
-      name: input.name ?? existing.name,
-      isActive,
-      status,
-      config: p.config,
-      secrets: p.secrets,
-      secretFields: p.secretFields,
-      keyVersion: p.keyVersion,
-      updatedAt: new Date().toISOString(),
-    };
-    if (input.apiBaseUrl !== undefined) set.apiBaseUrl = input.apiBaseUrl;
-    if (input.webhookUrl !== undefined) set.webhookUrl = input.webhookUrl;
-    if (input.webhookVerifyToken !== undefined) set.webhookVerifyToken = input.webhookVerifyToken;
-    if (input.tokenExpiresAt !== undefined) set.tokenExpiresAt = input.tokenExpiresAt;
-    if (status === "active" || status === "inactive")
-      set.lastError = status === existing.status ? existing.lastError : null;
-    if (isActive && existing.disconnectedAt) set.disconnectedAt = null;
-    const statusChanged = status !== existing.status;
-    await this.db.batch([
-      this.db
-        .update(integrations)
-        .set(set)
-        .where(and(eq(integrations.orgId, orgId), eq(integrations.id, id))),
-      this.activity.logStatement({
-        orgId,
-        integrationId: id,
-        action,
-        message: statusChanged
-          ? `Integration ${action}; status ${existing.status} → ${status}`
-          : `Integration ${action}`,
-        details: {
-          changed_vault_fields: p.changedSecrets,
-          changed_config: Object.keys({ ...(input.config ?? {}), ...(input.values ?? {}) }).filter(
-            (k) => !p.changedSecrets.includes(k),
-          ),
-          status,
-        },
-      }),
-      this.activity.auditStatement({
-        orgId,
-        actor: ctx.actor,
-        action: `integration.${action}`,
-        targetType: "integration",
-        targetId: id,
-        details: { provider: provider.id, changed_vault_fields: p.changedSecrets, status },
-      }),
-    ]);
-    return this.get(orgId, id);
+    throw new ApiError(ErrorCode.CONFLICT, "The integration was changed by another request meanwhile; retry");
   }
 
   async setActive(orgId: string, id: string, active: boolean, ctx: WriteContext) {

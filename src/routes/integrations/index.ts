@@ -213,6 +213,8 @@ integrationsApi.openapi(
   }),
   async (c) => {
     const auth = orgAuth(c);
+    const body = c.req.valid("json");
+    assertOrgMatches(auth, { orgId: body.org_id, slug: body.organization_slug });
     const provider = pathProvider(c.req.valid("param").provider);
     if (!provider.tokenField) {
       throw new ApiError(ErrorCode.BAD_REQUEST, `${provider.displayName} has no token to connect with`);
@@ -365,6 +367,7 @@ integrationsApi.openapi(
     const auth = orgAuth(c);
     const { id, type } = c.req.valid("param");
     const body = c.req.valid("json");
+    assertOrgMatches(auth, { orgId: body.org_id, slug: body.organization_slug });
     const { integrations } = c.get("services");
     const existing = await integrations.get(auth.orgId, id);
     const provider = providerOf(existing);

@@ -114,6 +114,8 @@ export const ConnectBody = z
     token: z.string().min(1).max(16_384),
     extra: Json.default({}),
     name: z.string().trim().min(1).max(200).optional(),
+    org_id: z.string().optional(),
+    organization_slug: z.string().optional(),
   })
   .openapi("Connect", { example: { token: "SG.xxxxx", extra: { from_email: "noreply@example.com" } } });
 

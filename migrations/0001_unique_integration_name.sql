@@ -1,0 +1,1 @@
+CREATE UNIQUE INDEX `integrations_org_provider_name_uq` ON `integrations` (`org_id`,`provider`,`name`);
