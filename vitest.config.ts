@@ -23,7 +23,7 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts", "src/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
-      silent: "passed-only",
+      silent: "passed-only" as const,
     },
   };
 });

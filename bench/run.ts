@@ -1,0 +1,390 @@
+/**
+ * `npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>]`
+ *
+ * Bundles the worker once and serves that bundle with `wrangler dev` on a free port with
+ * throwaway state (its own D1 in a temp dir, fresh secrets), creates an organization, seeds it
+ * with integrations through the API, then load-tests each route of `routes()` below with
+ * autocannon and prints a markdown table, also written to bench/results.md. Numbers are for `wrangler dev` on this machine: compare routes with each
+ * other (the "vs bare" column), not with production.
+ */
+import type { ChildProcess } from "node:child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, platform, release, tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import autocannon from "autocannon";
+import {
+  api,
+  applyLocalMigrations,
+  errorMessage,
+  freePort,
+  newKeyRing,
+  ROOT,
+  randomToken,
+  runWrangler,
+  sleep,
+  spawnWrangler,
+  waitForHealth,
+} from "../scripts/lib.ts";
+
+/** What the routes below can refer to: the seeded organization and one of its integrations. */
+interface Fixture {
+  orgId: string;
+  apiKey: string;
+  integrationId: string;
+}
+
+interface BenchRoute {
+  name: string;
+  method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
+  path: string;
+  headers?: Record<string, string>;
+  /** A JSON body (sent as-is on every request). */
+  body?: unknown;
+  /** Extra autocannon options, e.g. `requests` / `setupRequest` for a different body per request. */
+  options?: Record<string, unknown>;
+}
+
+/**
+ * The routes to measure. The first one is the baseline the others are compared with: a bare
+ * route that does no auth and no D1 work. Add routes here (message submission, webhook
+ * ingestion, ...); a POST route sends `body` as JSON.
+ */
+function routes(f: Fixture): BenchRoute[] {
+  const auth = { authorization: `Bearer ${f.apiKey}` };
+  return [
+    { name: "bare: GET /ping", method: "GET", path: "/ping" },
+    {
+      name: "REST get one: GET /api/integrations/{id}",
+      method: "GET",
+      path: `/api/integrations/${f.integrationId}`,
+      headers: auth,
+    },
+    {
+      name: "REST list page: GET /api/integrations?limit=50",
+      method: "GET",
+      path: "/api/integrations?limit=50",
+      headers: auth,
+    },
+    {
+      name: "001 list page: GET /organization-integrations?limit=50",
+      method: "GET",
+      path: `/organization-integrations?org_id=${f.orgId}&limit=50`,
+      headers: auth,
+    },
+  ];
+}
+
+const USAGE = `Usage: npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>]
+
+  --duration <s>      seconds per route, after a 2 s warm-up (default 10)
+  --connections <n>   concurrent connections (default 10)
+  --seed <n>          integrations to create in the benchmark organization (default 10000)`;
+
+const { values: flags } = parseArgs({
+  options: {
+    duration: { type: "string", default: "10" },
+    connections: { type: "string", default: "10" },
+    seed: { type: "string", default: "10000" },
+    help: { type: "boolean", short: "h" },
+  },
+});
+if (flags.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const duration = Number(flags.duration);
+const connections = Number(flags.connections);
+const seedCount = Number(flags.seed);
+for (const [k, v] of Object.entries({ duration, connections, seed: seedCount })) {
+  if (!Number.isInteger(v) || v < 1) {
+    console.error(`--${k} must be a positive integer\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const WARMUP_S = 2;
+const SEED_CONCURRENCY = 32;
+
+const say = (msg: string) => console.log(`\x1b[36m[bench]\x1b[0m ${msg}`);
+
+// ---------------------------------------------------------------------------------------------
+// The local worker and its cleanup.
+
+const state = mkdtempSync(join(tmpdir(), "switchboard-bench-"));
+let wrangler: ChildProcess | undefined;
+/** The last lines wrangler printed, shown when something goes wrong. */
+const wranglerTail: string[] = [];
+
+async function cleanup() {
+  const child = wrangler;
+  wrangler = undefined;
+  if (child?.pid) {
+    const pid = child.pid;
+    const exited =
+      child.exitCode !== null || child.signalCode !== null
+        ? Promise.resolve()
+        : new Promise<void>((res) => child.once("exit", () => res()));
+    // wrangler runs in its own process group (detached), with workerd under it: stop them all.
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-pid, sig);
+      } catch {
+        // already gone
+      }
+    };
+    killGroup("SIGTERM");
+    const timedOut = await Promise.race([exited.then(() => false), sleep(5_000).then(() => true)]);
+    await sleep(timedOut ? 0 : 200);
+    killGroup("SIGKILL"); // whatever is left of the group (normally nothing)
+  }
+  rmSync(state, { recursive: true, force: true });
+}
+
+let interrupted = false;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.on(sig, () => {
+    if (interrupted) return;
+    interrupted = true;
+    say(`${sig}: stopping wrangler and removing ${state}`);
+    cleanup().finally(() => process.exit(sig === "SIGINT" ? 130 : 143));
+  });
+}
+
+async function startWorker(): Promise<{ base: string; adminToken: string }> {
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  // Secrets go in a temporary env file (with --env-file, wrangler ignores the project's .dev.vars).
+  const varsFile = join(state, "bench.vars");
+  const vars = {
+    ADMIN_TOKEN: randomToken(32),
+    ENCRYPTION_KEYS: newKeyRing(),
+    ALLOW_PRIVATE_URLS: "true",
+    PUBLIC_URL: base,
+  };
+  writeFileSync(
+    varsFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(""),
+    { mode: 0o600 },
+  );
+
+  say(`applying migrations to a fresh local D1 in ${state}`);
+  await applyLocalMigrations(["--persist-to", state], { quiet: true });
+
+  // Benchmark a frozen build: `wrangler dev` on src/ reloads the worker whenever a file changes
+  // ("Your worker restarted mid-request"), so bundle once and serve that bundle and a copy of
+  // public/, with config watching off too.
+  say("bundling the worker (wrangler deploy --dry-run)");
+  const dist = join(state, "dist");
+  const assets = join(state, "assets");
+  await runWrangler(["deploy", "--dry-run", "--outdir", dist], { quiet: true });
+  if (existsSync(join(ROOT, "public"))) cpSync(join(ROOT, "public"), assets, { recursive: true });
+  else mkdirSync(assets);
+
+  say(`starting wrangler dev on ${base}`);
+  // biome-ignore format: one flag and its value a line
+  const args = [
+    "dev", join(dist, "index.js"), "--no-bundle",
+    "--config", join(ROOT, "wrangler.toml"),
+    "--assets", assets,
+    "--ip", "127.0.0.1",
+    "--port", String(port),
+    "--inspector-port", String(inspectorPort),
+    "--persist-to", state,
+    "--env-file", varsFile,
+    "--show-interactive-dev-session=false",
+    "--log-level", "warn",
+  ];
+  const child = spawnWrangler(args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true" },
+  });
+  wrangler = child;
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+      wranglerTail.push(chunk);
+      if (wranglerTail.length > 200) wranglerTail.splice(0, wranglerTail.length - 200);
+    });
+  }
+  await waitForHealth(base, { child, timeoutMs: 90_000 });
+  return { base, adminToken: vars.ADMIN_TOKEN };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Seeding.
+
+async function seed(base: string, adminToken: string): Promise<Fixture> {
+  const org = await api(base, "POST", "/admin/organizations", {
+    token: adminToken,
+    body: { name: "Bench Organization", slug: `bench-${Date.now()}` },
+  });
+  if (org.status !== 201) throw new Error(`POST /admin/organizations → HTTP ${org.status} ${org.text}`);
+  const orgId: string = org.body.organization.id;
+  const apiKey: string = org.body.api_key;
+
+  say(
+    `seeding ${seedCount} sendgrid integrations in organization ${orgId} (concurrency ${SEED_CONCURRENCY})`,
+  );
+  const started = Date.now();
+  let next = 0;
+  let done = 0;
+  let firstId: string | undefined;
+  let lastShown = 0;
+  const tty = process.stdout.isTTY;
+  const progress = (final = false) => {
+    const now = Date.now();
+    if (!final && now - lastShown < (tty ? 250 : 5_000)) return;
+    lastShown = now;
+    const rate = done / Math.max((now - started) / 1000, 0.001);
+    const line = `  ${done}/${seedCount} (${Math.floor((100 * done) / seedCount)}%), ${rate.toFixed(0)}/s`;
+    if (tty) process.stdout.write(`\r${line}${final ? "\n" : ""}`);
+    else console.log(line);
+  };
+  const workerLoop = async () => {
+    while (next < seedCount) {
+      const i = next++;
+      const n = String(i + 1).padStart(6, "0");
+      const res = await api(base, "POST", "/api/integrations", {
+        token: apiKey,
+        body: {
+          provider: "sendgrid",
+          name: `Bench ${n}`,
+          api_key: `SG.bench-${n}-${randomToken(12)}`,
+          from_email: `bench${n}@example.com`,
+        },
+      });
+      if (res.status !== 201)
+        throw new Error(`POST /api/integrations (#${i + 1}) → HTTP ${res.status} ${res.text}`);
+      if (i === 0) firstId = res.body.integration.id;
+      done++;
+      progress();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SEED_CONCURRENCY, seedCount) }, workerLoop));
+  progress(true);
+  if (!firstId) throw new Error("seeding created nothing");
+  say(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  return { orgId, apiKey, integrationId: firstId };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Measuring.
+
+interface Row {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+async function measure(base: string, route: BenchRoute): Promise<Row> {
+  const opts = {
+    url: `${base}${route.path}`,
+    method: route.method,
+    headers: {
+      ...(route.body !== undefined ? { "content-type": "application/json" } : {}),
+      ...route.headers,
+    },
+    body: route.body === undefined ? undefined : JSON.stringify(route.body),
+    connections,
+    ...route.options,
+  };
+  // One request first, so a broken route is reported with its answer, not just counted.
+  const probe = await fetch(opts.url, { method: opts.method, headers: opts.headers, body: opts.body });
+  const probeText = await probe.text();
+  if (!probe.ok)
+    say(
+      `\x1b[33mwarning: ${route.method} ${route.path} → HTTP ${probe.status} ${probeText.slice(0, 300)}\x1b[0m`,
+    );
+
+  await autocannon({ ...opts, duration: WARMUP_S });
+  const r = await autocannon({ ...opts, duration });
+  return {
+    name: route.name,
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+  };
+}
+
+/** A markdown table, aligned the way `biome format` writes one (so `npm run lint` stays clean). */
+function table(rows: Row[]): string {
+  const bare = rows[0]?.rps || 1;
+  const head = ["Route", "Req/s (mean)", "p50 (ms)", "p99 (ms)", "Non-2xx", "Errors", "vs bare"];
+  const body = rows.map((r) => [
+    r.name,
+    r.rps.toFixed(0),
+    String(r.p50),
+    String(r.p99),
+    String(r.non2xx),
+    String(r.errors),
+    (r.rps / bare).toFixed(2),
+  ]);
+  const widths = head.map((h, i) => Math.max(3, h.length, ...body.map((cells) => (cells[i] ?? "").length)));
+  // The first column is left-aligned, the numbers right-aligned.
+  const cell = (text: string, i: number) =>
+    i === 0 ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0);
+  const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
+  const rule = `| ${widths.map((w, i) => (i === 0 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
+  return [line(head), rule, ...body.map(line)].join("\n");
+}
+
+async function main() {
+  const { base, adminToken } = await startWorker();
+  const fixture = await seed(base, adminToken);
+
+  const list = routes(fixture);
+  const rows: Row[] = [];
+  for (const [i, route] of list.entries()) {
+    say(
+      `[${i + 1}/${list.length}] ${route.name}: ${WARMUP_S} s warm-up + ${duration} s, ${connections} connections`,
+    );
+    const row = await measure(base, route);
+    say(`  ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}`);
+    rows.push(row);
+  }
+
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${platform()} ${release()}, Node ${process.versions.node}`;
+  const md = table(rows);
+  console.log(`\n${md}\n`);
+  const doc = [
+    "# Benchmark results",
+    "",
+    `- Date: ${new Date().toISOString()}`,
+    `- Machine: ${machine}`,
+    `- Setup: \`wrangler dev\` serving a one-off bundle (local workerd + local D1), ${seedCount} integrations in the organization, ` +
+      `${connections} connections, ${WARMUP_S} s warm-up + ${duration} s per route (autocannon)`,
+    "- Command: `npm run bench" +
+      (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : "") +
+      "`",
+    "",
+    md,
+    "",
+    "\"vs bare\" is the route's requests/s divided by the bare route's (`GET /ping`: no auth, no D1).",
+    "Local numbers: use them to compare routes and spot regressions, not as production capacity.",
+    "",
+  ].join("\n");
+  writeFileSync(join(ROOT, "bench", "results.md"), doc);
+  say("wrote bench/results.md");
+}
+
+main()
+  .catch((e) => {
+    if (interrupted) return; // the signal handler is cleaning up; this error is its echo
+    console.error(`\x1b[31m[bench] ${errorMessage(e)}\x1b[0m`);
+    if (wranglerTail.length)
+      console.error(`--- last wrangler output ---\n${wranglerTail.join("").slice(-4000)}`);
+    process.exitCode = 1;
+  })
+  .finally(() => {
+    if (!interrupted) return cleanup();
+  });
