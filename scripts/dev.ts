@@ -115,7 +115,6 @@ function banner(demo: Demo) {
     "Switchboard is running",
     "",
     `Hub:            ${base}`,
-    `Web UI:         ${base}/integrations`,
     `API docs:       ${base}/docs`,
     `Demo org:       ${demo.org_id} (slug ${demo.slug})`,
     `Admin API key:  ${demo.api_key}`,
