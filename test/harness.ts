@@ -1,5 +1,7 @@
 /** Shared test helpers: requests through the worker's own fetch handler, organizations, keys. */
-import { exports } from "cloudflare:workers";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
+import { env, exports } from "cloudflare:workers";
+import worker from "../src/index.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 export const BASE = "https://hub.test";
@@ -11,6 +13,8 @@ export interface CallOptions {
   raw?: BodyInit;
   contentType?: string;
   headers?: Record<string, string>;
+  /** Runs the request with these bindings replaced (another key ring, a stub queue, ...). */
+  env?: Partial<Env>;
 }
 
 export interface CallResult {
@@ -32,7 +36,15 @@ export async function call(method: string, path: string, opts: CallOptions = {})
     body = JSON.stringify(opts.body);
     headers.set("content-type", opts.contentType ?? "application/json");
   }
-  const res = await exports.default.fetch(new Request(`${BASE}${path}`, { method, headers, body }));
+  const request = new Request(`${BASE}${path}`, { method, headers, body });
+  let res: Response;
+  if (opts.env) {
+    const ctx = createExecutionContext();
+    res = await worker.fetch(request, { ...env, ...opts.env } as Env, ctx);
+    await waitOnExecutionContext(ctx);
+  } else {
+    res = await exports.default.fetch(request);
+  }
   const text = await res.text();
   let json: unknown = null;
   try {

@@ -73,35 +73,12 @@ function stubQueue() {
 }
 
 /** A request through the worker's fetch handler with a modified env (another ring, a stub queue). */
-async function callWith(
+const callWith = (
   overrides: Partial<Env>,
   method: string,
   path: string,
   opts: CallOptions = {},
-): Promise<CallResult> {
-  const headers = new Headers(opts.headers);
-  if (opts.key) headers.set("authorization", `Bearer ${opts.key}`);
-  let body: string | undefined;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers.set("content-type", "application/json");
-  }
-  const ctx = createExecutionContext();
-  const res = await worker.fetch(
-    new Request(`${BASE}${path}`, { method, headers, body }),
-    { ...env, ...overrides } as Env,
-    ctx,
-  );
-  await waitOnExecutionContext(ctx);
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = null;
-  }
-  return { status: res.status, headers: res.headers, text, json };
-}
+): Promise<CallResult> => call(method, path, { ...opts, env: overrides });
 
 let msgSeq = 0;
 /** Runs the worker's queue handler on one message; returns the ack/retry outcome. */

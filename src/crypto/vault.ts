@@ -53,6 +53,10 @@ async function gcmDecrypt(key: CryptoKey, blob: string, aad: Uint8Array<ArrayBuf
   }
 }
 
+/** Integrations of an organization whose secrets are under a key version older than `version`. */
+const underOlderKey = (orgId: string, version: number) =>
+  and(eq(integrations.orgId, orgId), isNotNull(integrations.secrets), lt(integrations.keyVersion, version));
+
 export interface RingStatus {
   current: string;
   loaded: string[];
@@ -218,25 +222,15 @@ export class Vault {
    * if one is already under way.
    */
   async startOrgKeyRotation(orgId: string): Promise<RotationStatus> {
-    const running = await this.db
-      .select()
-      .from(keyRotations)
-      .where(and(eq(keyRotations.orgId, orgId), eq(keyRotations.status, "running")))
-      .limit(1);
-    if (running[0]) return this.rotationStatus(running[0].id, orgId);
+    const running = await this.runningRotation(orgId);
+    if (running) return this.rotationStatus(running.id, orgId);
     const latest = await this.orgKey(orgId);
     const toVersion = latest.version + 1;
     const keyRow = await this.newOrgKey(orgId, toVersion);
     const [{ n = 0 } = {}] = await this.db
       .select({ n: count() })
       .from(integrations)
-      .where(
-        and(
-          eq(integrations.orgId, orgId),
-          isNotNull(integrations.secrets),
-          lt(integrations.keyVersion, toVersion),
-        ),
-      );
+      .where(underOlderKey(orgId, toVersion));
     const id = prefixedId("rot");
     try {
       await this.db.batch([
@@ -279,13 +273,7 @@ export class Vault {
         keyVersion: integrations.keyVersion,
       })
       .from(integrations)
-      .where(
-        and(
-          eq(integrations.orgId, orgId),
-          isNotNull(integrations.secrets),
-          lt(integrations.keyVersion, rot.toVersion),
-        ),
-      )
+      .where(underOlderKey(orgId, rot.toVersion))
       .limit(limit);
     const target = await this.orgKey(orgId, rot.toVersion);
     const updates = [];
@@ -332,6 +320,15 @@ export class Vault {
     return this.rotationStatus(rotationId, orgId);
   }
 
+  private async runningRotation(orgId: string) {
+    const rows = await this.db
+      .select()
+      .from(keyRotations)
+      .where(and(eq(keyRotations.orgId, orgId), eq(keyRotations.status, "running")))
+      .limit(1);
+    return rows[0];
+  }
+
   private async getRotation(rotationId: string, orgId: string) {
     const rows = await this.db
       .select()
@@ -348,13 +345,7 @@ export class Vault {
     const [{ n = 0 } = {}] = await this.db
       .select({ n: count() })
       .from(integrations)
-      .where(
-        and(
-          eq(integrations.orgId, orgId),
-          isNotNull(integrations.secrets),
-          lt(integrations.keyVersion, rot.toVersion),
-        ),
-      );
+      .where(underOlderKey(orgId, rot.toVersion));
     return {
       id: rot.id,
       orgId: rot.orgId,
