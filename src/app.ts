@@ -15,6 +15,8 @@ import { compatApi } from "./routes/compat/index.ts";
 import { DOCS_HTML } from "./routes/docs.ts";
 import { healthApi } from "./routes/health.ts";
 import { integrationsApi } from "./routes/integrations/index.ts";
+import { messagesApi } from "./routes/messages.ts";
+import { createSandboxApp } from "./sandbox/index.ts";
 
 /** Paths of the 001 dialect, which authenticate like the REST API. */
 const COMPAT_PATHS = [
@@ -61,6 +63,18 @@ export function createApp() {
   app.route("/admin", adminApi);
   app.route("/api/integrations", integrationsApi);
   app.route("/api/audit-logs", auditApi);
+  app.route("/api/messages", messagesApi);
+
+  // The provider simulator, reachable over HTTP only where the deployment enables it.
+  const sandbox = createSandboxApp();
+  app.all("/sandbox/*", (c) => {
+    if (!c.get("services").settings.SANDBOX_ENABLED) {
+      return onError(new ApiError(ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}`), c);
+    }
+    const url = new URL(c.req.url);
+    url.pathname = url.pathname.slice("/sandbox".length) || "/";
+    return sandbox.fetch(new Request(url, c.req.raw), c.env);
+  });
   app.route("/", compatApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {

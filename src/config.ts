@@ -48,16 +48,27 @@ const SettingsSchema = z.object({
     .url()
     .optional()
     .or(z.literal("").transform(() => undefined)),
+  /** Timeout of one provider call, in milliseconds. */
+  PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(10_000),
 });
 
-export type Settings = z.output<typeof SettingsSchema>;
+export type Settings = z.output<typeof SettingsSchema> & {
+  /** Where the provider simulator answers when SANDBOX_ENABLED (every provider goes there). */
+  sandboxBase?: string;
+};
 
 const cache = new WeakMap<object, Settings>();
 
 export function getSettings(env: Env): Settings {
   let s = cache.get(env);
   if (!s) {
-    s = SettingsSchema.parse(env);
+    const parsed = SettingsSchema.parse(env);
+    s = {
+      ...parsed,
+      sandboxBase: parsed.SANDBOX_ENABLED
+        ? `${(parsed.PUBLIC_URL ?? "http://127.0.0.1:8787").replace(/\/+$/, "")}/sandbox`
+        : undefined,
+    };
     cache.set(env, s);
   }
   return s;

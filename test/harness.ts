@@ -88,3 +88,31 @@ export async function newIntegration(org: TestOrg, body: Record<string, unknown>
   if (r.status !== 201) throw new Error(`integration create failed: ${r.status} ${r.text}`);
   return r.json.integration;
 }
+
+/** What the sandbox accepted, newest last (optionally of one provider). */
+export async function sandboxInbox(provider?: string) {
+  const r = await call("GET", `/sandbox/_inbox${provider ? `?provider=${provider}` : ""}`);
+  return r.json.messages as {
+    id: string;
+    provider: string;
+    kind: string;
+    to: string;
+    body: Record<string, unknown>;
+  }[];
+}
+
+/** Polls a message until its status is one of `statuses` (the real queue delivers it). */
+export async function waitForMessage(
+  org: TestOrg,
+  id: string,
+  statuses = ["sent", "failed", "delivered"],
+  timeoutMs = 15_000,
+) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call("GET", `/api/messages/${id}`, { key: org.adminKey });
+    if (statuses.includes(r.json.message.status)) return r.json.message;
+    if (Date.now() > until) throw new Error(`message ${id} still ${r.json.message.status}: ${r.text}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}

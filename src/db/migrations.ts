@@ -1,2 +1,6 @@
 /** The migrations this build expects applied (a test checks it against migrations/). */
-export const EXPECTED_MIGRATIONS = ["0000_init.sql", "0001_unique_integration_name.sql"] as const;
+export const EXPECTED_MIGRATIONS = [
+  "0000_init.sql",
+  "0001_unique_integration_name.sql",
+  "0002_messages.sql",
+] as const;

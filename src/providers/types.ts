@@ -1,3 +1,5 @@
+import type { OutboundMessage, ProviderContext, SendResult, TestResult } from "./runtime.ts";
+
 /**
  * The shape every provider module fills in. One module per provider (src/providers/<id>/)
  * holds everything provider-specific; the rest of the code only reads these declarations.
@@ -103,4 +105,11 @@ export interface Provider {
    */
   webhookVerifyToken?: boolean;
   docsUrl?: string;
+  /**
+   * The cheapest authenticated call: resolves with what the provider said about the account,
+   * throws a ProviderError otherwise. Present when `capabilities.test` is true.
+   */
+  test?: (ctx: ProviderContext) => Promise<TestResult>;
+  /** Sends a message on one of `capabilities.send`; throws a ProviderError on failure. */
+  send?: (ctx: ProviderContext, message: OutboundMessage) => Promise<SendResult>;
 }

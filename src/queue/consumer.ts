@@ -11,15 +11,34 @@ const BATCH = 100;
 
 export const backoffSeconds = (attempts: number) => Math.min(300, 2 ** Math.max(0, attempts - 1) * 5);
 
-async function handle(job: JobMessage, services: Services, env: Env, log: Logger) {
+/** What to do with the queue message: acknowledged, or retried after a delay. */
+type Outcome = { retryInSeconds?: number };
+
+async function handle(job: JobMessage, services: Services, env: Env, log: Logger): Promise<Outcome> {
   switch (job.type) {
+    case "message.send": {
+      const r = await services.messages.process(job.orgId, job.messageId, log);
+      if (r.action === "retry") {
+        log.warn("message send will be retried", {
+          message_id: job.messageId,
+          in_seconds: r.delaySeconds,
+          reason: r.reason,
+        });
+        return { retryInSeconds: r.delaySeconds };
+      }
+      if (r.action === "dead-letter") {
+        log.error("message dead-lettered", { message_id: job.messageId, reason: r.reason });
+        await env.DLQ.send({ type: job.type, orgId: job.orgId, messageId: job.messageId, reason: r.reason });
+      }
+      return {};
+    }
     case "vault.rewrap": {
       const vault = await services.vault();
       const r = await vault.rewrapBatch(BATCH);
       log.info("vault rewrap batch", r);
       if (r.rewrapped > 0 && r.remaining > 0)
         await env.JOBS.send({ type: "vault.rewrap" } satisfies JobMessage);
-      return;
+      return {};
     }
     case "vault.reencrypt": {
       const vault = await services.vault();
@@ -32,7 +51,7 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
         status: r.status,
       });
       if (r.status === "running") await env.JOBS.send(job);
-      return;
+      return {};
     }
   }
 }
@@ -48,8 +67,9 @@ export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promi
       continue;
     }
     try {
-      await handle(parsed.data, createServices(env, msg.id), env, log);
-      msg.ack();
+      const outcome = await handle(parsed.data, createServices(env, msg.id), env, log);
+      if (outcome.retryInSeconds !== undefined) msg.retry({ delaySeconds: outcome.retryInSeconds });
+      else msg.ack();
     } catch (e) {
       log.error("job failed, will retry", {
         type: parsed.data.type,

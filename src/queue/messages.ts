@@ -6,5 +6,7 @@ export const JobMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("vault.rewrap") }),
   /** Re-encrypt one organization's secrets under its new data key, a batch at a time. */
   z.object({ type: z.literal("vault.reencrypt"), orgId: z.string(), rotationId: z.string() }),
+  /** Send one outbound message through its integration's provider. */
+  z.object({ type: z.literal("message.send"), orgId: z.string(), messageId: z.string() }),
 ]);
 export type JobMessage = z.infer<typeof JobMessage>;

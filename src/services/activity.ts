@@ -3,7 +3,7 @@
  * organizations and connections). Both redact secrets. Statement builders return drizzle
  * queries so callers can batch them with the write they describe (atomic in D1).
  */
-import { and, desc, eq, lt } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { auditLogs, integrationLogs } from "../db/schema.ts";
 import { prefixedId } from "../lib/ids.ts";
@@ -76,6 +76,19 @@ export class Activity {
     const page = rows.slice(0, opts.limit);
     const last = page.at(-1);
     return { items: page, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  /** Test-connection outcomes of the organization's integrations. */
+  async testOutcomes(orgId: string): Promise<{ succeeded: number; failed: number }> {
+    const rows = await this.db
+      .select({ level: integrationLogs.level, n: sql<number>`count(*)` })
+      .from(integrationLogs)
+      .where(and(eq(integrationLogs.orgId, orgId), eq(integrationLogs.action, "test")))
+      .groupBy(integrationLogs.level);
+    return {
+      succeeded: rows.find((r) => r.level === "info")?.n ?? 0,
+      failed: rows.find((r) => r.level === "error")?.n ?? 0,
+    };
   }
 
   async listAudit(orgId: string, opts: { cursor?: string; limit: number }) {

@@ -6,8 +6,12 @@ import { getSettings, type Settings } from "../config.ts";
 import { loadKeyRing } from "../crypto/keyring.ts";
 import { Vault } from "../crypto/vault.ts";
 import { createDb, type Db } from "../db/client.ts";
+import type { HttpClient } from "../providers/runtime.ts";
+import { createSandboxApp } from "../sandbox/index.ts";
 import { Activity } from "./activity.ts";
+import { Connections } from "./connections.ts";
 import { Integrations } from "./integrations.ts";
+import { Messages } from "./messages.ts";
 import { Organizations } from "./organizations.ts";
 
 export interface Services {
@@ -18,6 +22,26 @@ export interface Services {
   activity: Activity;
   organizations: Organizations;
   integrations: Integrations;
+  connections: Connections;
+  messages: Messages;
+}
+
+let sandboxApp: ReturnType<typeof createSandboxApp> | undefined;
+
+/**
+ * The HTTP client provider calls use. With the sandbox enabled, requests to the sandbox's base
+ * URL are answered in-process by the simulator; everything else goes to the network.
+ */
+export function createHttpClient(env: Env, settings: Settings): HttpClient {
+  const base = settings.sandboxBase;
+  if (!base) return (req) => fetch(req);
+  return (req) => {
+    if (!req.url.startsWith(`${base}/`)) return fetch(req);
+    sandboxApp ??= createSandboxApp();
+    const url = new URL(req.url);
+    url.pathname = url.pathname.slice(new URL(base).pathname.length);
+    return Promise.resolve(sandboxApp.fetch(new Request(url, req), env));
+  };
 }
 
 export function createServices(env: Env, requestId: string): Services {
@@ -32,12 +56,16 @@ export function createServices(env: Env, requestId: string): Services {
     return vault;
   };
   const activity = new Activity(db, requestId);
+  const integrations = new Integrations(db, activity, getVault, settings);
+  const connections = new Connections(db, activity, integrations, settings, createHttpClient(env, settings));
   return {
     db,
     settings,
     vault: getVault,
     activity,
     organizations: new Organizations(db, activity, getVault),
-    integrations: new Integrations(db, activity, getVault, settings),
+    integrations,
+    connections,
+    messages: new Messages(db, activity, integrations, connections, env.JOBS),
   };
 }

@@ -1,5 +1,6 @@
 // Telegram bot: token in the URL path; test with getMe; sends messages; secret-token webhook.
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "telegram",
@@ -37,6 +38,8 @@ export const provider = {
     },
   ],
   tokenField: "bot_token",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["telegram"],

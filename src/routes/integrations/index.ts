@@ -116,6 +116,12 @@ const StatsSchema = z
     by_status: z.record(z.string(), z.number()),
     error_rate: z.number(),
     with_recent_errors: z.number(),
+    messages: z.object({
+      total: z.number(),
+      by_status: z.record(z.string(), z.number()),
+      by_channel: z.record(z.string(), z.number()),
+    }),
+    tests: z.object({ succeeded: z.number(), failed: z.number() }),
   })
   .openapi("IntegrationStats");
 
@@ -125,10 +131,19 @@ integrationsApi.openapi(
     path: "/stats",
     tags,
     security,
-    summary: "Counts by type and status, error rate",
+    summary: "Counts by type and status, error rate, messages by status and channel, test outcomes",
     responses: { 200: jsonResponse(StatsSchema, "Statistics"), ...errorResponses },
   }),
-  async (c) => c.json(await c.get("services").integrations.stats(orgAuth(c).orgId), 200),
+  async (c) => {
+    const orgId = orgAuth(c).orgId;
+    const { integrations, messages, activity } = c.get("services");
+    const [base, msgs, tests] = await Promise.all([
+      integrations.stats(orgId),
+      messages.stats(orgId),
+      activity.testOutcomes(orgId),
+    ]);
+    return c.json({ ...base, messages: msgs, tests }, 200);
+  },
 );
 
 integrationsApi.openapi(
@@ -455,5 +470,38 @@ integrationsApi.openapi(
       },
       200,
     );
+  },
+);
+
+integrationsApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/test",
+    tags,
+    security,
+    summary: "Test the connection: the provider's cheapest authenticated call (rate limited per integration)",
+    description:
+      "Records the outcome on the integration (`status`, `last_error`, `error_count` reset on success, `last_sync_at`) and in its log. Answers 200 whether the provider accepted the credentials or not; `ok` says which. 429 with Retry-After past 5 tests a minute.",
+    request: { params: IdParam },
+    responses: {
+      200: jsonResponse(
+        z.object({
+          ok: z.boolean(),
+          message: z.string(),
+          details: z.record(z.string(), z.unknown()).optional(),
+          integration: IntegrationSchema,
+        }),
+        "The outcome",
+      ),
+      429: { description: "Too many tests of this integration; see Retry-After" },
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const auth = orgAuth(c);
+    const { outcome, row } = await c
+      .get("services")
+      .connections.test(auth.orgId, c.req.valid("param").id, auth.actor);
+    return c.json({ ...outcome, integration: view(c, row) }, 200);
   },
 );

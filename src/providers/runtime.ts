@@ -1,0 +1,196 @@
+/**
+ * What provider modules use at run time: the context a call gets (base URL, settings, secrets,
+ * an HTTP client), the message shape, typed provider errors that say whether to retry, and a
+ * small request helper. Provider modules only see a base URL and this client; whether it leads
+ * to the real provider or to the sandbox is decided where the client is built.
+ */
+
+/** Makes one HTTP request; never throws for an HTTP status, only for network failures. */
+export type HttpClient = (request: Request) => Promise<Response>;
+
+export interface ProviderContext {
+  /** The provider's API base (sandbox, deployment override, integration's own, or default). */
+  baseUrl: string;
+  /** Non-secret settings of the integration. */
+  config: Record<string, unknown>;
+  /** Decrypted secret fields of the integration. Never log or echo them. */
+  secrets: Record<string, string>;
+  http: HttpClient;
+  /** Per-request timeout. */
+  timeoutMs: number;
+}
+
+export interface OutboundMessage {
+  /** Our message id (providers that take a client reference get it). */
+  id: string;
+  channel: string;
+  to: string;
+  subject?: string;
+  text?: string;
+  html?: string;
+  /** WhatsApp template messages. */
+  template?: { name: string; language: string; params: string[] };
+}
+
+export interface TestResult {
+  /** What the provider said about the account, in plain words ("Connected as @my_bot"). */
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface SendResult {
+  providerMessageId: string;
+}
+
+/**
+ * Why a provider call failed:
+ * - `auth`: the credentials are refused (permanent; the integration is marked `error`);
+ * - `permanent`: the request is refused for good (bad recipient, invalid content);
+ * - `rate_limited`: 429; retry after `retryAfterSeconds`;
+ * - `transient`: 5xx, timeout, network error; retry with backoff.
+ */
+export type ProviderErrorKind = "auth" | "permanent" | "rate_limited" | "transient";
+
+export class ProviderError extends Error {
+  override name = "ProviderError";
+  constructor(
+    readonly kind: ProviderErrorKind,
+    message: string,
+    readonly opts: { status?: number; retryAfterSeconds?: number; code?: string | number } = {},
+  ) {
+    super(message);
+  }
+  get retryable(): boolean {
+    return this.kind === "rate_limited" || this.kind === "transient";
+  }
+}
+
+/** Seconds from a Retry-After header (delta-seconds or HTTP date), if any. */
+export function retryAfterSeconds(value: string | null | undefined, now = Date.now()): number | undefined {
+  if (!value) return undefined;
+  const n = Number(value);
+  if (Number.isFinite(n) && n >= 0) return Math.ceil(n);
+  const at = Date.parse(value);
+  return Number.isFinite(at) ? Math.max(0, Math.ceil((at - now) / 1000)) : undefined;
+}
+
+/** The usual mapping of an HTTP status to an error kind. Providers refine it where they differ. */
+export function kindForStatus(status: number): ProviderErrorKind {
+  if (status === 401 || status === 403) return "auth";
+  if (status === 429) return "rate_limited";
+  if (status === 408 || status >= 500) return "transient";
+  return "permanent";
+}
+
+export interface RequestOptions {
+  method?: string;
+  /** Appended to the base URL. */
+  path: string;
+  query?: Record<string, string | undefined>;
+  headers?: Record<string, string>;
+  /** JSON body. */
+  json?: unknown;
+  /** application/x-www-form-urlencoded body; arrays repeat the key. */
+  form?: Record<string, string | string[] | undefined>;
+  /** Any other body, with its content type in `headers`. */
+  body?: BodyInit;
+}
+
+export interface ProviderResponse {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** The parsed JSON body, or undefined when it is not JSON. */
+  data: unknown;
+}
+
+/** Builds the Request a provider call sends (exposed so signing clients can sign it first). */
+export function buildRequest(ctx: ProviderContext, opts: RequestOptions): Request {
+  const url = new URL(ctx.baseUrl.replace(/\/+$/, "") + opts.path);
+  for (const [k, v] of Object.entries(opts.query ?? {})) if (v !== undefined) url.searchParams.set(k, v);
+  const headers = new Headers(opts.headers);
+  let body: BodyInit | undefined = opts.body;
+  if (opts.json !== undefined) {
+    body = JSON.stringify(opts.json);
+    if (!headers.has("content-type")) headers.set("content-type", "application/json");
+  } else if (opts.form) {
+    const form = new URLSearchParams();
+    for (const [k, v] of Object.entries(opts.form)) {
+      if (v === undefined) continue;
+      for (const item of Array.isArray(v) ? v : [v]) form.append(k, item);
+    }
+    body = form.toString();
+    headers.set("content-type", "application/x-www-form-urlencoded");
+  }
+  if (!headers.has("accept")) headers.set("accept", "application/json");
+  headers.set("user-agent", "Switchboard/0.1");
+  return new Request(url, { method: opts.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+}
+
+/** Sends a request with the context's timeout; network failures and timeouts are transient. */
+export async function send(ctx: ProviderContext, request: Request): Promise<ProviderResponse> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new ProviderError("transient", `no answer within ${ctx.timeoutMs} ms (timeout)`)),
+      ctx.timeoutMs,
+    );
+  });
+  let res: Response;
+  try {
+    res = await Promise.race([ctx.http(request), timeout]);
+  } catch (e) {
+    if (e instanceof ProviderError) throw e;
+    throw new ProviderError("transient", "could not reach the provider (network error)");
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+  }
+  const text = await res.text();
+  let data: unknown;
+  try {
+    data = text ? JSON.parse(text) : undefined;
+  } catch {
+    data = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, data };
+}
+
+/** `buildRequest` then `send`. */
+export const request = (ctx: ProviderContext, opts: RequestOptions) => send(ctx, buildRequest(ctx, opts));
+
+/** A ProviderError for a non-2xx response, with the provider's reason and Retry-After. */
+export function errorFrom(
+  res: ProviderResponse,
+  reason: string,
+  kind = kindForStatus(res.status),
+): ProviderError {
+  return new ProviderError(kind, `${reason} (HTTP ${res.status})`, {
+    status: res.status,
+    retryAfterSeconds: retryAfterSeconds(res.headers.get("retry-after")),
+  });
+}
+
+/** Reads a string setting, or throws a permanent error naming the missing field. */
+export function setting(ctx: ProviderContext, name: string): string {
+  const v = ctx.config[name];
+  if (typeof v === "string" && v) return v;
+  if (typeof v === "number") return String(v);
+  throw new ProviderError("permanent", `the integration has no ${name} configured`);
+}
+
+/** Reads a secret, or throws a permanent error naming the missing field. */
+export function secret(ctx: ProviderContext, name: string): string {
+  const v = ctx.secrets[name];
+  if (v) return v;
+  throw new ProviderError("permanent", `the integration has no ${name} configured`);
+}
+
+/** A field of a JSON object, if the value is one. */
+export function field(data: unknown, ...path: string[]): unknown {
+  let cur: unknown = data;
+  for (const k of path) {
+    if (!cur || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string, unknown>)[k];
+  }
+  return cur;
+}

@@ -1,0 +1,143 @@
+/** /api/messages: send a message through a chosen or default integration, and follow its status. */
+import { createRoute, z } from "@hono/zod-openapi";
+import { orgAuth } from "../middleware/auth.ts";
+import { CHANNELS, channelIssues, messageView } from "../services/messages.ts";
+import { createRouter, errorResponses, jsonBody, jsonResponse, security } from "./openapi.ts";
+
+export const messagesApi = createRouter();
+const tags = ["Messages"];
+
+export const SendBody = z
+  .object({
+    integration_id: z.uuid().optional().openapi({ description: "Send through this integration" }),
+    channel: z
+      .enum(CHANNELS)
+      .optional()
+      .openapi({ description: "Or through the organization's default integration of this channel" }),
+    to: z.string().trim().min(1).max(320),
+    subject: z.string().min(1).max(998).optional(),
+    text: z.string().min(1).max(65_536).optional(),
+    html: z.string().min(1).max(1_000_000).optional(),
+    template: z
+      .object({
+        name: z.string().min(1).max(512),
+        language: z.string().min(2).max(15).default("en_US"),
+        params: z.array(z.string().max(1024)).max(50).default([]),
+      })
+      .optional()
+      .openapi({ description: "WhatsApp template message" }),
+  })
+  .superRefine((b, ctx) => {
+    if (!b.channel) return;
+    for (const issue of channelIssues(b.channel, b))
+      ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
+  })
+  .openapi("SendMessage", { example: { channel: "sms", to: "+14155550123", text: "Your code is 123456" } });
+
+const MessageSchema = z
+  .object({
+    id: z.string(),
+    integration_id: z.string(),
+    provider: z.string(),
+    channel: z.string(),
+    to: z.string(),
+    status: z.enum(["queued", "sending", "sent", "delivered", "failed"]),
+    sandbox: z.boolean(),
+    attempts: z.number(),
+    provider_message_id: z.string().nullable(),
+    last_error: z.string().nullable(),
+    created_at: z.string(),
+    updated_at: z.string(),
+    sent_at: z.string().nullable(),
+    delivered_at: z.string().nullable(),
+    next_attempt_at: z.string().nullable(),
+  })
+  .catchall(z.unknown())
+  .openapi("Message");
+
+messagesApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/",
+    tags,
+    security,
+    summary: "Send a message (queued; answers 202)",
+    description:
+      "Validates the recipient and content for the channel, stores the message `queued` and sends it from the queue, retrying with backoff on 429/5xx/timeouts. With an `Idempotency-Key` header, repeating the request returns the first message; the same key with another body is 409.",
+    request: {
+      body: jsonBody(SendBody),
+      headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
+    },
+    responses: { 202: jsonResponse(z.object({ message: MessageSchema }), "Accepted"), ...errorResponses },
+  }),
+  async (c) => {
+    const auth = orgAuth(c);
+    const body = c.req.valid("json");
+    const { messages } = c.get("services");
+    const input = {
+      integrationId: body.integration_id,
+      channel: body.channel,
+      to: body.to,
+      subject: body.subject,
+      text: body.text,
+      html: body.html,
+      template: body.template,
+    };
+    const r = await messages.submit(auth.orgId, input, c.req.valid("header")["idempotency-key"]);
+    if (r.replayed) c.header("Idempotent-Replayed", "true");
+    return c.json({ message: messageView(r.message) }, 202);
+  },
+);
+
+messagesApi.openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    security,
+    summary: "List messages, newest first",
+    request: {
+      query: z.object({
+        status: z.enum(["queued", "sending", "sent", "delivered", "failed"]).optional(),
+        channel: z.enum(CHANNELS).optional(),
+        integration_id: z.uuid().optional(),
+        cursor: z.string().max(512).optional(),
+        limit: z.coerce.number().int().min(1).max(200).default(50),
+      }),
+    },
+    responses: {
+      200: jsonResponse(
+        z.object({ messages: z.array(MessageSchema), next_cursor: z.string().nullable() }),
+        "Messages",
+      ),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const page = await c.get("services").messages.list(orgAuth(c).orgId, {
+      status: q.status,
+      channel: q.channel,
+      integrationId: q.integration_id,
+      cursor: q.cursor,
+      limit: q.limit,
+    });
+    return c.json({ messages: page.items.map(messageView), next_cursor: page.nextCursor }, 200);
+  },
+);
+
+messagesApi.openapi(
+  createRoute({
+    method: "get",
+    path: "/{id}",
+    tags,
+    security,
+    summary: "A message and its delivery status",
+    request: { params: z.object({ id: z.string().max(64) }) },
+    responses: { 200: jsonResponse(z.object({ message: MessageSchema }), "The message"), ...errorResponses },
+  }),
+  async (c) => {
+    const m = await c.get("services").messages.get(orgAuth(c).orgId, c.req.valid("param").id);
+    return c.json({ message: messageView(m) }, 200);
+  },
+);

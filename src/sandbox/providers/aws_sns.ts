@@ -1,0 +1,4 @@
+/** Simulated aws_sns API (to be filled in: the calls Switchboard makes, with the provider's real errors). */
+import { simulator } from "../lib.ts";
+
+export const aws_sns = simulator();

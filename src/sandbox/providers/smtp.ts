@@ -1,0 +1,4 @@
+/** Simulated smtp API (to be filled in: the calls Switchboard makes, with the provider's real errors). */
+import { simulator } from "../lib.ts";
+
+export const smtp = simulator();

@@ -1,0 +1,138 @@
+/**
+ * Calls to providers on behalf of an integration: builds the provider context (base URL,
+ * settings, decrypted secrets, HTTP client) and runs "test connection", recording the outcome
+ * on the integration and in its log.
+ */
+import { and, eq, sql } from "drizzle-orm";
+import type { Settings } from "../config.ts";
+import type { Db } from "../db/client.ts";
+import { type IntegrationRow, integrations } from "../db/schema.ts";
+import { ApiError, ErrorCode } from "../errors.ts";
+import { checkOutboundUrl } from "../lib/ssrf.ts";
+import { providerBaseUrl } from "../providers/base-url.ts";
+import { type HttpClient, type ProviderContext, ProviderError } from "../providers/runtime.ts";
+import type { Activity } from "./activity.ts";
+import { missingFields } from "./fields.ts";
+import { type Integrations, providerOf } from "./integrations.ts";
+import { hitRateLimit } from "./rate-limit.ts";
+
+/** Test connection: at most this many calls per integration per minute. */
+export const TEST_RATE_LIMIT = { limit: 5, windowSeconds: 60 };
+
+export interface TestOutcome {
+  ok: boolean;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export class Connections {
+  constructor(
+    private readonly db: Db,
+    private readonly activity: Activity,
+    private readonly integrations: Integrations,
+    private readonly settings: Settings,
+    private readonly http: HttpClient,
+  ) {}
+
+  /** The context a provider call for this integration runs with. */
+  async contextFor(row: IntegrationRow): Promise<ProviderContext> {
+    const provider = providerOf(row);
+    const baseUrl = providerBaseUrl(provider, this.settings, row.apiBaseUrl, row.config);
+    if (!this.settings.sandboxBase && provider.customerBaseUrl) {
+      const check = checkOutboundUrl(baseUrl, this.settings.ALLOW_PRIVATE_URLS);
+      if (!check.ok) throw new ProviderError("permanent", `the API base URL ${check.reason}`);
+    }
+    return {
+      baseUrl,
+      config: row.config,
+      secrets: await this.integrations.secretsOf(row),
+      http: this.http,
+      timeoutMs: this.settings.PROVIDER_TIMEOUT_MS,
+    };
+  }
+
+  /** Runs the provider's cheapest authenticated call and records the outcome. */
+  async test(
+    orgId: string,
+    id: string,
+    actor: string,
+  ): Promise<{ outcome: TestOutcome; row: IntegrationRow }> {
+    const row = await this.integrations.get(orgId, id);
+    const provider = providerOf(row);
+    if (!provider.test) {
+      throw new ApiError(ErrorCode.BAD_REQUEST, `${provider.displayName} has no connection to test`);
+    }
+    await hitRateLimit(this.db, `test:${row.id}`, TEST_RATE_LIMIT);
+    let outcome: TestOutcome;
+    const missing = missingFields(provider, row.config, row.secretFields);
+    if (missing.length) {
+      outcome = { ok: false, message: `Not configured: ${missing.join(", ")} missing` };
+    } else {
+      try {
+        const r = await provider.test(await this.contextFor(row));
+        outcome = { ok: true, message: r.message, details: r.details };
+      } catch (e) {
+        if (!(e instanceof ProviderError)) throw e;
+        outcome = { ok: false, message: e.message, details: { kind: e.kind } };
+      }
+    }
+    await this.record(row, outcome, actor);
+    return { outcome, row: await this.integrations.get(orgId, id) };
+  }
+
+  private async record(row: IntegrationRow, outcome: TestOutcome, actor: string) {
+    const now = new Date().toISOString();
+    const set = outcome.ok
+      ? {
+          status: row.isActive ? ("active" as const) : ("inactive" as const),
+          lastError: null,
+          errorCount: 0,
+          lastSyncAt: now,
+          updatedAt: now,
+        }
+      : {
+          status: "error" as const,
+          lastError: outcome.message,
+          errorCount: sql`${integrations.errorCount} + 1`,
+          updatedAt: now,
+        };
+    await this.db.batch([
+      this.db
+        .update(integrations)
+        .set(set)
+        .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
+      this.activity.logStatement({
+        orgId: row.orgId,
+        integrationId: row.id,
+        level: outcome.ok ? "info" : "error",
+        action: "test",
+        message: outcome.ok
+          ? `Test connection succeeded: ${outcome.message}`
+          : `Test connection failed: ${outcome.message}`,
+        details: { ok: outcome.ok, actor },
+      }),
+    ]);
+  }
+
+  /** Marks an integration `error` after a provider refused its credentials (sends, syncs). */
+  async markError(row: IntegrationRow, message: string, action: string) {
+    await this.db.batch([
+      this.db
+        .update(integrations)
+        .set({
+          status: "error",
+          lastError: message,
+          errorCount: sql`${integrations.errorCount} + 1`,
+          updatedAt: new Date().toISOString(),
+        })
+        .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
+      this.activity.logStatement({
+        orgId: row.orgId,
+        integrationId: row.id,
+        level: "error",
+        action,
+        message,
+      }),
+    ]);
+  }
+}

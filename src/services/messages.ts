@@ -1,0 +1,414 @@
+/**
+ * Outbound messages: accepted by the API (202, queued), sent by the queue consumer through the
+ * integration's provider, retried with backoff on retryable failures, failed at once on
+ * permanent ones, idempotent under a client's Idempotency-Key, and never sent twice for one
+ * message even when the queue delivers it twice (a lease in D1 with compare-and-set).
+ */
+import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { sha256Hex } from "../crypto/hash.ts";
+import type { Db } from "../db/client.ts";
+import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
+import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
+import { prefixedId } from "../lib/ids.ts";
+import type { Logger } from "../lib/log.ts";
+import { decodeCursor, encodeCursor } from "../lib/pagination.ts";
+import { PROVIDER_IDS, PROVIDERS } from "../providers/registry.ts";
+import { type OutboundMessage, ProviderError } from "../providers/runtime.ts";
+import type { Channel } from "../providers/types.ts";
+import type { Activity } from "./activity.ts";
+import type { Connections } from "./connections.ts";
+import { E164_RE } from "./fields.ts";
+import { type Integrations, providerOf } from "./integrations.ts";
+
+/** Attempts before a retryable failure becomes `failed` and goes to the dead letter queue. */
+export const MAX_SEND_ATTEMPTS = 5;
+/** How long one consumer owns a message it is sending. */
+const LEASE_MS = 60_000;
+
+export interface MessageInput {
+  integrationId?: string;
+  channel?: Channel;
+  to: string;
+  subject?: string;
+  text?: string;
+  html?: string;
+  template?: { name: string; language: string; params: string[] };
+}
+
+export type ProcessResult =
+  | { action: "ack"; status: MessageRow["status"] | "missing" }
+  | { action: "retry"; delaySeconds: number; reason: string }
+  | { action: "dead-letter"; reason: string };
+
+/** Exponential backoff with ±20 % jitter: 5 s, 10 s, 20 s, ... capped at 5 minutes. */
+export function backoffWithJitter(attempt: number, random = Math.random()): number {
+  const base = Math.min(300, 5 * 2 ** Math.max(0, attempt - 1));
+  return Math.max(1, Math.round(base * (0.8 + 0.4 * random)));
+}
+
+export function messageView(m: MessageRow) {
+  return {
+    id: m.id,
+    integration_id: m.integrationId,
+    provider: m.provider,
+    channel: m.channel,
+    to: m.to,
+    ...(m.content as Record<string, unknown>),
+    status: m.status,
+    sandbox: m.sandbox,
+    attempts: m.attempts,
+    provider_message_id: m.providerMessageId,
+    last_error: m.lastError,
+    created_at: m.createdAt,
+    updated_at: m.updatedAt,
+    sent_at: m.sentAt,
+    delivered_at: m.deliveredAt,
+    next_attempt_at: m.nextAttemptAt,
+  };
+}
+
+export const CHANNELS = ["email", "sms", "whatsapp", "telegram", "messenger", "instagram"] as const;
+
+const emailRe = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const RECIPIENT: Record<Channel, { test: (s: string) => boolean; message: string }> = {
+  email: { test: (s) => emailRe.test(s), message: "must be an email address" },
+  sms: { test: (s) => E164_RE.test(s), message: "must be an E.164 phone number such as +14155550123" },
+  whatsapp: {
+    test: (s) => E164_RE.test(s.replace(/^whatsapp:/, "")),
+    message: "must be an E.164 phone number such as +14155550123",
+  },
+  telegram: {
+    test: (s) => /^-?\d{1,20}$|^@[A-Za-z0-9_]{5,32}$/.test(s),
+    message: "must be a chat id or @channelusername",
+  },
+  messenger: { test: (s) => /^\d{5,32}$/.test(s), message: "must be a page-scoped user id (PSID)" },
+  instagram: { test: (s) => /^\d{5,32}$/.test(s), message: "must be an Instagram-scoped user id (IGSID)" },
+};
+
+/** What is wrong with a message for a channel: the recipient's form and the content it needs. */
+export function channelIssues(
+  channel: Channel,
+  m: { to: string; subject?: string; text?: string; html?: string; template?: unknown },
+): Issue[] {
+  const issues: Issue[] = [];
+  const rule = RECIPIENT[channel];
+  if (!rule.test(m.to)) issues.push({ path: "to", message: rule.message });
+  if (channel === "email") {
+    if (!m.subject) issues.push({ path: "subject", message: "is required for email" });
+    if (!m.text && !m.html) issues.push({ path: "text", message: "text or html is required for email" });
+  } else if (channel === "whatsapp") {
+    if (!m.text && !m.template)
+      issues.push({ path: "text", message: "text or template is required for whatsapp" });
+  } else if (!m.text) {
+    issues.push({ path: "text", message: `is required for ${channel}` });
+  }
+  return issues;
+}
+
+const invalid = (path: string, message: string) =>
+  new ApiError(ErrorCode.INVALID_FIELD, `${path}: ${message}`, { issues: [{ path, message }] });
+
+const canSend = (row: IntegrationRow, channel?: Channel) => {
+  const send = providerOf(row).capabilities.send;
+  return channel ? send.includes(channel) : send.length > 0;
+};
+
+export class Messages {
+  constructor(
+    private readonly db: Db,
+    private readonly activity: Activity,
+    private readonly integrations: Integrations,
+    private readonly connections: Connections,
+    private readonly jobs: Queue,
+  ) {}
+
+  /** The integration a message goes through: the named one, or the channel's default. */
+  private async route(
+    orgId: string,
+    input: MessageInput,
+  ): Promise<{ row: IntegrationRow; channel: Channel }> {
+    if (input.integrationId) {
+      const row = await this.integrations.get(orgId, input.integrationId);
+      const send = providerOf(row).capabilities.send;
+      if (!send.length)
+        throw invalid("integration_id", `${providerOf(row).displayName} cannot send messages`);
+      const channel = input.channel ?? (send[0] as Channel);
+      if (!send.includes(channel))
+        throw invalid("channel", `${providerOf(row).displayName} sends ${send.join(", ")}`);
+      if (!row.isActive) throw invalid("integration_id", "the integration is not active");
+      return { row, channel };
+    }
+    if (!input.channel) throw invalid("channel", "channel or integration_id is required");
+    const senders = PROVIDER_IDS.filter((id) =>
+      PROVIDERS[id].capabilities.send.includes(input.channel as Channel),
+    );
+    const rows = await this.db
+      .select()
+      .from(integrations)
+      .where(
+        and(
+          eq(integrations.orgId, orgId),
+          eq(integrations.isActive, true),
+          inArray(integrations.provider, senders),
+          isNull(integrations.disconnectedAt),
+        ),
+      )
+      .orderBy(desc(integrations.id))
+      .limit(50);
+    const candidates = rows.filter((r) => canSend(r, input.channel));
+    const row = candidates.find((r) => r.config.default === true) ?? candidates[0];
+    if (!row) throw invalid("channel", `no active integration sends ${input.channel}`);
+    return { row, channel: input.channel };
+  }
+
+  /** Accepts a message: stores it `queued` and enqueues it. Replays an idempotent request. */
+  async submit(orgId: string, input: MessageInput, idempotencyKey: string | undefined) {
+    const requestHash = idempotencyKey ? await sha256Hex(JSON.stringify(input)) : null;
+    if (idempotencyKey) {
+      const replay = await this.replay(orgId, idempotencyKey, requestHash as string);
+      if (replay) return { message: replay, replayed: true };
+    }
+    const { row, channel } = await this.route(orgId, input);
+    const issues = channelIssues(channel, input);
+    const first = issues[0];
+    if (first) throw new ApiError(ErrorCode.INVALID_FIELD, `${first.path}: ${first.message}`, { issues });
+    const content: Record<string, unknown> = {};
+    for (const k of ["subject", "text", "html", "template"] as const)
+      if (input[k] !== undefined) content[k] = input[k];
+    const id = prefixedId("msg");
+    try {
+      await this.db.batch([
+        this.db.insert(messages).values({
+          id,
+          orgId,
+          integrationId: row.id,
+          provider: row.provider,
+          channel,
+          to: input.to,
+          content,
+          status: "queued",
+          sandbox: row.config.sandbox_mode === true,
+          idempotencyKey: idempotencyKey ?? null,
+          requestHash,
+        }),
+        this.activity.logStatement({
+          orgId,
+          integrationId: row.id,
+          action: "message.queued",
+          message: `Message ${id} (${channel}) queued`,
+        }),
+      ]);
+    } catch (e) {
+      if (idempotencyKey && String(e).includes("UNIQUE")) {
+        const replay = await this.replay(orgId, idempotencyKey, requestHash as string);
+        if (replay) return { message: replay, replayed: true };
+      }
+      throw e;
+    }
+    await this.jobs.send({ type: "message.send", orgId, messageId: id });
+    return { message: await this.get(orgId, id), replayed: false };
+  }
+
+  private async replay(orgId: string, key: string, hash: string): Promise<MessageRow | null> {
+    const rows = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.orgId, orgId), eq(messages.idempotencyKey, key)))
+      .limit(1);
+    const prior = rows[0];
+    if (!prior) return null;
+    if (prior.requestHash !== hash) {
+      throw new ApiError(ErrorCode.CONFLICT, "This Idempotency-Key was used with a different request body");
+    }
+    return prior;
+  }
+
+  async get(orgId: string, id: string): Promise<MessageRow> {
+    const rows = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.orgId, orgId), eq(messages.id, id)))
+      .limit(1);
+    if (!rows[0]) throw notFound("Message");
+    return rows[0];
+  }
+
+  async list(
+    orgId: string,
+    f: { status?: string; channel?: string; integrationId?: string; cursor?: string; limit: number },
+  ) {
+    const after = decodeCursor(f.cursor);
+    const rows = await this.db
+      .select()
+      .from(messages)
+      .where(
+        and(
+          eq(messages.orgId, orgId),
+          f.status ? eq(messages.status, f.status as MessageRow["status"]) : undefined,
+          f.channel ? eq(messages.channel, f.channel) : undefined,
+          f.integrationId ? eq(messages.integrationId, f.integrationId) : undefined,
+          after ? lt(messages.id, after) : undefined,
+        ),
+      )
+      .orderBy(desc(messages.id))
+      .limit(f.limit + 1);
+    const page = rows.slice(0, f.limit);
+    const last = page.at(-1);
+    return { items: page, nextCursor: rows.length > f.limit && last ? encodeCursor(last.id) : null };
+  }
+
+  async stats(orgId: string) {
+    const rows = await this.db
+      .select({ status: messages.status, channel: messages.channel, n: sql<number>`count(*)` })
+      .from(messages)
+      .where(eq(messages.orgId, orgId))
+      .groupBy(messages.status, messages.channel);
+    const byStatus: Record<string, number> = { queued: 0, sending: 0, sent: 0, delivered: 0, failed: 0 };
+    const byChannel: Record<string, number> = {};
+    let total = 0;
+    for (const r of rows) {
+      byStatus[r.status] = (byStatus[r.status] ?? 0) + r.n;
+      byChannel[r.channel] = (byChannel[r.channel] ?? 0) + r.n;
+      total += r.n;
+    }
+    return { total, by_status: byStatus, by_channel: byChannel };
+  }
+
+  /**
+   * Sends one queued message (the queue consumer's work). Idempotent: a message already sent or
+   * failed is acknowledged without a second send; one another consumer is sending is retried
+   * after its lease.
+   */
+  async process(orgId: string, messageId: string, log: Logger, now = Date.now()): Promise<ProcessResult> {
+    const rows = await this.db
+      .select()
+      .from(messages)
+      .where(and(eq(messages.orgId, orgId), eq(messages.id, messageId)))
+      .limit(1);
+    const msg = rows[0];
+    if (!msg) return { action: "ack", status: "missing" };
+    if (msg.status === "sent" || msg.status === "delivered" || msg.status === "failed") {
+      return { action: "ack", status: msg.status };
+    }
+    const claimed = await this.db
+      .update(messages)
+      .set({ status: "sending", attempts: sql`${messages.attempts} + 1`, leaseUntil: now + LEASE_MS })
+      .where(
+        and(
+          eq(messages.id, messageId),
+          or(
+            eq(messages.status, "queued"),
+            and(eq(messages.status, "sending"), lt(messages.leaseUntil, now)),
+          ),
+        ),
+      )
+      .run();
+    if (claimed.meta.changes !== 1) {
+      const wait = Math.max(1, Math.ceil(((msg.leaseUntil ?? now) - now) / 1000));
+      return { action: "retry", delaySeconds: wait, reason: "another consumer is sending this message" };
+    }
+    const attempt = msg.attempts + 1;
+    let row: IntegrationRow;
+    try {
+      row = await this.integrations.get(orgId, msg.integrationId);
+    } catch {
+      await this.finish(msg, { status: "failed", lastError: "the integration no longer exists" });
+      return { action: "ack", status: "failed" };
+    }
+    if (msg.sandbox || row.config.sandbox_mode === true) {
+      await this.finish(
+        msg,
+        { status: "sent", providerMessageId: `sandbox_mode:${msg.id}` },
+        row,
+        "recorded in sandbox mode, not sent",
+      );
+      return { action: "ack", status: "sent" };
+    }
+    const provider = providerOf(row);
+    if (!provider.send) {
+      await this.finish(
+        msg,
+        { status: "failed", lastError: `${provider.displayName} cannot send messages` },
+        row,
+      );
+      return { action: "ack", status: "failed" };
+    }
+    const content = msg.content as Omit<OutboundMessage, "id" | "channel" | "to">;
+    try {
+      const ctx = await this.connections.contextFor(row);
+      const result = await provider.send(ctx, { ...content, id: msg.id, channel: msg.channel, to: msg.to });
+      await this.finish(msg, { status: "sent", providerMessageId: result.providerMessageId }, row);
+      return { action: "ack", status: "sent" };
+    } catch (e) {
+      if (!(e instanceof ProviderError)) {
+        log.error("send crashed", { message_id: msg.id, reason: e instanceof Error ? e.message : String(e) });
+        e = new ProviderError("transient", "internal error while sending");
+      }
+      const err = e as ProviderError;
+      if (!err.retryable) {
+        await this.finish(msg, { status: "failed", lastError: err.message }, row);
+        if (err.kind === "auth") await this.connections.markError(row, err.message, "message.auth_failed");
+        return { action: "ack", status: "failed" };
+      }
+      if (attempt >= MAX_SEND_ATTEMPTS) {
+        const reason = `gave up after ${attempt} attempts: ${err.message}`;
+        await this.finish(msg, { status: "failed", lastError: reason }, row);
+        return { action: "dead-letter", reason };
+      }
+      const delaySeconds =
+        err.kind === "rate_limited" && err.opts.retryAfterSeconds !== undefined
+          ? Math.max(1, err.opts.retryAfterSeconds)
+          : backoffWithJitter(attempt);
+      await this.db
+        .update(messages)
+        .set({
+          status: "queued",
+          leaseUntil: null,
+          lastError: err.message,
+          nextAttemptAt: new Date(now + delaySeconds * 1000).toISOString(),
+          updatedAt: new Date().toISOString(),
+        })
+        .where(eq(messages.id, msg.id));
+      return { action: "retry", delaySeconds, reason: err.message };
+    }
+  }
+
+  private async finish(
+    msg: MessageRow,
+    set: { status: "sent" | "failed"; providerMessageId?: string; lastError?: string },
+    row?: IntegrationRow,
+    note?: string,
+  ) {
+    const now = new Date().toISOString();
+    const stmts = [
+      this.db
+        .update(messages)
+        .set({
+          status: set.status,
+          providerMessageId: set.providerMessageId ?? null,
+          lastError: set.lastError ?? null,
+          leaseUntil: null,
+          nextAttemptAt: null,
+          sentAt: set.status === "sent" ? now : null,
+          updatedAt: now,
+        })
+        .where(eq(messages.id, msg.id)),
+    ];
+    const log = row
+      ? [
+          this.activity.logStatement({
+            orgId: msg.orgId,
+            integrationId: row.id,
+            level: set.status === "sent" ? "info" : "error",
+            action: `message.${set.status}`,
+            message:
+              set.status === "sent"
+                ? `Message ${msg.id} ${note ?? `sent (${set.providerMessageId})`}`
+                : `Message ${msg.id} failed: ${set.lastError}`,
+            details: note ? { to: msg.to, ...(msg.content as Record<string, unknown>) } : undefined,
+          }),
+        ]
+      : [];
+    await this.db.batch([stmts[0] as (typeof stmts)[0], ...log]);
+  }
+}
