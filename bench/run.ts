@@ -32,6 +32,8 @@ interface Fixture {
   orgId: string;
   apiKey: string;
   integrationId: string;
+  /** A Telegram integration (answered by the sandbox) for the message routes. */
+  telegramId: string;
 }
 
 interface BenchRoute {
@@ -72,20 +74,29 @@ function routes(f: Fixture): BenchRoute[] {
       path: `/organization-integrations?org_id=${f.orgId}&limit=50`,
       headers: auth,
     },
+    {
+      name: "message submit (202): POST /api/messages",
+      method: "POST",
+      path: "/api/messages",
+      headers: auth,
+      body: { integration_id: f.telegramId, to: "100200300", text: "Benchmark message" },
+    },
   ];
 }
 
-const USAGE = `Usage: npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>]
+const USAGE = `Usage: npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>] [--messages <n>]
 
   --duration <s>      seconds per route, after a 2 s warm-up (default 10)
   --connections <n>   concurrent connections (default 10)
-  --seed <n>          integrations to create in the benchmark organization (default 10000)`;
+  --seed <n>          integrations to create in the benchmark organization (default 10000)
+  --messages <n>      messages to deliver end to end through the sandbox (default 10000)`;
 
 const { values: flags } = parseArgs({
   options: {
     duration: { type: "string", default: "10" },
     connections: { type: "string", default: "10" },
     seed: { type: "string", default: "10000" },
+    messages: { type: "string", default: "10000" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -96,7 +107,8 @@ if (flags.help) {
 const duration = Number(flags.duration);
 const connections = Number(flags.connections);
 const seedCount = Number(flags.seed);
-for (const [k, v] of Object.entries({ duration, connections, seed: seedCount })) {
+const messageCount = Number(flags.messages);
+for (const [k, v] of Object.entries({ duration, connections, seed: seedCount, messages: messageCount })) {
   if (!Number.isInteger(v) || v < 1) {
     console.error(`--${k} must be a positive integer\n\n${USAGE}`);
     process.exit(2);
@@ -268,7 +280,73 @@ async function seed(base: string, adminToken: string): Promise<Fixture> {
   progress(true);
   if (!firstId) throw new Error("seeding created nothing");
   say(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-  return { orgId, apiKey, integrationId: firstId };
+  const telegramId = await telegramIntegration(base, apiKey);
+  return { orgId, apiKey, integrationId: firstId, telegramId };
+}
+
+async function telegramIntegration(base: string, apiKey: string): Promise<string> {
+  const res = await api(base, "POST", "/api/integrations", {
+    token: apiKey,
+    body: { provider: "telegram", name: "Bench bot", bot_token: "123456:bench-token" },
+  });
+  if (res.status !== 201)
+    throw new Error(`POST /api/integrations (telegram) → HTTP ${res.status} ${res.text}`);
+  return res.body.integration.id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// End-to-end delivery: submit messages, then wait until the queue consumer has sent them all
+// through the sandbox.
+
+interface Delivery {
+  count: number;
+  submitSeconds: number;
+  totalSeconds: number;
+  sent: number;
+  failed: number;
+}
+
+async function deliverMessages(base: string, adminToken: string): Promise<Delivery> {
+  const org = await api(base, "POST", "/admin/organizations", {
+    token: adminToken,
+    body: { name: "Bench delivery", slug: `bench-delivery-${Date.now()}` },
+  });
+  if (org.status !== 201) throw new Error(`POST /admin/organizations → HTTP ${org.status} ${org.text}`);
+  const apiKey: string = org.body.api_key;
+  const telegramId = await telegramIntegration(base, apiKey);
+  say(`delivering ${messageCount} messages end to end through the sandbox`);
+  const started = Date.now();
+  let next = 0;
+  const submitLoop = async () => {
+    while (next < messageCount) {
+      const i = next++;
+      const res = await api(base, "POST", "/api/messages", {
+        token: apiKey,
+        body: { integration_id: telegramId, to: String(100000 + i), text: `Delivery ${i}` },
+      });
+      if (res.status !== 202)
+        throw new Error(`POST /api/messages (#${i + 1}) → HTTP ${res.status} ${res.text}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SEED_CONCURRENCY, messageCount) }, submitLoop));
+  const submitSeconds = (Date.now() - started) / 1000;
+  say(`  submitted in ${submitSeconds.toFixed(1)} s; waiting for the queue to send them`);
+  for (;;) {
+    const stats = await api(base, "GET", "/api/integrations/stats", { token: apiKey });
+    const byStatus = stats.body.messages.by_status as Record<string, number>;
+    const done = (byStatus.sent ?? 0) + (byStatus.failed ?? 0);
+    if (done >= messageCount) {
+      return {
+        count: messageCount,
+        submitSeconds,
+        totalSeconds: (Date.now() - started) / 1000,
+        sent: byStatus.sent ?? 0,
+        failed: byStatus.failed ?? 0,
+      };
+    }
+    if (Date.now() - started > 30 * 60_000) throw new Error(`delivery stalled at ${done}/${messageCount}`);
+    await new Promise((r) => setTimeout(r, 1000));
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -352,6 +430,13 @@ async function main() {
     rows.push(row);
   }
 
+  const delivery = await deliverMessages(base, adminToken);
+  const deliveryLine =
+    `End-to-end delivery through the sandbox: ${delivery.count} messages submitted in ` +
+    `${delivery.submitSeconds.toFixed(1)} s, all ${delivery.sent} sent (${delivery.failed} failed) after ` +
+    `${delivery.totalSeconds.toFixed(1)} s (${(delivery.count / delivery.totalSeconds).toFixed(0)} messages/s).`;
+  say(deliveryLine);
+
   const cpu = cpus();
   const machine = `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${platform()} ${release()}, Node ${process.versions.node}`;
   const md = table(rows);
@@ -368,6 +453,8 @@ async function main() {
       "`",
     "",
     md,
+    "",
+    deliveryLine,
     "",
     "\"vs bare\" is the route's requests/s divided by the bare route's (`GET /ping`: no auth, no D1).",
     "Local numbers: use them to compare routes and spot regressions, not as production capacity.",

@@ -10,7 +10,7 @@ const app = createApp();
 export default {
   fetch: app.fetch,
 
-  async queue(batch, env) {
+  async queue(batch, env, _ctx) {
     if (batch.queue.endsWith("-dlq")) return consumeDeadLetters(batch);
     return consumeJobs(batch, env);
   },

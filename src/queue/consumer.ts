@@ -56,27 +56,30 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
   }
 }
 
+/** Handles every message of a batch concurrently; each is acked or retried on its own. */
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  for (const msg of batch.messages) {
-    const log = createLogger({ job_id: msg.id, queue: batch.queue, attempt: msg.attempts });
-    const parsed = JobMessage.safeParse(msg.body);
-    if (!parsed.success) {
-      log.error("unparseable job, dead-lettering", { issues: parsed.error.issues.map((i) => i.message) });
-      await env.DLQ.send({ reason: "unparseable job", body: msg.body });
-      msg.ack();
-      continue;
-    }
-    try {
-      const outcome = await handle(parsed.data, createServices(env, msg.id), env, log);
-      if (outcome.retryInSeconds !== undefined) msg.retry({ delaySeconds: outcome.retryInSeconds });
-      else msg.ack();
-    } catch (e) {
-      log.error("job failed, will retry", {
-        type: parsed.data.type,
-        reason: e instanceof Error ? e.message : String(e),
-      });
-      msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
-    }
+  await Promise.all(batch.messages.map((msg) => consumeOne(msg, batch.queue, env)));
+}
+
+async function consumeOne(msg: Message<unknown>, queue: string, env: Env): Promise<void> {
+  const log = createLogger({ job_id: msg.id, queue, attempt: msg.attempts });
+  const parsed = JobMessage.safeParse(msg.body);
+  if (!parsed.success) {
+    log.error("unparseable job, dead-lettering", { issues: parsed.error.issues.map((i) => i.message) });
+    await env.DLQ.send({ reason: "unparseable job", body: msg.body });
+    msg.ack();
+    return;
+  }
+  try {
+    const outcome = await handle(parsed.data, createServices(env, msg.id), env, log);
+    if (outcome.retryInSeconds !== undefined) msg.retry({ delaySeconds: outcome.retryInSeconds });
+    else msg.ack();
+  } catch (e) {
+    log.error("job failed, will retry", {
+      type: parsed.data.type,
+      reason: e instanceof Error ? e.message : String(e),
+    });
+    msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
   }
 }
 
