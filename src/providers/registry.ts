@@ -20,7 +20,7 @@ import { provider as sql_accounting } from "./sql_accounting/index.ts";
 import { provider as telegram } from "./telegram/index.ts";
 import { provider as twilio } from "./twilio/index.ts";
 import { provider as twilio_whatsapp } from "./twilio_whatsapp/index.ts";
-import type { Category, Provider } from "./types.ts";
+import type { Category, Provider, ProviderField } from "./types.ts";
 import { provider as vonage } from "./vonage/index.ts";
 import { provider as whatsapp } from "./whatsapp/index.ts";
 import { provider as xero } from "./xero/index.ts";
@@ -55,8 +55,33 @@ export const PROVIDER_IDS = [
 
 export type ProviderId = (typeof PROVIDER_IDS)[number];
 
-/** Every provider by id; a provider missing here is a compile error. */
-export const PROVIDERS: Record<ProviderId, Provider> = {
+/**
+ * Settings every provider that sends messages has: `sandbox_mode` records messages instead of
+ * sending them; `default` makes it the channel's default integration.
+ */
+const SENDER_FIELDS: ProviderField[] = [
+  {
+    name: "sandbox_mode",
+    label: "Sandbox mode (record messages, do not send)",
+    type: "boolean",
+    required: false,
+    secret: false,
+    default: false,
+  },
+  {
+    name: "default",
+    label: "Default integration for its channel",
+    type: "boolean",
+    required: false,
+    secret: false,
+    default: false,
+  },
+];
+
+const withSenderFields = (p: Provider): Provider =>
+  p.capabilities.send.length ? { ...p, fields: [...p.fields, ...SENDER_FIELDS] } : p;
+
+const DECLARED: Record<ProviderId, Provider> = {
   hubspot,
   salesforce,
   odoo_crm,
@@ -82,6 +107,11 @@ export const PROVIDERS: Record<ProviderId, Provider> = {
   signup_page,
   other,
 };
+
+/** Every provider by id; a provider missing here is a compile error. */
+export const PROVIDERS = Object.fromEntries(
+  PROVIDER_IDS.map((id) => [id, withSenderFields(DECLARED[id])]),
+) as Record<ProviderId, Provider>;
 
 const ID_SET: ReadonlySet<string> = new Set(PROVIDER_IDS);
 
