@@ -1,5 +1,6 @@
 /** The Worker: HTTP through the Hono app, queue consumers, and scheduled jobs. */
 import { createApp } from "./app.ts";
+import { requeueStuckMessages } from "./cron/requeue-messages.ts";
 import { rewrapKeys } from "./cron/rewrap-keys.ts";
 import { createLogger } from "./lib/log.ts";
 import { consumeDeadLetters, consumeJobs } from "./queue/consumer.ts";
@@ -18,13 +19,14 @@ export default {
   async scheduled(controller, env) {
     const log = createLogger({ cron: controller.cron });
     const services = createServices(env, `cron_${controller.scheduledTime}`);
-    switch (controller.cron) {
-      default:
-        try {
-          await rewrapKeys(services, env);
-        } catch (e) {
-          log.error("cron rewrap-keys failed", { reason: e instanceof Error ? e.message : String(e) });
-        }
+    // One schedule runs every job; each job is idempotent when a run repeats or is skipped.
+    const jobs = { "rewrap-keys": rewrapKeys, "requeue-messages": requeueStuckMessages };
+    for (const [name, job] of Object.entries(jobs)) {
+      try {
+        await job(services, env);
+      } catch (e) {
+        log.error(`cron ${name} failed`, { reason: e instanceof Error ? e.message : String(e) });
+      }
     }
   },
 } satisfies ExportedHandler<Env, unknown>;
