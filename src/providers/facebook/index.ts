@@ -1,6 +1,7 @@
 // Facebook Page: Messenger send, signed Page webhooks (hub.challenge handshake), Lead Ads to contacts.
 import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "facebook",
@@ -9,8 +10,8 @@ export const provider = {
   description:
     "Sends and receives Messenger messages for a Facebook Page and turns Lead Ads submissions into contacts.",
   authKind: "bearer",
-  // Graph API version pinned here (Meta: always pin the version in the path).
-  defaultBaseUrl: "https://graph.facebook.com/v25.0",
+  // Calls add the pinned Graph version to the path (GRAPH_VERSION in facebook/graph.ts).
+  defaultBaseUrl: "https://graph.facebook.com",
   fields: [
     {
       name: "access_token",
@@ -82,6 +83,8 @@ export const provider = {
     },
   ],
   tokenField: "access_token",
+  test,
+  send,
   webhookVerifyToken: true,
   capabilities: {
     test: true,

@@ -1,6 +1,7 @@
 // Instagram messaging: Graph access token; sends Instagram Direct messages and receives messaging webhooks.
 import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "instagram",
@@ -9,8 +10,9 @@ export const provider = {
   description:
     "Sends and receives Instagram Direct messages for a professional account through the Instagram Graph API.",
   authKind: "bearer",
-  // Instagram API with Instagram Login; Graph API version pinned here.
-  defaultBaseUrl: "https://graph.instagram.com/v25.0",
+  // Instagram API with Instagram Login; calls add the pinned Graph version to the path
+  // (GRAPH_VERSION in facebook/graph.ts).
+  defaultBaseUrl: "https://graph.instagram.com",
   fields: [
     {
       name: "access_token",
@@ -31,6 +33,8 @@ export const provider = {
     ...metaAppSecretFields(),
   ],
   tokenField: "access_token",
+  test,
+  send,
   webhookVerifyToken: true,
   capabilities: {
     test: true,

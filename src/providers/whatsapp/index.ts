@@ -1,6 +1,7 @@
 // WhatsApp through Meta's WhatsApp Business Cloud API: sends messages; message and status webhooks.
 import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "whatsapp",
@@ -8,8 +9,8 @@ export const provider = {
   displayName: "WhatsApp Business (Meta Cloud API)",
   description: "Sends and receives WhatsApp messages through Meta's WhatsApp Business Cloud API.",
   authKind: "bearer",
-  // Graph API version pinned here (Meta: always pin the version in the path).
-  defaultBaseUrl: "https://graph.facebook.com/v25.0",
+  // Calls add the pinned Graph version to the path (GRAPH_VERSION in facebook/graph.ts).
+  defaultBaseUrl: "https://graph.facebook.com",
   fields: [
     {
       name: "phone_number_id",
@@ -39,6 +40,8 @@ export const provider = {
     ...metaAppSecretFields(),
   ],
   tokenField: "access_token",
+  test,
+  send,
   webhookVerifyToken: true,
   capabilities: {
     test: true,
