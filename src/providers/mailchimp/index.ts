@@ -1,6 +1,7 @@
 // Mailchimp Transactional (Mandrill) email: API key in the JSON body; sends email; signed webhooks.
 import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "mailchimp",
@@ -10,7 +11,8 @@ export const provider = {
     "Sends transactional email through Mailchimp Transactional (Mandrill) and tracks it through webhooks.",
   // Mandrill takes the key as `"key"` inside every JSON request body.
   authKind: "api_key",
-  defaultBaseUrl: "https://mandrillapp.com/api/1.0",
+  // Calls go to /api/1.0/<group>/<method> under this host (client.ts).
+  defaultBaseUrl: "https://mandrillapp.com",
   fields: [
     {
       name: "api_key",
@@ -32,6 +34,8 @@ export const provider = {
     },
   ],
   tokenField: "api_key",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["email"],

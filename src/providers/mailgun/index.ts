@@ -1,6 +1,7 @@
 // Mailgun email: basic auth with the private API key, US or EU region; sends email; signed webhooks.
 import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test, US_BASE_URL } from "./client.ts";
 
 export const provider = {
   id: "mailgun",
@@ -9,8 +10,8 @@ export const provider = {
   description:
     "Sends email from a Mailgun sending domain and tracks delivery through Mailgun's signed webhooks.",
   authKind: "basic",
-  // US region; the EU region uses https://api.eu.mailgun.net.
-  defaultBaseUrl: "https://api.mailgun.net",
+  // US region; with region "eu" the client switches to https://api.eu.mailgun.net (client.ts).
+  defaultBaseUrl: US_BASE_URL,
   fields: [
     {
       name: "api_key",
@@ -50,6 +51,8 @@ export const provider = {
     },
   ],
   tokenField: "api_key",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["email"],

@@ -1,6 +1,7 @@
 // SendGrid email: API key sent as a Bearer token; sends email and receives signed (ECDSA) event webhooks.
 import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "sendgrid",
@@ -32,6 +33,8 @@ export const provider = {
     },
   ],
   tokenField: "api_key",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["email"],
