@@ -1,5 +1,6 @@
 // AutoCount Cloud Accounting: Key-ID + API-Key headers per book; two-way customer/product/invoice sync.
 import type { Provider } from "../types.ts";
+import { test } from "./client.ts";
 
 export const provider = {
   id: "autocount",
@@ -38,6 +39,7 @@ export const provider = {
     },
   ],
   tokenField: "api_key",
+  test,
   capabilities: {
     test: true,
     send: [],

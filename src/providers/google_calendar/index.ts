@@ -1,6 +1,7 @@
 // Google Calendar: OAuth 2.0 with offline access (refresh token); lists and creates events on a calendar.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { test } from "./client.ts";
 
 export const provider = {
   id: "google_calendar",
@@ -23,6 +24,7 @@ export const provider = {
     },
   ],
   tokenField: "access_token",
+  test,
   capabilities: {
     test: true,
     send: [],

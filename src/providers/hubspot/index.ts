@@ -1,6 +1,7 @@
 // HubSpot CRM: OAuth 2.0 or private-app token; syncs contacts, companies, products, invoices; webhooks.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { test } from "./client.ts";
 
 export const provider = {
   id: "hubspot",
@@ -28,6 +29,7 @@ export const provider = {
     }),
   ],
   tokenField: "private_app_token",
+  test,
   capabilities: {
     test: true,
     send: [],

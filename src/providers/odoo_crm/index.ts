@@ -1,5 +1,6 @@
 // Odoo CRM: customer-hosted Odoo over JSON-RPC (database, login, API key); syncs partners and more.
 import type { Provider } from "../types.ts";
+import { test } from "./client.ts";
 
 export const provider = {
   id: "odoo_crm",
@@ -40,6 +41,7 @@ export const provider = {
     },
   ],
   tokenField: "api_key",
+  test,
   capabilities: {
     test: true,
     send: [],

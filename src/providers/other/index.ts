@@ -1,5 +1,6 @@
 // Custom integration: customer-supplied base URL, API key and secret; Standard Webhooks signatures.
 import type { Provider } from "../types.ts";
+import { test } from "./client.ts";
 
 export const provider = {
   id: "other",
@@ -37,6 +38,7 @@ export const provider = {
     },
   ],
   tokenField: "api_key",
+  test,
   capabilities: {
     test: true,
     send: [],

@@ -1,6 +1,7 @@
 // QuickBooks Online: OAuth 2.0 per company (realm); two-way customer/product/invoice sync; webhooks.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { PRODUCTION_URL, test } from "./client.ts";
 
 export const provider = {
   id: "quickbooks",
@@ -8,8 +9,8 @@ export const provider = {
   displayName: "QuickBooks Online",
   description: "Syncs customers, products and invoices with a QuickBooks Online company in both directions.",
   authKind: "oauth2",
-  // Production; the sandbox environment uses https://sandbox-quickbooks.api.intuit.com.
-  defaultBaseUrl: "https://quickbooks.api.intuit.com",
+  // Production; `environment: sandbox` switches to Intuit's sandbox host (see client.ts).
+  defaultBaseUrl: PRODUCTION_URL,
   fields: [
     ...oauthTokenFields(),
     {
@@ -40,6 +41,7 @@ export const provider = {
     },
   ],
   tokenField: "access_token",
+  test,
   capabilities: {
     test: true,
     send: [],

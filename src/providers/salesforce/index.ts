@@ -1,6 +1,7 @@
 // Salesforce CRM: OAuth 2.0 against the org's instance URL; syncs accounts, contacts and products.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { LOGIN_URL, test } from "./client.ts";
 
 export const provider = {
   id: "salesforce",
@@ -8,8 +9,8 @@ export const provider = {
   displayName: "Salesforce",
   description: "Syncs accounts, contacts and products from a Salesforce org through its REST API.",
   authKind: "oauth2",
-  // Login host for the OAuth flow; API calls go to the instance URL the token response returns.
-  defaultBaseUrl: "https://login.salesforce.com",
+  // Login host for the OAuth flow; API calls go to the integration's instance_url (see client.ts).
+  defaultBaseUrl: LOGIN_URL,
   fields: [
     ...oauthTokenFields("Filled in by the OAuth connection (needs the refresh_token scope)."),
     {
@@ -24,6 +25,7 @@ export const provider = {
     ...oauthAppFields("External Client App or Connected App", { vendorTerm: "Consumer" }),
   ],
   tokenField: "access_token",
+  test,
   capabilities: {
     test: true,
     send: [],

@@ -1,5 +1,6 @@
 // SQL Accounting (SQL Account API Service): SigV4-signed REST; two-way customer/product/invoice sync.
 import type { Provider } from "../types.ts";
+import { DEFAULT_REGION, DEFAULT_SERVICE, test } from "./client.ts";
 
 export const provider = {
   id: "sql_accounting",
@@ -38,7 +39,7 @@ export const provider = {
       type: "text",
       required: false,
       secret: false,
-      default: "ap-southeast-5",
+      default: DEFAULT_REGION,
       help: "Change only if SQL support says so (older samples use ap-southeast-1).",
     },
     {
@@ -47,11 +48,12 @@ export const provider = {
       type: "text",
       required: false,
       secret: false,
-      default: "sqlaccount",
+      default: DEFAULT_SERVICE,
       help: "Change only if SQL support says so (older samples use execute-api).",
     },
   ],
   tokenField: "api_key",
+  test,
   capabilities: {
     test: true,
     send: [],

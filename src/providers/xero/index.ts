@@ -1,6 +1,7 @@
 // Xero accounting: OAuth 2.0, one tenant per organisation; two-way customer/product/invoice sync.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { test } from "./client.ts";
 
 export const provider = {
   id: "xero",
@@ -30,6 +31,7 @@ export const provider = {
     },
   ],
   tokenField: "access_token",
+  test,
   capabilities: {
     test: true,
     send: [],

@@ -1,4 +1,95 @@
-/** Simulated google_calendar API (to be filled in: the calls Switchboard makes, with the provider's real errors). */
+/**
+ * Simulated Google Calendar API v3 (mounted where .../calendar/v3 would be): calendars.get and
+ * calendarList.list with a Bearer access token, and Google's `{error: {code, message, errors,
+ * status}}` bodies (401 `required` without a token, 401 `authError` for a bad one, 404 `notFound`).
+ */
 import { simulator } from "../lib.ts";
+import { bearerToken, validBearer } from "./other.ts";
 
 export const google_calendar = simulator();
+
+const PRIMARY = "sandbox.user@example.com";
+const SEE = "See https://developers.google.com/identity/sign-in/web/devconsole-project.";
+const EXPECTED = "Expected OAuth 2 access token, login cookie or other valid authentication credential.";
+
+const googleError = (code: number, status: string, message: string, reason: string, detail = message) =>
+  Response.json(
+    {
+      error: {
+        code,
+        message,
+        errors: [
+          {
+            message: detail,
+            domain: "global",
+            reason,
+            ...(code === 401 ? { location: "Authorization", locationType: "header" } : {}),
+          },
+        ],
+        status,
+      },
+    },
+    {
+      status: code,
+      ...(code === 401
+        ? { headers: { "www-authenticate": 'Bearer realm="https://accounts.google.com/"' } }
+        : {}),
+    },
+  );
+
+/** The auth failure for this request, or null when the Bearer token is usable. */
+function authFailure(header: string | undefined): Response | null {
+  if (!bearerToken(header)) {
+    return googleError(
+      401,
+      "UNAUTHENTICATED",
+      `Request is missing required authentication credential. ${EXPECTED} ${SEE}`,
+      "required",
+      "Login Required.",
+    );
+  }
+  if (!validBearer(header)) {
+    return googleError(
+      401,
+      "UNAUTHENTICATED",
+      `Request had invalid authentication credentials. ${EXPECTED} ${SEE}`,
+      "authError",
+      "Invalid Credentials",
+    );
+  }
+  return null;
+}
+
+/** A calendar resource: `primary` is the user's own; other IDs must look like calendar IDs. */
+function calendar(id: string) {
+  const own = id === "primary" || id === PRIMARY;
+  if (!own && !id.includes("@")) return null;
+  return {
+    kind: "calendar#calendar",
+    etag: '"sbx-etag-1"',
+    id: own ? PRIMARY : id,
+    summary: own ? PRIMARY : "Sandbox Bookings",
+    timeZone: "Europe/London",
+    conferenceProperties: { allowedConferenceSolutionTypes: ["hangoutsMeet"] },
+  };
+}
+
+google_calendar.get("/calendars/:calendarId", (c) => {
+  const denied = authFailure(c.req.header("authorization"));
+  if (denied) return denied;
+  const found = calendar(c.req.param("calendarId"));
+  if (!found) return googleError(404, "NOT_FOUND", "Not Found", "notFound");
+  return c.json(found);
+});
+
+google_calendar.get("/users/me/calendarList", (c) => {
+  const denied = authFailure(c.req.header("authorization"));
+  if (denied) return denied;
+  const primary = calendar("primary");
+  return c.json({
+    kind: "calendar#calendarList",
+    etag: '"sbx-list-etag"',
+    nextSyncToken: "sbx-sync-token",
+    items: [{ ...primary, kind: "calendar#calendarListEntry", accessRole: "owner", primary: true }],
+  });
+});
