@@ -38,7 +38,7 @@ export class Connections {
   async contextFor(row: IntegrationRow): Promise<ProviderContext> {
     const provider = providerOf(row);
     const baseUrl = providerBaseUrl(provider, this.settings, row.apiBaseUrl, row.config);
-    if (!this.settings.sandboxBase && provider.customerBaseUrl) {
+    if (!this.settings.sandboxBase && provider.customerBaseUrl && baseUrl) {
       const check = checkOutboundUrl(baseUrl, this.settings.ALLOW_PRIVATE_URLS);
       if (!check.ok) throw new ProviderError("permanent", `the API base URL ${check.reason}`);
     }
