@@ -1,6 +1,7 @@
 // Plivo SMS: basic auth with Auth ID and Auth Token; sends SMS; X-Plivo-Signature-V2 callbacks.
 import { smsSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "plivo",
@@ -30,6 +31,8 @@ export const provider = {
     },
   ],
   tokenField: "auth_token",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["sms"],

@@ -1,6 +1,7 @@
 // Twilio SMS: basic auth with Account SID and Auth Token; sends SMS; X-Twilio-Signature callbacks.
 import { smsSenderFields, twilioAccountFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "twilio",
@@ -14,6 +15,8 @@ export const provider = {
     ...twilioAccountFields(),
   ],
   tokenField: "auth_token",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["sms"],

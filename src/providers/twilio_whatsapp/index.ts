@@ -1,6 +1,7 @@
 // WhatsApp through Twilio: Account SID and Auth Token; sends messages; X-Twilio-Signature callbacks.
 import { twilioAccountFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "twilio_whatsapp",
@@ -22,6 +23,8 @@ export const provider = {
     },
   ],
   tokenField: "auth_token",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["whatsapp"],

@@ -1,6 +1,7 @@
 // Vonage (Nexmo) SMS: basic auth with API key and secret; sends SMS; signed delivery receipts.
 import { smsSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "vonage",
@@ -38,6 +39,8 @@ export const provider = {
     },
   ],
   tokenField: "api_secret",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["sms"],

@@ -1,4 +1,7 @@
-/** Simulated twilio_whatsapp API (to be filled in: the calls Switchboard makes, with the provider's real errors). */
-import { simulator } from "../lib.ts";
+/**
+ * Simulated WhatsApp via Twilio: the Twilio simulator (same host and Messages API, numbers
+ * prefixed `whatsapp:`), recording its accepted sends under `twilio_whatsapp`.
+ */
+import { twilioSimulator } from "./twilio.ts";
 
-export const twilio_whatsapp = simulator();
+export const twilio_whatsapp = twilioSimulator("twilio_whatsapp");

@@ -1,4 +1,98 @@
-/** Simulated vonage API (to be filled in: the calls Switchboard makes, with the provider's real errors). */
-import { simulator } from "../lib.ts";
+/**
+ * Simulated Vonage (Nexmo) on rest.nexmo.com: `GET /account/get-balance` and `POST /sms/json`.
+ * Credentials come as HTTP Basic or, as legacy clients send them, `api_key`/`api_secret`
+ * parameters. The SMS API answers HTTP 200 even when it refuses a message, with the verdict in
+ * each part's `status` and `error-text`; the Account API answers 401 with
+ * `{"error-code", "error-code-label"}` (UNCONFIRMED status, providers.md §3).
+ */
+import type { Context } from "hono";
+import { deliver, hang, isInvalidCredential, scenario, simulator } from "../lib.ts";
+import { basicCredentials, readBody } from "./twilio.ts";
 
 export const vonage = simulator();
+
+const NUMBER_RE = /^\+?[1-9]\d{6,14}$/;
+const SENDER_RE = /^(\+?\d{3,15}|(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11})$/;
+
+const str = (v: unknown): string | undefined => (typeof v === "string" && v ? v : undefined);
+
+/** The API key and secret from Basic auth, else from the parameters or the query. */
+function credentials(c: Context, params: Record<string, unknown>) {
+  const basic = basicCredentials(c.req.header("authorization"));
+  if (basic) return { key: basic.user, secret: basic.password };
+  return {
+    key: str(params.api_key) ?? c.req.query("api_key"),
+    secret: str(params.api_secret) ?? c.req.query("api_secret"),
+  };
+}
+
+const accountAuthFailed = () =>
+  Response.json({ "error-code": "401", "error-code-label": "authentication failed" }, { status: 401 });
+
+/** The SMS API's answer: always HTTP 200, one entry per message part. */
+const smsAnswer = (parts: Record<string, unknown>[]) =>
+  Response.json({ "message-count": String(parts.length), messages: parts });
+const refused = (status: string, text: string) => smsAnswer([{ status, "error-text": text }]);
+
+vonage.get("/account/get-balance", (c) => {
+  const { key, secret } = credentials(c, {});
+  if (!key || !secret || isInvalidCredential(key) || isInvalidCredential(secret)) return accountAuthFailed();
+  return Response.json({ value: 10.28, autoReload: false });
+});
+
+/** The refusal for a send's credentials or parameters, if any (status codes of the SDK's SMSStatus). */
+function invalidSms(key: string | undefined, secret: string | undefined, p: Record<string, unknown>) {
+  if (!key) return refused("2", "Missing api_key");
+  if (!secret) return refused("2", "Missing api_secret");
+  if (isInvalidCredential(key) || isInvalidCredential(secret)) return refused("4", "Bad Credentials");
+  for (const name of ["from", "to", "text"]) {
+    if (!str(p[name])) return refused("2", `Missing ${name} param`);
+  }
+  if (!NUMBER_RE.test(String(p.to))) return refused("3", "Invalid to param");
+  if (!SENDER_RE.test(String(p.from))) return refused("15", "Illegal Sender Address - rejected");
+  return null;
+}
+
+/** Parts a text is split into: 160 GSM characters (70 unicode) in one, 153 (67) per part beyond. */
+function partCount(text: string, unicode: boolean): number {
+  const [single, multi] = unicode ? [70, 67] : [160, 153];
+  const length = [...text].length;
+  return length <= single ? 1 : Math.ceil(length / multi);
+}
+
+vonage.post("/sms/json", async (c) => {
+  // JSON (the SDK) and form (legacy clients) both work; anything else leaves parameters missing.
+  const params = (await readBody(c.req.raw))?.params ?? {};
+  const { key, secret } = credentials(c, params);
+  const invalid = invalidSms(key, secret, params);
+  if (invalid) return invalid;
+  const to = String(params.to).replace(/^\+/, "");
+  const text = String(params.text);
+  switch (scenario("vonage", to, text)) {
+    case "429":
+      return refused("1", "Throttled");
+    case "503":
+      return new Response("Service Unavailable", { status: 503, headers: { "content-type": "text/plain" } });
+    case "500":
+      return refused("5", "Internal Error");
+    case "400":
+      return refused("29", "Non White-listed Destination - rejected");
+    case "timeout":
+      await hang();
+      break;
+    default:
+      break;
+  }
+  const { api_key: _key, api_secret: _secret, ...received } = params;
+  const parts = Array.from({ length: partCount(text, params.type === "unicode") }, () => ({
+    to,
+    "message-id": crypto.randomUUID(),
+    status: "0",
+    "remaining-balance": "10.24000000",
+    "message-price": "0.04000000",
+    network: "310260",
+    ...(str(params["client-ref"]) ? { "client-ref": params["client-ref"] } : {}),
+  }));
+  deliver("vonage", "sms", to, received, String(parts[0]?.["message-id"]));
+  return smsAnswer(parts);
+});
