@@ -4,6 +4,7 @@
  * small request helper. Provider modules only see a base URL and this client; whether it leads
  * to the real provider or to the sandbox is decided where the client is built.
  */
+import { toBase64, utf8 } from "../crypto/encoding.ts";
 
 /** Makes one HTTP request; never throws for an HTTP status, only for network failures. */
 export type HttpClient = (request: Request) => Promise<Response>;
@@ -169,6 +170,10 @@ export function errorFrom(
     retryAfterSeconds: retryAfterSeconds(res.headers.get("retry-after")),
   });
 }
+
+/** An HTTP Basic authorization header value (RFC 7617, UTF-8). */
+export const basicAuth = (user: string, password: string): string =>
+  `Basic ${toBase64(utf8(`${user}:${password}`))}`;
 
 /** Reads a string setting, or throws a permanent error naming the missing field. */
 export function setting(ctx: ProviderContext, name: string): string {

@@ -77,3 +77,44 @@ export const inboxEntries = (provider?: string): InboxEntry[] =>
 
 /** A sub-app for one simulated provider. */
 export const simulator = () => new Hono<{ Bindings: Env }>();
+
+/** The user and password of an `Authorization: Basic` header, or null when there is none. */
+export function basicCredentials(header: string | undefined): { user: string; password: string } | null {
+  const m = header?.match(/^Basic\s+([A-Za-z0-9+/=]+)$/i);
+  if (!m?.[1]) return null;
+  let decoded: string;
+  try {
+    decoded = new TextDecoder().decode(Uint8Array.from(atob(m[1]), (ch) => ch.charCodeAt(0)));
+  } catch {
+    return null;
+  }
+  const colon = decoded.indexOf(":");
+  return colon < 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+export interface RequestBody {
+  /** How the body was encoded, from its Content-Type. */
+  encoding: "json" | "form" | "other";
+  params: Record<string, unknown>;
+}
+
+/** The body's parameters as its Content-Type says; null for a JSON body that does not parse. */
+export async function readBody(req: Request): Promise<RequestBody | null> {
+  const type = req.headers.get("content-type") ?? "";
+  if (/^application\/json/i.test(type)) {
+    try {
+      const data: unknown = await req.json();
+      return data && typeof data === "object" && !Array.isArray(data)
+        ? { encoding: "json", params: data as Record<string, unknown> }
+        : null;
+    } catch {
+      return null;
+    }
+  }
+  if (/^application\/x-www-form-urlencoded/i.test(type)) {
+    // Decoded from bytes: workerd warns when .text() reads a form-encoded body.
+    const text = new TextDecoder().decode(await req.arrayBuffer());
+    return { encoding: "form", params: Object.fromEntries(new URLSearchParams(text)) };
+  }
+  return { encoding: "other", params: {} };
+}

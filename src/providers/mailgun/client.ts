@@ -5,6 +5,7 @@
  */
 
 import {
+  basicAuth,
   errorFrom,
   field,
   type OutboundMessage,
@@ -34,7 +35,7 @@ function regional(ctx: ProviderContext): ProviderContext {
 }
 
 const headers = (ctx: ProviderContext) => ({
-  authorization: `Basic ${btoa(`api:${secret(ctx, "api_key")}`)}`,
+  authorization: basicAuth("api", secret(ctx, "api_key")),
 });
 
 const domainOf = (ctx: ProviderContext) => encodeURIComponent(setting(ctx, "domain"));

@@ -4,8 +4,8 @@
  * bodies are `{"api_id", "error"}` (plivo-php's MessageCreateErrorResponse; a 401 may lack
  * `api_id` or be plain text).
  */
-import { toBase64, utf8 } from "../../crypto/encoding.ts";
 import {
+  basicAuth,
   errorFrom,
   field,
   type OutboundMessage,
@@ -22,7 +22,7 @@ import {
 /** The Auth ID and the Basic header built from it and the Auth Token. */
 function account(ctx: ProviderContext) {
   const authId = setting(ctx, "auth_id");
-  const authorization = `Basic ${toBase64(utf8(`${authId}:${secret(ctx, "auth_token")}`))}`;
+  const authorization = basicAuth(authId, secret(ctx, "auth_token"));
   return { path: `/v1/Account/${encodeURIComponent(authId)}/`, authorization };
 }
 

@@ -3,8 +3,8 @@
  * Account (test connection) and create a Message (send). HTTP Basic with Account SID and Auth
  * Token; the Account SID is also in the path; sends are form-encoded.
  */
-import { toBase64, utf8 } from "../../crypto/encoding.ts";
 import {
+  basicAuth,
   field,
   kindForStatus,
   type ProviderContext,
@@ -42,7 +42,7 @@ export function accountSid(ctx: ProviderContext): string {
 }
 
 function authorization(ctx: ProviderContext, sid: string): string {
-  return `Basic ${toBase64(utf8(`${sid}:${secret(ctx, "auth_token")}`))}`;
+  return basicAuth(sid, secret(ctx, "auth_token"));
 }
 
 /**

@@ -4,8 +4,8 @@
  * JSON body to the SMS API (`POST /sms/json`), which answers HTTP 200 even when it refuses the
  * message: the verdict is each part's `status` ("0" is success).
  */
-import { toBase64, utf8 } from "../../crypto/encoding.ts";
 import {
+  basicAuth,
   errorFrom,
   field,
   type OutboundMessage,
@@ -20,7 +20,7 @@ import {
 } from "../runtime.ts";
 
 function authorization(ctx: ProviderContext): string {
-  return `Basic ${toBase64(utf8(`${setting(ctx, "api_key")}:${secret(ctx, "api_secret")}`))}`;
+  return basicAuth(setting(ctx, "api_key"), secret(ctx, "api_secret"));
 }
 
 /** Vonage numbers are E.164 without the leading `+` (447700900000). */

@@ -4,7 +4,7 @@
  * `{"message": "..."}` with Mailgun's wording; a JSON body is not read, so its fields count as
  * missing, as at Mailgun. Any well-formed domain name exists and is active.
  */
-import { deliver, hang, isInvalidCredential, scenario, simulator } from "../lib.ts";
+import { basicCredentials, deliver, hang, isInvalidCredential, scenario, simulator } from "../lib.ts";
 import { isEmailAddress } from "./sendgrid.ts";
 
 export const mailgun = simulator();
@@ -15,16 +15,8 @@ const fail = (status: number, message: string, headers?: Record<string, string>)
 
 /** `api:<key>` from a Basic authorization header, or null. */
 function basicKey(header: string | undefined): string | null {
-  const encoded = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header ?? "")?.[1];
-  if (!encoded) return null;
-  let decoded: string;
-  try {
-    decoded = atob(encoded);
-  } catch {
-    return null;
-  }
-  const colon = decoded.indexOf(":");
-  return colon > 0 && decoded.slice(0, colon) === "api" ? decoded.slice(colon + 1) : null;
+  const creds = basicCredentials(header);
+  return creds?.user === "api" && creds.password ? creds.password : null;
 }
 
 mailgun.use("*", async (c, next) => {

@@ -1,5 +1,5 @@
 /** Simulated Telegram Bot API: getMe and sendMessage, token in the path, Telegram's error bodies. */
-import { deliver, hang, isInvalidCredential, scenario, simulator } from "../lib.ts";
+import { deliver, hang, isInvalidCredential, readBody, scenario, simulator } from "../lib.ts";
 
 export const telegram = simulator();
 
@@ -26,19 +26,10 @@ telegram.on(["GET", "POST"], "/:bot/:method", async (c) => {
   }
   if (method !== "sendMessage") return fail(404, "Not Found: method not found");
   if (c.req.method !== "POST") return fail(400, "Bad Request: use POST");
-  const type = c.req.header("content-type") ?? "";
-  let body: Record<string, unknown>;
-  if (type.startsWith("application/json")) {
-    try {
-      body = await c.req.json();
-    } catch {
-      return fail(400, "Bad Request: can't parse JSON object");
-    }
-  } else if (type.startsWith("application/x-www-form-urlencoded")) {
-    body = Object.fromEntries(new URLSearchParams(await c.req.text()));
-  } else {
-    return fail(400, "Bad Request: message text is empty");
-  }
+  const parsed = await readBody(c.req.raw);
+  if (!parsed) return fail(400, "Bad Request: can't parse JSON object");
+  if (parsed.encoding === "other") return fail(400, "Bad Request: message text is empty");
+  const body = parsed.params;
   const chatId = body.chat_id;
   if (chatId === undefined || chatId === "") return fail(400, "Bad Request: chat_id is empty");
   if (typeof body.text !== "string" || !body.text) return fail(400, "Bad Request: message text is empty");

@@ -6,8 +6,15 @@
  * `{"error-code", "error-code-label"}` (UNCONFIRMED status, providers.md §3).
  */
 import type { Context } from "hono";
-import { deliver, hang, isInvalidCredential, scenario, simulator } from "../lib.ts";
-import { basicCredentials, readBody } from "./twilio.ts";
+import {
+  basicCredentials,
+  deliver,
+  hang,
+  isInvalidCredential,
+  readBody,
+  scenario,
+  simulator,
+} from "../lib.ts";
 
 export const vonage = simulator();
 
