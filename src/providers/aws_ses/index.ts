@@ -1,6 +1,7 @@
 // Amazon SES email: AWS SigV4 with an access key pair; sends email; SES events arrive via SNS.
 import { awsCredentialFields, emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "aws_ses",
@@ -19,6 +20,8 @@ export const provider = {
     ...emailSenderFields({ fromHelp: "An address or domain verified in SES in the chosen region." }),
   ],
   tokenField: "secret_access_key",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["email"],

@@ -1,6 +1,7 @@
 // Amazon SNS SMS: AWS SigV4 with an access key pair; sends SMS and receives signed SNS HTTP/S notifications.
 import { awsCredentialFields, smsSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "aws_sns",
@@ -13,9 +14,11 @@ export const provider = {
   defaultBaseUrl: "https://sns.{region}.amazonaws.com",
   fields: [
     ...smsSenderFields("An origination number registered with AWS for SMS, in E.164 form."),
-    ...awsCredentialFields("sns:Publish", "An AWS region that supports SMS messaging."),
+    ...awsCredentialFields("sns:Publish and sns:ListTopics", "An AWS region that supports SMS messaging."),
   ],
   tokenField: "secret_access_key",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["sms"],
