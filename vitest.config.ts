@@ -24,6 +24,7 @@ export default defineConfig(async () => {
     test: {
       include: ["test/**/*.test.ts", "src/**/*.test.ts"],
       setupFiles: ["./test/setup.ts"],
+      globalSetup: ["./test/smtp-server.global.ts"],
       silent: "passed-only" as const,
     },
   };

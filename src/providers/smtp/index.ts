@@ -1,6 +1,7 @@
 // Generic SMTP email: SMTP AUTH over a Workers TCP socket (STARTTLS on 587, TLS on 465); sends email.
 import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
+import { send, test } from "./client.ts";
 
 export const provider = {
   id: "smtp",
@@ -60,6 +61,8 @@ export const provider = {
     ...emailSenderFields(),
   ],
   tokenField: "password",
+  test,
+  send,
   capabilities: {
     test: true,
     send: ["email"],
