@@ -145,6 +145,27 @@ describe("bad input writes nothing and never 500s", () => {
     expect(await snapshot()).toEqual(before);
   });
 
+  it("a customer-supplied SMTP host on a private address is refused (outside the sandbox)", async () => {
+    const before = await snapshot();
+    for (const host of ["127.0.0.1", "10.1.2.3", "169.254.169.254", "localhost", "::1"]) {
+      const r = await call("POST", "/api/integrations", {
+        key: org.adminKey,
+        env: { SANDBOX_ENABLED: "false" },
+        body: {
+          provider: "smtp",
+          name: `smtp ${host}`,
+          host,
+          port: 587,
+          security: "starttls",
+          from_email: "a@b.co",
+        },
+      });
+      expectJsonError(r, 400);
+      expect(r.json.issues[0].path).toBe("host");
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
   it("update with an invalid field is 400 and changes nothing", async () => {
     const before = await snapshot();
     const got = await call("GET", `/api/integrations/${integrationId}`, { key: org.adminKey });

@@ -95,6 +95,11 @@ export interface Provider {
    * guard before they are stored or fetched.
    */
   customerBaseUrl?: boolean;
+  /**
+   * The setting that holds a customer-supplied host the hub connects to directly (SMTP). It
+   * passes the same SSRF guard as customer base URLs.
+   */
+  customerHostField?: string;
   fields: ProviderField[];
   /** The field that 004's `{provider}/connect` body `token` fills. */
   tokenField: string;

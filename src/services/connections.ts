@@ -42,6 +42,14 @@ export class Connections {
       const check = checkOutboundUrl(baseUrl, this.settings.ALLOW_PRIVATE_URLS);
       if (!check.ok) throw new ProviderError("permanent", `the API base URL ${check.reason}`);
     }
+    const host = provider.customerHostField ? row.config[provider.customerHostField] : undefined;
+    if (typeof host === "string" && host && !this.settings.sandboxBase) {
+      const check = checkOutboundUrl(
+        `https://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}`,
+        this.settings.ALLOW_PRIVATE_URLS,
+      );
+      if (!check.ok) throw new ProviderError("permanent", `the host ${check.reason}`);
+    }
     return {
       baseUrl,
       config: row.config,

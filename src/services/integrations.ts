@@ -206,6 +206,14 @@ export class Integrations {
       const check = checkOutboundUrl(input.apiBaseUrl, this.settings.ALLOW_PRIVATE_URLS);
       if (!check.ok) issues.push({ path: "api_base_url", message: check.reason });
     }
+    const hostField = provider.customerHostField;
+    const host = hostField ? (fromValues.config[hostField] ?? fromConfig.config[hostField]) : undefined;
+    // With the sandbox on (development and tests), SMTP goes to local test servers.
+    if (hostField && typeof host === "string" && host && !this.settings.sandboxBase) {
+      const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+      const check = checkOutboundUrl(`https://${bracketed}`, this.settings.ALLOW_PRIVATE_URLS);
+      if (!check.ok) issues.push({ path: hostField, message: check.reason });
+    }
     if (issues.length) {
       const first = issues[0] as Issue;
       throw new ApiError(ErrorCode.INVALID_FIELD, `${first.path}: ${first.message}`, { issues });

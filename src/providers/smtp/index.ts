@@ -60,6 +60,7 @@ export const provider = {
     },
     ...emailSenderFields(),
   ],
+  customerHostField: "host",
   tokenField: "password",
   test,
   send,
