@@ -19,3 +19,16 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
     issues: [{ path: "cursor", message: "invalid cursor" }],
   });
 }
+
+/**
+ * A page from rows fetched with `limit + 1`: the first `limit` rows, and a cursor when there
+ * were more.
+ */
+export function pageOf<T extends { id: string }>(
+  rows: T[],
+  limit: number,
+): { items: T[]; nextCursor: string | null } {
+  const items = rows.slice(0, limit);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > limit && last ? encodeCursor(last.id) : null };
+}

@@ -8,7 +8,7 @@ import type { Db } from "../db/client.ts";
 import { auditLogs, integrationLogs } from "../db/schema.ts";
 import { prefixedId } from "../lib/ids.ts";
 import { redact } from "../lib/log.ts";
-import { decodeCursor, encodeCursor } from "../lib/pagination.ts";
+import { decodeCursor, pageOf } from "../lib/pagination.ts";
 
 export interface LogEntry {
   orgId: string;
@@ -73,9 +73,7 @@ export class Activity {
       )
       .orderBy(desc(integrationLogs.id))
       .limit(opts.limit + 1);
-    const page = rows.slice(0, opts.limit);
-    const last = page.at(-1);
-    return { items: page, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null };
+    return pageOf(rows, opts.limit);
   }
 
   /** Test-connection outcomes of the organization's integrations. */
@@ -99,8 +97,6 @@ export class Activity {
       .where(and(eq(auditLogs.orgId, orgId), after ? lt(auditLogs.id, after) : undefined))
       .orderBy(desc(auditLogs.id))
       .limit(opts.limit + 1);
-    const page = rows.slice(0, opts.limit);
-    const last = page.at(-1);
-    return { items: page, nextCursor: rows.length > opts.limit && last ? encodeCursor(last.id) : null };
+    return pageOf(rows, opts.limit);
   }
 }

@@ -10,7 +10,7 @@ import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations } from "../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
 import { randomToken, UUID_RE, uuidv7 } from "../lib/ids.ts";
-import { decodeCursor, encodeCursor } from "../lib/pagination.ts";
+import { decodeCursor, pageOf } from "../lib/pagination.ts";
 import { checkOutboundUrl } from "../lib/ssrf.ts";
 import { getProvider } from "../providers/registry.ts";
 import type { Provider } from "../providers/types.ts";
@@ -81,9 +81,7 @@ export class Integrations {
       )
       .orderBy(desc(integrations.id))
       .limit(f.limit + 1);
-    const page = rows.slice(0, f.limit);
-    const last = page.at(-1);
-    return { items: page, nextCursor: rows.length > f.limit && last ? encodeCursor(last.id) : null };
+    return pageOf(rows, f.limit);
   }
 
   /** The organization's integration `id`; another tenant's or a missing one is a 404. */

@@ -11,7 +11,7 @@ import { type IntegrationRow, integrations, type MessageRow, messages } from "..
 import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
-import { decodeCursor, encodeCursor } from "../lib/pagination.ts";
+import { decodeCursor, pageOf } from "../lib/pagination.ts";
 import { PROVIDER_IDS, PROVIDERS } from "../providers/registry.ts";
 import { type OutboundMessage, ProviderError } from "../providers/runtime.ts";
 import type { Channel } from "../providers/types.ts";
@@ -252,9 +252,7 @@ export class Messages {
       )
       .orderBy(desc(messages.id))
       .limit(f.limit + 1);
-    const page = rows.slice(0, f.limit);
-    const last = page.at(-1);
-    return { items: page, nextCursor: rows.length > f.limit && last ? encodeCursor(last.id) : null };
+    return pageOf(rows, f.limit);
   }
 
   async stats(orgId: string) {
