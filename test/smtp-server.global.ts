@@ -9,24 +9,25 @@
  *
  * Any username is accepted with any password that does not contain "invalid" (535 5.7.8).
  * A recipient whose local part starts with "reject" is refused with 550, "busy" with 451.
- * The TLS servers use a self-signed certificate for 127.0.0.1/localhost made with the
- * `openssl` CLI at start (nothing committed); without openssl, smtp-server's built-in test
- * certificate. workerd does not trust either (see test/providers/smtp.test.ts).
+ * The TLS servers use a certificate for 127.0.0.1/localhost signed by the throwaway test CA of
+ * scripts/test-tls.ts (in .wrangler/test-tls/, made with the `openssl` CLI when missing or
+ * invalid; nothing committed); without openssl, smtp-server's built-in test certificate.
+ * workerd trusts the CA only when vitest was started with NODE_EXTRA_CA_CERTS pointing at it, as
+ * `npm test` does; `tlsTrusted` tells the tests which case this is (see
+ * test/providers/smtp.test.ts). Started that way with a CA that is not there yet, the setup fails
+ * rather than have the TLS tests quietly check the refusal instead.
  *
  * The tests get the ports through `inject("smtp")` and read what the servers saw over HTTP on
  * 127.0.0.1: `GET /messages` (accepted messages, raw as received, after dot-unstuffing) and
  * `GET /transcripts` (each session's commands and replies, credentials redacted by smtp-server)
  * and `GET /errors` (connection errors the servers saw, such as a failed TLS handshake).
  */
-import { execFile } from "node:child_process";
-import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { promisify } from "node:util";
+import { resolve } from "node:path";
 import { SMTPServer, type SMTPServerOptions } from "smtp-server";
 import type { TestProject } from "vitest/node";
+import { CA_CERT, ensureTestTls } from "../scripts/test-tls.ts";
 
 export interface SmtpTestServers {
   plain: number;
@@ -35,6 +36,12 @@ export interface SmtpTestServers {
   tls: number;
   /** The HTTP side channel (GET /messages, GET /transcripts). */
   http: number;
+  /**
+   * Whether workerd trusts the TLS servers' certificate: vitest was started with
+   * NODE_EXTRA_CA_CERTS pointing at the test CA, which was already there then (miniflare reads
+   * the file when first imported, before this setup runs).
+   */
+  tlsTrusted: boolean;
 }
 
 declare module "vitest" {
@@ -43,7 +50,7 @@ declare module "vitest" {
   }
 }
 
-type ServerName = Exclude<keyof SmtpTestServers, "http">;
+type ServerName = Exclude<keyof SmtpTestServers, "http" | "tlsTrusted">;
 
 export interface ReceivedMessage {
   server: ServerName;
@@ -132,33 +139,26 @@ function serverOptions(name: ServerName, tls: { key?: Buffer; cert?: Buffer }): 
   };
 }
 
-/** A self-signed certificate for 127.0.0.1 and localhost, valid for a day; undefined without openssl. */
-async function selfSignedCertificate(): Promise<{ key: Buffer; cert: Buffer } | undefined> {
-  const dir = await mkdtemp(join(tmpdir(), "smtp-test-cert-"));
-  try {
-    const [key, cert] = [join(dir, "key.pem"), join(dir, "cert.pem")];
-    await promisify(execFile)(
-      "openssl",
-      [
-        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-        ...["-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=localhost"],
-        // A server (not CA) certificate, so a client's only objection can be that nobody signed it.
-        ...[
-          "-addext",
-          "subjectAltName=IP:127.0.0.1,DNS:localhost",
-          "-addext",
-          "basicConstraints=critical,CA:FALSE",
-        ],
-        ...["-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=serverAuth"],
-      ],
-      { timeout: 20_000 },
-    );
-    return { key: await readFile(key), cert: await readFile(cert) };
-  } catch {
+/**
+ * The CA-signed server certificate of scripts/test-tls.ts (made now if missing or invalid), and
+ * whether workerd trusts its CA; no certificate (smtp-server's built-in one) without openssl.
+ */
+async function serverCertificate(): Promise<{ tls: { key?: Buffer; cert?: Buffer }; trusted: boolean }> {
+  const extra = process.env.NODE_EXTRA_CA_CERTS;
+  const pointsAtCa = extra !== undefined && resolve(extra) === CA_CERT;
+  const made = await ensureTestTls().catch((e: unknown) => {
+    if (pointsAtCa) throw e;
+    console.warn(`[smtp-server] no test certificate, using smtp-server's built-in one: ${String(e)}`);
     return undefined;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+  });
+  if (!made) return { tls: {}, trusted: false };
+  if (pointsAtCa && made.caCreated) {
+    throw new Error(
+      `NODE_EXTRA_CA_CERTS points at ${CA_CERT}, which was missing or invalid when vitest started ` +
+        "(it is now made): run `node scripts/test-tls.ts` before vitest, as `npm test` does",
+    );
   }
+  return { tls: { key: made.key, cert: made.cert }, trusted: pointsAtCa };
 }
 
 /** Starts `server` with `start` (on 127.0.0.1, a free port) and resolves with its port. */
@@ -185,7 +185,7 @@ function sideChannel(): Server {
 }
 
 export default async function setup(project: TestProject) {
-  const tls = (await selfSignedCertificate()) ?? {};
+  const { tls, trusted } = await serverCertificate();
   const names: ServerName[] = ["plain", "login", "starttls", "tls"];
   const servers = names.map((name) => {
     const server = new SMTPServer(serverOptions(name, tls));
@@ -206,6 +206,7 @@ export default async function setup(project: TestProject) {
     starttls: ports[2] as number,
     tls: ports[3] as number,
     http: httpPort,
+    tlsTrusted: trusted,
   });
   return async () => {
     http.closeAllConnections();

@@ -3,11 +3,14 @@
  * AUTH PLAIN and LOGIN, refused credentials, STARTTLS and implicit TLS negotiation, a full send
  * through the queue, a refused recipient, and how replies map to error kinds.
  *
- * TLS: workerd verifies server certificates against public CAs (and NODE_EXTRA_CA_CERTS, read
- * by miniflare when vitest starts, before any global setup runs). The test servers' self-signed
- * certificate for 127.0.0.1 is refused ("invalid peer certificate: UnknownIssuer" in workerd's
- * log), so the TLS tests check the negotiation up to the handshake and that nothing secret is
- * sent when it fails; the full sends run over the plain port.
+ * TLS: workerd verifies server certificates against public CAs and NODE_EXTRA_CA_CERTS (read by
+ * miniflare when vitest starts, before any global setup runs). The test servers' certificate for
+ * 127.0.0.1 is signed by the throwaway CA of scripts/test-tls.ts, which `npm test` passes in
+ * NODE_EXTRA_CA_CERTS: then (`tlsTrusted`) STARTTLS and implicit TLS are tested end to end,
+ * test connection and a send through the queue. Started otherwise (`vitest run` alone), workerd
+ * refuses the certificate ("invalid peer certificate: UnknownIssuer" in its log), and the TLS
+ * tests instead check the negotiation up to the handshake and that nothing secret is sent when it
+ * fails. Either way, the tests of the other case are reported as skipped, not dropped.
  */
 import { describe, expect, inject, it } from "vitest";
 import { type ProviderContext, ProviderError } from "../../src/providers/runtime.ts";
@@ -23,6 +26,8 @@ import { call, newIntegration, newOrg, type TestOrg, waitForMessage } from "../h
 import type { ReceivedMessage, ServerError, Transcript } from "../smtp-server.global.ts";
 
 const ports = inject("smtp");
+/** Whether workerd trusts the test servers' certificate (see the top of this file). */
+const trusted = ports.tlsTrusted;
 const PASSWORD = "s3cret-Passw0rd";
 /** What the client suspects when workerd fails a TLS handshake without saying why. */
 const CERTIFICATE = "a certificate that is not valid for 127.0.0.1 or not issued by a trusted CA";
@@ -191,42 +196,172 @@ describe("smtp", () => {
     expect(session?.lines.filter((l) => l.startsWith("C:"))).toEqual(["C: EHLO example.com"]);
   });
 
-  it("starttls: upgrades after EHLO; a certificate workerd refuses ends the session before AUTH", async () => {
-    const org = await newOrg();
-    const i = await smtpIntegration(org, { security: "starttls", port: ports.starttls });
-    let r!: Awaited<ReturnType<typeof call>>;
-    const [session] = await sessionsDuring("starttls", async () => {
-      r = await testIntegration(org, i.id);
-    });
-    expect(session?.lines).toEqual([
-      "S: 220 smtp.sandbox.test ESMTP Switchboard test SMTP (starttls)",
-      "C: EHLO example.com",
-      expect.stringMatching(/^S: 250-smtp\.sandbox\.test .*\r\n250 STARTTLS$/s),
-      "C: STARTTLS",
-      "S: 220 2.0.0 Ready to start TLS",
-    ]);
-    expect(r.json).toMatchObject({ ok: false, details: { kind: "transient" } });
-    const prefix = `SMTP EHLO: the TLS handshake with 127.0.0.1:${ports.starttls} failed (${CERTIFICATE}?): `;
-    expect(r.json.message.slice(0, prefix.length)).toBe(prefix);
-    expect(r.text).not.toContain(PASSWORD);
-  });
+  it.runIf(trusted)(
+    "starttls: test connection upgrades after EHLO, then EHLO again, AUTH, QUIT",
+    async () => {
+      const org = await newOrg();
+      const i = await smtpIntegration(org, { security: "starttls", port: ports.starttls });
+      let r!: Awaited<ReturnType<typeof call>>;
+      const [session, ...others] = await sessionsDuring("starttls", async () => {
+        r = await testIntegration(org, i.id);
+      });
+      expect(r.status).toBe(200);
+      expect(r.json).toMatchObject({ ok: true, message: "Connected to 127.0.0.1 as mailer@example.com" });
+      expect(r.json.integration).toMatchObject({ status: "active", last_error: null, error_count: 0 });
+      expect(r.text).not.toContain(PASSWORD);
+      expect(others).toEqual([]);
+      expect(session?.lines.slice(0, 5)).toEqual([
+        "S: 220 smtp.sandbox.test ESMTP Switchboard test SMTP (starttls)",
+        "C: EHLO example.com",
+        // Before TLS: STARTTLS and no AUTH.
+        expect.stringMatching(/^S: 250-smtp\.sandbox\.test .*\r\n250 STARTTLS$/s),
+        "C: STARTTLS",
+        "S: 220 2.0.0 Ready to start TLS",
+      ]);
+      expect(session?.lines.filter((l) => l.startsWith("C:"))).toEqual([
+        "C: EHLO example.com",
+        "C: STARTTLS",
+        "C: EHLO example.com",
+        "C: AUTH PLAIN /* secured */",
+        "C: QUIT",
+      ]);
+      // Over TLS: AUTH, and no STARTTLS any more.
+      const secondEhlo = session?.lines.filter((l) => l.startsWith("S: 250-smtp.sandbox.test"))[1];
+      expect(secondEhlo).toMatch(/\r\n250[- ]AUTH PLAIN LOGIN(\r\n|$)/);
+      expect(secondEhlo).not.toContain("STARTTLS");
+      expect(session?.lines).toContain("S: 235 2.7.0 Authentication successful");
+    },
+  );
 
-  it("tls: connects with TLS from the start; the refused certificate fails the connection", async () => {
-    const org = await newOrg();
-    const i = await smtpIntegration(org, { security: "tls", port: ports.tls });
-    const before = (await serverErrors()).length;
-    const r = await testIntegration(org, i.id);
-    expect(r.json).toMatchObject({ ok: false, details: { kind: "transient" } });
-    const prefix = `SMTP connect: connecting to 127.0.0.1:${ports.tls} with TLS failed (refused, unreachable, or ${CERTIFICATE}): `;
-    expect(r.json.message.slice(0, prefix.length)).toBe(prefix);
-    // The server saw a client that hung up during the handshake, and no SMTP command.
-    await new Promise((res) => setTimeout(res, 50));
-    expect((await serverErrors()).slice(before)).toContainEqual({
-      server: "tls",
-      code: "SocketError",
-      message: "Socket closed while initiating TLS",
-    });
-  });
+  it.runIf(trusted)(
+    "starttls: a send goes over the upgraded session and ends sent",
+    {
+      timeout: 20_000,
+    },
+    async () => {
+      const org = await newOrg();
+      await smtpIntegration(org, { security: "starttls", port: ports.starttls });
+      const to = `starttls.${crypto.randomUUID().slice(0, 8)}@example.org`;
+      let sent!: Awaited<ReturnType<typeof waitForMessage>>;
+      const sessions = await sessionsDuring("starttls", async () => {
+        const r = await call("POST", "/api/messages", {
+          key: org.adminKey,
+          body: { channel: "email", to, subject: "Over STARTTLS", text: "Hello over TLS" },
+        });
+        expect(r.status).toBe(202);
+        sent = await waitForMessage(org, r.json.message.id);
+      });
+      expect(sent).toMatchObject({ status: "sent", provider_message_id: `<${sent.id}@example.com>` });
+      const got = (await received()).filter((m) => m.envelope.rcptTo.includes(to));
+      expect(got).toEqual([
+        expect.objectContaining({
+          server: "starttls",
+          user: "mailer@example.com",
+          secure: true,
+          envelope: { mailFrom: "noreply@example.com", rcptTo: [to] },
+        }),
+      ]);
+      expect(parse(got[0]?.raw ?? "").headers.get("message-id")).toBe(sent.provider_message_id);
+      expect(sessions).toHaveLength(1);
+      expect(sessions[0]?.lines.filter((l) => l.startsWith("C:"))).toEqual([
+        "C: EHLO example.com",
+        "C: STARTTLS",
+        "C: EHLO example.com",
+        "C: AUTH PLAIN /* secured */",
+        "C: MAIL FROM:<noreply@example.com>",
+        `C: RCPT TO:<${to}>`,
+        "C: DATA",
+        "C: QUIT",
+      ]);
+    },
+  );
+
+  it.runIf(trusted)(
+    "tls: connects with TLS from the start; test connection and a send",
+    {
+      timeout: 20_000,
+    },
+    async () => {
+      const org = await newOrg();
+      const i = await smtpIntegration(org, { security: "tls", port: ports.tls });
+      let r!: Awaited<ReturnType<typeof call>>;
+      const [session] = await sessionsDuring("tls", async () => {
+        r = await testIntegration(org, i.id);
+      });
+      expect(r.json).toMatchObject({ ok: true, message: "Connected to 127.0.0.1 as mailer@example.com" });
+      expect(r.json.integration).toMatchObject({ status: "active", last_error: null, error_count: 0 });
+      expect(r.text).not.toContain(PASSWORD);
+      // Already encrypted: the server offers AUTH at once, and no STARTTLS.
+      expect(session?.lines[0]).toBe("S: 220 smtp.sandbox.test ESMTP Switchboard test SMTP (tls)");
+      expect(session?.lines[2]).toMatch(/\r\n250[- ]AUTH PLAIN LOGIN(\r\n|$)/);
+      expect(session?.lines[2]).not.toContain("STARTTLS");
+      expect(session?.lines.filter((l) => l.startsWith("C:"))).toEqual([
+        "C: EHLO example.com",
+        "C: AUTH PLAIN /* secured */",
+        "C: QUIT",
+      ]);
+
+      const to = `tls.${crypto.randomUUID().slice(0, 8)}@example.org`;
+      const sendResult = await call("POST", "/api/messages", {
+        key: org.adminKey,
+        body: { channel: "email", to, subject: "Over TLS", text: "Hello over TLS" },
+      });
+      expect(sendResult.status).toBe(202);
+      const sent = await waitForMessage(org, sendResult.json.message.id);
+      expect(sent).toMatchObject({ status: "sent", provider_message_id: `<${sent.id}@example.com>` });
+      expect((await received()).filter((m) => m.envelope.rcptTo.includes(to))).toEqual([
+        expect.objectContaining({
+          server: "tls",
+          user: "mailer@example.com",
+          secure: true,
+          envelope: { mailFrom: "noreply@example.com", rcptTo: [to] },
+        }),
+      ]);
+    },
+  );
+
+  it.runIf(!trusted)(
+    "starttls: upgrades after EHLO; a certificate workerd refuses ends the session before AUTH",
+    async () => {
+      const org = await newOrg();
+      const i = await smtpIntegration(org, { security: "starttls", port: ports.starttls });
+      let r!: Awaited<ReturnType<typeof call>>;
+      const [session] = await sessionsDuring("starttls", async () => {
+        r = await testIntegration(org, i.id);
+      });
+      expect(session?.lines).toEqual([
+        "S: 220 smtp.sandbox.test ESMTP Switchboard test SMTP (starttls)",
+        "C: EHLO example.com",
+        expect.stringMatching(/^S: 250-smtp\.sandbox\.test .*\r\n250 STARTTLS$/s),
+        "C: STARTTLS",
+        "S: 220 2.0.0 Ready to start TLS",
+      ]);
+      expect(r.json).toMatchObject({ ok: false, details: { kind: "transient" } });
+      const prefix = `SMTP EHLO: the TLS handshake with 127.0.0.1:${ports.starttls} failed (${CERTIFICATE}?): `;
+      expect(r.json.message.slice(0, prefix.length)).toBe(prefix);
+      expect(r.text).not.toContain(PASSWORD);
+    },
+  );
+
+  it.runIf(!trusted)(
+    "tls: connects with TLS from the start; the refused certificate fails the connection",
+    async () => {
+      const org = await newOrg();
+      const i = await smtpIntegration(org, { security: "tls", port: ports.tls });
+      const before = (await serverErrors()).length;
+      const r = await testIntegration(org, i.id);
+      expect(r.json).toMatchObject({ ok: false, details: { kind: "transient" } });
+      const prefix = `SMTP connect: connecting to 127.0.0.1:${ports.tls} with TLS failed (refused, unreachable, or ${CERTIFICATE}): `;
+      expect(r.json.message.slice(0, prefix.length)).toBe(prefix);
+      // The server saw a client that hung up during the handshake, and no SMTP command.
+      await new Promise((res) => setTimeout(res, 50));
+      expect((await serverErrors()).slice(before)).toContainEqual({
+        server: "tls",
+        code: "SocketError",
+        message: "Socket closed while initiating TLS",
+      });
+    },
+  );
 
   it("sends: 202 queued, then sent with the Message-ID; the server got one MIME message", {
     timeout: 20_000,
