@@ -172,6 +172,8 @@ async function startWorker(): Promise<{ base: string; adminToken: string }> {
     ADMIN_TOKEN: randomToken(32),
     ENCRYPTION_KEYS: newKeyRing(),
     ALLOW_PRIVATE_URLS: "true",
+    // Every provider answers from the built-in simulator (the message routes use Telegram).
+    SANDBOX_ENABLED: "true",
     PUBLIC_URL: base,
   };
   writeFileSync(
@@ -331,6 +333,8 @@ async function deliverMessages(base: string, adminToken: string): Promise<Delive
   await Promise.all(Array.from({ length: Math.min(SEED_CONCURRENCY, messageCount) }, submitLoop));
   const submitSeconds = (Date.now() - started) / 1000;
   say(`  submitted in ${submitSeconds.toFixed(1)} s; waiting for the queue to send them`);
+  let lastDone = -1;
+  let lastProgressAt = Date.now();
   for (;;) {
     const stats = await api(base, "GET", "/api/integrations/stats", { token: apiKey });
     const byStatus = stats.body.messages.by_status as Record<string, number>;
@@ -344,7 +348,12 @@ async function deliverMessages(base: string, adminToken: string): Promise<Delive
         failed: byStatus.failed ?? 0,
       };
     }
-    if (Date.now() - started > 30 * 60_000) throw new Error(`delivery stalled at ${done}/${messageCount}`);
+    if (done !== lastDone) {
+      lastDone = done;
+      lastProgressAt = Date.now();
+    } else if (Date.now() - lastProgressAt > 120_000) {
+      throw new Error(`delivery stalled at ${done}/${messageCount} (by status: ${JSON.stringify(byStatus)})`);
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
