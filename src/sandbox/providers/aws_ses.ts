@@ -17,6 +17,11 @@ import { deliver, hang, inboxEntries, isInvalidCredential, scenario, simulator }
 export const aws_ses = simulator();
 
 /** The test key pair whose signatures the sandbox verifies in full. */
+/** AWS's wording for the 503 and 500 answers every AWS API gives. */
+export const AWS_UNAVAILABLE = "The request has failed due to a temporary failure of the server.";
+export const AWS_INTERNAL_FAILURE =
+  "The request processing has failed because of an unknown error, exception or failure.";
+
 export const SANDBOX_ACCESS_KEY_ID = "AKIASANDBOXEXAMPLE1";
 export const SANDBOX_SECRET_ACCESS_KEY = "sandbox/secret/key/EXAMPLE";
 
@@ -311,17 +316,9 @@ async function scenarioFailure(email: SendEmail, region: string): Promise<Respon
       // SES sends no Retry-After (providers.md §7).
       return fail(429, "TooManyRequestsException", "Too many requests have been made to the operation.");
     case "503":
-      return fail(
-        503,
-        "ServiceUnavailable",
-        "The request has failed due to a temporary failure of the server.",
-      );
+      return fail(503, "ServiceUnavailable", AWS_UNAVAILABLE);
     case "500":
-      return fail(
-        500,
-        "InternalFailure",
-        "The request processing has failed because of an unknown error, exception or failure.",
-      );
+      return fail(500, "InternalFailure", AWS_INTERNAL_FAILURE);
     case "400":
       return fail(
         400,

@@ -4,7 +4,7 @@
  * XML, errors as `<ErrorResponse><Error><Type/><Code/><Message/></Error>`.
  */
 import { deliver, hang, scenario, simulator } from "../lib.ts";
-import { type SigV4Problem, verifySigV4 } from "./aws_ses.ts";
+import { AWS_INTERNAL_FAILURE, AWS_UNAVAILABLE, type SigV4Problem, verifySigV4 } from "./aws_ses.ts";
 
 export const aws_sns = simulator();
 
@@ -103,17 +103,9 @@ async function publish(params: URLSearchParams) {
       // SNS Query API throttling: a 400 with code Throttling, no Retry-After.
       return fail(400, "Throttling", "Rate exceeded");
     case "503":
-      return fail(
-        503,
-        "ServiceUnavailable",
-        "The request has failed due to a temporary failure of the server.",
-      );
+      return fail(503, "ServiceUnavailable", AWS_UNAVAILABLE);
     case "500":
-      return fail(
-        500,
-        "InternalFailure",
-        "The request processing has failed because of an unknown error, exception or failure.",
-      );
+      return fail(500, "InternalFailure", AWS_INTERNAL_FAILURE);
     case "400":
       return fail(
         400,
