@@ -3,4 +3,5 @@ export const EXPECTED_MIGRATIONS = [
   "0000_init.sql",
   "0001_unique_integration_name.sql",
   "0002_messages.sql",
+  "0003_webhooks_events.sql",
 ] as const;

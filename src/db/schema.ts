@@ -171,7 +171,13 @@ export const messages = sqliteTable(
     to: text("to").notNull(),
     /** subject/text/html/template: the content, never credentials. */
     content: text("content", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
-    status: text("status", { enum: ["queued", "sending", "sent", "delivered", "failed"] }).notNull(),
+    /** `outbound`: sent by the hub; `inbound`: received through a provider webhook. */
+    direction: text("direction", { enum: ["outbound", "inbound"] })
+      .notNull()
+      .default("outbound"),
+    status: text("status", {
+      enum: ["queued", "sending", "sent", "delivered", "failed", "received"],
+    }).notNull(),
     /** Sandbox mode of the integration: recorded, not sent. */
     sandbox: integer("sandbox", { mode: "boolean" }).notNull().default(false),
     attempts: integer("attempts").notNull().default(0),
@@ -203,3 +209,168 @@ export const rateLimits = sqliteTable("rate_limits", {
 });
 
 export type MessageRow = typeof messages.$inferSelect;
+
+/**
+ * Verified provider webhooks, one row per delivery. `dedupe_key` is the provider's event id, or
+ * the body's hash where the provider has none, so a repeated delivery finds the first row.
+ */
+export const webhookEvents = sqliteTable(
+  "webhook_events",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id").notNull(),
+    provider: text("provider").notNull(),
+    eventType: text("event_type").notNull(),
+    providerEventId: text("provider_event_id"),
+    dedupeKey: text("dedupe_key").notNull(),
+    /** The parsed payload with secret-looking values redacted. */
+    payload: text("payload", { mode: "json" }).$type<unknown>().notNull(),
+    status: text("status", { enum: ["pending", "processing", "processed", "failed"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    /** While `processing`, no other consumer may take the event before this time (ms epoch). */
+    leaseUntil: integer("lease_until"),
+    /** What processing did (`messages_updated`, `contact_id`, ...). */
+    result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
+    lastError: text("last_error"),
+    duplicates: integer("duplicates").notNull().default(0),
+    receivedAt: text("received_at").notNull().default(now),
+    processedAt: text("processed_at"),
+  },
+  (t) => [
+    uniqueIndex("webhook_events_dedupe_uq").on(t.integrationId, t.dedupeKey),
+    index("webhook_events_org_integration_idx").on(t.orgId, t.integrationId, t.id),
+    index("webhook_events_org_provider_idx").on(t.orgId, t.provider, t.id),
+    index("webhook_events_status_idx").on(t.status, t.receivedAt),
+  ],
+);
+
+/**
+ * Records an integration brought in (contacts from Lead Ads and sign-up pages, synced
+ * customers, products, invoices), keyed by the provider's id; `raw` keeps the provider's item.
+ */
+export const records = sqliteTable(
+  "records",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id").notNull(),
+    entity: text("entity").notNull(),
+    externalId: text("external_id").notNull(),
+    data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    raw: text("raw", { mode: "json" }).$type<unknown>(),
+    createdAt: text("created_at").notNull().default(now),
+    updatedAt: text("updated_at").notNull().default(now),
+    deletedAt: text("deleted_at"),
+  },
+  (t) => [
+    uniqueIndex("records_external_uq").on(t.integrationId, t.entity, t.externalId),
+    index("records_org_entity_idx").on(t.orgId, t.integrationId, t.entity, t.updatedAt, t.id),
+  ],
+);
+
+/** Host-app endpoints that receive an organization's events, signed the Standard Webhooks way. */
+export const eventEndpoints = sqliteTable(
+  "event_endpoints",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    url: text("url").notNull(),
+    description: text("description"),
+    /** Event types delivered; null means every type. */
+    eventTypes: text("event_types", { mode: "json" }).$type<string[] | null>(),
+    /** The signing secret, encrypted by the vault like an integration's secrets. */
+    secret: text("secret").notNull(),
+    keyVersion: integer("key_version").notNull(),
+    status: text("status", { enum: ["enabled", "disabled"] })
+      .notNull()
+      .default("enabled"),
+    disabledReason: text("disabled_reason"),
+    createdAt: text("created_at").notNull().default(now),
+    updatedAt: text("updated_at").notNull().default(now),
+  },
+  (t) => [
+    index("event_endpoints_org_idx").on(t.orgId, t.id),
+    index("event_endpoints_org_key_version_idx").on(t.orgId, t.keyVersion),
+  ],
+);
+
+/** Events for the host app (`lead.created`, `message.status`, ...), one row per event. */
+export const events = sqliteTable(
+  "events",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    type: text("type").notNull(),
+    payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    createdAt: text("created_at").notNull().default(now),
+  },
+  (t) => [index("events_org_idx").on(t.orgId, t.id)],
+);
+
+/** One event on its way to one endpoint. */
+export const eventDeliveries = sqliteTable(
+  "event_deliveries",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    eventId: text("event_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    status: text("status", { enum: ["pending", "delivering", "succeeded", "failed"] })
+      .notNull()
+      .default("pending"),
+    attempts: integer("attempts").notNull().default(0),
+    leaseUntil: integer("lease_until"),
+    nextAttemptAt: text("next_attempt_at"),
+    lastStatusCode: integer("last_status_code"),
+    lastError: text("last_error"),
+    createdAt: text("created_at").notNull().default(now),
+    updatedAt: text("updated_at").notNull().default(now),
+    deliveredAt: text("delivered_at"),
+  },
+  (t) => [
+    uniqueIndex("event_deliveries_event_endpoint_uq").on(t.eventId, t.endpointId),
+    index("event_deliveries_org_endpoint_idx").on(t.orgId, t.endpointId, t.id),
+    index("event_deliveries_status_idx").on(t.status, t.nextAttemptAt),
+  ],
+);
+
+/** Every attempt at a delivery: status code, latency, error. */
+export const eventAttempts = sqliteTable(
+  "event_attempts",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    deliveryId: text("delivery_id").notNull(),
+    endpointId: text("endpoint_id").notNull(),
+    attempt: integer("attempt").notNull(),
+    statusCode: integer("status_code"),
+    latencyMs: integer("latency_ms").notNull(),
+    error: text("error"),
+    /** The start of the endpoint's answer, for debugging. */
+    responseBody: text("response_body"),
+    createdAt: text("created_at").notNull().default(now),
+  },
+  (t) => [index("event_attempts_org_delivery_idx").on(t.orgId, t.deliveryId, t.id)],
+);
+
+export type WebhookEventRow = typeof webhookEvents.$inferSelect;
+export type RecordRow = typeof records.$inferSelect;
+export type EventEndpointRow = typeof eventEndpoints.$inferSelect;
+export type EventRow = typeof events.$inferSelect;
+export type EventDeliveryRow = typeof eventDeliveries.$inferSelect;
+export type EventAttemptRow = typeof eventAttempts.$inferSelect;

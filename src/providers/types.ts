@@ -1,4 +1,5 @@
 import type { OutboundMessage, ProviderContext, SendResult, TestResult } from "./runtime.ts";
+import type { ProviderWebhook } from "./webhooks.ts";
 
 /**
  * The shape every provider module fills in. One module per provider (src/providers/<id>/)
@@ -117,4 +118,6 @@ export interface Provider {
   test?: (ctx: ProviderContext) => Promise<TestResult>;
   /** Sends a message on one of `capabilities.send`; throws a ProviderError on failure. */
   send?: (ctx: ProviderContext, message: OutboundMessage) => Promise<SendResult>;
+  /** Receives and verifies the provider's webhooks; present when `capabilities.webhooks` is true. */
+  webhook?: ProviderWebhook;
 }

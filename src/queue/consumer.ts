@@ -11,6 +11,12 @@ const BATCH = 100;
 
 export const backoffSeconds = (attempts: number) => Math.min(300, 2 ** Math.max(0, attempts - 1) * 5);
 
+/** What a job that can fail says: done, try again later, or give up with the reason. */
+export type JobResult =
+  | { action: "ack" }
+  | { action: "retry"; delaySeconds: number; reason: string }
+  | { action: "dead-letter"; reason: string };
+
 /** What to do with the queue message: acknowledged, or retried after a delay. */
 type Outcome = { retryInSeconds?: number };
 
@@ -31,6 +37,14 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
         await env.DLQ.send({ type: job.type, orgId: job.orgId, messageId: job.messageId, reason: r.reason });
       }
       return {};
+    }
+    case "webhook.process": {
+      const r = await services.webhooks.process(job.orgId, job.eventId, log);
+      return settle(r, job, env, log);
+    }
+    case "event.deliver": {
+      const r = await services.events.deliver(job.orgId, job.deliveryId, log);
+      return settle(r, job, env, log);
     }
     case "vault.rewrap": {
       const vault = await services.vault();
@@ -54,6 +68,19 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
       return {};
     }
   }
+}
+
+/** The queue outcome of a job that reports ack, retry or dead-letter. */
+async function settle(r: JobResult, job: JobMessage, env: Env, log: Logger): Promise<Outcome> {
+  if (r.action === "retry") {
+    log.warn(`${job.type} will be retried`, { in_seconds: r.delaySeconds, reason: r.reason });
+    return { retryInSeconds: r.delaySeconds };
+  }
+  if (r.action === "dead-letter") {
+    log.error(`${job.type} dead-lettered`, { reason: r.reason });
+    await env.DLQ.send({ ...job, reason: r.reason });
+  }
+  return {};
 }
 
 /** Handles every message of a batch concurrently; each is acked or retried on its own. */

@@ -8,5 +8,9 @@ export const JobMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("vault.reencrypt"), orgId: z.string(), rotationId: z.string() }),
   /** Send one outbound message through its integration's provider. */
   z.object({ type: z.literal("message.send"), orgId: z.string(), messageId: z.string() }),
+  /** Process one stored provider webhook (statuses, inbound messages, leads, host-app events). */
+  z.object({ type: z.literal("webhook.process"), orgId: z.string(), eventId: z.string() }),
+  /** Deliver one host-app event to one endpoint, signed the Standard Webhooks way. */
+  z.object({ type: z.literal("event.deliver"), orgId: z.string(), deliveryId: z.string() }),
 ]);
 export type JobMessage = z.infer<typeof JobMessage>;

@@ -41,7 +41,8 @@ const MessageSchema = z
     provider: z.string(),
     channel: z.string(),
     to: z.string(),
-    status: z.enum(["queued", "sending", "sent", "delivered", "failed"]),
+    direction: z.enum(["outbound", "inbound"]),
+    status: z.enum(["queued", "sending", "sent", "delivered", "failed", "received"]),
     sandbox: z.boolean(),
     attempts: z.number(),
     provider_message_id: z.string().nullable(),
@@ -98,7 +99,8 @@ messagesApi.openapi(
     summary: "List messages, newest first",
     request: {
       query: z.object({
-        status: z.enum(["queued", "sending", "sent", "delivered", "failed"]).optional(),
+        status: z.enum(["queued", "sending", "sent", "delivered", "failed", "received"]).optional(),
+        direction: z.enum(["outbound", "inbound"]).optional(),
         channel: z.enum(CHANNELS).optional(),
         integration_id: z.uuid().optional(),
         cursor: z.string().max(512).optional(),
@@ -117,6 +119,7 @@ messagesApi.openapi(
     const q = c.req.valid("query");
     const page = await c.get("services").messages.list(orgAuth(c).orgId, {
       status: q.status,
+      direction: q.direction,
       channel: q.channel,
       integrationId: q.integration_id,
       cursor: q.cursor,

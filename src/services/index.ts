@@ -10,9 +10,11 @@ import type { HttpClient } from "../providers/runtime.ts";
 import { createSandboxApp } from "../sandbox/index.ts";
 import { Activity } from "./activity.ts";
 import { Connections } from "./connections.ts";
+import { Events } from "./events.ts";
 import { Integrations } from "./integrations.ts";
 import { Messages } from "./messages.ts";
 import { Organizations } from "./organizations.ts";
+import { Webhooks } from "./webhooks.ts";
 
 export interface Services {
   db: Db;
@@ -24,6 +26,8 @@ export interface Services {
   integrations: Integrations;
   connections: Connections;
   messages: Messages;
+  webhooks: Webhooks;
+  events: Events;
 }
 
 let sandboxApp: ReturnType<typeof createSandboxApp> | undefined;
@@ -67,5 +71,7 @@ export function createServices(env: Env, requestId: string): Services {
     integrations,
     connections,
     messages: new Messages(db, activity, integrations, connections, env.JOBS),
+    webhooks: new Webhooks(),
+    events: new Events(db, env.JOBS),
   };
 }

@@ -54,6 +54,7 @@ export function messageView(m: MessageRow) {
     channel: m.channel,
     to: m.to,
     ...(m.content as Record<string, unknown>),
+    direction: m.direction,
     status: m.status,
     sandbox: m.sandbox,
     attempts: m.attempts,
@@ -235,7 +236,14 @@ export class Messages {
 
   async list(
     orgId: string,
-    f: { status?: string; channel?: string; integrationId?: string; cursor?: string; limit: number },
+    f: {
+      status?: string;
+      direction?: string;
+      channel?: string;
+      integrationId?: string;
+      cursor?: string;
+      limit: number;
+    },
   ) {
     const after = decodeCursor(f.cursor);
     const rows = await this.db
@@ -245,6 +253,7 @@ export class Messages {
         and(
           eq(messages.orgId, orgId),
           f.status ? eq(messages.status, f.status as MessageRow["status"]) : undefined,
+          f.direction ? eq(messages.direction, f.direction as MessageRow["direction"]) : undefined,
           f.channel ? eq(messages.channel, f.channel) : undefined,
           f.integrationId ? eq(messages.integrationId, f.integrationId) : undefined,
           after ? lt(messages.id, after) : undefined,
@@ -261,7 +270,14 @@ export class Messages {
       .from(messages)
       .where(eq(messages.orgId, orgId))
       .groupBy(messages.status, messages.channel);
-    const byStatus: Record<string, number> = { queued: 0, sending: 0, sent: 0, delivered: 0, failed: 0 };
+    const byStatus: Record<string, number> = {
+      queued: 0,
+      sending: 0,
+      sent: 0,
+      delivered: 0,
+      failed: 0,
+      received: 0,
+    };
     const byChannel: Record<string, number> = {};
     let total = 0;
     for (const r of rows) {

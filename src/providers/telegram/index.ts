@@ -1,6 +1,7 @@
 // Telegram bot: token in the URL path; test with getMe; sends messages; secret-token webhook.
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "telegram",
@@ -40,6 +41,7 @@ export const provider = {
   tokenField: "bot_token",
   test,
   send,
+  webhook,
   capabilities: {
     test: true,
     send: ["telegram"],
