@@ -13,9 +13,12 @@ import { adminApi } from "./routes/admin/index.ts";
 import { auditApi } from "./routes/audit.ts";
 import { compatApi } from "./routes/compat/index.ts";
 import { DOCS_HTML } from "./routes/docs.ts";
+import { eventEndpointsApi, eventsApi } from "./routes/event-endpoints.ts";
 import { healthApi } from "./routes/health.ts";
 import { integrationsApi } from "./routes/integrations/index.ts";
 import { messagesApi } from "./routes/messages.ts";
+import { webhookLogsApi } from "./routes/webhook-logs.ts";
+import { webhooksApi } from "./routes/webhooks.ts";
 import { createSandboxApp } from "./sandbox/index.ts";
 
 /** Paths of the 001 dialect, which authenticate like the REST API. */
@@ -37,6 +40,8 @@ export function createApp() {
   app.get("/ping", (c) => c.text("ok"));
   app.use("*", requestContext);
   app.route("/", healthApi);
+  // Provider webhooks: public (the signature authenticates), any content type, 256 KiB at most.
+  app.route("/", webhooksApi);
 
   // Browser clients (001's React app, the web UI elsewhere) call with a bearer key, never
   // cookies, so any origin may call; preflights are answered before authentication.
@@ -64,16 +69,19 @@ export function createApp() {
   app.route("/api/integrations", integrationsApi);
   app.route("/api/audit-logs", auditApi);
   app.route("/api/messages", messagesApi);
+  app.route("/api/event-endpoints", eventEndpointsApi);
+  app.route("/api/events", eventsApi);
+  app.route("/api/integrations", webhookLogsApi);
 
   // The provider simulator, reachable over HTTP only where the deployment enables it.
-  const sandbox = createSandboxApp();
+  const sandbox = createSandboxApp((req, env, ctx) => app.fetch(req, env, ctx));
   app.all("/sandbox/*", (c) => {
     if (!c.get("services").settings.SANDBOX_ENABLED) {
       return onError(new ApiError(ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}`), c);
     }
     const url = new URL(c.req.url);
     url.pathname = url.pathname.slice("/sandbox".length) || "/";
-    return sandbox.fetch(new Request(url, c.req.raw), c.env);
+    return sandbox.fetch(new Request(url, c.req.raw), c.env, c.executionCtx);
   });
   app.route("/", compatApi);
 

@@ -15,6 +15,11 @@ declare global {
     PUBLIC_URL?: string;
     /** JSON object of provider id → base URL overrides. */
     PROVIDER_BASE_URLS?: string;
+    /**
+     * A Meta app's secret for the whole deployment (Worker secret): verifies Meta webhooks for
+     * integrations that have no app secret of their own.
+     */
+    META_APP_SECRET?: string;
     /** When set, every provider's base URL is `${PROVIDER_BASE_URL_ALL}/${provider id}`. */
     PROVIDER_BASE_URL_ALL?: string;
   }

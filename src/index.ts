@@ -1,10 +1,11 @@
 /** The Worker: HTTP through the Hono app, queue consumers, and scheduled jobs. */
 import { createApp } from "./app.ts";
 import { requeueStuckMessages } from "./cron/requeue-messages.ts";
+import { requeueStuckWebhooks } from "./cron/requeue-webhooks.ts";
 import { rewrapKeys } from "./cron/rewrap-keys.ts";
 import { createLogger } from "./lib/log.ts";
 import { consumeDeadLetters, consumeJobs } from "./queue/consumer.ts";
-import { createServices } from "./services/index.ts";
+import { createServices, type Services } from "./services/index.ts";
 
 const app = createApp();
 
@@ -20,7 +21,12 @@ export default {
     const log = createLogger({ cron: controller.cron });
     const services = createServices(env, `cron_${controller.scheduledTime}`);
     // One schedule runs every job; each job is idempotent when a run repeats or is skipped.
-    const jobs = { "rewrap-keys": rewrapKeys, "requeue-messages": requeueStuckMessages };
+    const jobs = {
+      "rewrap-keys": rewrapKeys,
+      "requeue-messages": requeueStuckMessages,
+      "requeue-webhooks": requeueStuckWebhooks,
+      "requeue-event-deliveries": (s: Services) => s.events.requeueStuck(),
+    };
     for (const [name, job] of Object.entries(jobs)) {
       try {
         await job(services, env);

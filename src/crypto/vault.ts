@@ -2,16 +2,17 @@
  * The credentials vault: envelope encryption with AES-256-GCM through WebCrypto.
  *
  * - Each organization has a data key, stored only wrapped by the current ring key (org_keys).
- * - Secrets of an integration are one ciphertext `v1.<iv>.<ciphertext+tag>` (base64), with a
- *   fresh 96-bit IV per write and `org id + integration id + key version` as additional
- *   authenticated data, so a ciphertext moved to another row or tenant does not decrypt.
+ * - Secrets of an integration (and the signing secrets of an event endpoint) are one ciphertext
+ *   `v1.<iv>.<ciphertext+tag>` (base64), with a fresh 96-bit IV per write and `org id + row id +
+ *   key version` as additional authenticated data, so a ciphertext moved to another row or
+ *   tenant does not decrypt.
  * - Ring rotation re-wraps organization keys (one row each); organization key rotation
  *   re-encrypts that organization's secrets in batches. Both keep every row readable mid-way.
  * - Deleting an organization deletes its wrapped keys: its ciphertexts become unrecoverable.
  */
 import { and, count, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
-import { integrations, keyRotations, organizations, orgKeys } from "../db/schema.ts";
+import { eventEndpoints, integrations, keyRotations, organizations, orgKeys } from "../db/schema.ts";
 import { prefixedId } from "../lib/ids.ts";
 import { fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from "./encoding.ts";
 import { type KeyRing, KeyRingError } from "./keyring.ts";
@@ -56,6 +57,17 @@ async function gcmDecrypt(key: CryptoKey, blob: string, aad: Uint8Array<ArrayBuf
 /** Integrations of an organization whose secrets are under a key version older than `version`. */
 const underOlderKey = (orgId: string, version: number) =>
   and(eq(integrations.orgId, orgId), isNotNull(integrations.secrets), lt(integrations.keyVersion, version));
+
+/** Event endpoints of an organization whose signing secrets are under an older key version. */
+const endpointsUnderOlderKey = (orgId: string, version: number) =>
+  and(eq(eventEndpoints.orgId, orgId), lt(eventEndpoints.keyVersion, version));
+
+/** A row whose ciphertext a rotation re-encrypts: an integration or an event endpoint. */
+interface EncryptedRow {
+  id: string;
+  secrets: string | null;
+  keyVersion: number | null;
+}
 
 export interface RingStatus {
   current: string;
@@ -135,7 +147,10 @@ export class Vault {
     return { version: row.version, key: await this.unwrap(row) };
   }
 
-  /** Encrypts a map of secret fields for one integration under the organization's current key. */
+  /**
+   * Encrypts a map of secret fields for one row (an integration, or an event endpoint: its id
+   * goes in the same slot) under the organization's current key.
+   */
   async encrypt(
     orgId: string,
     integrationId: string,
@@ -150,7 +165,7 @@ export class Vault {
     return { ciphertext, keyVersion: version };
   }
 
-  /** Decrypts what `encrypt` produced for the same organization and integration. */
+  /** Decrypts what `encrypt` produced for the same organization and row. */
   async decrypt(
     orgId: string,
     integrationId: string,
@@ -227,10 +242,7 @@ export class Vault {
     const latest = await this.orgKey(orgId);
     const toVersion = latest.version + 1;
     const keyRow = await this.newOrgKey(orgId, toVersion);
-    const [{ n = 0 } = {}] = await this.db
-      .select({ n: count() })
-      .from(integrations)
-      .where(underOlderKey(orgId, toVersion));
+    const n = await this.countUnderOlderKey(orgId, toVersion);
     const id = prefixedId("rot");
     try {
       await this.db.batch([
@@ -262,11 +274,15 @@ export class Vault {
     return this.rotationStatus(id, orgId);
   }
 
-  /** Re-encrypts up to `limit` rows of a running rotation; completes it when none are left. */
+  /**
+   * Re-encrypts up to `limit` rows of a running rotation, integrations first, then event
+   * endpoints; completes it (retiring the old key versions) when neither table has a row left
+   * under an older key.
+   */
   async reencryptBatch(orgId: string, rotationId: string, limit = 50): Promise<RotationStatus> {
     const rot = await this.getRotation(rotationId, orgId);
     if (rot.status === "completed") return this.rotationStatus(rotationId, orgId);
-    const rows = await this.db
+    const rows: EncryptedRow[] = await this.db
       .select({
         id: integrations.id,
         secrets: integrations.secrets,
@@ -275,14 +291,30 @@ export class Vault {
       .from(integrations)
       .where(underOlderKey(orgId, rot.toVersion))
       .limit(limit);
+    const endpointRows: EncryptedRow[] =
+      rows.length < limit
+        ? await this.db
+            .select({
+              id: eventEndpoints.id,
+              secrets: eventEndpoints.secret,
+              keyVersion: eventEndpoints.keyVersion,
+            })
+            .from(eventEndpoints)
+            .where(endpointsUnderOlderKey(orgId, rot.toVersion))
+            .limit(limit - rows.length)
+        : [];
     const target = await this.orgKey(orgId, rot.toVersion);
-    const updates = [];
-    for (const row of rows) {
-      if (row.secrets === null || row.keyVersion === null) continue;
+    const reencrypt = async (row: EncryptedRow & { secrets: string; keyVersion: number }) => {
       const { key } = await this.orgKey(orgId, row.keyVersion);
       const plain = await gcmDecrypt(key, row.secrets, secretAad(orgId, row.id, row.keyVersion));
       const ciphertext = await gcmEncrypt(target.key, plain, secretAad(orgId, row.id, rot.toVersion));
       plain.fill(0);
+      return ciphertext;
+    };
+    const updates = [];
+    for (const row of rows) {
+      if (row.secrets === null || row.keyVersion === null) continue;
+      const ciphertext = await reencrypt({ ...row, secrets: row.secrets, keyVersion: row.keyVersion });
       updates.push(
         this.db
           .update(integrations)
@@ -297,12 +329,29 @@ export class Vault {
           ),
       );
     }
+    for (const row of endpointRows) {
+      if (row.secrets === null || row.keyVersion === null) continue;
+      const ciphertext = await reencrypt({ ...row, secrets: row.secrets, keyVersion: row.keyVersion });
+      updates.push(
+        this.db
+          .update(eventEndpoints)
+          .set({ secret: ciphertext, keyVersion: rot.toVersion })
+          .where(
+            and(
+              eq(eventEndpoints.orgId, orgId),
+              eq(eventEndpoints.id, row.id),
+              eq(eventEndpoints.keyVersion, row.keyVersion),
+              eq(eventEndpoints.secret, row.secrets),
+            ),
+          ),
+      );
+    }
     const progress = this.db
       .update(keyRotations)
       .set({ rowsDone: sql`min(${keyRotations.rowsTotal}, ${keyRotations.rowsDone} + ${updates.length})` })
       .where(eq(keyRotations.id, rotationId));
     await this.db.batch([progress, ...updates]);
-    if (rows.length === 0) {
+    if (rows.length === 0 && endpointRows.length === 0) {
       // Nothing is left under an older key: retire the old key versions.
       await this.db.batch([
         this.db.delete(orgKeys).where(and(eq(orgKeys.orgId, orgId), lt(orgKeys.version, rot.toVersion))),
@@ -318,6 +367,15 @@ export class Vault {
       forgetOrgKeys(orgId);
     }
     return this.rotationStatus(rotationId, orgId);
+  }
+
+  /** Rows of both encrypted tables still under a key version older than `version`. */
+  private async countUnderOlderKey(orgId: string, version: number): Promise<number> {
+    const [[{ n: inIntegrations = 0 } = {}], [{ n: inEndpoints = 0 } = {}]] = await Promise.all([
+      this.db.select({ n: count() }).from(integrations).where(underOlderKey(orgId, version)),
+      this.db.select({ n: count() }).from(eventEndpoints).where(endpointsUnderOlderKey(orgId, version)),
+    ]);
+    return inIntegrations + inEndpoints;
   }
 
   private async runningRotation(orgId: string) {
@@ -342,10 +400,7 @@ export class Vault {
 
   async rotationStatus(rotationId: string, orgId: string): Promise<RotationStatus> {
     const rot = await this.getRotation(rotationId, orgId);
-    const [{ n = 0 } = {}] = await this.db
-      .select({ n: count() })
-      .from(integrations)
-      .where(underOlderKey(orgId, rot.toVersion));
+    const n = await this.countUnderOlderKey(orgId, rot.toVersion);
     return {
       id: rot.id,
       orgId: rot.orgId,

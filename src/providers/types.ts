@@ -120,4 +120,18 @@ export interface Provider {
   send?: (ctx: ProviderContext, message: OutboundMessage) => Promise<SendResult>;
   /** Receives and verifies the provider's webhooks; present when `capabilities.webhooks` is true. */
   webhook?: ProviderWebhook;
+  /** Fetches a lead a webhook named (Lead Ads), for providers whose webhooks carry only its id. */
+  fetchLead?: (ctx: ProviderContext, leadId: string) => Promise<Lead>;
+}
+
+/** A lead fetched from the provider, mapped onto a contact. */
+export interface Lead {
+  externalId: string;
+  /** Normalized contact fields: name, email, phone, company, ... */
+  contact: Record<string, string>;
+  /** Every answer as the form named it. */
+  answers: Record<string, string>;
+  formId?: string;
+  /** The provider's item as it came. */
+  raw: unknown;
 }

@@ -31,6 +31,8 @@ import { twilio_whatsapp } from "./providers/twilio_whatsapp.ts";
 import { vonage } from "./providers/vonage.ts";
 import { whatsapp } from "./providers/whatsapp.ts";
 import { xero } from "./providers/xero.ts";
+import { receiver } from "./receiver.ts";
+import { type HubFetch, webhookFirer } from "./webhooks/index.ts";
 
 const simulators: Record<ProviderId, Hono<{ Bindings: Env }>> = {
   hubspot,
@@ -59,9 +61,12 @@ const simulators: Record<ProviderId, Hono<{ Bindings: Env }>> = {
   other,
 };
 
-export function createSandboxApp() {
+/** @param hub The hub's own fetch, for firing webhooks at it in-process. */
+export function createSandboxApp(hub?: HubFetch) {
   const app = new Hono<{ Bindings: Env }>();
   app.get("/_inbox", (c) => c.json({ messages: inboxEntries(c.req.query("provider")) }));
+  app.route("/_webhooks", webhookFirer(hub));
+  app.route("/_receiver", receiver);
   for (const [id, sim] of Object.entries(simulators)) app.route(`/${id}`, sim);
   app.notFound((c) =>
     c.json({ error: `sandbox: no simulated endpoint for ${c.req.method} ${c.req.path}` }, 404),

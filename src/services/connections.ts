@@ -12,6 +12,7 @@ import { checkOutboundUrl } from "../lib/ssrf.ts";
 import { providerBaseUrl } from "../providers/base-url.ts";
 import { type HttpClient, type ProviderContext, ProviderError } from "../providers/runtime.ts";
 import type { Activity } from "./activity.ts";
+import type { Events } from "./events.ts";
 import { missingFields } from "./fields.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
 import { hitRateLimit } from "./rate-limit.ts";
@@ -30,6 +31,7 @@ export class Connections {
     private readonly db: Db,
     private readonly activity: Activity,
     private readonly integrations: Integrations,
+    private readonly events: Events,
     private readonly settings: Settings,
     private readonly http: HttpClient,
   ) {}
@@ -120,6 +122,19 @@ export class Connections {
         details: { ok: outcome.ok, actor },
       }),
     ]);
+    if (!outcome.ok) await this.emitError(row, outcome.message, "test");
+  }
+
+  /** Tells the host app an integration went into error (`integration.error`). */
+  private emitError(row: IntegrationRow, message: string, action: string) {
+    return this.events.emit(row.orgId, "integration.error", {
+      integration_id: row.id,
+      provider: row.provider,
+      name: row.name,
+      status: "error",
+      error: message,
+      action,
+    });
   }
 
   /** Marks an integration `error` after a provider refused its credentials (sends, syncs). */
@@ -142,5 +157,6 @@ export class Connections {
         message,
       }),
     ]);
+    await this.emitError(row, message, action);
   }
 }

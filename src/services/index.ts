@@ -61,7 +61,9 @@ export function createServices(env: Env, requestId: string): Services {
   };
   const activity = new Activity(db, requestId);
   const integrations = new Integrations(db, activity, getVault, settings);
-  const connections = new Connections(db, activity, integrations, settings, createHttpClient(env, settings));
+  const http = createHttpClient(env, settings);
+  const events = new Events(db, activity, getVault, settings, http, env.JOBS);
+  const connections = new Connections(db, activity, integrations, events, settings, http);
   return {
     db,
     settings,
@@ -71,7 +73,15 @@ export function createServices(env: Env, requestId: string): Services {
     integrations,
     connections,
     messages: new Messages(db, activity, integrations, connections, env.JOBS),
-    webhooks: new Webhooks(),
-    events: new Events(db, env.JOBS),
+    webhooks: new Webhooks(
+      db,
+      activity,
+      integrations,
+      connections,
+      events,
+      env.JOBS,
+      env.META_APP_SECRET || undefined,
+    ),
+    events,
   };
 }

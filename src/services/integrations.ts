@@ -16,6 +16,7 @@ import { getProvider } from "../providers/registry.ts";
 import type { Provider } from "../providers/types.ts";
 import type { Activity } from "./activity.ts";
 import { missingFields, resolveFields } from "./fields.ts";
+import { forgetWebhookTarget } from "./webhook-targets.ts";
 
 export const STATUSES = ["active", "inactive", "error", "pending"] as const;
 export type Status = (typeof STATUSES)[number];
@@ -357,6 +358,7 @@ export class Integrations {
       if (status === "active" || status === "inactive")
         set.lastError = status === existing.status ? existing.lastError : null;
       if (isActive && existing.disconnectedAt) set.disconnectedAt = null;
+      forgetWebhookTarget(id);
       const result = await this.uniqueName(
         provider.id,
         set.name as string,
@@ -420,6 +422,7 @@ export class Integrations {
 
   async delete(orgId: string, id: string, ctx: WriteContext) {
     const existing = await this.get(orgId, id);
+    forgetWebhookTarget(id);
     await this.db.batch([
       this.db.delete(integrations).where(and(eq(integrations.orgId, orgId), eq(integrations.id, id))),
       this.activity.logStatement({
@@ -494,6 +497,7 @@ export class Integrations {
   async disconnect(orgId: string, providerId: string, ctx: WriteContext, integrationId?: string) {
     const existing = await this.findByProvider(orgId, providerId, integrationId);
     if (!existing) throw notFound();
+    forgetWebhookTarget(existing.id);
     await this.db.batch([
       this.db
         .update(integrations)

@@ -25,7 +25,7 @@ export const provider = {
   capabilities: {
     test: true,
     send: ["email"],
-    webhooks: true,
+    webhooks: false,
     oauth: false,
     sync: [],
   },

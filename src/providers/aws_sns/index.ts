@@ -22,7 +22,7 @@ export const provider = {
   capabilities: {
     test: true,
     send: ["sms"],
-    webhooks: true,
+    webhooks: false,
     oauth: false,
     sync: [],
   },

@@ -2,6 +2,8 @@
 import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { fetchLead } from "./leads.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "facebook",
@@ -85,6 +87,8 @@ export const provider = {
   tokenField: "access_token",
   test,
   send,
+  webhook,
+  fetchLead,
   webhookVerifyToken: true,
   capabilities: {
     test: true,

@@ -2,6 +2,7 @@
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "hubspot",
@@ -30,6 +31,7 @@ export const provider = {
   ],
   tokenField: "private_app_token",
   test,
+  webhook,
   capabilities: {
     test: true,
     send: [],

@@ -2,6 +2,7 @@
 import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "instagram",
@@ -35,6 +36,7 @@ export const provider = {
   tokenField: "access_token",
   test,
   send,
+  webhook,
   webhookVerifyToken: true,
   capabilities: {
     test: true,

@@ -1,6 +1,7 @@
 // Custom integration: customer-supplied base URL, API key and secret; Standard Webhooks signatures.
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "other",
@@ -34,11 +35,12 @@ export const provider = {
       required: false,
       secret: true,
       placeholder: "whsec_...",
-      help: "Standard Webhooks secret (whsec_ + base64) that verifies the webhook-signature header.",
+      help: "Standard Webhooks secret (whsec_ + base64) that verifies the webhook-signature header; while rotating, give several separated by spaces.",
     },
   ],
   tokenField: "api_key",
   test,
+  webhook,
   capabilities: {
     test: true,
     send: [],

@@ -2,6 +2,7 @@
 import { smsSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "plivo",
@@ -33,6 +34,7 @@ export const provider = {
   tokenField: "auth_token",
   test,
   send,
+  webhook,
   capabilities: {
     test: true,
     send: ["sms"],

@@ -2,6 +2,7 @@
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { PRODUCTION_URL, test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "quickbooks",
@@ -42,6 +43,7 @@ export const provider = {
   ],
   tokenField: "access_token",
   test,
+  webhook,
   capabilities: {
     test: true,
     send: [],

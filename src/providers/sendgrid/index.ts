@@ -2,6 +2,7 @@
 import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "sendgrid",
@@ -35,6 +36,7 @@ export const provider = {
   tokenField: "api_key",
   test,
   send,
+  webhook,
   capabilities: {
     test: true,
     send: ["email"],

@@ -2,6 +2,7 @@
 import { smsSenderFields, twilioAccountFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "twilio",
@@ -17,6 +18,7 @@ export const provider = {
   tokenField: "auth_token",
   test,
   send,
+  webhook,
   capabilities: {
     test: true,
     send: ["sms"],

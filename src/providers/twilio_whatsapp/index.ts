@@ -1,5 +1,6 @@
 // WhatsApp through Twilio: Account SID and Auth Token; sends messages; X-Twilio-Signature callbacks.
 import { twilioAccountFields } from "../common-fields.ts";
+import { webhook } from "../twilio/webhook.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
 
@@ -25,6 +26,7 @@ export const provider = {
   tokenField: "auth_token",
   test,
   send,
+  webhook,
   capabilities: {
     test: true,
     send: ["whatsapp"],

@@ -2,6 +2,7 @@
 import { smsSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "vonage",
@@ -35,12 +36,23 @@ export const provider = {
       type: "password",
       required: false,
       secret: true,
-      help: "Dashboard → Settings → signature secret; choose HMAC-SHA256 or SHA-512 to verify webhooks.",
+      help: "Dashboard → Settings → signature secret; verifies the sig parameter of inbound messages and receipts.",
+    },
+    {
+      name: "signature_method",
+      label: "Signature Method",
+      type: "select",
+      required: false,
+      secret: false,
+      options: ["sha256", "sha512", "sha1"],
+      default: "sha256",
+      help: "The signature method chosen next to the signature secret: HMAC-SHA256, HMAC-SHA512 or HMAC-SHA1. The MD5 hash and MD5 HMAC methods are not supported; choose another.",
     },
   ],
   tokenField: "api_secret",
   test,
   send,
+  webhook,
   capabilities: {
     test: true,
     send: ["sms"],

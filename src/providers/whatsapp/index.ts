@@ -2,6 +2,7 @@
 import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "whatsapp",
@@ -42,6 +43,7 @@ export const provider = {
   tokenField: "access_token",
   test,
   send,
+  webhook,
   webhookVerifyToken: true,
   capabilities: {
     test: true,

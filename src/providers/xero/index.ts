@@ -2,6 +2,7 @@
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { webhook } from "./webhook.ts";
 
 export const provider = {
   id: "xero",
@@ -32,6 +33,7 @@ export const provider = {
   ],
   tokenField: "access_token",
   test,
+  webhook,
   capabilities: {
     test: true,
     send: [],

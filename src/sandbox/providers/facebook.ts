@@ -265,4 +265,37 @@ facebook.post(
   }),
 );
 
+// Lead Ads leads (`GET /{leadgen-id}`): answers derived from the id, so a lead always reads
+// the same. A lead id ending in 0503 fails its first read with a transient 503.
+const leadReads = new Map<string, number>();
+facebook.get(`/${VERSION}/:node{[0-9]+}`, (c) => {
+  const id = c.req.param("node");
+  const denied = rejectAuth(c, id);
+  if (denied) return denied;
+  if (id === PAGE.id) return Response.json(pick(c, PAGE));
+  const reads = (leadReads.get(id) ?? 0) + 1;
+  leadReads.set(id, reads);
+  if (id.endsWith("0503") && reads === 1)
+    return graphError(503, {
+      message: "An unexpected error has occurred. Please retry your request later.",
+      code: 2,
+      is_transient: true,
+    });
+  const tail = id.slice(-4);
+  return Response.json(
+    pick(c, {
+      id,
+      created_time: new Date().toISOString().replace(/\.\d+Z$/, "+0000"),
+      form_id: "200000000000001",
+      ad_id: "300000000000001",
+      field_data: [
+        { name: "full_name", values: [`Sandbox Lead ${tail}`] },
+        { name: "email", values: [`lead-${id}@example.com`] },
+        { name: "phone_number", values: [`+1555010${tail}`] },
+        { name: "company_name", values: ["Sandbox Co"] },
+      ],
+    }),
+  );
+});
+
 unknownPaths(facebook, "facebook");

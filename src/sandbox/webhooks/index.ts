@@ -1,0 +1,103 @@
+/**
+ * `POST /sandbox/_webhooks/{provider}` fires a webhook the way the provider would: a realistic
+ * payload, signed exactly as the provider signs (or broken on purpose with `fault`), posted to
+ * a Switchboard webhook URL of this deployment. The answer shows what was sent and how the hub
+ * answered, so a user can watch events flow in `npm run dev`.
+ */
+import { type Context, Hono } from "hono";
+import { z } from "zod";
+import type { ProviderId } from "../../providers/registry.ts";
+import { facebook } from "./facebook.ts";
+import { hubspot } from "./hubspot.ts";
+import { instagram } from "./instagram.ts";
+import { mailchimp } from "./mailchimp.ts";
+import { mailgun } from "./mailgun.ts";
+import { other } from "./other.ts";
+import { plivo } from "./plivo.ts";
+import { quickbooks } from "./quickbooks.ts";
+import { WEBHOOK_FAULTS, type WebhookSender } from "./sender.ts";
+import { sendgrid } from "./sendgrid.ts";
+import { telegram } from "./telegram.ts";
+import { twilio } from "./twilio.ts";
+import { twilio_whatsapp } from "./twilio_whatsapp.ts";
+import { vonage } from "./vonage.ts";
+import { whatsapp } from "./whatsapp.ts";
+import { xero } from "./xero.ts";
+
+/** A sender for every provider whose webhooks the hub verifies. */
+export const WEBHOOK_SENDERS: Partial<Record<ProviderId, WebhookSender>> = {
+  hubspot,
+  facebook,
+  instagram,
+  whatsapp,
+  twilio_whatsapp,
+  sendgrid,
+  mailgun,
+  mailchimp,
+  twilio,
+  vonage,
+  plivo,
+  telegram,
+  quickbooks,
+  xero,
+  other,
+};
+
+/** How the sandbox reaches the hub in-process. */
+export type HubFetch = (req: Request, env: Env, ctx: Context["executionCtx"]) => Promise<Response> | Response;
+
+const FireBody = z.object({
+  url: z.url(),
+  secrets: z.record(z.string(), z.string()).default({}),
+  config: z.record(z.string(), z.unknown()).default({}),
+  event: z.string().optional(),
+  fault: z.enum(WEBHOOK_FAULTS).optional(),
+  data: z.record(z.string(), z.string()).optional(),
+});
+
+export function webhookFirer(hub?: HubFetch) {
+  const app = new Hono<{ Bindings: Env }>();
+  app.post("/:provider", async (c) => {
+    const provider = c.req.param("provider");
+    const sender = WEBHOOK_SENDERS[provider as ProviderId];
+    if (!sender) return c.json({ error: `sandbox: no webhook sender for ${provider}` }, 404);
+    let raw: unknown;
+    try {
+      raw = await c.req.json();
+    } catch {
+      return c.json({ error: "sandbox: the body must be JSON" }, 400);
+    }
+    const parsed = FireBody.safeParse(raw);
+    if (!parsed.success)
+      return c.json(
+        {
+          error: "sandbox: invalid fire request",
+          issues: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`),
+        },
+        400,
+      );
+    const body = parsed.data;
+    if (body.event !== undefined && !sender.events.includes(body.event))
+      return c.json({ error: `sandbox: ${provider} fires ${sender.events.join(", ")}` }, 400);
+    // Only this deployment's own URLs: the sandbox is not a proxy to anywhere else.
+    const target = new URL(body.url);
+    const own = new Set([
+      new URL(c.req.url).origin,
+      c.env.PUBLIC_URL ? new URL(c.env.PUBLIC_URL).origin : "",
+    ]);
+    if (!own.has(target.origin) || !hub)
+      return c.json({ error: "sandbox: webhooks are fired at this deployment's own URLs only" }, 400);
+    const req = await sender.build({ ...body, event: body.event ?? sender.events[0] });
+    const sent = { method: req.method, url: req.url, headers: Object.fromEntries(req.headers) };
+    const res = await hub(req, c.env, c.executionCtx);
+    const text = await res.text();
+    let answer: unknown = text;
+    try {
+      answer = JSON.parse(text);
+    } catch {
+      // not JSON: shown as text
+    }
+    return c.json({ sent, response: { status: res.status, body: answer } });
+  });
+  return app;
+}

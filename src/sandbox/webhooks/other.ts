@@ -1,0 +1,41 @@
+/**
+ * Standard Webhooks deliveries for custom integrations: `event` is a JSON `{type, timestamp,
+ * data}` with `webhook-id`, `webhook-timestamp` and a `v1,` signature keyed with the first
+ * secret of the `whsec_` setting.
+ */
+import { randomBytes, utf8 } from "../../crypto/encoding.ts";
+import { signatureV1, signingKeys } from "../../providers/other/webhook.ts";
+import { faultSkewSeconds, randomHex, type WebhookSender } from "./sender.ts";
+
+export const other: WebhookSender = {
+  events: ["event"],
+  async build(o) {
+    const now = o.now ?? Date.now();
+    const id = o.data?.event_id ?? `msg_${randomHex(12)}`;
+    const timestamp = String(Math.floor(now / 1000) + faultSkewSeconds(o.fault));
+    const data = {
+      id: o.data?.record_id ?? randomHex(8),
+      text: o.data?.text ?? "Hello from the webhook sandbox",
+    };
+    const payload = { type: o.data?.type ?? "sandbox.test", timestamp: new Date(now).toISOString(), data };
+    const body = JSON.stringify(payload);
+    // A random key signs for `bad_signature`, and when no valid secret is configured.
+    const [configured] = signingKeys(o.secrets.webhook_secret ?? "");
+    const key = o.fault === "bad_signature" || !configured ? randomBytes(32) : configured;
+    const headers = new Headers({
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": timestamp,
+    });
+    if (o.fault !== "missing_signature")
+      headers.set("webhook-signature", await signatureV1(key, id, timestamp, utf8(body)));
+    return new Request(o.url, {
+      method: "POST",
+      headers,
+      body:
+        o.fault === "tampered"
+          ? JSON.stringify({ ...payload, data: { ...data, text: `${data.text} (tampered)` } })
+          : body,
+    });
+  },
+};

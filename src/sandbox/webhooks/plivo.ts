@@ -1,0 +1,65 @@
+/**
+ * Plivo message callbacks, posted as a form: an inbound message (`inbound`) or a status callback
+ * (`status`), signed with the Auth Token both ways Plivo signs: V3 (URL, query and fields, then
+ * the nonce) and V2 (URL and nonce). Plivo has no timestamp, so `stale` and `future` sign normally.
+ */
+import { signatureV2, signatureV3 } from "../../providers/plivo/webhook.ts";
+import { type FireOptions, type WebhookSender, wrongSecret } from "./sender.ts";
+
+/** A nonce like Plivo's: 20 random digits. */
+const nonce = () => Array.from(crypto.getRandomValues(new Uint8Array(20)), (b) => b % 10).join("");
+
+/** Plivo numbers are E.164 without the `+`. */
+const bare = (n: string) => n.replace(/^\+/, "");
+
+function sample(o: FireOptions): Record<string, string> {
+  const ours = bare(String(o.config.from_phone_number ?? "+14155550100"));
+  const uuid = o.data?.provider_message_id ?? o.data?.event_id ?? crypto.randomUUID();
+  if (o.event === "status") {
+    const status = o.data?.status ?? "delivered";
+    return {
+      From: ours,
+      To: bare(o.data?.to ?? "14155550123"),
+      MessageUUID: uuid,
+      Status: status,
+      ErrorCode: ["failed", "undelivered", "rejected"].includes(status) ? "200" : "",
+      Units: "1",
+      TotalRate: "0.00500",
+      TotalAmount: "0.00500",
+      MessageTime: new Date(o.now ?? Date.now()).toISOString().slice(0, 19).replace("T", " "),
+    };
+  }
+  return {
+    From: bare(o.data?.from ?? "14155550123"),
+    To: bare(o.data?.to ?? ours),
+    Type: "sms",
+    Text: o.data?.text ?? "Hello from the Plivo sandbox",
+    MessageUUID: uuid,
+    Units: "1",
+    TotalRate: "0",
+    TotalAmount: "0",
+  };
+}
+
+export const plivo: WebhookSender = {
+  events: ["inbound", "status"],
+  async build(o) {
+    // Without a token the hub refuses the delivery whatever signs it; WebCrypto needs some key.
+    const token = o.secrets.auth_token || "unset";
+    const key = o.fault === "bad_signature" ? wrongSecret(token) : token;
+    const url = new URL(o.url).href;
+    const fields = new URLSearchParams(sample(o));
+    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded" });
+    if (o.fault !== "missing_signature") {
+      const v3Nonce = nonce();
+      const v2Nonce = nonce();
+      headers.set("x-plivo-signature-v3", await signatureV3(key, "POST", url, fields, v3Nonce));
+      headers.set("x-plivo-signature-v3-nonce", v3Nonce);
+      headers.set("x-plivo-signature-v2", await signatureV2(key, url, v2Nonce));
+      headers.set("x-plivo-signature-v2-nonce", v2Nonce);
+    }
+    const changed = o.event === "status" ? "Status" : "Text";
+    if (o.fault === "tampered") fields.set(changed, `${fields.get(changed)} (tampered)`);
+    return new Request(url, { method: "POST", headers, body: fields });
+  },
+};
