@@ -206,6 +206,44 @@ export function bodyForm(req: WebhookRequest): URLSearchParams {
 export const formObject = (form: URLSearchParams): Record<string, string> =>
   Object.fromEntries(form.entries());
 
+/**
+ * The common scheme: one header holding the base64 HMAC-SHA256 of the raw body, keyed with a
+ * secret (QuickBooks' `intuit-signature`, Xero's `x-xero-signature`).
+ * @param what The secret as the error names it ("webhook key").
+ * @param status The status a refusal must have where the provider requires one (Xero: 401).
+ */
+export async function verifyBodyHmacBase64(
+  req: WebhookRequest,
+  secret: string | undefined,
+  what: string,
+  header: string,
+  status?: number,
+): Promise<Verification> {
+  if (!secret) return missingSecret(what);
+  const given = req.headers.get(header);
+  if (!given) return refused(`missing ${header} header`, status);
+  const expected = await hmacBase64("SHA-256", secret, req.body);
+  return (await safeEqual(given, expected)) ? { ok: true } : refused("signature does not match", status);
+}
+
+/** A delivery receipt's effect, leaving out the ids the provider did not give. */
+export function statusEffect(e: {
+  messageId?: string | undefined;
+  providerMessageId?: string | undefined;
+  status: DeliveryStatus;
+  detail: string;
+  error?: string | undefined;
+}): WebhookEffect {
+  return {
+    kind: "message.status",
+    ...(e.messageId ? { messageId: e.messageId } : {}),
+    ...(e.providerMessageId ? { providerMessageId: e.providerMessageId } : {}),
+    status: e.status,
+    detail: e.detail,
+    ...(e.status === "failed" && e.error ? { error: e.error } : {}),
+  };
+}
+
 export const refused = (reason: string, status?: number): Verification => ({
   ok: false,
   reason,

@@ -39,7 +39,7 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
       return {};
     }
     case "webhook.process": {
-      const r = await services.webhooks.process(job.orgId, job.eventId, log);
+      const r = await services.webhooks.process(job.orgId, job.eventIds, log);
       return settle(r, job, env, log);
     }
     case "event.deliver": {

@@ -8,8 +8,12 @@ export const JobMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("vault.reencrypt"), orgId: z.string(), rotationId: z.string() }),
   /** Send one outbound message through its integration's provider. */
   z.object({ type: z.literal("message.send"), orgId: z.string(), messageId: z.string() }),
-  /** Process one stored provider webhook (statuses, inbound messages, leads, host-app events). */
-  z.object({ type: z.literal("webhook.process"), orgId: z.string(), eventId: z.string() }),
+  /** Process stored provider webhooks of one organization (statuses, inbound messages, leads, events). */
+  z.object({
+    type: z.literal("webhook.process"),
+    orgId: z.string(),
+    eventIds: z.array(z.string()).min(1).max(50),
+  }),
   /** Deliver one host-app event to one endpoint, signed the Standard Webhooks way. */
   z.object({ type: z.literal("event.deliver"), orgId: z.string(), deliveryId: z.string() }),
 ]);

@@ -66,6 +66,18 @@ const MAX_QUEUE_DELAY_SECONDS = 43_200;
 export const SECRET_GRACE_MS = 24 * 3_600_000;
 /** Endpoints per organization: bounds the fan-out of one event. */
 export const MAX_ENDPOINTS = 50;
+
+/**
+ * Per-isolate cache of each organization's enabled endpoints, read by every emit. Endpoint
+ * writes in this isolate drop it at once; other isolates see a change within the TTL.
+ */
+const SUBSCRIBERS_TTL_MS = 5_000;
+interface Subscriber {
+  id: string;
+  eventTypes: string[] | null;
+}
+const subscriberCache = new Map<string, { until: number; endpoints: Subscriber[] }>();
+const forgetSubscribers = (orgId: string) => subscriberCache.delete(orgId);
 /** How much of an endpoint's answer the attempt log keeps. */
 const RESPONSE_SNIPPET_BYTES = 1024;
 /** Statuses whose Retry-After is honoured (Standard Webhooks: slow down on 429/502/504). */
@@ -226,6 +238,10 @@ const invalid = (path: string, message: string) =>
 
 const isoNow = () => new Date().toISOString();
 
+/** The id of a keyed event: the same cause always gives the same event (and `webhook-id`). */
+const keyedEventId = async (orgId: string, type: string, key: string) =>
+  `evt_${(await sha256Hex(`${orgId}\n${type}\n${key}`)).slice(0, 32)}`;
+
 export class Events {
   constructor(
     private readonly db: Db,
@@ -284,6 +300,7 @@ export class Events {
     const secret = generateSecret();
     const enc = await this.encryptSecrets(orgId, id, { secret });
     const now = isoNow();
+    forgetSubscribers(orgId);
     await this.db.batch([
       this.db.insert(eventEndpoints).values({
         id,
@@ -345,6 +362,7 @@ export class Events {
       set.disabledReason = patch.status === "enabled" ? null : `disabled by ${actor}`;
     }
     const changed = Object.keys(patch).filter((k) => patch[k as keyof EndpointPatch] !== undefined);
+    forgetSubscribers(orgId);
     await this.db.batch([
       this.db
         .update(eventEndpoints)
@@ -365,6 +383,7 @@ export class Events {
   /** Deletes an endpoint with its delivery log; its queued deliveries are dropped unsent. */
   async deleteEndpoint(orgId: string, id: string, actor: string): Promise<EventEndpointRow> {
     const existing = await this.getEndpoint(orgId, id);
+    forgetSubscribers(orgId);
     await this.db.batch([
       this.db.delete(eventEndpoints).where(and(eq(eventEndpoints.orgId, orgId), eq(eventEndpoints.id, id))),
       this.db
@@ -448,17 +467,42 @@ export class Events {
     data: Record<string, unknown>,
     opts: EmitOptions = {},
   ): Promise<{ eventId: string; deliveryIds: string[] }> {
-    const endpoints = await this.db
-      .select({ id: eventEndpoints.id, eventTypes: eventEndpoints.eventTypes })
-      .from(eventEndpoints)
-      .where(and(eq(eventEndpoints.orgId, orgId), eq(eventEndpoints.status, "enabled")))
-      .limit(MAX_ENDPOINTS);
+    const endpoints = await this.subscribers(orgId);
     const targets = endpoints.filter((e) => !e.eventTypes || e.eventTypes.includes(type)).map((e) => e.id);
-    const id = opts.key
-      ? `evt_${(await sha256Hex(`${orgId}\n${type}\n${opts.key}`)).slice(0, 32)}`
-      : prefixedId("evt");
+    const id = opts.key ? await keyedEventId(orgId, type, opts.key) : prefixedId("evt");
     const { event, deliveryIds } = await this.record(orgId, id, type, data, targets);
     return { eventId: event.id, deliveryIds };
+  }
+
+  /**
+   * Emits several events of one organization (a queue job's worth): those no endpoint wants
+   * are logged in one write; the others go through `emit` one by one.
+   */
+  async emitMany(orgId: string, items: { type: EventType; data: Record<string, unknown>; key?: string }[]) {
+    if (!items.length) return;
+    const endpoints = await this.subscribers(orgId);
+    const wanted = (type: string) => endpoints.some((e) => !e.eventTypes || e.eventTypes.includes(type));
+    const createdAt = isoNow();
+    const unwanted: EventRow[] = [];
+    for (const item of items) {
+      if (wanted(item.type)) {
+        await this.emit(orgId, item.type, item.data, item.key === undefined ? {} : { key: item.key });
+        continue;
+      }
+      const id = item.key ? await keyedEventId(orgId, item.type, item.key) : prefixedId("evt");
+      unwanted.push({ id, orgId, type: item.type, payload: item.data, createdAt });
+    }
+    // Five bound parameters a row; D1 binds at most 100 a statement.
+    const statements = [];
+    for (let i = 0; i < unwanted.length; i += 20)
+      statements.push(
+        this.db
+          .insert(events)
+          .values(unwanted.slice(i, i + 20))
+          .onConflictDoNothing(),
+      );
+    const [first, ...rest] = statements;
+    if (first) await this.db.batch([first, ...rest]);
   }
 
   /** Sends a test event to one endpoint (whatever its filter), so its owner can see it work. */
@@ -498,6 +542,11 @@ export class Events {
   ): Promise<{ event: EventRow; deliveryIds: string[] }> {
     const createdAt = isoNow();
     const event: EventRow = { id, orgId, type, payload: data, createdAt };
+    if (endpointIds.length === 0 && extra.length === 0) {
+      // No endpoint wants it: the event is only logged (emitted again, the first one stands).
+      await this.db.insert(events).values(event).onConflictDoNothing();
+      return { event, deliveryIds: [] };
+    }
     const inserted = await this.db.batch([
       this.db.insert(events).values(event).onConflictDoNothing(),
       ...endpointIds.map((endpointId) =>
@@ -531,6 +580,20 @@ export class Events {
       ? event
       : ((await this.db.select().from(events).where(eq(events.id, id)).limit(1))[0] ?? event);
     return { event: stored, deliveryIds };
+  }
+
+  /** The organization's enabled endpoints and their filters, from the isolate's cache when fresh. */
+  private async subscribers(orgId: string): Promise<Subscriber[]> {
+    const cached = subscriberCache.get(orgId);
+    if (cached && cached.until > Date.now()) return cached.endpoints;
+    const endpoints = await this.db
+      .select({ id: eventEndpoints.id, eventTypes: eventEndpoints.eventTypes })
+      .from(eventEndpoints)
+      .where(and(eq(eventEndpoints.orgId, orgId), eq(eventEndpoints.status, "enabled")))
+      .limit(MAX_ENDPOINTS);
+    if (subscriberCache.size >= 10_000) subscriberCache.clear();
+    subscriberCache.set(orgId, { until: Date.now() + SUBSCRIBERS_TTL_MS, endpoints });
+    return endpoints;
   }
 
   private async enqueue(orgId: string, deliveryIds: string[]) {
@@ -807,6 +870,7 @@ export class Events {
     }
     if (code === 410) {
       const reason = `the endpoint answered 410 Gone on ${isoNow()}`;
+      forgetSubscribers(orgId);
       await this.finish(d, attempt, "failed", outcome, attemptRow, [
         this.db
           .update(eventEndpoints)

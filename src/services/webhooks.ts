@@ -43,7 +43,7 @@ import type { JobResult } from "../queue/consumer.ts";
 import type { JobMessage } from "../queue/messages.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
-import type { Events } from "./events.ts";
+import type { Events, EventType } from "./events.ts";
 import type { Integrations } from "./integrations.ts";
 import { backoffWithJitter } from "./messages.ts";
 import { cachedTarget, cacheTarget, forgetWebhookTarget, type Target } from "./webhook-targets.ts";
@@ -54,39 +54,54 @@ export const MAX_WEBHOOK_BYTES = 256 * 1024;
 export const BODY_DEDUPE_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Processing attempts before an event is `failed` and dead-lettered. */
 export const MAX_PROCESS_ATTEMPTS = 5;
+/** Events one `webhook.process` job carries (D1 binds at most 100 parameters a query). */
+export const MAX_EVENTS_PER_JOB = 50;
 /** How long one consumer owns an event it is processing. */
 const LEASE_MS = 60_000;
 /** At most one refused-webhook line per integration in its log per this interval. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
 
 type Deferred = (work: Promise<unknown>) => void;
+/** Records a host-app event to emit once the job's events are processed. */
+type Emit = (type: EventType, data: Record<string, unknown>, key: string) => void;
 
 const lastRefusalLog = new Map<string, number>();
 
 /** How long processing jobs wait to be sent together; webhooks arrive in bursts. */
-const ENQUEUE_WINDOW_MS = 5;
-const ENQUEUE_MAX = 100;
-let window: { jobs: JobMessage[]; queue: Queue } | null = null;
+const ENQUEUE_WINDOW_MS = 100;
+let window: { queue: Queue; byOrg: Map<string, string[]> } | null = null;
 
 /**
- * Sends a processing job together with the others of the same few milliseconds: one
- * `sendBatch` instead of a send per webhook. The request that opens a window sends it (after its
- * response, through `defer`); a job whose send is lost stays `pending` in D1 and the cron sweep
- * sends it again.
+ * Queues an event's processing together with the others of the same few milliseconds: one
+ * queue message per organization carries up to MAX_EVENTS_PER_JOB events. The request that
+ * opens a window sends it (after its response, through `defer`); an event whose send is lost
+ * stays `pending` in D1 and the cron sweep queues it again.
  */
-function enqueueSoon(queue: Queue, job: JobMessage, defer: Deferred) {
-  if (window && window.queue === queue && window.jobs.length < ENQUEUE_MAX) {
-    window.jobs.push(job);
+function enqueueSoon(queue: Queue, orgId: string, eventId: string, defer: Deferred) {
+  const open = window;
+  if (open && open.queue === queue) {
+    const ids = open.byOrg.get(orgId);
+    if (!ids) open.byOrg.set(orgId, [eventId]);
+    else if (ids.length < MAX_EVENTS_PER_JOB) ids.push(eventId);
+    else return sendNow(queue, orgId, [eventId], defer);
     return;
   }
-  const open = { jobs: [job], queue };
-  window = open;
+  const fresh = { queue, byOrg: new Map([[orgId, [eventId]]]) };
+  window = fresh;
   defer(
     new Promise((resolve) => setTimeout(resolve, ENQUEUE_WINDOW_MS)).then(() => {
-      if (window === open) window = null;
-      return queue.sendBatch(open.jobs.map((body) => ({ body })));
+      if (window === fresh) window = null;
+      return queue.sendBatch(
+        [...fresh.byOrg].map(([org, eventIds]) => ({
+          body: { type: "webhook.process", orgId: org, eventIds } satisfies JobMessage,
+        })),
+      );
     }),
   );
+}
+
+function sendNow(queue: Queue, orgId: string, eventIds: string[], defer: Deferred) {
+  defer(queue.send({ type: "webhook.process", orgId, eventIds } satisfies JobMessage));
 }
 
 type WebhookProvider = Provider & { webhook: ProviderWebhook };
@@ -272,7 +287,7 @@ export class Webhooks {
     }
     const stored = inserted[0];
     if (stored) {
-      enqueueSoon(this.jobs, { type: "webhook.process", orgId: row.orgId, eventId: stored.id }, defer);
+      enqueueSoon(this.jobs, row.orgId, stored.id, defer);
     } else {
       defer(
         this.db
@@ -433,14 +448,20 @@ export class Webhooks {
       .set({ status: "pending", attempts: 0, leaseUntil: null, lastError: null })
       .where(and(eq(webhookEvents.orgId, orgId), eq(webhookEvents.id, eventId)))
       .returning();
-    await this.jobs.send({ type: "webhook.process", orgId, eventId } satisfies JobMessage);
+    await this.jobs.send({ type: "webhook.process", orgId, eventIds: [eventId] } satisfies JobMessage);
     return updated ?? row;
   }
 
   // ---- processing -----------------------------------------------------------------------
 
-  /** One queue delivery of `webhook.process`. */
-  async process(orgId: string, eventId: string, log: Logger): Promise<JobResult> {
+  /**
+   * One queue delivery of `webhook.process`: a few events of one organization, processed
+   * together (one lease, one read of their integrations, one write of their outcomes). An event
+   * that fails goes back on the queue on its own, after its backoff; one that has used its
+   * attempts is `failed` and dead-lettered with its reason.
+   */
+  async process(orgId: string, eventIds: string[], log: Logger): Promise<JobResult> {
+    const ids = [...new Set(eventIds)].slice(0, MAX_EVENTS_PER_JOB);
     const now = Date.now();
     const leased = await this.db
       .update(webhookEvents)
@@ -448,7 +469,7 @@ export class Webhooks {
       .where(
         and(
           eq(webhookEvents.orgId, orgId),
-          eq(webhookEvents.id, eventId),
+          inArray(webhookEvents.id, ids),
           or(
             eq(webhookEvents.status, "pending"),
             and(eq(webhookEvents.status, "processing"), lt(webhookEvents.leaseUntil, now)),
@@ -456,57 +477,100 @@ export class Webhooks {
         ),
       )
       .returning();
-    const row = leased[0];
-    if (!row) {
-      const [cur] = await this.db
-        .select({ status: webhookEvents.status, leaseUntil: webhookEvents.leaseUntil })
+    let heldUntil = 0;
+    if (leased.length < ids.length) {
+      const leasedIds = new Set(leased.map((e) => e.id));
+      const others = await this.db
+        .select({ id: webhookEvents.id, status: webhookEvents.status, leaseUntil: webhookEvents.leaseUntil })
         .from(webhookEvents)
-        .where(and(eq(webhookEvents.orgId, orgId), eq(webhookEvents.id, eventId)))
-        .limit(1);
-      if (cur?.status !== "processing") return { action: "ack" };
-      // Another consumer holds it: look again when its lease runs out.
-      const wait = Math.max(1, Math.ceil(((cur.leaseUntil ?? now) - now) / 1000) + 1);
+        .where(and(eq(webhookEvents.orgId, orgId), inArray(webhookEvents.id, ids)));
+      for (const o of others)
+        if (!leasedIds.has(o.id) && o.status === "processing")
+          heldUntil = Math.max(heldUntil, o.leaseUntil ?? now);
+    }
+
+    const integrationIds = [...new Set(leased.map((e) => e.integrationId))];
+    const rows = integrationIds.length
+      ? await this.db
+          .select()
+          .from(integrations)
+          .where(and(eq(integrations.orgId, orgId), inArray(integrations.id, integrationIds)))
+      : [];
+    const byId = new Map(rows.map((r) => [r.id, r]));
+
+    // Host-app events of the whole job, written together before the outcomes. Each is keyed by
+    // its cause, so a retried job emits nothing twice.
+    const emissions: Parameters<Events["emitMany"]>[1] = [];
+    const emit: Emit = (type, data, key) => emissions.push({ type, data, key });
+    const finished: ReturnType<typeof this.finishStatement>[] = [];
+    const retries = new Map<number, string[]>();
+    const deadLetters: string[] = [];
+    for (const event of leased) {
+      try {
+        const result = await this.apply(event, byId.get(event.integrationId), emit, log);
+        finished.push(
+          this.finishStatement(event, {
+            status: "processed",
+            processedAt: new Date().toISOString(),
+            result,
+            lastError: null,
+          }),
+        );
+      } catch (e) {
+        const reason = e instanceof Error ? e.message : String(e);
+        const retryable = !(e instanceof ProviderError) || e.retryable;
+        if (retryable && event.attempts < MAX_PROCESS_ATTEMPTS) {
+          const delay =
+            e instanceof ProviderError && e.opts.retryAfterSeconds !== undefined
+              ? Math.max(1, e.opts.retryAfterSeconds)
+              : backoffWithJitter(event.attempts);
+          retries.set(delay, [...(retries.get(delay) ?? []), event.id]);
+          log.warn("webhook event will be retried", { event_id: event.id, in_seconds: delay, reason });
+          finished.push(this.finishStatement(event, { status: "pending", lastError: reason }));
+        } else {
+          deadLetters.push(`webhook event ${event.id}: ${reason}`);
+          finished.push(this.finishStatement(event, { status: "failed", lastError: reason }));
+        }
+      }
+    }
+    await this.events.emitMany(orgId, emissions);
+    const [first, ...more] = finished;
+    if (first) await this.db.batch([first, ...more]);
+    for (const [delaySeconds, retryIds] of retries)
+      await this.jobs.send({ type: "webhook.process", orgId, eventIds: retryIds } satisfies JobMessage, {
+        delaySeconds,
+      });
+    if (deadLetters.length) return { action: "dead-letter", reason: deadLetters.join("; ") };
+    if (heldUntil > 0) {
+      // Another consumer holds some of them: look again when its lease runs out.
+      const wait = Math.max(1, Math.ceil((heldUntil - now) / 1000) + 1);
       return { action: "retry", delaySeconds: wait, reason: "being processed by another consumer" };
     }
-    const done = (set: Partial<typeof webhookEvents.$inferInsert>) =>
-      this.db
-        .update(webhookEvents)
-        .set({ leaseUntil: null, ...set })
-        .where(
-          and(
-            eq(webhookEvents.orgId, orgId),
-            eq(webhookEvents.id, eventId),
-            eq(webhookEvents.status, "processing"),
-          ),
-        );
-    try {
-      const result = await this.apply(row, log);
-      await done({ status: "processed", processedAt: new Date().toISOString(), result, lastError: null });
-      return { action: "ack" };
-    } catch (e) {
-      const reason = e instanceof Error ? e.message : String(e);
-      const retryable = !(e instanceof ProviderError) || e.retryable;
-      if (retryable && row.attempts < MAX_PROCESS_ATTEMPTS) {
-        await done({ status: "pending", lastError: reason });
-        const delay =
-          e instanceof ProviderError && e.opts.retryAfterSeconds !== undefined
-            ? Math.max(1, e.opts.retryAfterSeconds)
-            : backoffWithJitter(row.attempts);
-        return { action: "retry", delaySeconds: delay, reason };
-      }
-      await done({ status: "failed", lastError: reason });
-      return { action: "dead-letter", reason: `webhook event ${eventId}: ${reason}` };
-    }
+    return { action: "ack" };
+  }
+
+  /** Ends a processing attempt, only while this consumer still holds the lease. */
+  private finishStatement(event: WebhookEventRow, set: Partial<typeof webhookEvents.$inferInsert>) {
+    return this.db
+      .update(webhookEvents)
+      .set({ leaseUntil: null, ...set })
+      .where(
+        and(
+          eq(webhookEvents.orgId, event.orgId),
+          eq(webhookEvents.id, event.id),
+          eq(webhookEvents.status, "processing"),
+          eq(webhookEvents.leaseUntil, event.leaseUntil ?? 0),
+        ),
+      );
   }
 
   /** Applies an event's effects; each one is idempotent. */
-  private async apply(event: WebhookEventRow, log: Logger): Promise<Record<string, unknown>> {
-    const rows = await this.db
-      .select()
-      .from(integrations)
-      .where(and(eq(integrations.orgId, event.orgId), eq(integrations.id, event.integrationId)))
-      .limit(1);
-    const integration = rows[0];
+  private async apply(
+    event: WebhookEventRow,
+    integration: IntegrationRow | undefined,
+    emit: Emit,
+    log: Logger,
+  ): Promise<Record<string, unknown>> {
     if (!integration) return { skipped: "the integration was deleted" };
     const provider = getProvider(integration.provider);
     const effects = provider?.webhook?.effects?.(event.payload) ?? [];
@@ -522,13 +586,13 @@ export class Webhooks {
       const key = `${event.id}:${i}`;
       switch (effect.kind) {
         case "message.status":
-          result.messages_updated += await this.applyStatus(event, effect, key);
+          result.messages_updated += await this.applyStatus(event, effect, key, emit);
           break;
         case "message.inbound":
-          result.messages_received += await this.applyInbound(event, effect, key);
+          result.messages_received += await this.applyInbound(event, effect, key, emit);
           break;
         case "lead": {
-          const r = await this.applyLead(event, integration, effect, key, log);
+          const r = await this.applyLead(event, integration, effect, key, emit, log);
           if (r.note) notes.push(r.note);
           else result.leads += 1;
           if (r.created) result.contacts_created += 1;
@@ -539,8 +603,7 @@ export class Webhooks {
           break;
       }
     }
-    await this.events.emit(
-      event.orgId,
+    emit(
       "webhook.received",
       {
         id: event.id,
@@ -551,7 +614,7 @@ export class Webhooks {
         received_at: event.receivedAt,
         payload: event.payload,
       },
-      { key: `${event.id}:received` },
+      `${event.id}:received`,
     );
     return notes.length ? { ...result, notes } : result;
   }
@@ -560,6 +623,7 @@ export class Webhooks {
     event: WebhookEventRow,
     e: Extract<WebhookEffect, { kind: "message.status" }>,
     key: string,
+    emit: Emit,
   ): Promise<number> {
     const match = e.messageId
       ? eq(messages.id, e.messageId)
@@ -587,8 +651,7 @@ export class Webhooks {
       )
       .returning({ id: messages.id, to: messages.to, channel: messages.channel });
     for (const m of updated) {
-      await this.events.emit(
-        event.orgId,
+      emit(
         "message.status",
         {
           message_id: m.id,
@@ -600,7 +663,7 @@ export class Webhooks {
           detail: e.detail,
           ...(e.error ? { error: e.error } : {}),
         },
-        { key: `${key}:${m.id}` },
+        `${key}:${m.id}`,
       );
     }
     return updated.length;
@@ -610,6 +673,7 @@ export class Webhooks {
     event: WebhookEventRow,
     e: Extract<WebhookEffect, { kind: "message.inbound" }>,
     key: string,
+    emit: Emit,
   ): Promise<number> {
     const id = prefixedId("msg");
     const content = { from: e.from, ...(e.text === undefined ? {} : { text: e.text }) };
@@ -632,8 +696,7 @@ export class Webhooks {
       .onConflictDoNothing()
       .returning({ id: messages.id });
     if (!inserted.length) return 0;
-    await this.events.emit(
-      event.orgId,
+    emit(
       "message.received",
       {
         message_id: id,
@@ -645,7 +708,7 @@ export class Webhooks {
         text: e.text ?? null,
         provider_message_id: e.providerMessageId ?? null,
       },
-      { key },
+      key,
     );
     return 1;
   }
@@ -656,6 +719,7 @@ export class Webhooks {
     integration: IntegrationRow,
     e: Extract<WebhookEffect, { kind: "lead" }>,
     key: string,
+    emit: Emit,
     log: Logger,
   ): Promise<{ created?: boolean; note?: string }> {
     const cfg = integration.config;
@@ -710,8 +774,7 @@ export class Webhooks {
     }
     const campaign =
       typeof cfg.trigger_campaign_id === "string" && cfg.trigger_campaign_id ? cfg.trigger_campaign_id : null;
-    await this.events.emit(
-      event.orgId,
+    emit(
       "lead.created",
       {
         integration_id: integration.id,
@@ -724,7 +787,7 @@ export class Webhooks {
         answers: lead.answers,
         campaign_id: campaign,
       },
-      { key },
+      key,
     );
     log.info("lead processed", { integration_id: integration.id, lead_id: lead.externalId, created });
     return { created };
@@ -752,13 +815,16 @@ export class Webhooks {
         ),
       )
       .limit(limit);
-    if (rows.length) {
-      await this.jobs.sendBatch(
-        rows.map((r) => ({
-          body: { type: "webhook.process", orgId: r.orgId, eventId: r.id } satisfies JobMessage,
-        })),
-      );
-    }
+    const byOrg = new Map<string, string[]>();
+    for (const r of rows) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r.id]);
+    const jobs: JobMessage[] = [...byOrg].flatMap(([orgId, ids]) => {
+      const chunks: JobMessage[] = [];
+      for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_JOB)
+        chunks.push({ type: "webhook.process", orgId, eventIds: ids.slice(i, i + MAX_EVENTS_PER_JOB) });
+      return chunks;
+    });
+    for (let i = 0; i < jobs.length; i += 100)
+      await this.jobs.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
     return rows.length;
   }
 }

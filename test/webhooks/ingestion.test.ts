@@ -265,14 +265,14 @@ describe("processing on the queue", () => {
     await env.DB.prepare("UPDATE webhook_events SET status = 'processing', lease_until = ? WHERE id = ?")
       .bind(Date.now() + 60_000, eventId)
       .run();
-    const held = await consume({ type: "webhook.process", orgId: org.orgId, eventId });
+    const held = await consume({ type: "webhook.process", orgId: org.orgId, eventIds: [eventId] });
     expect(held.retryMessages).toHaveLength(1);
     await env.DB.prepare("UPDATE webhook_events SET lease_until = ? WHERE id = ?")
       .bind(Date.now() - 1, eventId)
       .run();
-    const taken = await consume({ type: "webhook.process", orgId: org.orgId, eventId });
+    const taken = await consume({ type: "webhook.process", orgId: org.orgId, eventIds: [eventId] });
     expect(taken.explicitAcks).toHaveLength(1);
-    const again = await consume({ type: "webhook.process", orgId: org.orgId, eventId });
+    const again = await consume({ type: "webhook.process", orgId: org.orgId, eventIds: [eventId] });
     expect(again.explicitAcks).toHaveLength(1);
     const [after] = await events(org, bot.id);
     expect(after).toMatchObject({ status: "processed", attempts: 2 });
@@ -284,7 +284,11 @@ describe("processing on the queue", () => {
     const bot = await telegramBot(org);
     for (let i = 0; i < 5; i++) await post(bot.webhook_url, update(`batch ${i}`), signed());
     const stored = await processed(org, bot.id, 5);
-    const bodies = stored.map((e) => ({ type: "webhook.process", orgId: org.orgId, eventId: String(e.id) }));
+    const bodies = stored.map((e) => ({
+      type: "webhook.process",
+      orgId: org.orgId,
+      eventIds: [String(e.id)],
+    }));
     const batch = createMessageBatch(
       "switchboard-jobs",
       bodies.map((body, i) => ({

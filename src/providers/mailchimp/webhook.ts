@@ -18,6 +18,7 @@ import {
   type ProviderWebhook,
   refused,
   safeEqual,
+  statusEffect,
   type WebhookEffect,
 } from "../webhooks.ts";
 
@@ -96,14 +97,7 @@ export const webhook: ProviderWebhook = {
         text(field(msg, "bounce_description")) ??
         text(field(msg, "diag")) ??
         text(field(msg, "reject", "reason"));
-      out.push({
-        kind: "message.status",
-        ...(messageId ? { messageId } : {}),
-        ...(providerMessageId ? { providerMessageId } : {}),
-        status,
-        detail: name,
-        ...(status === "failed" ? { error: error ?? name } : {}),
-      });
+      out.push(statusEffect({ messageId, providerMessageId, status, detail: name, error: error ?? name }));
     }
     return out;
   },

@@ -21,6 +21,7 @@ import {
   refused,
   replayWindowError,
   safeEqual,
+  statusEffect,
   type WebhookRequest,
 } from "../webhooks.ts";
 
@@ -104,15 +105,6 @@ export const webhook: ProviderWebhook = {
       text(field(event, "delivery-status", "message")) ??
       text(field(event, "reason")) ??
       text(field(event, "error"));
-    return [
-      {
-        kind: "message.status",
-        ...(messageId ? { messageId } : {}),
-        ...(providerMessageId ? { providerMessageId } : {}),
-        status,
-        detail: name,
-        ...(status === "failed" && error ? { error } : {}),
-      },
-    ];
+    return [statusEffect({ messageId, providerMessageId, status, detail: name, error })];
   },
 };

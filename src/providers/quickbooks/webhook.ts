@@ -11,10 +11,8 @@ import { field } from "../runtime.ts";
 import {
   bodyJson,
   hmacBase64,
-  missingSecret,
   type ProviderWebhook,
-  refused,
-  safeEqual,
+  verifyBodyHmacBase64,
   type WebhookEffect,
 } from "../webhooks.ts";
 
@@ -34,14 +32,13 @@ function change(name: unknown, id: unknown, operation: string): WebhookEffect[] 
 }
 
 export const webhook: ProviderWebhook = {
-  async verify(req, ctx) {
-    const token = ctx.secrets.webhook_verifier_token;
-    if (!token) return missingSecret("webhook verifier token");
-    const given = req.headers.get("intuit-signature");
-    if (!given) return refused("missing intuit-signature header");
-    const ok = await safeEqual(given, await signature(token, req.body));
-    return ok ? { ok: true } : refused("signature does not match");
-  },
+  verify: (req, ctx) =>
+    verifyBodyHmacBase64(
+      req,
+      ctx.secrets.webhook_verifier_token,
+      "webhook verifier token",
+      "intuit-signature",
+    ),
 
   describe(req) {
     const payload = bodyJson(req);

@@ -17,6 +17,7 @@ import {
   type ProviderWebhook,
   refused,
   replayWindowError,
+  statusEffect,
   type WebhookEffect,
 } from "../webhooks.ts";
 import { MESSAGE_ID_METADATA } from "./email-sender.ts";
@@ -134,14 +135,7 @@ export const webhook: ProviderWebhook = {
       const messageId = text(field(event, MESSAGE_ID_METADATA));
       const providerMessageId = text(field(event, "sg_message_id"))?.split(".")[0];
       const error = text(field(event, "reason")) ?? text(field(event, "response"));
-      out.push({
-        kind: "message.status",
-        ...(messageId ? { messageId } : {}),
-        ...(providerMessageId ? { providerMessageId } : {}),
-        status,
-        detail: name,
-        ...(status === "failed" && error ? { error } : {}),
-      });
+      out.push(statusEffect({ messageId, providerMessageId, status, detail: name, error }));
     }
     return out;
   },

@@ -10,10 +10,8 @@ import { field } from "../runtime.ts";
 import {
   bodyJson,
   hmacBase64,
-  missingSecret,
   type ProviderWebhook,
-  refused,
-  safeEqual,
+  verifyBodyHmacBase64,
   type WebhookEffect,
 } from "../webhooks.ts";
 
@@ -29,14 +27,8 @@ const events = (payload: unknown): unknown[] => {
 };
 
 export const webhook: ProviderWebhook = {
-  async verify(req, ctx) {
-    const key = ctx.secrets.webhook_key;
-    if (!key) return missingSecret("webhook key");
-    const given = req.headers.get("x-xero-signature");
-    if (!given) return refused("missing x-xero-signature header", 401);
-    const ok = await safeEqual(given, await signature(key, req.body));
-    return ok ? { ok: true } : refused("signature does not match", 401);
-  },
+  verify: (req, ctx) =>
+    verifyBodyHmacBase64(req, ctx.secrets.webhook_key, "webhook key", "x-xero-signature", 401),
 
   describe(req) {
     const payload = bodyJson(req);
