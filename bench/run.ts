@@ -516,7 +516,7 @@ async function main() {
   const rows: Row[] = [];
   for (const [i, route] of list.entries()) {
     say(
-      `[${i + 1}/${list.length}] ${route.name}: ${WARMUP_S} s warm-up + ${duration} s, ${connections} connections`,
+      `[${i + 1}/${list.length}] ${route.name}: ${WARMUP_S} s warm-up + ${duration} s, ${route.options?.connections ?? connections} connection(s)`,
     );
     const row = await measure(base, route);
     say(`  ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}`);
@@ -543,7 +543,7 @@ async function main() {
     `- Date: ${new Date().toISOString()}`,
     `- Machine: ${machine}`,
     `- Setup: \`wrangler dev\` serving a one-off bundle (local workerd + local D1), ${seedCount} integrations in the organization, ` +
-      `${connections} connections, ${WARMUP_S} s warm-up + ${duration} s per route (autocannon)`,
+      `${connections} connections (1 on the rows that say so), ${WARMUP_S} s warm-up + ${duration} s per route (autocannon)`,
     "- Command: `npm run bench" +
       (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : "") +
       "`",

@@ -18,7 +18,7 @@ import { healthApi } from "./routes/health.ts";
 import { integrationsApi } from "./routes/integrations/index.ts";
 import { messagesApi } from "./routes/messages.ts";
 import { webhookLogsApi } from "./routes/webhook-logs.ts";
-import { webhooksApi } from "./routes/webhooks.ts";
+import { documentWebhookRoutes, webhooksApi } from "./routes/webhooks.ts";
 import { createSandboxApp } from "./sandbox/index.ts";
 
 /** Paths of the 001 dialect, which authenticate like the REST API. */
@@ -95,6 +95,7 @@ export function createApp() {
     scheme: "bearer",
     description: "The deployment's ADMIN_TOKEN",
   });
+  documentWebhookRoutes(app.openAPIRegistry);
   app.doc31("/openapi.json", (c) => ({
     openapi: "3.1.0",
     info: {

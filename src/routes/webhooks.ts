@@ -7,6 +7,7 @@
  * Bodies over 256 KiB get 413 before they are read; the raw bytes go to the provider module.
  */
 
+import { type OpenAPIHono, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
@@ -72,3 +73,57 @@ webhooksApi.on(METHODS, "/webhook", limit, async (c) => {
   }
   return c.get("services").webhooks.receiveForOrg(META_PROVIDERS, orgId, await webhookRequest(c), deferTo(c));
 });
+
+/** The public webhook routes in the OpenAPI document (they take any body, raw). */
+export function documentWebhookRoutes(registry: OpenAPIHono<AppEnv>["openAPIRegistry"]) {
+  const tags = ["Webhooks"];
+  const responses = {
+    200: {
+      description: "Verified and stored (or a repeat, acknowledged); the body is what the provider expects",
+    },
+    400: { description: "Unknown provider, or no integration or organization named" },
+    401: { description: "Missing or invalid signature, or no secret to verify with; nothing stored" },
+    403: { description: "A URL check (Meta's hub.challenge) with the wrong verify token" },
+    404: { description: "No such webhook endpoint" },
+    413: { description: "Body larger than 256 KiB" },
+  };
+  const body = {
+    description: "The provider's request, exactly as it sent it",
+    content: { "*/*": { schema: z.string().openapi({ format: "binary" }) } },
+  };
+  registry.registerPath({
+    method: "post",
+    path: "/webhooks/{provider}/{integration_id}",
+    tags,
+    summary: "Receive a provider's webhook at an integration's own URL (its webhook_url)",
+    description: "No API key: the provider's signature authenticates. GET and HEAD answer URL checks.",
+    request: { params: z.object({ provider: z.string(), integration_id: z.string() }), body },
+    responses,
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/api/integrations/{provider}/webhook",
+    tags,
+    summary: "Receive a provider's webhook (003); no API key",
+    request: {
+      params: z.object({ provider: z.string() }),
+      query: z.object({
+        integration_id: z.string().optional().openapi({ description: "The receiving integration" }),
+        org_id: z
+          .string()
+          .optional()
+          .openapi({ description: "Or the organization, with one integration of the provider" }),
+      }),
+      body,
+    },
+    responses,
+  });
+  registry.registerPath({
+    method: "post",
+    path: "/webhook",
+    tags,
+    summary: "Receive Meta webhooks at 001's URL, routed by page id; GET answers hub.challenge",
+    request: { query: z.object({ org_id: z.string() }), body },
+    responses,
+  });
+}

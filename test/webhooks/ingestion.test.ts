@@ -348,3 +348,18 @@ describe("the sandbox fires signed webhooks", () => {
     expect((await inbound(org, bot.id))[0]).toMatchObject({ text: "from the sandbox" });
   });
 });
+
+describe("documentation", () => {
+  it("the OpenAPI document lists the public webhook routes and the webhook logs", async () => {
+    const r = await call("GET", "/openapi.json");
+    expect(r.status).toBe(200);
+    for (const path of [
+      "/webhooks/{provider}/{integration_id}",
+      "/api/integrations/{provider}/webhook",
+      "/webhook",
+      "/api/integrations/{provider}/webhook-logs",
+      "/api/integrations/{id}/webhook-events",
+    ])
+      expect(Object.keys(r.json.paths), path).toContain(path);
+  });
+});
