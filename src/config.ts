@@ -20,6 +20,13 @@ declare global {
      * integrations that have no app secret of their own.
      */
     META_APP_SECRET?: string;
+    /**
+     * The deployment's OAuth apps (Worker secret), JSON: provider id → {client_id, client_secret}.
+     * An integration without its own app connects through these.
+     */
+    OAUTH_APPS?: string;
+    /** Comma-separated origins an OAuth flow may return the browser to (besides PUBLIC_URL's). */
+    OAUTH_RETURN_ORIGINS?: string;
     /** When set, every provider's base URL is `${PROVIDER_BASE_URL_ALL}/${provider id}`. */
     PROVIDER_BASE_URL_ALL?: string;
   }

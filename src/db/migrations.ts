@@ -4,4 +4,5 @@ export const EXPECTED_MIGRATIONS = [
   "0001_unique_integration_name.sql",
   "0002_messages.sql",
   "0003_webhooks_events.sql",
+  "0004_oauth.sql",
 ] as const;

@@ -1,3 +1,4 @@
+import type { OAuthSettings } from "./oauth.ts";
 import type { OutboundMessage, ProviderContext, SendResult, TestResult } from "./runtime.ts";
 import type { ProviderWebhook } from "./webhooks.ts";
 
@@ -120,6 +121,8 @@ export interface Provider {
   send?: (ctx: ProviderContext, message: OutboundMessage) => Promise<SendResult>;
   /** Receives and verifies the provider's webhooks; present when `capabilities.webhooks` is true. */
   webhook?: ProviderWebhook;
+  /** The provider's OAuth 2.0 authorization server; present when `capabilities.oauth` is true. */
+  oauth?: OAuthSettings;
   /** Fetches a lead a webhook named (Lead Ads), for providers whose webhooks carry only its id. */
   fetchLead?: (ctx: ProviderContext, leadId: string) => Promise<Lead>;
 }

@@ -3,6 +3,7 @@ import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
 import { fetchLead } from "./leads.ts";
+import { oauth } from "./oauth.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -90,6 +91,7 @@ export const provider = {
   webhook,
   fetchLead,
   webhookVerifyToken: true,
+  oauth,
   capabilities: {
     test: true,
     send: ["messenger"],

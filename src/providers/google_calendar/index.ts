@@ -2,6 +2,7 @@
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { oauth } from "./oauth.ts";
 
 export const provider = {
   id: "google_calendar",
@@ -25,6 +26,7 @@ export const provider = {
   ],
   tokenField: "access_token",
   test,
+  oauth,
   capabilities: {
     test: true,
     send: [],

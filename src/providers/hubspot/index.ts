@@ -2,6 +2,7 @@
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { oauth } from "./oauth.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -32,6 +33,7 @@ export const provider = {
   tokenField: "private_app_token",
   test,
   webhook,
+  oauth,
   capabilities: {
     test: true,
     send: [],

@@ -2,6 +2,7 @@
 import { metaAppSecretFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { oauth } from "./oauth.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -38,6 +39,7 @@ export const provider = {
   send,
   webhook,
   webhookVerifyToken: true,
+  oauth,
   capabilities: {
     test: true,
     send: ["instagram"],

@@ -2,6 +2,7 @@
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { PRODUCTION_URL, test } from "./client.ts";
+import { oauth } from "./oauth.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -44,6 +45,7 @@ export const provider = {
   tokenField: "access_token",
   test,
   webhook,
+  oauth,
   capabilities: {
     test: true,
     send: [],

@@ -2,6 +2,7 @@
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { LOGIN_URL, test } from "./client.ts";
+import { oauth } from "./oauth.ts";
 
 export const provider = {
   id: "salesforce",
@@ -26,6 +27,7 @@ export const provider = {
   ],
   tokenField: "access_token",
   test,
+  oauth,
   capabilities: {
     test: true,
     send: [],

@@ -2,6 +2,7 @@
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { oauth } from "./oauth.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -34,6 +35,7 @@ export const provider = {
   tokenField: "access_token",
   test,
   webhook,
+  oauth,
   capabilities: {
     test: true,
     send: [],

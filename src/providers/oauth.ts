@@ -1,0 +1,62 @@
+/**
+ * What an OAuth provider module declares: its authorization server (authorize, token and
+ * revocation endpoints), the scopes it asks for, PKCE, how the client authenticates, extra
+ * authorize parameters, how refresh tokens behave, and what the hub keeps from the callback and
+ * the token response (QuickBooks' realm id, Salesforce's instance URL, Xero's tenant id).
+ * The flow itself lives in the hub's OAuth service and uses oauth4webapi for the protocol.
+ */
+import type { HttpClient } from "./runtime.ts";
+
+export interface OAuthTokens {
+  access_token: string;
+  token_type?: string;
+  expires_in?: number;
+  refresh_token?: string;
+  scope?: string;
+  /** Anything else the provider put in the token response (instance_url, x_refresh_token_expires_in, ...). */
+  [extra: string]: unknown;
+}
+
+/** What the hub keeps after a connection, besides the tokens. */
+export interface ConnectedSettings {
+  /** Non-secret settings to merge into the integration's config (realm_id, tenant_id, ...). */
+  config?: Record<string, unknown>;
+  /** The API base for this connection (Salesforce's instance URL). */
+  apiBaseUrl?: string;
+}
+
+export interface OAuthSettings {
+  /** The provider's endpoints, as full URLs; with the sandbox on, their origin becomes the simulator's. */
+  authorizeUrl: string;
+  tokenUrl: string;
+  revokeUrl?: string;
+  scopes: string[];
+  /** How scopes are joined in the authorize request (Meta and Instagram use commas). */
+  scopeSeparator?: " " | ",";
+  /** PKCE with S256. */
+  pkce: boolean;
+  /** How the client authenticates at the token endpoint. */
+  clientAuth: "client_secret_post" | "client_secret_basic";
+  /** Extra authorize parameters (Google: access_type=offline, prompt=consent). */
+  authorizeParams?: Record<string, string>;
+  /** Whether the provider issues refresh tokens; without them the token is long-lived (Meta). */
+  refreshTokens: boolean;
+  /** Each refresh returns a new refresh token that replaces the old one (Xero, QuickBooks). */
+  rotatesRefreshToken: boolean;
+  /** Callback query parameters kept as settings: callback name → setting (QuickBooks realmId → realm_id). */
+  callbackSettings?: Record<string, string>;
+  /**
+   * Runs after the code exchange: settings read from the token response or fetched with the new
+   * token (Xero's connections endpoint names the tenant).
+   */
+  connected?: (ctx: ConnectedContext) => Promise<ConnectedSettings>;
+}
+
+export interface ConnectedContext {
+  tokens: OAuthTokens;
+  /** The provider's API base for this deployment (the simulator's in the sandbox). */
+  baseUrl: string;
+  /** Maps one of the provider's real URLs to where this deployment reaches it. */
+  endpoint: (url: string) => string;
+  http: HttpClient;
+}
