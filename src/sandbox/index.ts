@@ -7,6 +7,7 @@
 import { Hono } from "hono";
 import type { ProviderId } from "../providers/registry.ts";
 import { inboxEntries } from "./lib.ts";
+import { OAUTH_PROVIDERS, oauthControl, oauthServer } from "./oauth.ts";
 import { autocount } from "./providers/autocount.ts";
 import { aws_ses } from "./providers/aws_ses.ts";
 import { aws_sns } from "./providers/aws_sns.ts";
@@ -67,6 +68,8 @@ export function createSandboxApp(hub?: HubFetch) {
   app.get("/_inbox", (c) => c.json({ messages: inboxEntries(c.req.query("provider")) }));
   app.route("/_webhooks", webhookFirer(hub));
   app.route("/_receiver", receiver);
+  app.route("/_oauth", oauthControl);
+  for (const id of OAUTH_PROVIDERS) app.route(`/${id}`, oauthServer(id));
   for (const [id, sim] of Object.entries(simulators)) app.route(`/${id}`, sim);
   app.notFound((c) =>
     c.json({ error: `sandbox: no simulated endpoint for ${c.req.method} ${c.req.path}` }, 404),
