@@ -17,6 +17,9 @@ import { eventEndpointsApi, eventsApi } from "./routes/event-endpoints.ts";
 import { healthApi } from "./routes/health.ts";
 import { integrationsApi } from "./routes/integrations/index.ts";
 import { messagesApi } from "./routes/messages.ts";
+import { connectSessionsApi, oauthApi, oauthPublicRoute } from "./routes/oauth.ts";
+import { proxyApi } from "./routes/proxy.ts";
+import { tokensApi } from "./routes/tokens.ts";
 import { webhookLogsApi } from "./routes/webhook-logs.ts";
 import { documentWebhookRoutes, webhooksApi } from "./routes/webhooks.ts";
 import { createSandboxApp } from "./sandbox/index.ts";
@@ -52,7 +55,7 @@ export function createApp() {
         origin: "*",
         allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
         allowHeaders: ["Authorization", "Content-Type", "X-Org-ID", "X-Request-Id", "Idempotency-Key"],
-        exposeHeaders: ["X-Request-Id", "Retry-After"],
+        exposeHeaders: ["X-Request-Id", "Retry-After", "X-Switchboard-Proxy-Attempts"],
         maxAge: 600,
       }),
     );
@@ -61,11 +64,17 @@ export function createApp() {
   app.use("/admin/*", requireAdminToken);
   app.use("/api/*", async (c, next) => {
     if (c.req.method === "GET" && PUBLIC_API.has(c.req.path)) return next();
+    // The OAuth callback (its state authenticates it) and /auth with a connect session.
+    if (oauthPublicRoute(c)) return next();
     return requireOrgKey(c, next);
   });
   for (const p of COMPAT_PATHS) app.use(p, requireOrgKey);
 
   app.route("/admin", adminApi);
+  app.route("/api/integrations", proxyApi);
+  app.route("/api/integrations", oauthApi);
+  app.route("/api/connect-sessions", connectSessionsApi);
+  app.route("/api/integrations", tokensApi);
   app.route("/api/integrations", integrationsApi);
   app.route("/api/audit-logs", auditApi);
   app.route("/api/messages", messagesApi);

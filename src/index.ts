@@ -26,6 +26,7 @@ export default {
       "requeue-messages": requeueStuckMessages,
       "requeue-webhooks": requeueStuckWebhooks,
       "requeue-event-deliveries": (s: Services) => s.events.requeueStuck(),
+      "refresh-tokens": (s: Services) => s.tokens.refreshDue(),
     };
     for (const [name, job] of Object.entries(jobs)) {
       try {

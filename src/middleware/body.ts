@@ -19,8 +19,12 @@ export const limitBody = (maxSize = MAX_BODY_BYTES) =>
 
 const JSON_RE = /^application\/([a-z0-9.+-]+\+)?json\s*(;|$)/i;
 
+/** The API proxy forwards bodies of any type (the size limit still applies). */
+const PROXY_PATH_RE = /^\/api\/integrations\/[^/]+\/proxy(\/|$)/;
+
 export const requireJsonBody = createMiddleware<AppEnv>(async (c, next) => {
   const m = c.req.method;
+  if (PROXY_PATH_RE.test(c.req.path)) return next();
   if (m === "POST" || m === "PUT" || m === "PATCH" || m === "DELETE") {
     const len = c.req.header("content-length");
     const hasBody = (len !== undefined && len !== "0") || c.req.header("transfer-encoding") !== undefined;

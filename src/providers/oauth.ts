@@ -30,6 +30,8 @@ export interface OAuthSettings {
   authorizeUrl: string;
   tokenUrl: string;
   revokeUrl?: string;
+  /** The issuer of the provider's ID tokens where it differs from the authorize URL's origin (Xero). */
+  issuer?: string;
   scopes: string[];
   /** How scopes are joined in the authorize request (Meta and Instagram use commas). */
   scopeSeparator?: " " | ",";

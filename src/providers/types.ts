@@ -125,6 +125,12 @@ export interface Provider {
   oauth?: OAuthSettings;
   /** Fetches a lead a webhook named (Lead Ads), for providers whose webhooks carry only its id. */
   fetchLead?: (ctx: ProviderContext, leadId: string) => Promise<Lead>;
+  /**
+   * The API proxy: adds the integration's credentials to a request whose URL already lies under
+   * `ctx.baseUrl`. Absent, the proxy injects `bearer` and `oauth2` tokens itself and refuses
+   * the other auth kinds.
+   */
+  authorize?: (ctx: ProviderContext, request: Request) => Promise<Request>;
 }
 
 /** A lead fetched from the provider, mapped onto a contact. */

@@ -16,6 +16,7 @@ import type { Events } from "./events.ts";
 import { missingFields } from "./fields.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
 import { hitRateLimit } from "./rate-limit.ts";
+import type { Tokens } from "./tokens.ts";
 
 /** Test connection: at most this many calls per integration per minute. */
 export const TEST_RATE_LIMIT = { limit: 5, windowSeconds: 60 };
@@ -34,10 +35,13 @@ export class Connections {
     private readonly events: Events,
     private readonly settings: Settings,
     private readonly http: HttpClient,
+    private readonly tokens?: Tokens,
   ) {}
 
-  /** The context a provider call for this integration runs with. */
-  async contextFor(row: IntegrationRow): Promise<ProviderContext> {
+  /** The context a provider call for this integration runs with (OAuth tokens refreshed when due). */
+  async contextFor(stored: IntegrationRow): Promise<ProviderContext> {
+    const fresh = this.tokens ? await this.tokens.fresh(stored) : undefined;
+    const row = fresh?.row ?? stored;
     const provider = providerOf(row);
     const baseUrl = providerBaseUrl(provider, this.settings, row.apiBaseUrl, row.config);
     if (!this.settings.sandboxBase && provider.customerBaseUrl && baseUrl) {
@@ -55,7 +59,7 @@ export class Connections {
     return {
       baseUrl,
       config: row.config,
-      secrets: await this.integrations.secretsOf(row),
+      secrets: fresh?.secrets ?? (await this.integrations.secretsOf(row)),
       http: this.http,
       timeoutMs: this.settings.PROVIDER_TIMEOUT_MS,
     };

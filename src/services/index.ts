@@ -9,11 +9,15 @@ import { createDb, type Db } from "../db/client.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import { createSandboxApp } from "../sandbox/index.ts";
 import { Activity } from "./activity.ts";
+import { ConnectSessions } from "./connect-sessions.ts";
 import { Connections } from "./connections.ts";
 import { Events } from "./events.ts";
 import { Integrations } from "./integrations.ts";
 import { Messages } from "./messages.ts";
+import { OAuthFlows } from "./oauth.ts";
+import { parseOAuthApps } from "./oauth-client.ts";
 import { Organizations } from "./organizations.ts";
+import { Tokens } from "./tokens.ts";
 import { Webhooks } from "./webhooks.ts";
 
 export interface Services {
@@ -28,6 +32,9 @@ export interface Services {
   messages: Messages;
   webhooks: Webhooks;
   events: Events;
+  tokens: Tokens;
+  oauth: OAuthFlows;
+  connectSessions: ConnectSessions;
 }
 
 let sandboxApp: ReturnType<typeof createSandboxApp> | undefined;
@@ -63,7 +70,10 @@ export function createServices(env: Env, requestId: string): Services {
   const integrations = new Integrations(db, activity, getVault, settings);
   const http = createHttpClient(env, settings);
   const events = new Events(db, activity, getVault, settings, http, env.JOBS);
-  const connections = new Connections(db, activity, integrations, events, settings, http);
+  const tokens = new Tokens(db, activity, integrations, events, getVault, settings, http, () =>
+    parseOAuthApps(env.OAUTH_APPS),
+  );
+  const connections = new Connections(db, activity, integrations, events, settings, http, tokens);
   return {
     db,
     settings,
@@ -83,5 +93,16 @@ export function createServices(env: Env, requestId: string): Services {
       env.META_APP_SECRET || undefined,
     ),
     events,
+    tokens,
+    oauth: new OAuthFlows(
+      db,
+      activity,
+      integrations,
+      settings,
+      http,
+      () => parseOAuthApps(env.OAUTH_APPS),
+      env.OAUTH_RETURN_ORIGINS || undefined,
+    ),
+    connectSessions: new ConnectSessions(db, activity),
   };
 }

@@ -5,7 +5,9 @@
  * hub's HTTP client.
  */
 import * as oauth from "oauth4webapi";
+import { z } from "zod";
 import type { Settings } from "../config.ts";
+import { ApiError, ErrorCode } from "../errors.ts";
 import type { OAuthSettings } from "../providers/oauth.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import type { Provider } from "../providers/types.ts";
@@ -37,7 +39,7 @@ export function authorizationServer(settings: Settings, provider: OAuthProvider)
   const o = provider.oauth;
   const authorize = oauthEndpoint(settings, provider, o.authorizeUrl);
   return {
-    issuer: new URL(authorize).origin,
+    issuer: settings.sandboxBase ? new URL(authorize).origin : (o.issuer ?? new URL(o.authorizeUrl).origin),
     authorization_endpoint: authorize,
     token_endpoint: oauthEndpoint(settings, provider, o.tokenUrl),
     ...(o.revokeUrl ? { revocation_endpoint: oauthEndpoint(settings, provider, o.revokeUrl) } : {}),
@@ -57,7 +59,7 @@ export function clientAuth(provider: OAuthProvider, app: OAuthApp): oauth.Client
  */
 export function oauthApp(
   settings: Settings,
-  deploymentApps: Record<string, { client_id: string; client_secret: string }>,
+  deploymentApps: DeploymentApps,
   provider: Provider,
   config: Record<string, unknown>,
   secrets: Record<string, string>,
@@ -77,4 +79,37 @@ export function requestOptions(settings: Settings, http: HttpClient) {
     [oauth.customFetch]: (url: string, init: RequestInit) => http(new Request(url, init)),
     ...(settings.sandboxBase?.startsWith("http:") ? { [oauth.allowInsecureRequests]: true } : {}),
   };
+}
+
+// ---- the deployment's OAuth apps (OAUTH_APPS) ------------------------------------------------
+
+export type DeploymentApps = Record<string, { client_id: string; client_secret: string }>;
+
+const DeploymentAppsSchema = z.record(
+  z.string(),
+  z.object({ client_id: z.string().min(1), client_secret: z.string().min(1) }),
+);
+
+const parsedApps = new Map<string, DeploymentApps | ApiError>();
+
+/**
+ * `OAUTH_APPS` parsed once per isolate. An invalid value is a clear 503 for the requests that
+ * need an OAuth app, and nothing else.
+ */
+export function parseOAuthApps(raw: string | undefined): DeploymentApps {
+  if (!raw?.trim()) return {};
+  let parsed = parsedApps.get(raw);
+  if (!parsed) {
+    try {
+      parsed = DeploymentAppsSchema.parse(JSON.parse(raw));
+    } catch {
+      parsed = new ApiError(
+        ErrorCode.NOT_CONFIGURED,
+        'OAUTH_APPS must be a JSON object of provider id → {"client_id", "client_secret"}',
+      );
+    }
+    parsedApps.set(raw, parsed);
+  }
+  if (parsed instanceof ApiError) throw parsed;
+  return parsed;
 }

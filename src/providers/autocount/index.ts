@@ -1,6 +1,7 @@
 // AutoCount Cloud Accounting: Key-ID + API-Key headers per book; two-way customer/product/invoice sync.
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { authorize } from "./proxy.ts";
 
 export const provider = {
   id: "autocount",
@@ -40,6 +41,7 @@ export const provider = {
   ],
   tokenField: "api_key",
   test,
+  authorize,
   capabilities: {
     test: true,
     send: [],

@@ -2,6 +2,7 @@
 import { awsCredentialFields, smsSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { authorize } from "./proxy.ts";
 
 export const provider = {
   id: "aws_sns",
@@ -19,6 +20,7 @@ export const provider = {
   tokenField: "secret_access_key",
   test,
   send,
+  authorize,
   capabilities: {
     test: true,
     send: ["sms"],

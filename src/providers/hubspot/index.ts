@@ -3,6 +3,7 @@ import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
+import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -34,6 +35,7 @@ export const provider = {
   test,
   webhook,
   oauth,
+  authorize,
   capabilities: {
     test: true,
     send: [],

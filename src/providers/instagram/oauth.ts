@@ -13,4 +13,11 @@ export const oauth: OAuthSettings = {
   clientAuth: "client_secret_post",
   refreshTokens: false,
   rotatesRefreshToken: false,
+  // The code exchange names the account: it is the integration's Instagram account id.
+  async connected({ tokens }) {
+    const id = tokens.user_id;
+    return typeof id === "string" || typeof id === "number"
+      ? { config: { instagram_scoped_id: String(id) } }
+      : {};
+  },
 };

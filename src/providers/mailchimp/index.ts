@@ -2,6 +2,7 @@
 import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -38,6 +39,7 @@ export const provider = {
   test,
   send,
   webhook,
+  authorize,
   capabilities: {
     test: true,
     send: ["email"],

@@ -2,6 +2,7 @@
 import { emailSenderFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { send, test, US_BASE_URL } from "./client.ts";
+import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -55,6 +56,7 @@ export const provider = {
   test,
   send,
   webhook,
+  authorize,
   capabilities: {
     test: true,
     send: ["email"],

@@ -1,6 +1,7 @@
 // Custom integration: customer-supplied base URL, API key and secret; Standard Webhooks signatures.
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -41,6 +42,7 @@ export const provider = {
   tokenField: "api_key",
   test,
   webhook,
+  authorize,
   capabilities: {
     test: true,
     send: [],

@@ -1,6 +1,7 @@
 // SQL Accounting (SQL Account API Service): SigV4-signed REST; two-way customer/product/invoice sync.
 import type { Provider } from "../types.ts";
 import { DEFAULT_REGION, DEFAULT_SERVICE, test } from "./client.ts";
+import { authorize } from "./proxy.ts";
 
 export const provider = {
   id: "sql_accounting",
@@ -54,6 +55,7 @@ export const provider = {
   ],
   tokenField: "api_key",
   test,
+  authorize,
   capabilities: {
     test: true,
     send: [],

@@ -1,6 +1,7 @@
 // Telegram bot: token in the URL path; test with getMe; sends messages; secret-token webhook.
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
+import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -42,6 +43,7 @@ export const provider = {
   test,
   send,
   webhook,
+  authorize,
   capabilities: {
     test: true,
     send: ["telegram"],

@@ -1,5 +1,6 @@
 // WhatsApp through Twilio: Account SID and Auth Token; sends messages; X-Twilio-Signature callbacks.
 import { twilioAccountFields } from "../common-fields.ts";
+import { authorize } from "../twilio/proxy.ts";
 import { webhook } from "../twilio/webhook.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
@@ -27,6 +28,7 @@ export const provider = {
   test,
   send,
   webhook,
+  authorize,
   capabilities: {
     test: true,
     send: ["whatsapp"],

@@ -10,6 +10,8 @@ export const oauth: OAuthSettings = {
   authorizeUrl: "https://login.xero.com/identity/connect/authorize",
   tokenUrl: "https://identity.xero.com/connect/token",
   revokeUrl: "https://identity.xero.com/connect/revocation",
+  // Xero's ID tokens (the openid scope) are issued by identity.xero.com, not the login host.
+  issuer: "https://identity.xero.com",
   scopes: ["openid", "profile", "email", "offline_access", "accounting.transactions", "accounting.contacts"],
   pkce: true,
   clientAuth: "client_secret_basic",

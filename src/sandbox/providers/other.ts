@@ -3,6 +3,7 @@
  * `Authorization: Bearer` token and 401 otherwise. Also holds the Bearer parsing the other
  * Bearer-token simulators (HubSpot, Salesforce, Google Calendar, QuickBooks, Xero) share.
  */
+import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { isInvalidCredential, simulator } from "../lib.ts";
 
 export const other = simulator();
@@ -18,9 +19,45 @@ export function validBearer(header: string | undefined): string | null {
   return token && !isInvalidCredential(token) ? token : null;
 }
 
-other.all("*", (c) => {
+other.all("*", async (c, next) => {
   if (!validBearer(c.req.header("authorization"))) {
     return c.json({ ok: false, error: "unauthorized" }, 401, { "www-authenticate": 'Bearer realm="api"' });
   }
-  return c.json({ ok: true });
+  await next();
 });
+
+/** Calls per `key` to `/_flaky`. */
+const flaky = new Map<string, number>();
+
+/**
+ * Test aid: `/_flaky?key=K&status=429&times=1&retry_after=1` answers `status` (with Retry-After)
+ * to the first `times` calls of key K, then 200 with the number of calls.
+ */
+other.all("/_flaky", (c) => {
+  const key = c.req.query("key") ?? "";
+  const calls = (flaky.get(key) ?? 0) + 1;
+  flaky.set(key, calls);
+  if (calls <= Number(c.req.query("times") ?? "1")) {
+    const status = Number(c.req.query("status") ?? "503") as ContentfulStatusCode;
+    return c.json({ ok: false, error: "flaky" }, status, {
+      "retry-after": c.req.query("retry_after") ?? "1",
+    });
+  }
+  return c.json({ ok: true, calls });
+});
+
+/** Test aid: what arrived (method, path, query, content type, body, header names; no values). */
+other.all("/_echo", async (c) => {
+  const url = new URL(c.req.url);
+  return c.json({
+    ok: true,
+    method: c.req.method,
+    path: url.pathname,
+    query: url.search,
+    content_type: c.req.header("content-type") ?? null,
+    body: await c.req.text(),
+    headers: [...c.req.raw.headers.keys()].sort(),
+  });
+});
+
+other.all("*", (c) => c.json({ ok: true }));

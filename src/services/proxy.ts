@@ -1,0 +1,261 @@
+/**
+ * The API proxy: forwards a host app's request to an integration's provider API with the
+ * integration's credentials injected (the provider's `authorize`, or a bearer token by auth
+ * kind), passes the answer back, retries 429 and 5xx for idempotent methods honouring
+ * Retry-After, refuses paths that would leave the provider's base URL, and logs every call
+ * (method, path, status, latency) without secrets or query strings.
+ */
+import type { IntegrationRow } from "../db/schema.ts";
+import { ApiError, ErrorCode } from "../errors.ts";
+import { bearerHeader, oauthBearer } from "../providers/other/bearer.ts";
+import { withHeaders } from "../providers/proxy-auth.ts";
+import { type ProviderContext, ProviderError, retryAfterSeconds } from "../providers/runtime.ts";
+import type { Provider } from "../providers/types.ts";
+import type { Activity } from "./activity.ts";
+import type { Connections } from "./connections.ts";
+import { type Integrations, providerOf } from "./integrations.ts";
+
+/** Methods retried on 429 and 5xx (a retry cannot do a write twice). */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "PUT", "DELETE"]);
+/** Retries after the first attempt, and the longest wait before one. */
+export const PROXY_RETRIES = 2;
+export const PROXY_MAX_WAIT_SECONDS = 10;
+
+/** Request headers a caller may pass on; never its Authorization (that is the hub's key). */
+const FORWARD_REQUEST_HEADERS = [
+  "accept",
+  "accept-language",
+  "content-type",
+  "if-match",
+  "if-none-match",
+  "if-modified-since",
+  "if-unmodified-since",
+  "idempotency-key",
+  "x-request-id",
+];
+/** Response headers passed back. */
+const FORWARD_RESPONSE_HEADERS = [
+  "content-type",
+  "content-language",
+  "retry-after",
+  "etag",
+  "last-modified",
+  "link",
+];
+const FORWARD_RESPONSE_PREFIXES = ["x-ratelimit-", "x-rate-limit-", "ratelimit-"];
+
+const SCHEME_RE = /^[a-z][a-z0-9+.-]*:/i;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
+const CONTROL_RE = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Checks the path a caller asked for (raw, as it came in the URL, without the query) and returns
+ * it with one leading slash. Refuses, at every level of percent-decoding, `.` and `..` segments,
+ * empty segments (`//host`), backslashes, absolute URLs and control characters.
+ */
+export function checkProxyPath(raw: string): string {
+  const refuse = (why: string) =>
+    new ApiError(ErrorCode.BAD_REQUEST, `Proxy path refused: ${why}; give a path under the provider's API`);
+  const path = raw.replace(/^\/+/, (m) => (m.length > 1 ? "//" : ""));
+  let level = path;
+  for (let i = 0; i < 4; i++) {
+    if (level.includes("\\")) throw refuse("backslashes are not allowed");
+    if (CONTROL_RE.test(level)) throw refuse("control characters are not allowed");
+    if (SCHEME_RE.test(level) || level.startsWith("//")) throw refuse("absolute URLs are not allowed");
+    const segments = level.split("/");
+    if (segments.some((s) => s === "." || s === "..")) throw refuse("'.' and '..' segments are not allowed");
+    if (segments.slice(0, -1).some((s) => s === "")) throw refuse("empty segments ('//') are not allowed");
+    if (!/%[0-9a-f]{2}/i.test(level)) break;
+    try {
+      level = decodeURIComponent(level);
+    } catch {
+      throw refuse("malformed percent-encoding");
+    }
+    if (i === 3) throw refuse("too many levels of percent-encoding");
+  }
+  return `/${path}`;
+}
+
+/** The target URL: the caller's path and query under the base URL, which it must not leave. */
+export function proxyTarget(baseUrl: string, path: string, search: string): URL {
+  const base = new URL(baseUrl);
+  const basePath = base.pathname.replace(/\/+$/, "");
+  const url = new URL(`${base.origin}${basePath}${path}${search}`);
+  if (url.origin !== base.origin || (url.pathname !== basePath && !url.pathname.startsWith(`${basePath}/`))) {
+    throw new ApiError(ErrorCode.BAD_REQUEST, "Proxy path refused: it leaves the provider's API");
+  }
+  return url;
+}
+
+/** Adds the credentials: the provider's own way, or a bearer token by auth kind. */
+function authorizer(provider: Provider): (ctx: ProviderContext, req: Request) => Promise<Request> {
+  if (provider.authorize) return provider.authorize;
+  if (provider.authKind === "bearer")
+    return (ctx, req) => withHeaders(req, bearerHeader(ctx, provider.tokenField));
+  if (provider.authKind === "oauth2") return (ctx, req) => withHeaders(req, oauthBearer(ctx));
+  throw new ApiError(
+    ErrorCode.BAD_REQUEST,
+    `The API proxy is not available for this provider (${provider.displayName} authenticates with ${provider.authKind})`,
+  );
+}
+
+export interface ProxyRequest {
+  method: string;
+  /** The raw path after `/proxy`, without the query string. */
+  path: string;
+  /** `?...` or "". */
+  search: string;
+  headers: Headers;
+  body?: ArrayBuffer;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The answer passed back to the caller. */
+export interface ProxyResult {
+  response: Response;
+  attempts: number;
+}
+
+/** A JSON error answer in the API's error shape for when the provider gives none (502, 504). */
+function gatewayError(status: 502 | 504, code: string, message: string, requestId: string) {
+  return Response.json({ error: message, code, request_id: requestId }, { status });
+}
+
+export class ApiProxy {
+  constructor(
+    private readonly activity: Activity,
+    private readonly integrations: Integrations,
+    private readonly connections: Connections,
+    private readonly requestId: string,
+  ) {}
+
+  async forward(orgId: string, id: string, req: ProxyRequest): Promise<ProxyResult> {
+    const row = await this.integrations.get(orgId, id);
+    const provider = providerOf(row);
+    const path = checkProxyPath(req.path);
+    const authorize = authorizer(provider);
+    if (row.disconnectedAt || !row.isActive) {
+      throw new ApiError(
+        ErrorCode.CONFLICT,
+        row.disconnectedAt
+          ? "The integration is disconnected; connect it again before calling its API"
+          : "The integration is inactive; activate it before calling its API",
+      );
+    }
+    let ctx: ProviderContext;
+    try {
+      ctx = await this.connections.contextFor(row);
+    } catch (e) {
+      if (e instanceof ProviderError)
+        throw new ApiError(ErrorCode.CONFLICT, `Cannot call the provider: ${e.message}`);
+      throw e;
+    }
+    if (!ctx.baseUrl)
+      throw new ApiError(ErrorCode.CONFLICT, "The integration has no API base URL configured");
+    const url = proxyTarget(ctx.baseUrl, path, req.search);
+    const headers = new Headers();
+    for (const name of FORWARD_REQUEST_HEADERS) {
+      const v = req.headers.get(name);
+      if (v !== null) headers.set(name, v);
+    }
+    headers.set("user-agent", "Switchboard/0.1 (proxy)");
+    const method = req.method.toUpperCase();
+    const body = method === "GET" || method === "HEAD" ? undefined : req.body;
+
+    const started = Date.now();
+    let attempts = 0;
+    let response: Response;
+    for (;;) {
+      attempts++;
+      let signed: Request;
+      try {
+        signed = await authorize(ctx, new Request(url, { method, headers, body: body?.slice(0) }));
+      } catch (e) {
+        if (e instanceof ProviderError)
+          throw new ApiError(ErrorCode.CONFLICT, `Cannot call the provider: ${e.message}`);
+        throw e;
+      }
+      response = await this.attempt(ctx, signed);
+      const retryable =
+        IDEMPOTENT.has(method) &&
+        (response.status === 429 || response.status >= 500) &&
+        attempts <= PROXY_RETRIES;
+      if (!retryable) break;
+      const wait = retryAfterSeconds(response.headers.get("retry-after"));
+      if (wait !== undefined && wait > PROXY_MAX_WAIT_SECONDS) break;
+      await response.body?.cancel();
+      await sleep(wait !== undefined ? wait * 1000 : 250 * 2 ** (attempts - 1));
+    }
+    const result = await this.passBack(response, ctx, attempts);
+    await this.log(row, method, path.slice(0, 300), result.response.status, Date.now() - started, attempts);
+    return result;
+  }
+
+  /** One call with the context's timeout; a timeout is 504, a network failure 502. */
+  private async attempt(ctx: ProviderContext, request: Request): Promise<Response> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<"timeout">((resolve) => {
+      timer = setTimeout(() => resolve("timeout"), ctx.timeoutMs);
+    });
+    try {
+      const res = await Promise.race([ctx.http(request), timeout]);
+      if (res === "timeout")
+        return gatewayError(
+          504,
+          "PROVIDER_TIMEOUT",
+          `The provider did not answer within ${ctx.timeoutMs} ms`,
+          this.requestId,
+        );
+      return res;
+    } catch {
+      return gatewayError(502, "PROVIDER_UNREACHABLE", "Could not reach the provider", this.requestId);
+    } finally {
+      if (timer !== undefined) clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The provider's status, body and safe headers. Text bodies are scrubbed of the integration's
+   * secret values (Twilio's Account resource, for one, carries the auth token).
+   */
+  private async passBack(res: Response, ctx: ProviderContext, attempts: number): Promise<ProxyResult> {
+    const headers = new Headers();
+    for (const [name, value] of res.headers) {
+      if (
+        FORWARD_RESPONSE_HEADERS.includes(name) ||
+        FORWARD_RESPONSE_PREFIXES.some((p) => name.startsWith(p))
+      )
+        headers.set(name, value);
+    }
+    headers.set("X-Switchboard-Proxy-Attempts", String(attempts));
+    const type = res.headers.get("content-type") ?? "";
+    const secrets = Object.values(ctx.secrets).filter((s) => s.length >= 6);
+    let body: BodyInit | null = res.body;
+    if (res.body && secrets.length > 0 && (type === "" || /json|text|xml|javascript|html/i.test(type))) {
+      let text = await res.text();
+      for (const s of secrets) text = text.split(s).join("[redacted]");
+      body = text;
+    }
+    if (res.status === 204 || res.status === 205 || res.status === 304) body = null;
+    return { response: new Response(body, { status: res.status, headers }), attempts };
+  }
+
+  private async log(
+    row: IntegrationRow,
+    method: string,
+    path: string,
+    status: number,
+    latencyMs: number,
+    attempts: number,
+  ) {
+    await this.activity.logStatement({
+      orgId: row.orgId,
+      integrationId: row.id,
+      level: status >= 500 ? "error" : status >= 400 ? "warn" : "info",
+      action: "proxy",
+      message: `Proxy ${method} ${path} → ${status} (${latencyMs} ms${attempts > 1 ? `, ${attempts} attempts` : ""})`,
+      details: { method, path, status, latency_ms: latencyMs, attempts },
+    });
+  }
+}
