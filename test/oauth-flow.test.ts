@@ -71,8 +71,14 @@ const EXTRAS: Record<string, { config?: Record<string, unknown>; expires: boolea
   google_calendar: { expires: true, refresh: true },
   quickbooks: { config: { realm_id: "9130350000000001" }, expires: true, refresh: true },
   xero: { config: { tenant_id: "b0f5c6d2-7a1e-4c3b-8d9f-2e6a1c4b0001" }, expires: true, refresh: true },
-  facebook: { expires: true, refresh: false },
-  instagram: { expires: false, refresh: false },
+  // The Page token from /me/accounts (with a long-lived user token) does not expire.
+  facebook: {
+    config: { page_id: "100000000000001", page_name: "Sandbox Page" },
+    expires: false,
+    refresh: false,
+  },
+  // The short-lived token is exchanged at once for a long-lived one (60 days).
+  instagram: { config: { instagram_scoped_id: "17841400000000001" }, expires: true, refresh: false },
 };
 
 describe("OAuth connection flow, every provider", () => {
@@ -81,13 +87,13 @@ describe("OAuth connection flow, every provider", () => {
     async (id) => {
       const org = await newOrg();
       const expected = EXTRAS[id] as (typeof EXTRAS)[string];
-      // Instagram needs the account id messages are sent from: connect an integration that has it.
+      // Instagram's account id comes from the token response: it replaces a placeholder on reconnect.
       const existing =
         id === "instagram"
           ? await newIntegration(org, {
               provider: "instagram",
               name: "IG",
-              instagram_scoped_id: "17841400000000001",
+              instagram_scoped_id: "1",
               is_active: false,
             })
           : null;

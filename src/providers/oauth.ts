@@ -23,6 +23,11 @@ export interface ConnectedSettings {
   config?: Record<string, unknown>;
   /** The API base for this connection (Salesforce's instance URL). */
   apiBaseUrl?: string;
+  /**
+   * The credential to keep instead of the exchanged token (Meta: a long-lived token, or the
+   * Page token the user's token leads to); `expires_in` null means it does not expire.
+   */
+  token?: { access_token: string; expires_in: number | null };
 }
 
 export interface OAuthSettings {
@@ -61,4 +66,6 @@ export interface ConnectedContext {
   /** Maps one of the provider's real URLs to where this deployment reaches it. */
   endpoint: (url: string) => string;
   http: HttpClient;
+  /** The OAuth app the connection was made with (Meta's token exchanges need it). */
+  app: { clientId: string; clientSecret: string };
 }

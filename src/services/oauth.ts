@@ -348,6 +348,7 @@ export class OAuthFlows {
           baseUrl: providerBaseUrl(provider, this.settings, row?.apiBaseUrl, row?.config ?? {}),
           endpoint: (url) => oauthEndpoint(this.settings, provider, url),
           http: this.http,
+          app: { clientId: app.clientId, clientSecret: app.clientSecret },
         });
       } catch (e) {
         const msg = e instanceof ProviderError ? e.message : "the connection's details could not be read";
@@ -356,9 +357,15 @@ export class OAuthFlows {
     }
 
     const hasRefreshField = provider.fields.some((f) => f.name === "refresh_token");
-    const values: Record<string, unknown> = { access_token: tokens.access_token };
+    const values: Record<string, unknown> = {
+      access_token: extras.token?.access_token ?? tokens.access_token,
+    };
     if (hasRefreshField) values.refresh_token = tokens.refresh_token ?? null;
-    const expiresIn = typeof tokens.expires_in === "number" ? tokens.expires_in : undefined;
+    const expiresIn = extras.token
+      ? (extras.token.expires_in ?? undefined)
+      : typeof tokens.expires_in === "number"
+        ? tokens.expires_in
+        : undefined;
     const tokenExpiresAt =
       expiresIn !== undefined ? new Date(Date.now() + expiresIn * 1000).toISOString() : null;
     const write = {

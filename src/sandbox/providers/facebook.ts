@@ -265,6 +265,24 @@ facebook.post(
   }),
 );
 
+// The Pages a user token manages (`GET /me/accounts`), each with its Page token.
+facebook.get(`/${VERSION}/me/accounts`, (c) => {
+  const denied = rejectAuth(c, "me");
+  if (denied) return denied;
+  return Response.json({
+    data: [
+      {
+        id: PAGE.id,
+        name: PAGE.name,
+        category: "Software",
+        access_token: `EAAGsbxPage${randomToken(24).replace(/[^A-Za-z0-9]/g, "")}`,
+        tasks: ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MESSAGING", "MODERATE", "MANAGE"],
+      },
+    ],
+    paging: { cursors: { before: "QVFIU", after: "QVFIU" } },
+  });
+});
+
 // Lead Ads leads (`GET /{leadgen-id}`): answers derived from the id, so a lead always reads
 // the same. A lead id ending in 0503 fails its first read with a transient 503.
 const leadReads = new Map<string, number>();
