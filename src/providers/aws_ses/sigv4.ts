@@ -51,22 +51,17 @@ export function awsCredentials(ctx: ProviderContext): AwsCredentials {
 }
 
 /**
- * Builds the request like every provider call, signs it with SigV4 for `service` (Authorization
- * and X-Amz-Date; host, accept and x-amz-date are the signed headers) and sends it through the
- * context's HTTP client, so whoever answers (AWS or the sandbox) sees the signed request.
+ * Signs a request with SigV4 for `service` with the integration's key pair and region
+ * (Authorization and X-Amz-Date; host, accept and x-amz-date are the signed headers).
  */
-export async function awsRequest(
-  ctx: ProviderContext,
-  service: AwsService,
-  opts: RequestOptions,
-): Promise<ProviderResponse> {
+export async function signAws(ctx: ProviderContext, service: AwsService, request: Request): Promise<Request> {
   const { accessKeyId, secretAccessKey, region } = awsCredentials(ctx);
-  const unsigned = buildRequest(ctx, opts);
-  const body = unsigned.body ? await unsigned.arrayBuffer() : undefined;
+  const bytes = request.body ? await request.arrayBuffer() : undefined;
+  const body = bytes?.byteLength ? bytes : undefined;
   const signer = new AwsV4Signer({
-    method: unsigned.method,
-    url: unsigned.url,
-    headers: unsigned.headers,
+    method: request.method,
+    url: request.url,
+    headers: request.headers,
     body,
     accessKeyId,
     secretAccessKey,
@@ -74,7 +69,19 @@ export async function awsRequest(
     region,
   });
   const signed = await signer.sign();
-  return send(ctx, new Request(signed.url, { method: signed.method, headers: signed.headers, body }));
+  return new Request(signed.url, { method: signed.method, headers: signed.headers, body });
+}
+
+/**
+ * Builds the request like every provider call, signs it and sends it through the context's HTTP
+ * client, so whoever answers (AWS or the sandbox) sees the signed request.
+ */
+export async function awsRequest(
+  ctx: ProviderContext,
+  service: AwsService,
+  opts: RequestOptions,
+): Promise<ProviderResponse> {
+  return send(ctx, await signAws(ctx, service, buildRequest(ctx, opts)));
 }
 
 /** Codes AWS answers when the key pair, its signature or its permissions are refused. */
