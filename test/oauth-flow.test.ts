@@ -441,3 +441,30 @@ describe("no secrets", () => {
     expect(stored).not.toMatch(/sbx_at_|sbx_rt_|sbx_code_|sandbox-secret/);
   });
 });
+
+describe("tokens that renew themselves", () => {
+  it("an Instagram connection's long-lived token is renewed before it expires (no refresh token)", async () => {
+    const org = await newOrg();
+    const r = await connect(org, "instagram");
+    const id = r.back?.searchParams.get("integration_id") as string;
+    const before = await call("GET", `/api/integrations/${id}`, { key: org.adminKey });
+    expect(Object.keys(before.json.integration.secrets)).toEqual(["access_token"]);
+    const stored = () =>
+      env.DB.prepare("SELECT secrets FROM integrations WHERE id = ?").bind(id).first<{ secrets: string }>();
+    const oldCiphertext = (await stored())?.secrets;
+    // Due (as the hub sees it; still valid at Instagram): the next use renews it with ig_refresh_token.
+    await env.DB.prepare("UPDATE integrations SET token_expires_at = ? WHERE id = ?")
+      .bind(new Date(Date.now() - 1_000).toISOString(), id)
+      .run();
+    const test = await call("POST", `/api/integrations/${id}/test`, { key: org.adminKey });
+    expect(test.json.ok, test.text).toBe(true);
+    const after = await call("GET", `/api/integrations/${id}`, { key: org.adminKey });
+    expect(Date.parse(after.json.integration.token_expires_at)).toBeGreaterThan(Date.now() + 50 * 86_400_000);
+    expect((await stored())?.secrets).not.toBe(oldCiphertext);
+    const forced = await call("POST", `/api/integrations/instagram/refresh-token?integration_id=${id}`, {
+      key: org.adminKey,
+    });
+    expect(forced.status, forced.text).toBe(200);
+    expect(forced.text).not.toMatch(/sbx_at_/);
+  });
+});

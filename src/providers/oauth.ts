@@ -50,6 +50,12 @@ export interface OAuthSettings {
   refreshTokens: boolean;
   /** Each refresh returns a new refresh token that replaces the old one (Xero, QuickBooks). */
   rotatesRefreshToken: boolean;
+  /**
+   * Refreshes the access token itself, for a provider without refresh tokens whose long-lived
+   * token is renewed before it expires (Instagram). Throws a ProviderError with code
+   * `invalid_grant` when the token is refused for good.
+   */
+  refreshAccessToken?: (ctx: RefreshContext) => Promise<{ access_token: string; expires_in?: number }>;
   /** Callback query parameters kept as settings: callback name → setting (QuickBooks realmId → realm_id). */
   callbackSettings?: Record<string, string>;
   /**
@@ -68,4 +74,10 @@ export interface ConnectedContext {
   http: HttpClient;
   /** The OAuth app the connection was made with (Meta's token exchanges need it). */
   app: { clientId: string; clientSecret: string };
+}
+
+export interface RefreshContext {
+  accessToken: string;
+  endpoint: (url: string) => string;
+  http: HttpClient;
 }

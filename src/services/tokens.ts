@@ -39,6 +39,7 @@ import {
   type DeploymentApps,
   type OAuthProvider,
   oauthApp,
+  oauthEndpoint,
   requestOptions,
 } from "./oauth-client.ts";
 
@@ -77,8 +78,12 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Whether the provider issues refresh tokens the hub keeps fresh. */
 export function refreshable(provider: Provider): provider is OAuthProvider {
-  return Boolean(provider.oauth?.refreshTokens);
+  return Boolean(provider.oauth?.refreshTokens || provider.oauth?.refreshAccessToken);
 }
+
+/** The secret a refresh spends: the refresh token, or the access token that renews itself (Instagram). */
+const grantField = (provider: OAuthProvider) =>
+  provider.oauth.refreshTokens ? "refresh_token" : "access_token";
 
 const REFRESHABLE_IDS = Object.values(PROVIDERS)
   .filter((p) => refreshable(p))
@@ -195,7 +200,8 @@ export class Tokens {
   async fresh(row: IntegrationRow): Promise<FreshCredentials> {
     const provider = providerOf(row);
     const secrets = await this.integrations.secretsOf(row);
-    if (!refreshable(provider) || !secrets.refresh_token || !needsRefresh(row)) return { row, secrets };
+    if (!refreshable(provider) || !secrets[grantField(provider)] || !needsRefresh(row))
+      return { row, secrets };
     if (row.status === "error" && isRefusedGrant(row.lastError)) {
       throw new ProviderError("auth", row.lastError ?? refusedMessage(provider), { code: "invalid_grant" });
     }
@@ -209,7 +215,7 @@ export class Tokens {
     if (!refreshable(provider)) {
       throw new ApiError(ErrorCode.BAD_REQUEST, `${provider.displayName} connections have no refresh token`);
     }
-    if (!row.secretFields.includes("refresh_token")) {
+    if (!row.secretFields.includes(grantField(provider))) {
       throw new ApiError(
         ErrorCode.BAD_REQUEST,
         `This ${provider.displayName} integration has no refresh token; connect it with OAuth first`,
@@ -419,31 +425,31 @@ export class Tokens {
     let secrets: Record<string, string>;
     try {
       secrets = await this.integrations.secretsOf(leased);
-      const refreshToken = secrets.refresh_token;
-      if (!refreshToken) {
-        throw new ProviderError("permanent", `${provider.displayName}: no refresh token; connect again`);
+      const renew = provider.oauth.refreshAccessToken;
+      if (renew) {
+        const accessToken = secrets.access_token;
+        if (!accessToken)
+          throw new ProviderError("permanent", `${provider.displayName}: no access token; connect again`);
+        const renewed = await renew({
+          accessToken,
+          endpoint: (url) => oauthEndpoint(this.settings, provider, url),
+          http: this.http,
+        });
+        tokens = { ...renewed, token_type: "bearer" } as oauth.TokenEndpointResponse;
+      } else {
+        tokens = await this.refreshGrant(provider, leased, secrets);
       }
-      const app = oauthApp(this.settings, this.deploymentApps(), provider, leased.config, secrets);
-      if (!app) {
-        throw new ProviderError(
-          "permanent",
-          `${provider.displayName}: no OAuth app to refresh with (set the integration's client_id and client_secret, or OAUTH_APPS)`,
-        );
-      }
-      const as = authorizationServer(this.settings, provider);
-      const client = { client_id: app.clientId };
-      const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth(provider, app), refreshToken, {
-        ...requestOptions(this.settings, this.http),
-        signal: AbortSignal.timeout(this.settings.PROVIDER_TIMEOUT_MS),
-      });
-      tokens = await oauth.processRefreshTokenResponse(as, client, res);
     } catch (e) {
       if (e instanceof ApiError) {
         await this.release(leased);
         throw e;
       }
       const err = classify(provider, e, "token refresh");
-      if (err.invalidGrant || (err.kind === "auth" && !(e instanceof ProviderError))) {
+      if (
+        err.invalidGrant ||
+        err.opts.code === "invalid_grant" ||
+        (err.kind === "auth" && !(e instanceof ProviderError))
+      ) {
         await this.markRefused(leased, err, reason, actor);
       } else {
         await this.release(leased);
@@ -458,6 +464,32 @@ export class Tokens {
       throw err;
     }
     return this.save(leased, secrets, tokens, reason, actor);
+  }
+
+  /** A refresh-token grant at the provider's token endpoint. */
+  private async refreshGrant(
+    provider: OAuthProvider,
+    leased: IntegrationRow,
+    secrets: Record<string, string>,
+  ): Promise<oauth.TokenEndpointResponse> {
+    const refreshToken = secrets.refresh_token;
+    if (!refreshToken) {
+      throw new ProviderError("permanent", `${provider.displayName}: no refresh token; connect again`);
+    }
+    const app = oauthApp(this.settings, this.deploymentApps(), provider, leased.config, secrets);
+    if (!app) {
+      throw new ProviderError(
+        "permanent",
+        `${provider.displayName}: no OAuth app to refresh with (set the integration's client_id and client_secret, or OAUTH_APPS)`,
+      );
+    }
+    const as = authorizationServer(this.settings, provider);
+    const client = { client_id: app.clientId };
+    const res = await oauth.refreshTokenGrantRequest(as, client, clientAuth(provider, app), refreshToken, {
+      ...requestOptions(this.settings, this.http),
+      signal: AbortSignal.timeout(this.settings.PROVIDER_TIMEOUT_MS),
+    });
+    return oauth.processRefreshTokenResponse(as, client, res);
   }
 
   /**
