@@ -446,7 +446,7 @@ describe("POST /api/integrations/{provider}/refresh-token", () => {
 // ---- disconnect -------------------------------------------------------------------------------
 
 describe("disconnect", () => {
-  it.each(["xero", "google_calendar", "quickbooks"])(
+  it.each(["xero", "google_calendar", "quickbooks", "hubspot"])(
     "%s: revokes at the provider, then wipes the tokens and keeps the history",
     async (provider) => {
       const c = await connected(provider, { expires: inMinutes(30) });

@@ -56,6 +56,12 @@ export interface OAuthSettings {
    * `invalid_grant` when the token is refused for good.
    */
   refreshAccessToken?: (ctx: RefreshContext) => Promise<{ access_token: string; expires_in?: number }>;
+  /**
+   * Revokes a grant where the provider's revocation is not RFC 7009 (HubSpot's
+   * `DELETE /oauth/v1/refresh-tokens/{token}`, Facebook's `DELETE /me/permissions`); throws a
+   * ProviderError when refused.
+   */
+  revoke?: (ctx: RevokeContext) => Promise<void>;
   /** Callback query parameters kept as settings: callback name → setting (QuickBooks realmId → realm_id). */
   callbackSettings?: Record<string, string>;
   /**
@@ -78,6 +84,14 @@ export interface ConnectedContext {
 
 export interface RefreshContext {
   accessToken: string;
+  endpoint: (url: string) => string;
+  http: HttpClient;
+}
+
+export interface RevokeContext {
+  /** The integration's tokens. */
+  accessToken?: string;
+  refreshToken?: string;
   endpoint: (url: string) => string;
   http: HttpClient;
 }

@@ -279,7 +279,7 @@ export class Tokens {
    */
   async revoke(row: IntegrationRow): Promise<{ revoked: boolean; message: string }> {
     const provider = providerOf(row);
-    if (!provider.oauth?.revokeUrl)
+    if (!provider.oauth?.revokeUrl && !provider.oauth?.revoke)
       return { revoked: false, message: "the provider has no revocation endpoint" };
     const p = provider as OAuthProvider;
     let message: string;
@@ -287,15 +287,32 @@ export class Tokens {
       const secrets = await this.integrations.secretsOf(row);
       const token = secrets.refresh_token ?? secrets.access_token;
       if (!token) return { revoked: false, message: "no token to revoke" };
-      const app = oauthApp(this.settings, this.deploymentApps(), p, row.config, secrets);
-      if (!app) return { revoked: false, message: "no OAuth app configured to revoke with" };
-      const as = authorizationServer(this.settings, p);
-      const res = await oauth.revocationRequest(as, { client_id: app.clientId }, clientAuth(p, app), token, {
-        ...requestOptions(this.settings, this.http),
-        signal: AbortSignal.timeout(this.settings.PROVIDER_TIMEOUT_MS),
-        additionalParameters: { token_type_hint: secrets.refresh_token ? "refresh_token" : "access_token" },
-      });
-      await oauth.processRevocationResponse(res);
+      if (p.oauth.revoke) {
+        await p.oauth.revoke({
+          ...(secrets.access_token ? { accessToken: secrets.access_token } : {}),
+          ...(secrets.refresh_token ? { refreshToken: secrets.refresh_token } : {}),
+          endpoint: (url) => oauthEndpoint(this.settings, p, url),
+          http: this.http,
+        });
+      } else {
+        const app = oauthApp(this.settings, this.deploymentApps(), p, row.config, secrets);
+        if (!app) return { revoked: false, message: "no OAuth app configured to revoke with" };
+        const as = authorizationServer(this.settings, p);
+        const res = await oauth.revocationRequest(
+          as,
+          { client_id: app.clientId },
+          clientAuth(p, app),
+          token,
+          {
+            ...requestOptions(this.settings, this.http),
+            signal: AbortSignal.timeout(this.settings.PROVIDER_TIMEOUT_MS),
+            additionalParameters: {
+              token_type_hint: secrets.refresh_token ? "refresh_token" : "access_token",
+            },
+          },
+        );
+        await oauth.processRevocationResponse(res);
+      }
       message = `Tokens revoked at ${provider.displayName}`;
       await this.db.batch([
         this.activity.logStatement({

@@ -36,6 +36,21 @@ export const oauth: OAuthSettings = {
   clientAuth: "client_secret_post",
   refreshTokens: false,
   rotatesRefreshToken: false,
+  // Removing the app's permissions ends the login and every Page token it led to.
+  async revoke({ accessToken, endpoint, http }) {
+    if (!accessToken) return;
+    const res = await http(
+      new Request(endpoint(`${GRAPH}/me/permissions`), {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${accessToken}` },
+      }),
+    );
+    if (!res.ok)
+      throw new ProviderError(
+        res.status >= 500 ? "transient" : "permanent",
+        `Facebook answered ${res.status}`,
+      );
+  },
   async connected(ctx) {
     const long = await graphGet(ctx, "/oauth/access_token", {
       grant_type: "fb_exchange_token",
