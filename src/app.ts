@@ -19,6 +19,7 @@ import { integrationsApi } from "./routes/integrations/index.ts";
 import { messagesApi } from "./routes/messages.ts";
 import { connectSessionsApi, oauthApi, oauthPublicRoute } from "./routes/oauth.ts";
 import { proxyApi } from "./routes/proxy.ts";
+import { signupApi } from "./routes/signup.ts";
 import { tokensApi } from "./routes/tokens.ts";
 import { webhookLogsApi } from "./routes/webhook-logs.ts";
 import { documentWebhookRoutes, webhooksApi } from "./routes/webhooks.ts";
@@ -45,6 +46,8 @@ export function createApp() {
   app.route("/", healthApi);
   // Provider webhooks: public (the signature authenticates), any content type, 256 KiB at most.
   app.route("/", webhooksApi);
+  // Sign-up pages: public submissions (CORS per page), 64 KiB at most.
+  app.route("/", signupApi);
 
   // Browser clients (001's React app, the web UI elsewhere) call with a bearer key, never
   // cookies, so any origin may call; preflights are answered before authentication.

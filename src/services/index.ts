@@ -17,6 +17,7 @@ import { Messages } from "./messages.ts";
 import { OAuthFlows } from "./oauth.ts";
 import { parseOAuthApps } from "./oauth-client.ts";
 import { Organizations } from "./organizations.ts";
+import { Signup } from "./signup.ts";
 import { Tokens } from "./tokens.ts";
 import { Webhooks } from "./webhooks.ts";
 
@@ -32,6 +33,7 @@ export interface Services {
   messages: Messages;
   webhooks: Webhooks;
   events: Events;
+  signup: Signup;
   tokens: Tokens;
   oauth: OAuthFlows;
   connectSessions: ConnectSessions;
@@ -93,6 +95,7 @@ export function createServices(env: Env, requestId: string): Services {
       env.META_APP_SECRET || undefined,
     ),
     events,
+    signup: new Signup(db, activity, events, settings),
     tokens,
     oauth: new OAuthFlows(
       db,

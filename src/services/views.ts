@@ -8,6 +8,7 @@ import { MASK } from "../lib/log.ts";
 import { providerBaseUrl } from "../providers/base-url.ts";
 import { findField, isSecretName, missingFields } from "./fields.ts";
 import { providerOf } from "./integrations.ts";
+import { embedHtml, SIGNUP_PROVIDER, signupUrl } from "./signup.ts";
 
 export function restView(row: IntegrationRow, settings: Settings) {
   const provider = providerOf(row);
@@ -32,6 +33,10 @@ export function restView(row: IntegrationRow, settings: Settings) {
     created_at: row.createdAt,
     updated_at: row.updatedAt,
     disconnected_at: row.disconnectedAt,
+    // Sign-up pages: the public submission URL and an embeddable form.
+    ...(row.provider === SIGNUP_PROVIDER
+      ? { signup_url: signupUrl(settings, row.id), embed_html: embedHtml(row, settings) }
+      : {}),
   };
 }
 

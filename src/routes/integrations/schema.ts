@@ -29,6 +29,13 @@ export const IntegrationSchema = z
     created_at: z.string(),
     updated_at: z.string(),
     disconnected_at: z.string().nullable(),
+    signup_url: z
+      .string()
+      .optional()
+      .openapi({ description: "Sign-up pages only: the public submission URL (POST /signup/{id})" }),
+    embed_html: z.string().optional().openapi({
+      description: "Sign-up pages only: an embeddable HTML form and script posting to signup_url",
+    }),
   })
   .openapi("Integration");
 

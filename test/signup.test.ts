@@ -1,0 +1,324 @@
+/**
+ * Sign-up pages (002, SPEC §9): the public `POST /signup/{id}` endpoint — JSON, urlencoded and
+ * multipart posts, validation against `form_fields` (400 naming the field, nothing stored),
+ * honeypot, per-IP rate limit, CORS for configured origins, the browser redirect, contacts in
+ * `records`, `lead.created` to an event endpoint, and the embed snippet on the integration view.
+ */
+import { env, exports } from "cloudflare:workers";
+import { beforeEach, describe, expect, it } from "vitest";
+import { SIGNUP_RATE_LIMIT } from "../src/services/signup.ts";
+import { BASE, call, newIntegration, newOrg, type TestOrg } from "./harness.ts";
+
+const FORM_FIELDS = [
+  { name: "email", label: "Email", type: "email", required: true },
+  { name: "name", type: "text", required: true },
+  { name: "phone", type: "phone" },
+  { name: "plan", type: "select", options: ["free", "pro"] },
+  { name: "terms", type: "checkbox", required: true },
+];
+
+let org: TestOrg;
+let ipCounter = 0;
+/** A fresh client IP, so tests never share a rate-limit window. */
+const ip = () => `203.0.113.${++ipCounter % 250}-${crypto.randomUUID().slice(0, 8)}`;
+
+beforeEach(async () => {
+  org = await newOrg();
+});
+
+async function newPage(config: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return newIntegration(org, {
+    provider: "signup_page",
+    name: `Page ${crypto.randomUUID().slice(0, 8)}`,
+    config: {
+      form_fields: JSON.stringify(FORM_FIELDS),
+      redirect_url: "https://example.com/thanks",
+      allowed_origins: "https://example.com\nhttps://landing.example.org/",
+      apply_tag: "Newsletter",
+      trigger_campaign_id: "camp_42",
+      honeypot_field: "website_url",
+      ...config,
+    },
+    ...extra,
+  });
+}
+
+async function contacts(integrationId: string) {
+  const r = await env.DB.prepare("SELECT * FROM records WHERE integration_id = ? AND entity = 'contacts'")
+    .bind(integrationId)
+    .all<{ id: string; external_id: string; data: string }>();
+  return r.results.map((row) => ({ ...row, data: JSON.parse(row.data) as Record<string, unknown> }));
+}
+
+const valid = {
+  email: "Ada@Example.com",
+  name: "Ada Lovelace",
+  phone: "+44 20 7946 0958",
+  plan: "pro",
+  terms: true,
+  not_a_field: "dropped",
+};
+
+/** A form post that does not follow the redirect (the harness's `call` follows it). */
+async function formPost(id: string, body: BodyInit, headers: Record<string, string> = {}) {
+  const h = new Headers({ "cf-connecting-ip": ip(), ...headers });
+  if (typeof body === "string") h.set("content-type", "application/x-www-form-urlencoded");
+  const res = await exports.default.fetch(
+    new Request(`${BASE}/signup/${id}`, { method: "POST", headers: h, body, redirect: "manual" }),
+  );
+  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+function post(id: string, body: unknown, headers: Record<string, string> = {}) {
+  return call("POST", `/signup/${id}`, { body, headers: { "cf-connecting-ip": ip(), ...headers } });
+}
+
+describe("POST /signup/{id}", () => {
+  it("a valid JSON post creates one tagged contact and answers 201 with ids", async () => {
+    const page = await newPage();
+    const r = await post(page.id, valid);
+    expect(r.status, r.text).toBe(201);
+    expect(r.json).toMatchObject({ ok: true, contact_id: expect.any(String), lead_id: expect.any(String) });
+    const rows = await contacts(page.id);
+    expect(rows).toHaveLength(1);
+    const [c] = rows;
+    expect(c?.id).toBe(r.json.contact_id);
+    expect(c?.external_id).toBe("ada@example.com");
+    expect(c?.data).toMatchObject({
+      name: "Ada Lovelace",
+      email: "ada@example.com",
+      phone: "+442079460958",
+      plan: "pro",
+      terms: true,
+      source: "signup_page",
+      tags: ["Newsletter"],
+      external_provider: "signup_page",
+    });
+    expect(c?.data).not.toHaveProperty("not_a_field");
+
+    // The same person again: still one contact, the tag not repeated.
+    const again = await post(page.id, { ...valid, name: "Ada King" });
+    expect(again.status).toBe(201);
+    expect(again.json.contact_id).toBe(r.json.contact_id);
+    const after = await contacts(page.id);
+    expect(after).toHaveLength(1);
+    expect(after[0]?.data).toMatchObject({ name: "Ada King", tags: ["Newsletter"] });
+  });
+
+  it("a browser form post is redirected 303 to redirect_url; multipart works too", async () => {
+    const page = await newPage();
+    const form = new URLSearchParams({ email: "grace@example.com", name: "Grace Hopper", terms: "on" });
+    const r = await formPost(page.id, form.toString(), { accept: "text/html,application/xhtml+xml" });
+    expect(r.status, r.text).toBe(303);
+    expect(r.headers.get("location")).toBe("https://example.com/thanks");
+
+    const fd = new FormData();
+    fd.set("email", "katherine@example.com");
+    fd.set("name", "Katherine Johnson");
+    fd.set("terms", "on");
+    const m = await call("POST", `/signup/${page.id}`, {
+      raw: fd,
+      headers: { accept: "application/json", "cf-connecting-ip": ip() },
+    });
+    expect(m.status, m.text).toBe(201);
+    expect((await contacts(page.id)).map((c) => c.external_id).sort()).toEqual([
+      "grace@example.com",
+      "katherine@example.com",
+    ]);
+  });
+
+  it("a form post without redirect_url gets a thank-you page", async () => {
+    const page = await newPage({ redirect_url: "" });
+    const r = await call("POST", `/signup/${page.id}`, {
+      raw: new URLSearchParams({ email: "a@example.com", name: "A", terms: "on" }).toString(),
+      contentType: "application/x-www-form-urlencoded",
+      headers: { "cf-connecting-ip": ip() },
+    });
+    expect(r.status).toBe(200);
+    expect(r.headers.get("content-type")).toMatch(/text\/html/);
+  });
+
+  it("missing required fields and bad email/phone/select are a 400 naming each field, nothing stored", async () => {
+    const page = await newPage();
+    const missing = await post(page.id, { name: "No Email" });
+    expect(missing.status).toBe(400);
+    expect(missing.json.code).toBe("INVALID_FIELD");
+    expect(missing.json.issues.map((i: { path: string }) => i.path).sort()).toEqual(["email", "terms"]);
+
+    const bad = await post(page.id, { ...valid, email: "not-an-email", phone: "12345", plan: "gold" });
+    expect(bad.status).toBe(400);
+    expect(bad.json.issues.map((i: { path: string }) => i.path).sort()).toEqual(["email", "phone", "plan"]);
+    expect(bad.json.error).toMatch(/email/);
+    expect(await contacts(page.id)).toEqual([]);
+  });
+
+  it("malformed JSON is 400, other content types 415, bodies over 64 KiB 413", async () => {
+    const page = await newPage();
+    const h = { "cf-connecting-ip": ip() };
+    const broken = await call("POST", `/signup/${page.id}`, {
+      raw: "{nope",
+      contentType: "application/json",
+      headers: h,
+    });
+    expect(broken.status).toBe(400);
+    const text = await call("POST", `/signup/${page.id}`, {
+      raw: "hi",
+      contentType: "text/plain",
+      headers: h,
+    });
+    expect(text.status).toBe(415);
+    const big = await call("POST", `/signup/${page.id}`, {
+      raw: JSON.stringify({ ...valid, name: "x".repeat(70 * 1024) }),
+      contentType: "application/json",
+      headers: h,
+    });
+    expect(big.status).toBe(413);
+    expect(await contacts(page.id)).toEqual([]);
+  });
+
+  it("a filled honeypot answers like a success and stores nothing", async () => {
+    const page = await newPage();
+    const r = await post(page.id, { ...valid, website_url: "http://spam.example" });
+    expect(r.status).toBe(201);
+    expect(r.json.ok).toBe(true);
+    const form = await formPost(
+      page.id,
+      new URLSearchParams({ email: "bot@example.com", website_url: "x" }).toString(),
+      { accept: "text/html" },
+    );
+    expect(form.status).toBe(303);
+    expect(await contacts(page.id)).toEqual([]);
+    const events = await call("GET", "/api/events?type=lead.created", { key: org.adminKey });
+    expect(JSON.stringify(events.json)).not.toContain(page.id);
+  });
+
+  it("auto_create_contact false stores no contact but still answers 201", async () => {
+    const page = await newPage({ auto_create_contact: false });
+    const r = await post(page.id, valid);
+    expect(r.status).toBe(201);
+    expect(r.json.contact_id).toBeNull();
+    expect(await contacts(page.id)).toEqual([]);
+  });
+
+  it("rate limits per client IP: 429 with Retry-After past the limit", async () => {
+    const page = await newPage();
+    const addr = ip();
+    for (let i = 0; i < SIGNUP_RATE_LIMIT.limit; i++) {
+      const r = await post(page.id, { ...valid, email: `u${i}@example.com` }, { "cf-connecting-ip": addr });
+      expect(r.status, r.text).toBe(201);
+    }
+    const over = await post(page.id, valid, { "cf-connecting-ip": addr });
+    expect(over.status).toBe(429);
+    expect(over.json.code).toBe("RATE_LIMITED");
+    expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
+    // Another client is not limited.
+    expect((await post(page.id, valid)).status).toBe(201);
+  });
+
+  it("CORS: preflight and answers carry Allow-Origin only for allowed origins", async () => {
+    const page = await newPage();
+    const ok = await call("OPTIONS", `/signup/${page.id}`, {
+      headers: {
+        origin: "https://landing.example.org",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
+    });
+    expect(ok.status).toBe(204);
+    expect(ok.headers.get("access-control-allow-origin")).toBe("https://landing.example.org");
+    expect(ok.headers.get("access-control-allow-methods")).toMatch(/POST/);
+    expect(ok.headers.get("access-control-allow-headers")).toMatch(/Content-Type/i);
+
+    const no = await call("OPTIONS", `/signup/${page.id}`, {
+      headers: { origin: "https://evil.example", "access-control-request-method": "POST" },
+    });
+    expect(no.headers.get("access-control-allow-origin")).toBeNull();
+
+    const allowed = await post(page.id, valid, { origin: "https://example.com" });
+    expect(allowed.status).toBe(201);
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://example.com");
+    const invalid = await post(page.id, { email: "x" }, { origin: "https://example.com" });
+    expect(invalid.status).toBe(400);
+    expect(invalid.headers.get("access-control-allow-origin")).toBe("https://example.com");
+    const other = await post(page.id, valid, { origin: "https://evil.example" });
+    expect(other.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
+  it("inactive, unknown and non-signup integrations are 404", async () => {
+    const inactive = await newPage({}, { is_active: false });
+    expect((await post(inactive.id, valid)).status).toBe(404);
+    expect((await call("OPTIONS", `/signup/${inactive.id}`)).status).toBe(404);
+    expect(await contacts(inactive.id)).toEqual([]);
+    const other = await newIntegration(org, { provider: "sendgrid", name: "Mail", config: {} });
+    expect((await post(other.id, valid)).status).toBe(404);
+    expect((await post(crypto.randomUUID(), valid)).status).toBe(404);
+    expect((await post("not-a-uuid", valid)).status).toBe(404);
+  });
+
+  it("list-of-names form_fields are optional text; defaults apply without form_fields", async () => {
+    const names = await newPage({ form_fields: JSON.stringify(["email", "name", "company"]) });
+    const r = await post(names.id, { company: "ACME" });
+    expect(r.status, r.text).toBe(201);
+    const [c] = await contacts(names.id);
+    expect(c?.data).toMatchObject({ company: "ACME", source: "signup_page" });
+
+    const defaults = await newPage({ form_fields: "" });
+    const missing = await post(defaults.id, { name: "Nobody" });
+    expect(missing.status).toBe(400);
+    expect(missing.json.issues).toEqual([{ path: "email", message: "required" }]);
+  });
+});
+
+describe("lead.created", () => {
+  it("reaches the organization's event endpoint with the campaign id", async () => {
+    const bucket = `b-${crypto.randomUUID()}`;
+    const ep = await call("POST", "/api/event-endpoints", {
+      key: org.adminKey,
+      body: { url: `${BASE}/sandbox/_receiver/${bucket}`, event_types: ["lead.created"] },
+    });
+    expect(ep.status, ep.text).toBe(201);
+    const page = await newPage();
+    const r = await post(page.id, valid);
+    expect(r.status).toBe(201);
+
+    const until = Date.now() + 15_000;
+    let requests: { body: string }[] = [];
+    while (!requests.length) {
+      if (Date.now() > until) throw new Error("lead.created never reached the receiver");
+      await new Promise((res) => setTimeout(res, 100));
+      requests = (await call("GET", `/sandbox/_receiver/${bucket}/requests`)).json.requests;
+    }
+    const event = JSON.parse(requests[0]?.body ?? "{}");
+    expect(event.type).toBe("lead.created");
+    expect(event.data).toMatchObject({
+      integration_id: page.id,
+      provider: "signup_page",
+      lead_id: r.json.lead_id,
+      contact_id: r.json.contact_id,
+      campaign_id: "camp_42",
+      source: "signup_page",
+      contact: { email: "ada@example.com", name: "Ada Lovelace", phone: "+442079460958" },
+      answers: { email: "ada@example.com", plan: "pro", terms: true },
+    });
+  });
+});
+
+describe("the embed snippet", () => {
+  it("the integration view shows signup_url and an embeddable form with the honeypot hidden", async () => {
+    const page = await newPage();
+    expect(page.signup_url).toBe(`${BASE}/signup/${page.id}`);
+    const html: string = page.embed_html;
+    expect(html).toContain(`action="${BASE}/signup/${page.id}"`);
+    expect(html).toMatch(/<input type="email" id="[^"]+-email" name="email" autocomplete="email" required>/);
+    expect(html).toMatch(/<label for="[^"]+-email">Email/);
+    expect(html).toContain('<option value="pro">pro</option>');
+    expect(html).toMatch(/aria-hidden="true"[^>]*>.*name="website_url" tabindex="-1"/);
+    expect(html).toContain("<script>");
+    expect(html).not.toMatch(/<script[^>]+src=|<link /);
+
+    const got = await call("GET", `/api/integrations/${page.id}`, { key: org.adminKey });
+    expect(got.json.integration.signup_url).toBe(page.signup_url);
+    const other = await newIntegration(org, { provider: "sendgrid", name: "Mail2", config: {} });
+    expect(other).not.toHaveProperty("signup_url");
+  });
+});
