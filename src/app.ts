@@ -20,6 +20,7 @@ import { messagesApi } from "./routes/messages.ts";
 import { connectSessionsApi, oauthApi, oauthPublicRoute } from "./routes/oauth.ts";
 import { proxyApi } from "./routes/proxy.ts";
 import { signupApi } from "./routes/signup.ts";
+import { syncApi } from "./routes/sync.ts";
 import { tokensApi } from "./routes/tokens.ts";
 import { webhookLogsApi } from "./routes/webhook-logs.ts";
 import { documentWebhookRoutes, webhooksApi } from "./routes/webhooks.ts";
@@ -78,6 +79,7 @@ export function createApp() {
   app.route("/api/integrations", oauthApi);
   app.route("/api/connect-sessions", connectSessionsApi);
   app.route("/api/integrations", tokensApi);
+  app.route("/api/integrations", syncApi);
   app.route("/api/integrations", integrationsApi);
   app.route("/api/audit-logs", auditApi);
   app.route("/api/messages", messagesApi);

@@ -27,6 +27,8 @@ export default {
       "requeue-webhooks": requeueStuckWebhooks,
       "requeue-event-deliveries": (s: Services) => s.events.requeueStuck(),
       "refresh-tokens": (s: Services) => s.tokens.refreshDue(),
+      "sync-schedules": (s: Services) => s.sync.runSchedules(Date.now(), log),
+      "requeue-syncs": (s: Services) => s.sync.requeueStuck(),
     };
     for (const [name, job] of Object.entries(jobs)) {
       try {

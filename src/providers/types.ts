@@ -1,5 +1,6 @@
 import type { OAuthSettings } from "./oauth.ts";
 import type { OutboundMessage, ProviderContext, SendResult, TestResult } from "./runtime.ts";
+import type { ProviderSync, RateBudget } from "./sync.ts";
 import type { ProviderWebhook } from "./webhooks.ts";
 
 /**
@@ -131,6 +132,13 @@ export interface Provider {
    * the other auth kinds.
    */
   authorize?: (ctx: ProviderContext, request: Request) => Promise<Request>;
+  /** Record sync (inward, and outward where `push` is set); present when `capabilities.sync` is not empty. */
+  sync?: ProviderSync;
+  /**
+   * The provider's published request limits for one account. Every call the hub makes for one
+   * integration (syncs, pushes, proxy, sends, tests) shares a budget paced just under them.
+   */
+  rateLimits?: RateBudget[];
 }
 
 /** A lead fetched from the provider, mapped onto a contact. */

@@ -46,6 +46,10 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
       const r = await services.events.deliver(job.orgId, job.deliveryId, log);
       return settle(r, job, env, log);
     }
+    case "sync.page":
+      return services.sync.processPage(job.orgId, job.jobId, job.page, log);
+    case "record.push":
+      return services.sync.processPush(job.orgId, job.pushId, log);
     case "vault.rewrap": {
       const vault = await services.vault();
       const r = await vault.rewrapBatch(BATCH);

@@ -16,5 +16,14 @@ export const JobMessage = z.discriminatedUnion("type", [
   }),
   /** Deliver one host-app event to one endpoint, signed the Standard Webhooks way. */
   z.object({ type: z.literal("event.deliver"), orgId: z.string(), deliveryId: z.string() }),
+  /** Fetch and store page `page` of a sync job (one page a message, so a job of any size fits). */
+  z.object({
+    type: z.literal("sync.page"),
+    orgId: z.string(),
+    jobId: z.string(),
+    page: z.number().int().min(0),
+  }),
+  /** Create or update one record at the provider (outward sync). */
+  z.object({ type: z.literal("record.push"), orgId: z.string(), pushId: z.string() }),
 ]);
 export type JobMessage = z.infer<typeof JobMessage>;

@@ -6,6 +6,7 @@
  */
 import { Hono } from "hono";
 import type { ProviderId } from "../providers/registry.ts";
+import { datasetControl } from "./dataset.ts";
 import { inboxEntries } from "./lib.ts";
 import { OAUTH_PROVIDERS, oauthControl, oauthServer } from "./oauth.ts";
 import { autocount } from "./providers/autocount.ts";
@@ -69,6 +70,7 @@ export function createSandboxApp(hub?: HubFetch) {
   app.route("/_webhooks", webhookFirer(hub));
   app.route("/_receiver", receiver);
   app.route("/_oauth", oauthControl);
+  app.route("/_data", datasetControl);
   for (const id of OAUTH_PROVIDERS) app.route(`/${id}`, oauthServer(id));
   for (const [id, sim] of Object.entries(simulators)) app.route(`/${id}`, sim);
   app.notFound((c) =>

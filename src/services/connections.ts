@@ -15,6 +15,7 @@ import type { Activity } from "./activity.ts";
 import type { Events } from "./events.ts";
 import { missingFields } from "./fields.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
+import type { Pacer } from "./pacing.ts";
 import { hitRateLimit } from "./rate-limit.ts";
 import type { Tokens } from "./tokens.ts";
 
@@ -36,6 +37,7 @@ export class Connections {
     private readonly settings: Settings,
     private readonly http: HttpClient,
     private readonly tokens?: Tokens,
+    private readonly pacer?: Pacer,
   ) {}
 
   /** The context a provider call for this integration runs with (OAuth tokens refreshed when due). */
@@ -60,7 +62,8 @@ export class Connections {
       baseUrl,
       config: row.config,
       secrets: fresh?.secrets ?? (await this.integrations.secretsOf(row)),
-      http: this.http,
+      // One budget per integration: the provider account it connects.
+      http: this.pacer ? this.pacer.paced(this.http, `${provider.id}:${row.id}`, provider.rateLimits) : this.http,
       timeoutMs: this.settings.PROVIDER_TIMEOUT_MS,
     };
   }

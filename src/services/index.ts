@@ -16,8 +16,10 @@ import { Integrations } from "./integrations.ts";
 import { Messages } from "./messages.ts";
 import { OAuthFlows } from "./oauth.ts";
 import { parseOAuthApps } from "./oauth-client.ts";
+import { Pacer } from "./pacing.ts";
 import { Organizations } from "./organizations.ts";
 import { Signup } from "./signup.ts";
+import { Sync } from "./sync.ts";
 import { Tokens } from "./tokens.ts";
 import { Webhooks } from "./webhooks.ts";
 
@@ -37,6 +39,7 @@ export interface Services {
   tokens: Tokens;
   oauth: OAuthFlows;
   connectSessions: ConnectSessions;
+  sync: Sync;
 }
 
 let sandboxApp: ReturnType<typeof createSandboxApp> | undefined;
@@ -75,7 +78,16 @@ export function createServices(env: Env, requestId: string): Services {
   const tokens = new Tokens(db, activity, integrations, events, getVault, settings, http, () =>
     parseOAuthApps(env.OAUTH_APPS),
   );
-  const connections = new Connections(db, activity, integrations, events, settings, http, tokens);
+  const connections = new Connections(db, activity, integrations, events, settings, http, tokens, new Pacer(db));
+  const webhooks = new Webhooks(
+    db,
+    activity,
+    integrations,
+    connections,
+    events,
+    env.JOBS,
+    env.META_APP_SECRET || undefined,
+  );
   return {
     db,
     settings,
@@ -85,15 +97,7 @@ export function createServices(env: Env, requestId: string): Services {
     integrations,
     connections,
     messages: new Messages(db, activity, integrations, connections, env.JOBS),
-    webhooks: new Webhooks(
-      db,
-      activity,
-      integrations,
-      connections,
-      events,
-      env.JOBS,
-      env.META_APP_SECRET || undefined,
-    ),
+    webhooks,
     events,
     signup: new Signup(db, activity, events, settings),
     tokens,
@@ -107,5 +111,6 @@ export function createServices(env: Env, requestId: string): Services {
       env.OAUTH_RETURN_ORIGINS || undefined,
     ),
     connectSessions: new ConnectSessions(db, activity),
+    sync: new Sync(db, activity, integrations, connections, events, env.JOBS, env.DLQ),
   };
 }

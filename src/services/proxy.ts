@@ -118,8 +118,14 @@ export interface ProxyResult {
 }
 
 /** A JSON error answer in the API's error shape for when the provider gives none (502, 504). */
-function gatewayError(status: 502 | 504, code: string, message: string, requestId: string) {
-  return Response.json({ error: message, code, request_id: requestId }, { status });
+function gatewayError(
+  status: 429 | 502 | 504,
+  code: string,
+  message: string,
+  requestId: string,
+  headers?: Record<string, string>,
+) {
+  return Response.json({ error: message, code, request_id: requestId }, { status, headers });
 }
 
 export class ApiProxy {
@@ -208,7 +214,13 @@ export class ApiProxy {
           this.requestId,
         );
       return res;
-    } catch {
+    } catch (e) {
+      // The account's request budget is used up: answered here, before the provider's own 429.
+      if (e instanceof ProviderError && e.kind === "rate_limited") {
+        return gatewayError(429, "RATE_LIMITED", `Not sent: ${e.message}`, this.requestId, {
+          "retry-after": String(e.opts.retryAfterSeconds ?? 1),
+        });
+      }
       return gatewayError(502, "PROVIDER_UNREACHABLE", "Could not reach the provider", this.requestId);
     } finally {
       if (timer !== undefined) clearTimeout(timer);

@@ -1,0 +1,204 @@
+/**
+ * What a provider module declares to sync records: its entities, one page of a provider list
+ * endpoint mapped onto normalized records, and (accounting providers) an outward push. The sync
+ * engine (src/services/sync.ts) pages, upserts, paces and logs; provider modules only speak
+ * their provider's wire protocol and map items.
+ */
+import { z } from "zod";
+import type { ProviderContext } from "./runtime.ts";
+
+/** The normalized record kinds. */
+export type RecordKind = "customer" | "product" | "invoice";
+
+const text = z.string().trim().max(1000);
+const opt = text.nullable().optional();
+
+export const Address = z
+  .object({
+    line1: opt,
+    line2: opt,
+    city: opt,
+    region: opt,
+    postal_code: opt,
+    country: opt,
+  })
+  .strict();
+export type Address = z.infer<typeof Address>;
+
+/** Customers, contacts, companies, accounts and partners. */
+export const CustomerData = z
+  .object({
+    name: text.min(1),
+    email: z.email().max(320).nullable().optional(),
+    phone: z.string().trim().max(40).nullable().optional(),
+    company: opt,
+    address: Address.nullable().optional(),
+  })
+  .strict();
+export type CustomerData = z.infer<typeof CustomerData>;
+
+/** Products and items. `price` is in major units (12.5 is 12.50). */
+export const ProductData = z
+  .object({
+    sku: opt,
+    name: text.min(1),
+    description: z.string().max(4000).nullable().optional(),
+    price: z.number().finite().nullable().optional(),
+    currency: z.string().trim().length(3).toUpperCase().nullable().optional(),
+  })
+  .strict();
+export type ProductData = z.infer<typeof ProductData>;
+
+export const INVOICE_STATUSES = ["draft", "open", "paid", "void"] as const;
+
+export const InvoiceLine = z
+  .object({
+    description: opt,
+    sku: opt,
+    quantity: z.number().finite().default(1),
+    unit_price: z.number().finite().nullable().optional(),
+    amount: z.number().finite().nullable().optional(),
+  })
+  .strict();
+export type InvoiceLine = z.infer<typeof InvoiceLine>;
+
+/** Invoices. Dates are `YYYY-MM-DD`; `total` in major units. */
+export const InvoiceData = z
+  .object({
+    number: opt,
+    customer_external_id: opt,
+    issue_date: z.iso.date().nullable().optional(),
+    due_date: z.iso.date().nullable().optional(),
+    currency: z.string().trim().length(3).toUpperCase().nullable().optional(),
+    total: z.number().finite().nullable().optional(),
+    status: z.enum(INVOICE_STATUSES).nullable().optional(),
+    lines: z.array(InvoiceLine).max(500).default([]),
+  })
+  .strict();
+export type InvoiceData = z.infer<typeof InvoiceData>;
+
+/** The schema of each kind's normalized data (also validates outward pushes). */
+export const RECORD_SCHEMAS = {
+  customer: CustomerData,
+  product: ProductData,
+  invoice: InvoiceData,
+} as const;
+
+export type RecordData = CustomerData | ProductData | InvoiceData;
+
+export interface SyncEntity {
+  /** The normalized shape of its records. */
+  kind: RecordKind;
+  /** Other names the API accepts for it (`customers` for HubSpot contacts, `items` for Xero products). */
+  aliases?: string[];
+  /** The provider filters by modified time, so runs after the first fetch only what changed. */
+  incremental: boolean;
+  /**
+   * How deletions are found: `tombstones` (pages report `deleted` ids), `sweep` (the provider
+   * keeps no tombstones: a full run marks every record it did not see as deleted).
+   */
+  deletions: "tombstones" | "sweep";
+  /** Records of this entity can be created and updated at the provider. */
+  push?: boolean;
+}
+
+/** One item of a page, mapped. */
+export interface SyncItem {
+  externalId: string;
+  /** Normalized data of the entity's kind, without external_id/external_provider (the engine adds them). */
+  data: RecordData;
+  /** The provider's item as it came. */
+  raw: unknown;
+  /** When the provider last changed it (ISO 8601), for the next run's modified-since watermark. */
+  modifiedAt?: string | null;
+}
+
+export interface SyncPageRequest {
+  entity: string;
+  /** The provider's cursor the previous page returned; null on the first page. */
+  cursor: string | null;
+  /** Modified-since (ISO 8601) for an incremental run; null for a full one. */
+  since: string | null;
+  /** Items per page the engine wants; providers cap it at their own maximum. */
+  pageSize?: number;
+}
+
+export interface SyncPage {
+  items: SyncItem[];
+  /** External ids the provider reports as deleted on this page. */
+  deleted?: string[];
+  /** The cursor of the next page (opaque to the engine, at most 2,000 characters); null when done. */
+  next: string | null;
+}
+
+export interface PushInput {
+  /** Set to update the provider's record; absent to create one. */
+  externalId?: string;
+  data: RecordData;
+  /** The stored raw item when updating (SQL Accounting needs `updatecount`, Xero nothing). */
+  current?: unknown;
+}
+
+export interface PushResult {
+  externalId: string;
+  /** The record as the provider now has it, mapped, when it answered with it. */
+  data?: RecordData;
+  raw: unknown;
+}
+
+export interface ProviderSync {
+  entities: Record<string, SyncEntity>;
+  /** Fetches and maps one page. Throws a ProviderError (rate_limited with retryAfterSeconds on 429). */
+  page(ctx: ProviderContext, req: SyncPageRequest): Promise<SyncPage>;
+  /** Creates or updates one record at the provider. */
+  push?(ctx: ProviderContext, entity: string, input: PushInput): Promise<PushResult>;
+}
+
+/** A published request budget of one provider account: `limit` calls per `windowSeconds`. */
+export interface RateBudget {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** ISO 8601 from a value a provider gave (epoch ms/s number or string, or a date string), if it parses. */
+export function isoFrom(value: unknown): string | null {
+  if (value === null || value === undefined || value === "") return null;
+  if (typeof value === "number") {
+    const ms = value < 1e12 ? value * 1000 : value;
+    const d = new Date(ms);
+    return Number.isFinite(d.getTime()) ? d.toISOString() : null;
+  }
+  const s = String(value);
+  if (/^\d+$/.test(s)) return isoFrom(Number(s));
+  const d = new Date(s);
+  return Number.isFinite(d.getTime()) ? d.toISOString() : null;
+}
+
+/** A number from a provider's numeric or string amount, or null. */
+export function amount(value: unknown): number | null {
+  if (value === null || value === undefined || value === "") return null;
+  const n = typeof value === "number" ? value : Number(String(value).replace(/,/g, ""));
+  return Number.isFinite(n) ? n : null;
+}
+
+/** A trimmed non-empty string, or null. */
+export function str(value: unknown): string | null {
+  if (value === null || value === undefined || typeof value === "object") return null;
+  const s = String(value).trim();
+  return s ? s : null;
+}
+
+/** An email when the value looks like one (providers hold junk in email fields), else null. */
+export function email(value: unknown): string | null {
+  const s = str(value);
+  return s && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s) && s.length <= 320 ? s : null;
+}
+
+/** `YYYY-MM-DD` of a provider date, or null. */
+export function day(value: unknown): string | null {
+  const s = str(value);
+  if (!s) return null;
+  if (/^\d{4}-\d{2}-\d{2}/.test(s)) return s.slice(0, 10);
+  const iso = isoFrom(value);
+  return iso ? iso.slice(0, 10) : null;
+}
