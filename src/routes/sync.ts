@@ -36,7 +36,10 @@ const SyncJobSchema = z
     records_failed: z.number(),
     records_deleted: z.number(),
     last_cursor: z.string().nullable().openapi({ description: "The provider cursor of the next page" }),
-    watermark: z.string().nullable().openapi({ description: "Newest provider change seen; the next run's since" }),
+    watermark: z
+      .string()
+      .nullable()
+      .openapi({ description: "Newest provider change seen; the next run's since" }),
     failures: z.array(z.object({ external_id: z.string(), reason: z.string() })),
     error_message: z.string().nullable(),
     resume_at: z.string().nullable().openapi({ description: "A paused job resumes then (rate limit)" }),
@@ -141,7 +144,11 @@ const scheduleView = (s: SyncStateRow) => ({
 });
 
 /** `{provider}` in a path: a provider id (with `?integration_id=` when there are several) or an integration id. */
-async function integrationFor(c: Context<AppEnv>, name: string, integrationId?: string): Promise<IntegrationRow> {
+async function integrationFor(
+  c: Context<AppEnv>,
+  name: string,
+  integrationId?: string,
+): Promise<IntegrationRow> {
   const services = c.get("services");
   const { orgId } = orgAuth(c);
   if (UUID_RE.test(name)) return services.integrations.get(orgId, name);
@@ -160,7 +167,10 @@ const EntityParam = z.object({
 
 const StartBody = z
   .object({
-    full: z.boolean().optional().openapi({ description: "Fetch everything, not only what changed since the last run" }),
+    full: z
+      .boolean()
+      .optional()
+      .openapi({ description: "Fetch everything, not only what changed since the last run" }),
   })
   .strict();
 
@@ -249,7 +259,9 @@ syncApi.openapi(
     const entities = Object.entries(provider.sync?.entities ?? {}).map(([entity, spec]) => {
       const state = states.find((s) => s.entity === entity);
       const jobs = recent.items.filter((j) => j.entity === entity && j.direction === "inbound");
-      const current = jobs.find((j) => j.status === "queued" || j.status === "running" || j.status === "paused");
+      const current = jobs.find(
+        (j) => j.status === "queued" || j.status === "running" || j.status === "paused",
+      );
       const last = jobs.find((j) => j !== current && j.completedAt);
       return {
         entity,
@@ -298,7 +310,10 @@ syncApi.openapi(
       }),
     },
     responses: {
-      200: jsonResponse(z.object({ logs: z.array(SyncJobSchema), next_cursor: z.string().nullable() }), "Jobs"),
+      200: jsonResponse(
+        z.object({ logs: z.array(SyncJobSchema), next_cursor: z.string().nullable() }),
+        "Jobs",
+      ),
       ...errorResponses,
     },
   }),
@@ -380,7 +395,10 @@ syncApi.openapi(
       }),
     },
     responses: {
-      200: jsonResponse(z.object({ records: z.array(RecordSchema), next_cursor: z.string().nullable() }), "Records"),
+      200: jsonResponse(
+        z.object({ records: z.array(RecordSchema), next_cursor: z.string().nullable() }),
+        "Records",
+      ),
       ...errorResponses,
     },
   }),
@@ -450,7 +468,9 @@ syncApi.openapi(
         required: true,
         content: {
           "application/json": {
-            schema: z.object({ external_id: z.string().min(1).max(200).optional(), data: z.unknown() }).strict(),
+            schema: z
+              .object({ external_id: z.string().min(1).max(200).optional(), data: z.unknown() })
+              .strict(),
           },
         },
       },

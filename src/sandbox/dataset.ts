@@ -79,7 +79,10 @@ export class Dataset {
   static readonly BASE = Date.UTC(2026, 0, 1);
 
   resize(count: number) {
-    if (count < this.entries.length) this.entries.length = count;
+    if (count < this.entries.length) {
+      this.entries.length = count;
+      this.nextN = (this.entries.at(-1)?.n ?? 0) + 1;
+    }
     while (this.entries.length < count) {
       const n = this.nextN++;
       const t = Dataset.BASE + n * 1000;
@@ -213,18 +216,23 @@ export function fieldsOf(n: number, version = 1): ItemFields {
   const last = LAST[(n * 7) % LAST.length] ?? "Tan";
   const [city, region, country] = CITIES[n % CITIES.length] ?? CITIES[0] ?? ["", "", ""];
   const suffix = version > 1 ? ` v${version}` : "";
-  const price = Math.round(((n * 37) % 9000) + 100) / 100;
+  const price = Math.round(((n * 37) % 9000) + 100) / 100 + (version - 1);
   const quantity = (n % 4) + 1;
   const issued = Dataset.BASE + (n % 300) * 86_400_000;
   const lines = [
-    { description: `${PRODUCTS[n % PRODUCTS.length]} ${pad(n)}`, sku: `SKU-${pad(n)}`, quantity, unitPrice: price },
+    {
+      description: `${PRODUCTS[n % PRODUCTS.length]} ${pad(n)}`,
+      sku: `SKU-${pad(n)}`,
+      quantity,
+      unitPrice: price,
+    },
   ];
   return {
     n,
     name: `${first} ${last} ${pad(n)}${suffix}`,
     firstName: first,
     lastName: `${last} ${pad(n)}${suffix}`,
-    company: `${last} Trading ${pad(n)} Sdn Bhd`,
+    company: `${last} Trading ${pad(n)}${suffix} Sdn Bhd`,
     email: `${first.toLowerCase()}.${pad(n)}@example.com`,
     phone: `+6012${pad(n, 7)}`,
     street: `${(n % 200) + 1} Jalan Sandbox`,
@@ -233,7 +241,7 @@ export function fieldsOf(n: number, version = 1): ItemFields {
     postalCode: pad((n * 13) % 99999),
     country,
     sku: `SKU-${pad(n)}`,
-    price: version > 1 ? price + version : price,
+    price,
     currency: "USD",
     customerN: ((n - 1) % 1000) + 1,
     issueDate: date(issued),
@@ -338,7 +346,11 @@ datasetControl.post("/:provider/_faults", async (c) => {
   const status = int(body.status, 599);
   const count = int(body.count ?? 1, 1000);
   if (status < 400) return c.json({ error: "status must be 400-599" }, 400);
-  faults.set(c.req.param("provider"), { status, remaining: count, retryAfter: int(body.retry_after ?? 1, 3600) });
+  faults.set(c.req.param("provider"), {
+    status,
+    remaining: count,
+    retryAfter: int(body.retry_after ?? 1, 3600),
+  });
   return c.json({ armed: { status, count } });
 });
 

@@ -63,7 +63,9 @@ export class Connections {
       config: row.config,
       secrets: fresh?.secrets ?? (await this.integrations.secretsOf(row)),
       // One budget per integration: the provider account it connects.
-      http: this.pacer ? this.pacer.paced(this.http, `${provider.id}:${row.id}`, provider.rateLimits) : this.http,
+      http: this.pacer
+        ? this.pacer.paced(this.http, `${provider.id}:${row.id}`, provider.rateLimits)
+        : this.http,
       timeoutMs: this.settings.PROVIDER_TIMEOUT_MS,
     };
   }

@@ -16,8 +16,8 @@ import { Integrations } from "./integrations.ts";
 import { Messages } from "./messages.ts";
 import { OAuthFlows } from "./oauth.ts";
 import { parseOAuthApps } from "./oauth-client.ts";
-import { Pacer } from "./pacing.ts";
 import { Organizations } from "./organizations.ts";
+import { Pacer } from "./pacing.ts";
 import { Signup } from "./signup.ts";
 import { Sync } from "./sync.ts";
 import { Tokens } from "./tokens.ts";
@@ -78,7 +78,16 @@ export function createServices(env: Env, requestId: string): Services {
   const tokens = new Tokens(db, activity, integrations, events, getVault, settings, http, () =>
     parseOAuthApps(env.OAUTH_APPS),
   );
-  const connections = new Connections(db, activity, integrations, events, settings, http, tokens, new Pacer(db));
+  const connections = new Connections(
+    db,
+    activity,
+    integrations,
+    events,
+    settings,
+    http,
+    tokens,
+    new Pacer(db),
+  );
   const webhooks = new Webhooks(
     db,
     activity,

@@ -5,7 +5,6 @@
  * its module) at 90%, counted in D1 as a sliding window (Cloudflare's two-window estimate: the
  * previous window's count weighted by its overlap plus the current window's).
  */
-import { sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
 import { type HttpClient, ProviderError } from "../providers/runtime.ts";
 import type { RateBudget } from "../providers/sync.ts";
@@ -17,6 +16,21 @@ export const MAX_WAIT_MS = 2000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Counts one call in the current window, rolling the previous window's count over. Binds: key, window start, window ms. */
+const TAKE_SQL = `
+  insert into rate_budgets (key, window_start, count, previous_count) values (?1, ?2, 1, 0)
+  on conflict(key) do update set
+    previous_count = case
+      when rate_budgets.window_start = excluded.window_start then rate_budgets.previous_count
+      when rate_budgets.window_start = excluded.window_start - ?3 then rate_budgets.count
+      else 0 end,
+    count = case when rate_budgets.window_start = excluded.window_start then rate_budgets.count + 1 else 1 end,
+    window_start = excluded.window_start
+  returning count, previous_count`;
+
+const GIVE_BACK_SQL =
+  "update rate_budgets set count = max(0, count - 1) where key = ?1 and window_start = ?2";
+
 export class Pacer {
   constructor(private readonly db: Db) {}
 
@@ -26,27 +40,18 @@ export class Pacer {
    */
   async take(key: string, budgets: RateBudget[], now = Date.now()): Promise<number> {
     if (!budgets.length) return 0;
-    const statements = budgets.map((b) => {
+    const d1 = this.db.$client;
+    const windows = budgets.map((b) => {
       const w = b.windowSeconds * 1000;
-      const start = Math.floor(now / w) * w;
-      return this.db.all<{ count: number; previous_count: number }>(sql`
-        insert into rate_budgets (key, window_start, count, previous_count)
-        values (${`${key}:${b.windowSeconds}`}, ${start}, 1, 0)
-        on conflict(key) do update set
-          previous_count = case
-            when rate_budgets.window_start = excluded.window_start then rate_budgets.previous_count
-            when rate_budgets.window_start = excluded.window_start - ${w} then rate_budgets.count
-            else 0 end,
-          count = case when rate_budgets.window_start = excluded.window_start then rate_budgets.count + 1 else 1 end,
-          window_start = excluded.window_start
-        returning count, previous_count`);
+      return { b, w, start: Math.floor(now / w) * w, key: `${key}:${b.windowSeconds}` };
     });
-    const results = await this.db.batch(statements as [(typeof statements)[number]]);
+    const results = await d1.batch<{ count: number; previous_count: number }>(
+      windows.map(({ w, start, key: k }) => d1.prepare(TAKE_SQL).bind(k, start, w)),
+    );
     let wait = 0;
-    budgets.forEach((b, i) => {
-      const row = (results[i] as { count: number; previous_count: number }[] | undefined)?.[0];
+    windows.forEach(({ b, w }, i) => {
+      const row = results[i]?.results[0];
       if (!row) return;
-      const w = b.windowSeconds * 1000;
       const elapsed = (now % w) / w;
       const allowed = Math.max(1, Math.floor(b.limit * BUDGET_SHARE));
       const estimate = row.previous_count * (1 - elapsed) + row.count;
@@ -59,13 +64,7 @@ export class Pacer {
     });
     if (wait > 0) {
       // Not taken after all: give the calls back.
-      await this.db.batch(
-        budgets.map((b) => {
-          const w = b.windowSeconds * 1000;
-          return this.db.run(sql`update rate_budgets set count = max(0, count - 1)
-            where key = ${`${key}:${b.windowSeconds}`} and window_start = ${Math.floor(now / w) * w}`);
-        }) as [ReturnType<Db["run"]>],
-      );
+      await d1.batch(windows.map(({ start, key: k }) => d1.prepare(GIVE_BACK_SQL).bind(k, start)));
     }
     return wait;
   }
@@ -75,7 +74,12 @@ export class Pacer {
    * MAX_WAIT_MS, and beyond that fails as rate_limited with the wait as Retry-After (a sync
    * then pauses, a send is retried later, the proxy answers 429).
    */
-  paced(http: HttpClient, key: string, budgets: RateBudget[] | undefined, maxWaitMs = MAX_WAIT_MS): HttpClient {
+  paced(
+    http: HttpClient,
+    key: string,
+    budgets: RateBudget[] | undefined,
+    maxWaitMs = MAX_WAIT_MS,
+  ): HttpClient {
     if (!budgets?.length) return http;
     return async (request) => {
       let waited = 0;

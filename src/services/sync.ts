@@ -13,6 +13,7 @@
  * queue, idempotent under an Idempotency-Key, and store the provider's id.
  */
 import { and, desc, eq, gt, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { sha256Hex } from "../crypto/hash.ts";
 import type { Db } from "../db/client.ts";
 import {
   type IntegrationRow,
@@ -27,11 +28,9 @@ import {
   syncState,
 } from "../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
-import { sha256Hex } from "../crypto/hash.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
-import type { JobMessage } from "../queue/messages.ts";
 import { ProviderError } from "../providers/runtime.ts";
 import {
   type ProviderSync,
@@ -41,6 +40,7 @@ import {
   type SyncItem,
 } from "../providers/sync.ts";
 import type { Provider } from "../providers/types.ts";
+import type { JobMessage } from "../queue/messages.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
 import type { Events } from "./events.ts";
@@ -77,7 +77,10 @@ export interface PushOptions {
 }
 
 /** The entity a path names (its own name or an alias), with its declaration. */
-export function resolveEntity(provider: Provider, name: string): { entity: string; spec: SyncEntity; sync: ProviderSync } {
+export function resolveEntity(
+  provider: Provider,
+  name: string,
+): { entity: string; spec: SyncEntity; sync: ProviderSync } {
   const sync = provider.sync;
   if (!sync) {
     throw new ApiError(ErrorCode.BAD_REQUEST, `${provider.displayName} has nothing to sync`, {
@@ -88,9 +91,13 @@ export function resolveEntity(provider: Provider, name: string): { entity: strin
     if (entity === name || spec.aliases?.includes(name)) return { entity, spec, sync };
   }
   const names = Object.keys(sync.entities).join(", ");
-  throw new ApiError(ErrorCode.INVALID_FIELD, `entity: ${provider.displayName} syncs ${names}, not "${name}"`, {
-    issues: [{ path: "entity", message: `one of ${names}` }],
-  });
+  throw new ApiError(
+    ErrorCode.INVALID_FIELD,
+    `entity: ${provider.displayName} syncs ${names}, not "${name}"`,
+    {
+      issues: [{ path: "entity", message: `one of ${names}` }],
+    },
+  );
 }
 
 const nowIso = () => new Date().toISOString();
@@ -116,11 +123,17 @@ export class Sync {
    * trigger never starts a second job). Full when asked, when nothing was synced before, or when
    * the provider cannot filter by modified time.
    */
-  async start(row: IntegrationRow, entityName: string, opts: StartOptions): Promise<{ job: SyncJobRow; created: boolean }> {
+  async start(
+    row: IntegrationRow,
+    entityName: string,
+    opts: StartOptions,
+  ): Promise<{ job: SyncJobRow; created: boolean }> {
     const provider = providerOf(row);
     const { entity, spec } = resolveEntity(provider, entityName);
-    if (row.disconnectedAt) throw new ApiError(ErrorCode.CONFLICT, "The integration is disconnected; connect it again to sync");
-    if (!row.isActive) throw new ApiError(ErrorCode.CONFLICT, "The integration is inactive; activate it to sync");
+    if (row.disconnectedAt)
+      throw new ApiError(ErrorCode.CONFLICT, "The integration is disconnected; connect it again to sync");
+    if (!row.isActive)
+      throw new ApiError(ErrorCode.CONFLICT, "The integration is inactive; activate it to sync");
     const [state] = await this.db
       .select()
       .from(syncState)
@@ -180,7 +193,12 @@ export class Sync {
   // Running a page
 
   /** Processes page `page` of a job (one queue message). Never throws for a provider failure. */
-  async processPage(orgId: string, jobId: string, page: number, log: Logger): Promise<{ retryInSeconds?: number }> {
+  async processPage(
+    orgId: string,
+    jobId: string,
+    page: number,
+    log: Logger,
+  ): Promise<{ retryInSeconds?: number }> {
     const [job] = await this.db
       .select()
       .from(syncJobs)
@@ -264,9 +282,12 @@ export class Sync {
         })
         .where(eq(syncJobs.id, job.id));
       log.info("sync paused by rate limit", { job_id: job.id, resume_in_seconds: wait });
-      await this.queue.send({ type: "sync.page", orgId: job.orgId, jobId: job.id, page } satisfies JobMessage, {
-        delaySeconds: wait,
-      });
+      await this.queue.send(
+        { type: "sync.page", orgId: job.orgId, jobId: job.id, page } satisfies JobMessage,
+        {
+          delaySeconds: wait,
+        },
+      );
       return {};
     }
     const attempts = job.attempts + 1;
@@ -276,9 +297,12 @@ export class Sync {
         .update(syncJobs)
         .set({ attempts, leaseUntil: null, errorMessage: `Retrying: ${e.message}`, updatedAt: nowIso() })
         .where(eq(syncJobs.id, job.id));
-      await this.queue.send({ type: "sync.page", orgId: job.orgId, jobId: job.id, page } satisfies JobMessage, {
-        delaySeconds: wait,
-      });
+      await this.queue.send(
+        { type: "sync.page", orgId: job.orgId, jobId: job.id, page } satisfies JobMessage,
+        {
+          delaySeconds: wait,
+        },
+      );
       return {};
     }
     await this.fail({ ...job, attempts }, e.message, log, row);
@@ -648,13 +672,23 @@ export class Sync {
       await this.db
         .update(syncJobs)
         .set({ updatedAt: new Date(now).toISOString() })
-        .where(inArray(syncJobs.id, jobs.map((j) => j.id)));
+        .where(
+          inArray(
+            syncJobs.id,
+            jobs.map((j) => j.id),
+          ),
+        );
     }
     if (pushes.length) {
       await this.db
         .update(recordPushes)
         .set({ updatedAt: new Date(now).toISOString() })
-        .where(inArray(recordPushes.id, pushes.map((p) => p.id)));
+        .where(
+          inArray(
+            recordPushes.id,
+            pushes.map((p) => p.id),
+          ),
+        );
     }
     return messages.length;
   }
@@ -716,13 +750,21 @@ export class Sync {
    * Idempotency-Key, the same request again answers the first push; the same key with another
    * request is a 409.
    */
-  async push(row: IntegrationRow, entityName: string, opts: PushOptions): Promise<{ push: RecordPushRow; created: boolean }> {
+  async push(
+    row: IntegrationRow,
+    entityName: string,
+    opts: PushOptions,
+  ): Promise<{ push: RecordPushRow; created: boolean }> {
     const provider = providerOf(row);
     const { entity, spec, sync } = resolveEntity(provider, entityName);
     if (!spec.push || !sync.push) {
-      throw new ApiError(ErrorCode.BAD_REQUEST, `${provider.displayName} does not take ${entity} from the hub`, {
-        issues: [{ path: "entity", message: "cannot be pushed to this provider" }],
-      });
+      throw new ApiError(
+        ErrorCode.BAD_REQUEST,
+        `${provider.displayName} does not take ${entity} from the hub`,
+        {
+          issues: [{ path: "entity", message: "cannot be pushed to this provider" }],
+        },
+      );
     }
     const parsed = RECORD_SCHEMAS[spec.kind].safeParse(opts.data);
     if (!parsed.success) {
@@ -734,7 +776,10 @@ export class Sync {
       throw new ApiError(ErrorCode.INVALID_FIELD, `${first.path}: ${first.message}`, { issues });
     }
     if (row.disconnectedAt || !row.isActive) {
-      throw new ApiError(ErrorCode.CONFLICT, "The integration is inactive or disconnected; activate it to push records");
+      throw new ApiError(
+        ErrorCode.CONFLICT,
+        "The integration is inactive or disconnected; activate it to push records",
+      );
     }
     if (opts.externalId) await this.record(row.orgId, row.id, entity, opts.externalId);
     const requestHash = await sha256Hex(JSON.stringify([entity, opts.externalId ?? null, parsed.data]));
@@ -760,7 +805,12 @@ export class Sync {
       const [existing] = await this.db
         .select()
         .from(recordPushes)
-        .where(and(eq(recordPushes.integrationId, row.id), eq(recordPushes.idempotencyKey, opts.idempotencyKey ?? "")))
+        .where(
+          and(
+            eq(recordPushes.integrationId, row.id),
+            eq(recordPushes.idempotencyKey, opts.idempotencyKey ?? ""),
+          ),
+        )
         .limit(1);
       if (!existing) throw new ApiError(ErrorCode.CONFLICT, "Idempotency-Key is in use; retry");
       if (existing.requestHash !== requestHash) {
@@ -786,7 +836,13 @@ export class Sync {
     const [p] = await this.db
       .select()
       .from(recordPushes)
-      .where(and(eq(recordPushes.orgId, orgId), eq(recordPushes.integrationId, integrationId), eq(recordPushes.id, id)))
+      .where(
+        and(
+          eq(recordPushes.orgId, orgId),
+          eq(recordPushes.integrationId, integrationId),
+          eq(recordPushes.id, id),
+        ),
+      )
       .limit(1);
     if (!p) throw notFound("Push");
     return p;
@@ -797,7 +853,12 @@ export class Sync {
     const now = Date.now();
     const [taken] = await this.db
       .update(recordPushes)
-      .set({ status: "processing", leaseUntil: now + LEASE_MS, attempts: sql`${recordPushes.attempts} + 1`, updatedAt: nowIso() })
+      .set({
+        status: "processing",
+        leaseUntil: now + LEASE_MS,
+        attempts: sql`${recordPushes.attempts} + 1`,
+        updatedAt: nowIso(),
+      })
       .where(
         and(
           eq(recordPushes.orgId, orgId),
@@ -873,7 +934,9 @@ export class Sync {
           .update(recordPushes)
           .set({ status: "queued", leaseUntil: null, error: `Retrying: ${e.message}`, updatedAt: nowIso() })
           .where(eq(recordPushes.id, taken.id));
-        await this.queue.send({ type: "record.push", orgId, pushId } satisfies JobMessage, { delaySeconds: wait });
+        await this.queue.send({ type: "record.push", orgId, pushId } satisfies JobMessage, {
+          delaySeconds: wait,
+        });
         return {};
       }
       log.error("push failed", { push_id: taken.id, reason: e.message });
@@ -892,12 +955,25 @@ export class Sync {
   ) {
     await this.db
       .update(recordPushes)
-      .set({ status, leaseUntil: null, completedAt: nowIso(), updatedAt: nowIso(), error: set.error ?? null, ...set })
+      .set({
+        status,
+        leaseUntil: null,
+        completedAt: nowIso(),
+        updatedAt: nowIso(),
+        error: set.error ?? null,
+        ...set,
+      })
       .where(eq(recordPushes.id, p.id));
   }
 
   /** An outbound entry in the sync log for a finished push. */
-  private async logPush(p: RecordPushRow, row: IntegrationRow, status: "success" | "failed", started: string, error: string | null) {
+  private async logPush(
+    p: RecordPushRow,
+    row: IntegrationRow,
+    status: "success" | "failed",
+    started: string,
+    error: string | null,
+  ) {
     const now = nowIso();
     const [job] = await this.db
       .insert(syncJobs)

@@ -7,7 +7,13 @@ export const TERMINAL = ["success", "partial", "failed"];
 export async function shapeData(provider: string, entity: string, body: Record<string, unknown>) {
   const r = await call("POST", `/sandbox/_data/${provider}/${entity}`, { body });
   if (r.status !== 200) throw new Error(`sandbox data: ${r.status} ${r.text}`);
-  return r.json as { touched: number[]; removed: number[]; purged: number[]; created: number[]; size: number };
+  return r.json as {
+    touched: number[];
+    removed: number[];
+    purged: number[];
+    created: number[];
+    size: number;
+  };
 }
 
 /** Arms the sandbox to fail the provider's next `count` list calls with `status`. */
@@ -19,7 +25,10 @@ export async function armFault(provider: string, status: number, count = 1, retr
 }
 
 export async function startSync(org: TestOrg, integrationId: string, entity: string, body?: unknown) {
-  const r = await call("POST", `/api/integrations/${integrationId}/sync/${entity}`, { key: org.adminKey, body });
+  const r = await call("POST", `/api/integrations/${integrationId}/sync/${entity}`, {
+    key: org.adminKey,
+    body,
+  });
   if (r.status !== 202 && r.status !== 200) throw new Error(`sync start: ${r.status} ${r.text}`);
   return r.json.job;
 }
@@ -34,7 +43,9 @@ export async function waitForJob(
 ) {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const r = await call("GET", `/api/integrations/${integrationId}/sync-jobs/${jobId}`, { key: org.adminKey });
+    const r = await call("GET", `/api/integrations/${integrationId}/sync-jobs/${jobId}`, {
+      key: org.adminKey,
+    });
     if (statuses.includes(r.json.job.status)) return r.json.job;
     if (Date.now() > until) throw new Error(`job ${jobId} still ${r.json.job.status}: ${r.text}`);
     await new Promise((res) => setTimeout(res, 100));
@@ -48,11 +59,14 @@ export async function syncAndWait(org: TestOrg, integrationId: string, entity: s
 
 /** Every record of an entity, walking the records API's pages. */
 export async function allRecords(org: TestOrg, integrationId: string, entity: string, query = "") {
-  const out: { id: string; external_id: string; data: Record<string, unknown>; deleted_at: string | null }[] = [];
+  const out: { id: string; external_id: string; data: Record<string, unknown>; deleted_at: string | null }[] =
+    [];
   let cursor: string | null = null;
   for (;;) {
     const q = `?limit=200${query}${cursor ? `&cursor=${cursor}` : ""}`;
-    const r = await call("GET", `/api/integrations/${integrationId}/records/${entity}${q}`, { key: org.adminKey });
+    const r = await call("GET", `/api/integrations/${integrationId}/records/${entity}${q}`, {
+      key: org.adminKey,
+    });
     if (r.status !== 200) throw new Error(`records: ${r.status} ${r.text}`);
     out.push(...r.json.records);
     cursor = r.json.next_cursor;

@@ -36,11 +36,18 @@ export function autocountRequest(ctx: ProviderContext, opts: RequestOptions): Pr
   });
 }
 
-/** Errors are `{statusCode, message}` with the message starting with the status ("401 Unauthorized."). */
-function failure(res: ProviderResponse): ProviderError {
-  const raw = String(field(res.data, "message") ?? "unexpected answer");
+/**
+ * Errors are `{statusCode, message}` with the message starting with the status ("401 Unauthorized.").
+ * A 429 without Retry-After waits until `x-rate-limit-reset` (a date), else a whole minute window.
+ */
+export function failure(res: ProviderResponse): ProviderError {
+  const raw = String(field(res.data, "message") ?? field(res.data, "Message") ?? "unexpected answer");
   const reason = raw.replace(/^\d{3}\s+/, "").replace(/\.$/, "");
-  return errorFrom(res, `AutoCount: ${reason}`);
+  const err = errorFrom(res, `AutoCount: ${reason}`);
+  if (res.status !== 429 || err.opts.retryAfterSeconds !== undefined) return err;
+  const reset = Date.parse(res.headers.get("x-rate-limit-reset") ?? "");
+  const wait = Number.isFinite(reset) ? Math.max(1, Math.ceil((reset - Date.now()) / 1000)) : 60;
+  return new ProviderError("rate_limited", err.message, { status: 429, retryAfterSeconds: wait });
 }
 
 export async function test(ctx: ProviderContext): Promise<TestResult> {

@@ -2,6 +2,7 @@
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { authorize } from "./proxy.ts";
+import { DEFAULT_DEBTOR_CONTROL, sync } from "./sync.ts";
 
 export const provider = {
   id: "autocount",
@@ -38,17 +39,39 @@ export const provider = {
       secret: true,
       help: "Generated together with the Key ID; keys belong to one account book.",
     },
+    {
+      name: "debtor_control_account",
+      label: "Debtor Control Account",
+      type: "text",
+      required: false,
+      secret: false,
+      default: DEFAULT_DEBTOR_CONTROL,
+      help: "The parent account (parentAccNo) of customers the hub creates.",
+    },
+    {
+      name: "sales_acc_no",
+      label: "Sales Account",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "The sales GL account sent on each pushed invoice line; leave empty to let AutoCount fill it from Product Posting.",
+    },
   ],
   tokenField: "api_key",
   test,
   authorize,
+  sync,
+  // The docs' example headers say `x-rate-limit-limit: 1m` with 99 remaining: about 100 a minute.
+  rateLimits: [{ limit: 100, windowSeconds: 60 }],
   capabilities: {
     test: true,
     send: [],
     webhooks: false,
     oauth: false,
-    sync: ["customers", "products", "invoices"],
-    push: ["customers", "products", "invoices"],
+    sync: Object.keys(sync.entities),
+    push: Object.entries(sync.entities)
+      .filter(([, e]) => e.push)
+      .map(([name]) => name),
   },
   docsUrl: "https://accounting-api.autocountcloud.com/documentation/",
 } satisfies Provider;

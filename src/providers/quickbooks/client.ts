@@ -35,7 +35,7 @@ const pick = (obj: unknown, name: string): unknown =>
  * `{fault: {error: [{message: "message=AuthenticationFailed; errorCode=003200; statusCode=401"}]}}`
  * (the exact auth fault text is UNCONFIRMED in providers.md; it matches what clients report).
  */
-function failure(res: ProviderResponse): ProviderError {
+export function failure(res: ProviderResponse): ProviderError {
   const error = pick(pick(pick(res.data, "fault"), "error"), "0");
   const raw = String(pick(error, "message") ?? "unexpected answer");
   const message = raw.match(/message=([^;]+)/)?.[1] ?? raw;

@@ -3,6 +3,7 @@ import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { PRODUCTION_URL, test } from "./client.ts";
 import { oauth } from "./oauth.ts";
+import { sync } from "./sync.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -32,6 +33,15 @@ export const provider = {
       options: ["sandbox", "production"],
       default: "production",
     },
+    {
+      name: "income_account_id",
+      label: "Income account ID",
+      type: "text",
+      required: false,
+      secret: false,
+      default: "1",
+      help: "The income account (Account Id) of items the hub creates in QuickBooks.",
+    },
     ...oauthAppFields("Intuit app", { where: "Developer portal → Keys & credentials" }),
     {
       name: "webhook_verifier_token",
@@ -46,13 +56,19 @@ export const provider = {
   test,
   webhook,
   oauth,
+  sync,
+  // 500 requests/min and 10/s per realm; throttled calls are 429 (wait 60 s).
+  rateLimits: [
+    { limit: 500, windowSeconds: 60 },
+    { limit: 10, windowSeconds: 1 },
+  ],
   capabilities: {
     test: true,
     send: [],
     webhooks: true,
     oauth: true,
-    sync: ["customers", "products", "invoices"],
-    push: ["customers", "products", "invoices"],
+    sync: Object.keys(sync.entities),
+    push: Object.keys(sync.entities).filter((e) => sync.entities[e]?.push),
   },
   docsUrl: "https://developer.intuit.com/app/developer/qbo/docs/get-started",
 } satisfies Provider;

@@ -82,7 +82,7 @@ export async function sqlRequest(ctx: ProviderContext, opts: RequestOptions): Pr
  * Bad keys are refused with 401 or 403; the body is UNCONFIRMED. The service sits behind an
  * API-Gateway-style SigV4 front, so the reason is read from `message` (or an `error` field).
  */
-function failure(res: ProviderResponse): ProviderError {
+export function failure(res: ProviderResponse): ProviderError {
   const reason =
     field(res.data, "message") ??
     field(res.data, "Message") ??

@@ -2,6 +2,7 @@
 import type { Provider } from "../types.ts";
 import { DEFAULT_REGION, DEFAULT_SERVICE, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
+import { sync } from "./sync.ts";
 
 export const provider = {
   id: "sql_accounting",
@@ -52,17 +53,58 @@ export const provider = {
       default: DEFAULT_SERVICE,
       help: "Change only if SQL support says so (older samples use execute-api).",
     },
+    {
+      name: "sync_modified_filter",
+      label: "Incremental Sync Filter",
+      type: "boolean",
+      required: false,
+      secret: false,
+      default: true,
+      help: "Fetch only changed records with lastmodified=<since>~<future> (needs SQL Account 5.2025.1061.890 or later). Turn off to scan everything on every run.",
+    },
+    {
+      name: "customer_path",
+      label: "Customer Path",
+      type: "text",
+      required: false,
+      secret: false,
+      default: "/customer",
+      help: "The API Service object for customers.",
+    },
+    {
+      name: "product_path",
+      label: "Stock Item Path",
+      type: "text",
+      required: false,
+      secret: false,
+      default: "/stockitem",
+      help: "The API Service object for stock items.",
+    },
+    {
+      name: "invoice_path",
+      label: "Invoice Path",
+      type: "text",
+      required: false,
+      secret: false,
+      default: "/salesinvoice",
+      help: "/salesinvoice (Sales module, SL_IV) or /customerinvoice (AR module, AR_IV).",
+    },
   ],
   tokenField: "api_key",
   test,
   authorize,
+  sync,
+  // No limit is documented; on-premise servers answer slowly, so stay at a conservative pace.
+  rateLimits: [{ limit: 5, windowSeconds: 1 }],
   capabilities: {
     test: true,
     send: [],
     webhooks: false,
     oauth: false,
-    sync: ["customers", "products", "invoices"],
-    push: ["customers", "products", "invoices"],
+    sync: Object.keys(sync.entities),
+    push: Object.entries(sync.entities)
+      .filter(([, e]) => e.push)
+      .map(([name]) => name),
   },
   docsUrl: "https://docs.sql.com.my/sqlacc/sql-account-api/setup-configuration",
 } satisfies Provider;

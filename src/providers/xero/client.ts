@@ -23,13 +23,32 @@ export function xeroHeaders(ctx: ProviderContext): Record<string, string> {
   };
 }
 
+/** The messages of a `ValidationException`, joined, if the body is one. */
+function validationMessages(data: unknown): string | undefined {
+  const elements = field(data, "Elements");
+  if (!Array.isArray(elements)) return undefined;
+  const messages = elements.flatMap((e) => {
+    const errors = field(e, "ValidationErrors");
+    return Array.isArray(errors)
+      ? errors.map((v) => field(v, "Message")).filter((m) => typeof m === "string")
+      : [];
+  });
+  return messages.length ? messages.join("; ") : undefined;
+}
+
 /**
  * Auth failures are problem details `{Title, Status, Detail: "AuthenticationUnsuccessful"}`
  * (401 for the token, 403 for a tenant the token cannot reach); API errors carry `Message`.
  * Rate limits are 429 with Retry-After (errorFrom reads it) and X-Rate-Limit-Problem.
+ * Validation failures (400 `ValidationException`) name their reasons in
+ * `Elements[].ValidationErrors[].Message`.
  */
-function failure(res: ProviderResponse): ProviderError {
-  const reason = field(res.data, "Detail") ?? field(res.data, "Message") ?? field(res.data, "Title");
+export function failure(res: ProviderResponse): ProviderError {
+  const reason =
+    validationMessages(res.data) ??
+    field(res.data, "Detail") ??
+    field(res.data, "Message") ??
+    field(res.data, "Title");
   const problem = res.headers.get("x-rate-limit-problem");
   return errorFrom(
     res,

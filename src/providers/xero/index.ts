@@ -4,6 +4,7 @@ import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 import { authorize } from "./proxy.ts";
+import { sync } from "./sync.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -38,13 +39,19 @@ export const provider = {
   webhook,
   oauth,
   authorize,
+  sync,
+  // Per tenant: 60 calls/min and 5,000 calls/day.
+  rateLimits: [
+    { limit: 60, windowSeconds: 60 },
+    { limit: 5000, windowSeconds: 86_400 },
+  ],
   capabilities: {
     test: true,
     send: [],
     webhooks: true,
     oauth: true,
-    sync: ["customers", "products", "invoices"],
-    push: ["customers", "products", "invoices"],
+    sync: Object.keys(sync.entities),
+    push: Object.keys(sync.entities).filter((e) => sync.entities[e]?.push),
   },
   docsUrl: "https://developer.xero.com/documentation/api/accounting/overview",
 } satisfies Provider;

@@ -5,7 +5,22 @@
  * recent `x-amz-date`, `host` and `x-amz-date` among the signed headers, and a 64-hex signature.
  * An access key containing "invalid" is refused. SQL's real error bodies are UNCONFIRMED; these
  * are the `{"message"}` bodies of the AWS API Gateway-style SigV4 front its samples target.
+ *
+ * Record sync: `GET /customer`, `/stockitem`, `/salesinvoice` (and `/customerinvoice`, the AR
+ * invoice object, over the same invoices) list `{pagination, data}` by `offset`, at most 50
+ * records whatever `limit` says, in dockey order, filtered by any `field=value` header field
+ * and by `lastmodified=<from>~<to>` (Unix seconds, inclusive). Hard and soft deletions are
+ * simply absent: SQL keeps no tombstones. POST creates; PUT `/customer/{code}`,
+ * `/stockitem/{dockey}` and `/<invoice object>/{dockey}` update, and a write whose
+ * `updatecount` is not the stored one + 1 is refused with "Record has been changed by another
+ * user" (required on invoices, checked on the others when sent). An empty `{}` body answers
+ * 500, as the real backend crashes on it. No rate limit is documented, so none is enforced
+ * (requests are still counted).
+ *
+ * The dataset account is the access key (`<32 hex>.sql.my/<USERCODE>`) of the request's
+ * SigV4 credential: see `sqlSandboxAccount`.
  */
+import { countRequest, type DatasetItem, dataset, itemOf, takeFault } from "../dataset.ts";
 import { isInvalidCredential, simulator } from "../lib.ts";
 
 export const sql_accounting = simulator();
@@ -16,6 +31,9 @@ const AMZ_DATE_RE = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/;
 const MAX_SKEW_MS = 5 * 60_000;
 
 const denied = (message: string) => Response.json({ message }, { status: 403 });
+
+/** The dataset account of an access key: the access key itself. */
+export const sqlSandboxAccount = (accessKey: string): string => accessKey;
 
 /** Why the request's SigV4 authorization is refused, or null when it is acceptable. */
 function sigv4Problem(authorization: string | undefined, amzDate: string | undefined): string | null {
@@ -58,3 +76,225 @@ sql_accounting.get("/agent", (c) => {
     data: [{ code: "SBX", description: "Sandbox Agent", isactive: true, lastmodified: 1767225600 }],
   });
 });
+
+// ---------------------------------------------------------------------------------------------
+// Record sync.
+
+const PROVIDER = "sql_accounting";
+const PAGE_MAX = 50;
+
+type Row = Record<string, unknown>;
+type Entity = "customers" | "products" | "invoices";
+
+const pad = (n: number, w = 5) => String(n).padStart(w, "0");
+const seconds = (ms: number) => Math.floor(ms / 1000);
+
+/** The access key of an acceptable SigV4 request, or the 403 to answer. */
+function accountOf(c: { req: { header(name: string): string | undefined } }): string | Response {
+  const authorization = c.req.header("authorization");
+  const problem = sigv4Problem(authorization, c.req.header("x-amz-date"));
+  if (problem) return denied(problem);
+  const credential = authorization?.match(AUTH_RE)?.[1] ?? "";
+  return sqlSandboxAccount(credential.split("/").slice(0, -4).join("/"));
+}
+
+/** A record as the API Service lists it: generated fields, overlaid by what pushes sent. */
+function recordOf(entity: Entity, item: DatasetItem, version: number): Row {
+  const f = item.fields;
+  let base: Row;
+  if (entity === "customers") {
+    base = {
+      code: `300-${pad(item.n)}`,
+      companyname: f.company,
+      controlaccount: "300-000",
+      creditterm: "30 Days",
+      currencycode: "----",
+      sdsbranch: [
+        {
+          branchtype: "B",
+          branchname: "BILLING",
+          address1: f.street,
+          address2: "",
+          postcode: f.postalCode,
+          city: f.city,
+          state: f.region,
+          country: f.country,
+          attention: f.name,
+          phone1: f.phone,
+          email: f.email,
+        },
+      ],
+    };
+  } else if (entity === "products") {
+    base = {
+      dockey: item.n,
+      code: f.sku,
+      description: `${f.lines[0]?.description ?? f.sku}`,
+      description2: `Sandbox stock item ${pad(item.n)}`,
+      stockgroup: "DEFAULT",
+      refprice: f.price,
+      isactive: true,
+    };
+  } else {
+    base = {
+      dockey: item.n,
+      docno: `IV-${pad(item.n)}`,
+      docdate: f.issueDate,
+      postdate: f.issueDate,
+      code: `300-${pad(f.customerN)}`,
+      terms: "30 Days",
+      currencycode: "----",
+      docamt: f.total,
+      paymentamt: f.status === "paid" ? f.total : 0,
+      cancelled: f.status === "void",
+    };
+  }
+  return {
+    ...base,
+    ...(item.body ?? {}),
+    ...(entity === "customers" ? {} : { dockey: item.n }),
+    lastmodified: seconds(item.modifiedAt),
+    updatecount: version,
+  };
+}
+
+/** The live records of an entity, with their dataset index. */
+function records(entity: Entity, account: string, sinceMs?: number): { n: number; row: Row }[] {
+  return dataset(PROVIDER, account, entity)
+    .list({ sinceMs })
+    .map((e) => ({ n: e.n, row: recordOf(entity, itemOf(e), e.version) }));
+}
+
+const badRequest = (message: string) => Response.json({ message }, { status: 400 });
+
+function list(entity: Entity) {
+  return (c: { req: { header(name: string): string | undefined; queries(): Record<string, string[]> } }) => {
+    const fault = takeFault(PROVIDER);
+    if (fault) {
+      const headers: Record<string, string> =
+        fault.status === 429 ? { "retry-after": String(fault.retryAfter) } : {};
+      const message = fault.status === 429 ? "Too Many Requests" : "Internal server error";
+      return Response.json({ message }, { status: fault.status, headers });
+    }
+    const account = accountOf(c);
+    if (account instanceof Response) return account;
+    countRequest(PROVIDER, account);
+    const q: Record<string, string> = {};
+    for (const [k, v] of Object.entries(c.req.queries())) if (v[0] !== undefined) q[k.toLowerCase()] = v[0];
+    const offset = Number(q.offset ?? 0);
+    if (!Number.isInteger(offset) || offset < 0) return badRequest("Invalid offset");
+    let sinceMs: number | undefined;
+    let untilS = Number.POSITIVE_INFINITY;
+    if (q.lastmodified !== undefined) {
+      const [from = "", to] = q.lastmodified.split("~");
+      if (!/^\d+$/.test(from) || (to !== undefined && !/^\d+$/.test(to)))
+        return badRequest("Invalid lastmodified");
+      sinceMs = Number(from) * 1000 - 1;
+      untilS = to === undefined ? Number(from) : Number(to);
+    }
+    const filters = Object.entries(q).filter(([k]) => !["offset", "limit", "lastmodified"].includes(k));
+    const rows = records(entity, account, sinceMs)
+      .map((r) => r.row)
+      .filter((r) => Number(r.lastmodified) <= untilS)
+      .filter((r) => filters.every(([k, v]) => String(r[k] ?? "") === v));
+    const data = rows.slice(offset, offset + PAGE_MAX);
+    return Response.json({ pagination: { offset, limit: PAGE_MAX, count: data.length }, data });
+  };
+}
+
+const CONFLICT = "Record has been changed by another user";
+
+interface WriteContext {
+  req: {
+    header(name: string): string | undefined;
+    param(name: string): string | undefined;
+    json(): Promise<unknown>;
+  };
+}
+
+/** Reads a write's JSON body, or the answer the API Service gives a bad one. */
+async function writeBody(c: WriteContext): Promise<Row | Response> {
+  const body = await c.req.json().catch(() => null);
+  if (!body || typeof body !== "object" || Array.isArray(body)) return badRequest("Invalid JSON body");
+  // An empty body crashes the real backend.
+  if (Object.keys(body).length === 0)
+    return Response.json({ message: "Internal server error" }, { status: 500 });
+  return body as Row;
+}
+
+function create(entity: Entity) {
+  return async (c: WriteContext) => {
+    const account = accountOf(c);
+    if (account instanceof Response) return account;
+    countRequest(PROVIDER, account);
+    const body = await writeBody(c);
+    if (body instanceof Response) return body;
+    const existing = records(entity, account);
+    const d = dataset(PROVIDER, account, entity);
+    const stored: Row = { ...body };
+    delete stored.dockey;
+    delete stored.updatecount;
+    if (entity === "invoices") {
+      const code = typeof body.code === "string" ? body.code : "";
+      if (!code) return badRequest("Customer code is required");
+      if (!Array.isArray(body.sdsdocdetail)) stored.sdsdocdetail = [];
+      const docno = typeof body.docno === "string" ? body.docno : "";
+      if (docno && existing.some((r) => r.row.docno === docno))
+        return badRequest(`Duplicate document no. ${docno}`);
+      const [n = 0] = d.create(1, Date.now(), stored);
+      if (!docno) d.update(n, { docno: `IV-${pad(n)}` });
+      const e = d.get(n);
+      return e ? Response.json({ data: [recordOf(entity, itemOf(e), e.version)] }) : badRequest("not stored");
+    }
+    const code = typeof body.code === "string" ? body.code.trim() : "";
+    if (!code) return badRequest("Code is required");
+    if (code.length > 30) return badRequest("Code is too long");
+    if (entity === "customers" && !body.companyname) return badRequest("Company name is required");
+    if (entity === "products" && !body.description) return badRequest("Description is required");
+    if (existing.some((r) => r.row.code === code)) return badRequest(`Duplicate code ${code}`);
+    const [n = 0] = d.create(1, Date.now(), stored);
+    const e = d.get(n);
+    return e ? Response.json({ data: [recordOf(entity, itemOf(e), e.version)] }) : badRequest("not stored");
+  };
+}
+
+function update(entity: Entity) {
+  return async (c: WriteContext) => {
+    const account = accountOf(c);
+    if (account instanceof Response) return account;
+    countRequest(PROVIDER, account);
+    const key = c.req.param("key") ?? "";
+    const body = await writeBody(c);
+    if (body instanceof Response) return body;
+    const found = records(entity, account).find((r) =>
+      entity === "customers" ? r.row.code === key : String(r.n) === key,
+    );
+    if (!found) return Response.json({ message: "Record not found" }, { status: 404 });
+    const stored = Number(found.row.updatecount);
+    if (entity === "invoices" && body.updatecount === undefined) return badRequest(CONFLICT);
+    if (body.updatecount !== undefined && Number(body.updatecount) !== stored + 1)
+      return badRequest(CONFLICT);
+    if (entity === "customers" && body.code !== undefined && body.code !== key) {
+      return badRequest("Code cannot be changed");
+    }
+    const patch: Row = { ...body };
+    delete patch.dockey;
+    delete patch.updatecount;
+    const d = dataset(PROVIDER, account, entity);
+    const e = d.update(found.n, patch);
+    return e ? Response.json({ data: [recordOf(entity, itemOf(e), e.version)] }) : badRequest("not stored");
+  };
+}
+
+const OBJECTS: [string, Entity, string][] = [
+  ["/customer", "customers", "/customer/:key"],
+  ["/stockitem", "products", "/stockitem/:key"],
+  ["/salesinvoice", "invoices", "/salesinvoice/:key"],
+  ["/customerinvoice", "invoices", "/customerinvoice/:key"],
+];
+
+for (const [path, entity, keyed] of OBJECTS) {
+  sql_accounting.get(path, list(entity));
+  sql_accounting.post(path, create(entity));
+  sql_accounting.put(keyed, update(entity));
+}

@@ -1,0 +1,335 @@
+/**
+ * QuickBooks Online sync against the simulator: full query passes, CDC incremental passes with
+ * deletions and the 1,000-object cap, the 30-day CDC window, error mapping, and pushes (create,
+ * sparse update with SyncToken, stale SyncToken).
+ */
+import { exports } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { provider } from "../../src/providers/quickbooks/index.ts";
+import { type ProviderContext, ProviderError } from "../../src/providers/runtime.ts";
+import type { SyncItem } from "../../src/providers/sync.ts";
+import { quickbooksAccount } from "../../src/sandbox/providers/quickbooks.ts";
+import { call } from "../harness.ts";
+
+const sync = provider.sync;
+let seq = 0;
+const newRealm = () => String(4620000000000000 + Math.floor(Math.random() * 1e9) * 100 + ++seq);
+
+function context(
+  realm: string,
+  opts: { token?: string; urls?: string[]; config?: Record<string, unknown> } = {},
+): ProviderContext {
+  return {
+    baseUrl: "https://hub.test/sandbox/quickbooks",
+    config: { realm_id: realm, ...opts.config },
+    secrets: { access_token: opts.token ?? "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2In0.sandbox" },
+    http: (req) => {
+      opts.urls?.push(decodeURIComponent(req.url.replace(/\+/g, " ")));
+      return exports.default.fetch(req);
+    },
+    timeoutMs: 5000,
+  };
+}
+
+async function data(realm: string, entity: string, body: Record<string, unknown>) {
+  const r = await call("POST", `/sandbox/_data/quickbooks/${entity}`, {
+    body: { account: quickbooksAccount(realm), ...body },
+  });
+  expect(r.status).toBe(200);
+  return r.json as { touched: number[]; removed: number[]; created: number[] };
+}
+
+async function drain(ctx: ProviderContext, entity: string, since: string | null = null, pageSize?: number) {
+  const items: SyncItem[] = [];
+  const deleted: string[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const page = await sync.page(ctx, { entity, cursor, since, pageSize });
+    items.push(...page.items);
+    deleted.push(...(page.deleted ?? []));
+    cursor = page.next;
+    pages++;
+  } while (cursor && pages < 50);
+  return { items, deleted, pages, ids: items.map((i) => i.externalId) };
+}
+
+async function rejection(p: Promise<unknown>): Promise<ProviderError> {
+  const e = await p.then(
+    () => null,
+    (err: unknown) => err,
+  );
+  expect(e).toBeInstanceOf(ProviderError);
+  return e as ProviderError;
+}
+
+describe("quickbooks sync", () => {
+  it("declares its entities, rate limits and capabilities", () => {
+    expect(Object.keys(sync.entities)).toEqual(["customers", "products", "invoices"]);
+    expect(sync.entities.products?.aliases).toEqual(["items"]);
+    expect(provider.capabilities.push).toEqual(["customers", "products", "invoices"]);
+    expect(provider.rateLimits).toEqual([
+      { limit: 500, windowSeconds: 60 },
+      { limit: 10, windowSeconds: 1 },
+    ]);
+    expect(provider.fields.find((f) => f.name === "income_account_id")).toMatchObject({
+      default: "1",
+      required: false,
+    });
+  });
+
+  it("a full pass pages the query endpoint and returns every live customer once, mapped", async () => {
+    const realm = newRealm();
+    await data(realm, "customers", { count: 120 });
+    const urls: string[] = [];
+    const run = await drain(context(realm, { urls }), "customers", null, 50);
+    expect(run.pages).toBe(3);
+    expect(run.ids).toHaveLength(120);
+    expect(new Set(run.ids).size).toBe(120);
+    expect(urls[0]).toBe(
+      "https://hub.test/sandbox/quickbooks/v3/company/" +
+        `${realm}/query?query=SELECT * FROM Customer WHERE Active IN (true, false) ORDERBY Id STARTPOSITION 1 MAXRESULTS 50&minorversion=75`,
+    );
+    expect(urls[1]).toContain("STARTPOSITION 51 MAXRESULTS 50");
+    const first = run.items.find((i) => i.externalId === "1");
+    expect(first?.data).toEqual({
+      name: "Ben Lee 00001",
+      email: "ben.00001@example.com",
+      phone: "+60120000001",
+      company: "Lee Trading 00001 Sdn Bhd",
+      address: {
+        line1: "2 Jalan Sandbox",
+        line2: null,
+        city: "Singapore",
+        region: "Singapore",
+        postal_code: "00013",
+        country: "SG",
+      },
+    });
+    expect(first?.modifiedAt).toBe("2026-01-01T00:00:01.000Z");
+  });
+
+  it("maps items (alias `items`) and invoices", async () => {
+    const realm = newRealm();
+    await data(realm, "products", { count: 30 });
+    await data(realm, "invoices", { count: 30 });
+    const ctx = context(realm);
+    const products = await drain(ctx, "items");
+    expect(products.ids).toHaveLength(30);
+    expect(products.items[0]?.data).toEqual({
+      sku: "SKU-00001",
+      name: "Gadget 00001",
+      description: "Sandbox product SKU-00001",
+      price: 1.37,
+      currency: null,
+    });
+    const invoices = await drain(ctx, "invoices");
+    expect(invoices.ids).toHaveLength(30);
+    const byId = new Map(invoices.items.map((i) => [i.externalId, i.data]));
+    expect(byId.get("1")).toEqual({
+      number: "1001",
+      customer_external_id: "1",
+      issue_date: "2026-01-02",
+      due_date: "2026-02-01",
+      currency: "USD",
+      total: 2.74,
+      status: "open",
+      lines: [{ description: "Gadget 00001", sku: null, quantity: 2, unit_price: 1.37, amount: 2.74 }],
+    });
+    expect(byId.get("6")).toMatchObject({ status: "paid" });
+    expect(byId.get("5")).toMatchObject({ status: "void", total: 0 });
+  });
+
+  it("an incremental pass reads CDC: only what changed, deleted invoices and inactive customers as deletions", async () => {
+    const realm = newRealm();
+    await data(realm, "customers", { count: 120 });
+    await data(realm, "invoices", { count: 120 });
+    const since = new Date(Date.now() - 1000).toISOString();
+    const c = await data(realm, "customers", { touch: 3, remove: 2, create: 4 });
+    const i = await data(realm, "invoices", { touch: 1, remove: 3 });
+    const urls: string[] = [];
+    const ctx = context(realm, { urls });
+
+    const customers = await drain(ctx, "customers", since);
+    expect(urls[0]).toBe(
+      `https://hub.test/sandbox/quickbooks/v3/company/${realm}/cdc?entities=Customer&changedSince=${since}&minorversion=75`,
+    );
+    expect(customers.ids.sort()).toEqual([...c.touched, ...c.created].map(String).sort());
+    expect(customers.deleted.sort()).toEqual(c.removed.map(String).sort());
+    expect(customers.items.find((x) => x.externalId === "1")?.data).toMatchObject({
+      name: "Ben Lee 00001 v2",
+    });
+
+    const invoices = await drain(ctx, "invoices", since);
+    expect(invoices.ids).toEqual(i.touched.map(String));
+    expect(invoices.deleted.sort()).toEqual(i.removed.map(String).sort());
+
+    // A full pass no longer lists deleted invoices, and reports inactive customers as deleted.
+    const full = await drain(ctx, "invoices");
+    expect(full.ids).toHaveLength(117);
+    expect(full.ids).not.toContain(String(i.removed[0]));
+    const fullCustomers = await drain(ctx, "customers");
+    expect(fullCustomers.ids).toHaveLength(122);
+    expect(fullCustomers.deleted.sort()).toEqual(c.removed.map(String).sort());
+  });
+
+  it("continues past CDC's 1,000-object cap from the last LastUpdatedTime", async () => {
+    const realm = newRealm();
+    await data(realm, "products", { count: 10 });
+    const since = new Date(Date.now() - 1000).toISOString();
+    const a = await data(realm, "products", { create: 700 });
+    await new Promise((r) => setTimeout(r, 5));
+    const b = await data(realm, "products", { create: 700 });
+    const urls: string[] = [];
+    const run = await drain(context(realm, { urls }), "products", since);
+    expect(run.pages).toBe(2);
+    expect(urls.every((u) => u.includes("/cdc?"))).toBe(true);
+    expect(new Set(run.ids)).toEqual(new Set([...a.created, ...b.created].map(String)));
+  });
+
+  it("falls back to the query when 1,000 changes share one instant", async () => {
+    const realm = newRealm();
+    await data(realm, "customers", { count: 1300 });
+    const since = new Date(Date.now() - 1000).toISOString();
+    await data(realm, "customers", { touch: 1200 });
+    const urls: string[] = [];
+    const run = await drain(context(realm, { urls }), "customers", since);
+    expect(new Set(run.ids).size).toBe(1200);
+    expect(urls[0]).toContain("/cdc?");
+    expect(urls[1]).toContain("Metadata.LastUpdatedTime >");
+  });
+
+  it("a `since` older than CDC's 30 days uses the query with a LastUpdatedTime filter", async () => {
+    const realm = newRealm();
+    await data(realm, "customers", { count: 120 });
+    const urls: string[] = [];
+    const run = await drain(context(realm, { urls }), "customers", "2026-01-01T00:01:00.000Z");
+    expect(urls[0]).toContain(
+      "SELECT * FROM Customer WHERE Active IN (true, false) AND Metadata.LastUpdatedTime > '2026-01-01T00:01:00.000Z'",
+    );
+    expect(run.ids).toHaveLength(60);
+    expect(run.ids[0]).toBe("61");
+  });
+
+  it("maps 429 to rate_limited (Retry-After, else 60 s), 5xx to transient and a refused token to auth", async () => {
+    const realm = newRealm();
+    await data(realm, "customers", { count: 5 });
+    const ctx = context(realm);
+    await call("POST", "/sandbox/_data/quickbooks/_faults", {
+      body: { status: 429, count: 1, retry_after: 7 },
+    });
+    const limited = await rejection(sync.page(ctx, { entity: "customers", cursor: null, since: null }));
+    expect(limited).toMatchObject({ kind: "rate_limited", opts: { status: 429, retryAfterSeconds: 7 } });
+    // Intuit documents a 60 s wait for throttled calls, used when no Retry-After comes.
+    const bare = await rejection(
+      sync.page(
+        {
+          ...ctx,
+          http: async () =>
+            Response.json({ Fault: { Error: [{ Message: "ThrottleExceeded" }] } }, { status: 429 }),
+        },
+        { entity: "customers", cursor: null, since: null },
+      ),
+    );
+    expect(bare).toMatchObject({ kind: "rate_limited", opts: { retryAfterSeconds: 60 } });
+    await call("POST", "/sandbox/_data/quickbooks/_faults", { body: { status: 503, count: 1 } });
+    const down = await rejection(sync.page(ctx, { entity: "customers", cursor: null, since: null }));
+    expect(down.kind).toBe("transient");
+    const auth = await rejection(
+      sync.page(context(realm, { token: "eyJlbmMi.invalid" }), {
+        entity: "customers",
+        cursor: null,
+        since: null,
+      }),
+    );
+    expect(auth).toMatchObject({ kind: "auth", message: "QuickBooks: AuthenticationFailed (HTTP 401)" });
+    // The simulated per-second throttle answers Intuit's ThrottleExceeded fault.
+    const burst = await Promise.allSettled(
+      Array.from({ length: 12 }, () => sync.page(ctx, { entity: "customers", cursor: null, since: null })),
+    );
+    const refused = burst.find((r) => r.status === "rejected");
+    expect(refused?.status === "rejected" && refused.reason).toMatchObject({ kind: "rate_limited" });
+  });
+
+  it("pushes customers: create, sparse update with the SyncToken, and a stale SyncToken is refused", async () => {
+    const realm = newRealm();
+    await data(realm, "customers", { count: 3 });
+    const ctx = context(realm);
+    const created = await sync.push?.(ctx, "customers", {
+      data: { name: "Acme Pte Ltd", email: "ap@acme.test", phone: "+6561234567", company: "Acme" },
+    });
+    const id = created?.externalId ?? "";
+    expect(id).toMatch(/^\d+$/);
+    expect(created?.data).toMatchObject({ name: "Acme Pte Ltd", email: "ap@acme.test", company: "Acme" });
+    expect(created?.raw).toMatchObject({ SyncToken: "0", Active: true });
+
+    const updated = await sync.push?.(ctx, "customers", {
+      externalId: id,
+      data: { name: "Acme Holdings", email: "ap@acme.test" },
+      current: created?.raw,
+    });
+    expect(updated?.raw).toMatchObject({
+      Id: id,
+      SyncToken: "1",
+      DisplayName: "Acme Holdings",
+      CompanyName: "Acme",
+    });
+
+    const stale = await rejection(
+      sync.push?.(ctx, "customers", { externalId: id, data: { name: "Late" }, current: created?.raw }) ??
+        Promise.resolve(),
+    );
+    expect(stale).toMatchObject({ kind: "permanent", opts: { code: "5010" } });
+    expect(stale.message).toContain("Stale Object Error");
+
+    // Without a stored raw item the SyncToken is read first; generated records update too.
+    const generated = await sync.push?.(ctx, "customers", { externalId: "2", data: { name: "Renamed Two" } });
+    expect(generated?.raw).toMatchObject({ SyncToken: "1", DisplayName: "Renamed Two" });
+
+    const list = await drain(ctx, "customers");
+    const names = new Map(list.items.map((i) => [i.externalId, (i.data as { name: string }).name]));
+    expect(names.get(id)).toBe("Acme Holdings");
+    expect(names.get("2")).toBe("Renamed Two");
+  });
+
+  it("pushes items with the income account and invoices with CustomerRef and sales lines", async () => {
+    const realm = newRealm();
+    await data(realm, "customers", { count: 3 });
+    await data(realm, "products", { count: 3 });
+    await data(realm, "invoices", { count: 3 });
+    const ctx = context(realm, { config: { income_account_id: "79" } });
+    const item = await sync.push?.(ctx, "products", {
+      data: { name: "Consulting hour", sku: "CONS-1", price: 150, description: "One hour" },
+    });
+    expect(item?.raw).toMatchObject({ Type: "Service", IncomeAccountRef: { value: "79" }, Sku: "CONS-1" });
+    const invoice = await sync.push?.(ctx, "invoices", {
+      data: {
+        customer_external_id: "2",
+        issue_date: "2026-11-01",
+        due_date: "2026-12-01",
+        lines: [{ description: "Consulting", quantity: 3, unit_price: 150 }],
+      },
+    });
+    expect(invoice?.data).toMatchObject({
+      customer_external_id: "2",
+      total: 450,
+      status: "open",
+      lines: [{ description: "Consulting", quantity: 3, unit_price: 150, amount: 450 }],
+    });
+    expect(invoice?.raw).toMatchObject({ Line: [{ SalesItemLineDetail: { ItemRef: { value: "1" } } }, {}] });
+
+    const noCustomer = await rejection(
+      sync.push?.(ctx, "invoices", { data: { lines: [{ quantity: 1, unit_price: 1 }] } }) ??
+        Promise.resolve(),
+    );
+    expect(noCustomer.message).toContain("Required parameter CustomerRef is missing");
+
+    const invoices = await drain(ctx, "invoices");
+    expect(invoices.ids).toContain(invoice?.externalId);
+    const products = await drain(ctx, "products");
+    expect(products.items.find((p) => p.externalId === item?.externalId)?.data).toMatchObject({
+      name: "Consulting hour",
+      price: 150,
+    });
+  });
+});
