@@ -1,15 +1,25 @@
 /**
- * `npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>]`
+ * `npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>] [--messages <n>] [--sync <n>]`
  *
  * Bundles the worker once and serves that bundle with `wrangler dev` on a free port with
  * throwaway state (its own D1 in a temp dir, fresh secrets), creates an organization, seeds it
  * with integrations through the API, then load-tests each route of `routes()` below with
  * autocannon and prints a markdown table, also written to bench/results.md. Numbers are for `wrangler dev` on this machine: compare routes with each
- * other (the "vs bare" column), not with production.
+ * other (the "vs bare" column), not with production. Then it delivers messages end to end and runs
+ * full QuickBooks syncs from the sandbox (n/10 records, then n), sampling workerd's RSS meanwhile.
  */
 import type { ChildProcess } from "node:child_process";
 import { createHmac, randomBytes } from "node:crypto";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { cpus, platform, release, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -133,14 +143,17 @@ function routes(f: Fixture): BenchRoute[] {
   ];
 }
 
-const USAGE = `Usage: npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>] [--messages <n>]
+const USAGE = `Usage: npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>] [--messages <n>] [--sync <n>]
 
   --duration <s>      seconds per route, after a 2 s warm-up (default 10)
   --connections <n>   concurrent connections (default 10)
   --seed <n>          integrations to create in the benchmark organization (default 10000)
   --messages <n>      messages to deliver end to end through the sandbox (default 10000)
+  --sync <n>          records of the full QuickBooks sync benchmark: one sync of n/10, then one of n
+                      (default 50000)
   --only <words>      measure only the routes whose name contains one of these comma-separated
-                      words (the bare routes always run); skips the end-to-end delivery`;
+                      words (the bare routes always run); skips the end-to-end delivery, and the
+                      sync benchmark unless one word is "sync" (\`--only sync\`: bare routes + sync)`;
 
 const { values: flags } = parseArgs({
   options: {
@@ -148,6 +161,7 @@ const { values: flags } = parseArgs({
     connections: { type: "string", default: "10" },
     seed: { type: "string", default: "10000" },
     messages: { type: "string", default: "10000" },
+    sync: { type: "string", default: "50000" },
     only: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
@@ -160,7 +174,14 @@ const duration = Number(flags.duration);
 const connections = Number(flags.connections);
 const seedCount = Number(flags.seed);
 const messageCount = Number(flags.messages);
-for (const [k, v] of Object.entries({ duration, connections, seed: seedCount, messages: messageCount })) {
+const syncCount = Number(flags.sync);
+for (const [k, v] of Object.entries({
+  duration,
+  connections,
+  seed: seedCount,
+  messages: messageCount,
+  sync: syncCount,
+})) {
   if (!Number.isInteger(v) || v < 1) {
     console.error(`--${k} must be a positive integer\n\n${USAGE}`);
     process.exit(2);
@@ -427,6 +448,243 @@ async function deliverMessages(base: string, adminToken: string): Promise<Delive
 }
 
 // ---------------------------------------------------------------------------------------------
+// Full sync: a QuickBooks integration answered by the sandbox, its customers sized to n/10 and
+// then n (a fresh realm, so a fresh dataset, each), synced while workerd's RSS is sampled.
+
+interface SyncRun {
+  count: number;
+  records: number;
+  pages: number;
+  /** Start request to `success` seen by polling. */
+  wallSeconds: number;
+  /** The job's own started_at → completed_at. */
+  jobSeconds: number;
+  /** Summed RSS of the workerd processes just before the start request, and the peak during the run. */
+  rssBefore: number;
+  rssPeak: number;
+  rssSamples: number;
+  /** Polls that saw the job paused (pacing). */
+  pausedPolls: number;
+}
+
+const SYNC_POLL_MS = 250;
+const RSS_SAMPLE_MS = 200;
+const SYNC_STALL_MS = 60_000;
+/** Generous: 10 minutes for 50,000 records, never under 2 minutes. */
+const syncTimeoutMs = (n: number) => Math.max(120_000, n * 12);
+
+/** The pids of the processes under `root` (any depth) whose command line mentions workerd. */
+function workerdPids(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      // pid (comm) state ppid ...: comm may hold spaces and parentheses, so split after the last ")".
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(entry));
+      children.set(ppid, list);
+    } catch {
+      // the process ended meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (pid: number) => {
+    for (const c of children.get(pid) ?? []) {
+      try {
+        if (readFileSync(`/proc/${c}/cmdline`, "utf8").includes("workerd")) out.push(c);
+      } catch {
+        // gone
+      }
+      walk(c);
+    }
+  };
+  walk(root);
+  return out;
+}
+
+/** Summed VmRSS of `pids`, in bytes (processes that are gone count 0). */
+function rssOf(pids: number[]): number {
+  let total = 0;
+  for (const pid of pids) {
+    try {
+      const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)\s+kB/m);
+      if (m?.[1]) total += Number(m[1]) * 1024;
+    } catch {
+      // gone
+    }
+  }
+  return total;
+}
+
+function workerdRss(): number {
+  const pid = wrangler?.pid;
+  if (!pid) throw new Error("wrangler is not running");
+  const pids = workerdPids(pid);
+  if (!pids.length) throw new Error(`no workerd process found under wrangler (pid ${pid})`);
+  return rssOf(pids);
+}
+
+let realmSeq = 0;
+
+async function syncOnce(base: string, apiKey: string, count: number): Promise<SyncRun> {
+  // Unique per run: the sandbox keys QuickBooks datasets by realm id.
+  const realm = `93414530${String(Date.now() % 1e6).padStart(6, "0")}${String(++realmSeq).padStart(2, "0")}`;
+  const created = await api(base, "POST", "/api/integrations", {
+    token: apiKey,
+    body: {
+      provider: "quickbooks",
+      name: `bench qbo ${count}`,
+      access_token: `eyJ.bench${randomToken(12)}`,
+      realm_id: realm,
+      environment: "sandbox",
+    },
+  });
+  if (created.status !== 201)
+    throw new Error(`POST /api/integrations (quickbooks) → HTTP ${created.status} ${created.text}`);
+  const id: string = created.body.integration.id;
+  const sized = await api(base, "POST", "/sandbox/_data/quickbooks/customers", {
+    body: { account: realm, count },
+  });
+  if (sized.status !== 200)
+    throw new Error(`POST /sandbox/_data/quickbooks/customers → HTTP ${sized.status} ${sized.text}`);
+
+  const rssBefore = workerdRss();
+  let rssPeak = rssBefore;
+  let rssSamples = 1;
+  let samplerError: unknown;
+  const sampler = setInterval(() => {
+    try {
+      rssPeak = Math.max(rssPeak, workerdRss());
+      rssSamples++;
+    } catch (e) {
+      samplerError = e;
+    }
+  }, RSS_SAMPLE_MS);
+
+  try {
+    const started = Date.now();
+    const start = await api(base, "POST", `/api/integrations/${id}/sync/customers`, { token: apiKey });
+    if (start.status !== 202)
+      throw new Error(`POST /api/integrations/${id}/sync/customers → HTTP ${start.status} ${start.text}`);
+    const jobId: string = start.body.job.id;
+    const timeoutMs = syncTimeoutMs(count);
+    let lastPages = -1;
+    let lastProgressAt = Date.now();
+    let lastShown = 0;
+    let pausedPolls = 0;
+    for (;;) {
+      const res = await api(base, "GET", `/api/integrations/${id}/sync-jobs/${jobId}`, { token: apiKey });
+      if (res.status !== 200)
+        throw new Error(`GET /api/integrations/${id}/sync-jobs/${jobId} → HTTP ${res.status} ${res.text}`);
+      const job = res.body.job;
+      const now = Date.now();
+      const state = `${job.status}, ${job.pages_done} pages, ${job.records_synced} records`;
+      if (job.status === "success") {
+        const wallSeconds = (now - started) / 1000;
+        rssPeak = Math.max(rssPeak, workerdRss());
+        rssSamples++;
+        if (samplerError) throw samplerError;
+        const jobSeconds =
+          job.started_at && job.completed_at
+            ? (Date.parse(job.completed_at) - Date.parse(job.started_at)) / 1000
+            : Number.NaN;
+        if (job.records_synced !== count)
+          say(`\x1b[33mwarning: sync of ${count} finished with ${job.records_synced} records\x1b[0m`);
+        const check = await api(base, "GET", `/api/integrations/${id}/records/customers?limit=1`, {
+          token: apiKey,
+        });
+        if (check.status !== 200 || !check.body.records?.length)
+          throw new Error(`sync of ${count} succeeded but the records route shows none: ${check.text}`);
+        return {
+          count,
+          records: job.records_synced,
+          pages: job.pages_done,
+          wallSeconds,
+          jobSeconds,
+          rssBefore,
+          rssPeak,
+          rssSamples,
+          pausedPolls,
+        };
+      }
+      if (job.status === "failed" || job.status === "partial")
+        throw new Error(`sync of ${count} ended ${state}: ${job.error_message ?? "(no error message)"}`);
+      if (job.status === "paused") pausedPolls++;
+      if (job.pages_done !== lastPages) {
+        lastPages = job.pages_done;
+        lastProgressAt = now;
+      } else if (now - lastProgressAt > SYNC_STALL_MS) {
+        throw new Error(
+          `sync of ${count} stalled: no new page for ${SYNC_STALL_MS / 1000} s (${state}` +
+            `${job.resume_at ? `, resume_at ${job.resume_at}` : ""}${job.error_message ? `, ${job.error_message}` : ""})`,
+        );
+      }
+      if (now - started > timeoutMs)
+        throw new Error(`sync of ${count} did not succeed within ${timeoutMs / 1000} s (${state})`);
+      if (now - lastShown > 5_000) {
+        lastShown = now;
+        say(`  ${((now - started) / 1000).toFixed(0)} s: ${state}, workerd RSS ${mb(rssPeak)} peak`);
+      }
+      await sleep(SYNC_POLL_MS);
+    }
+  } finally {
+    clearInterval(sampler);
+  }
+}
+
+async function syncBench(base: string, adminToken: string): Promise<SyncRun[]> {
+  const org = await api(base, "POST", "/admin/organizations", {
+    token: adminToken,
+    body: { name: "Bench sync", slug: `bench-sync-${Date.now()}` },
+  });
+  if (org.status !== 201) throw new Error(`POST /admin/organizations → HTTP ${org.status} ${org.text}`);
+  const apiKey: string = org.body.api_key;
+  const runs: SyncRun[] = [];
+  for (const count of [Math.max(1, Math.floor(syncCount / 10)), syncCount]) {
+    say(`full sync of ${count} QuickBooks customers from the sandbox`);
+    const run = await syncOnce(base, apiKey, count);
+    say(
+      `  ${run.records} records in ${run.wallSeconds.toFixed(1)} s (${(run.records / run.wallSeconds).toFixed(0)}/s), ` +
+        `workerd RSS ${mb(run.rssBefore)} → peak ${mb(run.rssPeak)}`,
+    );
+    runs.push(run);
+  }
+  return runs;
+}
+
+const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MB`;
+
+function syncTable(runs: SyncRun[]): string {
+  const head = [
+    "Records",
+    "Pages",
+    "Wall (s)",
+    "Records/s (wall)",
+    "Job (s)",
+    "Records/s (job)",
+    "RSS before (MB)",
+    "RSS peak (MB)",
+    "Growth (MB)",
+    "Paused polls",
+  ];
+  const body = runs.map((r) => [
+    String(r.records),
+    String(r.pages),
+    r.wallSeconds.toFixed(1),
+    (r.records / r.wallSeconds).toFixed(0),
+    r.jobSeconds.toFixed(1),
+    (r.records / r.jobSeconds).toFixed(0),
+    (r.rssBefore / 2 ** 20).toFixed(1),
+    (r.rssPeak / 2 ** 20).toFixed(1),
+    ((r.rssPeak - r.rssBefore) / 2 ** 20).toFixed(1),
+    String(r.pausedPolls),
+  ]);
+  return alignedTable(head, body);
+}
+
+// ---------------------------------------------------------------------------------------------
 // Measuring.
 
 interface Row {
@@ -493,6 +751,11 @@ function table(rows: Row[]): string {
     String(r.errors),
     (r.rps / bare(r)).toFixed(2),
   ]);
+  return alignedTable(head, body);
+}
+
+/** Markdown rows with the first column left-aligned and the others (numbers) right-aligned. */
+function alignedTable(head: string[], body: string[][]): string {
   const widths = head.map((h, i) => Math.max(3, h.length, ...body.map((cells) => (cells[i] ?? "").length)));
   // The first column is left-aligned, the numbers right-aligned.
   const cell = (text: string, i: number) =>
@@ -504,15 +767,26 @@ function table(rows: Row[]): string {
 
 async function main() {
   const { base, adminToken } = await startWorker();
-  const fixture = await seed(base, adminToken);
 
   const only = flags.only
     ?.split(",")
     .map((w) => w.trim().toLowerCase())
     .filter(Boolean);
-  const list = routes(fixture).filter(
-    (r) => !only || r.name.startsWith("bare") || only.some((w) => r.name.toLowerCase().includes(w)),
-  );
+  const selected = (r: BenchRoute) =>
+    !only || r.name.startsWith("bare") || only.some((w) => r.name.toLowerCase().includes(w));
+  // The bare routes use nothing of the fixture: seed only when another route is to be measured.
+  const placeholder: Fixture = {
+    orgId: "",
+    apiKey: "",
+    integrationId: "",
+    telegramId: "",
+    webhookUrl: "http://127.0.0.1/",
+  };
+  const onlyBare = routes(placeholder)
+    .filter(selected)
+    .every((r) => r.name.startsWith("bare"));
+  const fixture = onlyBare ? placeholder : await seed(base, adminToken);
+  const list = routes(fixture).filter(selected);
   const rows: Row[] = [];
   for (const [i, route] of list.entries()) {
     say(
@@ -533,31 +807,84 @@ async function main() {
   }
   say(deliveryLine);
 
+  const syncRuns = !only || only.includes("sync") ? await syncBench(base, adminToken) : undefined;
+
   const cpu = cpus();
   const machine = `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${platform()} ${release()}, Node ${process.versions.node}`;
+  const command = `\`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\``;
   const md = table(rows);
   console.log(`\n${md}\n`);
-  const doc = [
-    "# Benchmark results",
-    "",
-    `- Date: ${new Date().toISOString()}`,
-    `- Machine: ${machine}`,
-    `- Setup: \`wrangler dev\` serving a one-off bundle (local workerd + local D1), ${seedCount} integrations in the organization, ` +
-      `${connections} connections (1 on the rows that say so), ${WARMUP_S} s warm-up + ${duration} s per route (autocannon)`,
-    "- Command: `npm run bench" +
-      (process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : "") +
-      "`",
-    "",
-    md,
-    "",
-    deliveryLine,
-    "",
-    "\"vs bare\" is the route's requests/s divided by the bare route's (`GET /ping`: no auth, no D1) at the same",
-    "number of connections. The one-connection rows show a request's own latency, without queueing behind others.",
-    "Local numbers: use them to compare routes and spot regressions, not as production capacity.",
-    "",
-  ].join("\n");
-  writeFileSync(join(ROOT, "bench", "results.md"), doc);
+  const resultsPath = join(ROOT, "bench", "results.md");
+  const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
+  // The "## Sync" section runs to the end of the file or the next "## " heading.
+  const syncAt = previous.search(/^## Sync$/m);
+  const syncEnd = syncAt < 0 ? -1 : previous.slice(syncAt + 1).search(/^## /m);
+  const previousSync =
+    syncAt < 0 ? "" : previous.slice(syncAt, syncEnd < 0 ? undefined : syncAt + 1 + syncEnd).trimEnd();
+  let syncSection = previousSync;
+  if (syncRuns) {
+    const st = syncTable(syncRuns);
+    console.log(`${st}\n`);
+    const bare = rows.filter((r) => r.name.startsWith("bare"));
+    const bareLine = bare.length
+      ? `Bare route in the same run: \`GET /ping\` ${bare.map((r) => `${r.rps.toFixed(0)} req/s at ${r.connections} connection(s)`).join(", ")}.`
+      : "";
+    const [small, big] = syncRuns;
+    const perRecord =
+      small && big
+        ? `RSS growth per run: ${mb(small.rssPeak - small.rssBefore)} for ${small.records} records, ` +
+          `${mb(big.rssPeak - big.rssBefore)} for ${big.records} (${(big.records / small.records).toFixed(0)}× the records).`
+        : "";
+    syncSection = [
+      "## Sync",
+      "",
+      `- Date: ${new Date().toISOString()}`,
+      `- Machine: ${machine}`,
+      `- Command: ${command}`,
+      "- Setup: a QuickBooks integration (`environment: sandbox`, answered by the in-process simulator, 1,000 " +
+        "customers a page, one queue message a page), `POST /api/integrations/{id}/sync/customers` then " +
+        `\`GET .../sync-jobs/{job_id}\` every ${SYNC_POLL_MS} ms until \`success\`; a fresh realm (dataset) per size.`,
+      "",
+      st,
+      "",
+      "Wall is the start request to the first poll that saw `success`; Job is the job's own `started_at` → " +
+        `\`completed_at\`. RSS is the sum over the workerd processes under wrangler, sampled every ${RSS_SAMPLE_MS} ms: ` +
+        '"before" just ahead of the start request (after the sandbox dataset was sized), growth = peak − before. ' +
+        "The larger run follows the smaller in the same workerd, and the simulator's dataset lives in that process too. " +
+        "Paused polls count the polls that saw the job `paused` (pacing).",
+      ...(perRecord ? ["", perRecord] : []),
+      ...(bareLine ? ["", bareLine] : []),
+    ].join("\n");
+  }
+
+  let doc: string;
+  if (syncRuns && onlyBare && only) {
+    // `--only sync`: keep the routes table of the last full run, replace (or add) the Sync section.
+    const head = syncAt < 0 ? previous.trimEnd() : previous.slice(0, syncAt).trimEnd();
+    const tail = syncAt < 0 || syncEnd < 0 ? "" : previous.slice(syncAt + 1 + syncEnd).trimEnd();
+    doc = `${[head || "# Benchmark results", syncSection, tail].filter(Boolean).join("\n\n")}\n`;
+  } else {
+    doc = [
+      "# Benchmark results",
+      "",
+      `- Date: ${new Date().toISOString()}`,
+      `- Machine: ${machine}`,
+      `- Setup: \`wrangler dev\` serving a one-off bundle (local workerd + local D1), ${onlyBare ? 0 : seedCount} integrations in the organization, ` +
+        `${connections} connections (1 on the rows that say so), ${WARMUP_S} s warm-up + ${duration} s per route (autocannon)`,
+      `- Command: ${command}`,
+      "",
+      md,
+      "",
+      deliveryLine,
+      "",
+      "\"vs bare\" is the route's requests/s divided by the bare route's (`GET /ping`: no auth, no D1) at the same",
+      "number of connections. The one-connection rows show a request's own latency, without queueing behind others.",
+      "Local numbers: use them to compare routes and spot regressions, not as production capacity.",
+      "",
+      ...(syncSection ? [syncSection, ""] : []),
+    ].join("\n");
+  }
+  writeFileSync(resultsPath, doc);
   say("wrote bench/results.md");
 }
 

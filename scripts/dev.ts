@@ -6,6 +6,8 @@
  * 3. Starts `wrangler dev` (your flags are passed through verbatim).
  * 4. Once /health answers, makes sure a "demo" organization exists, saves its admin API key in
  *    `.dev-demo.json` (gitignored), and prints the URLs and an example request.
+ * 5. Gives the demo organization a QuickBooks integration answered by the sandbox and runs a
+ *    sync of its customers, printing the job's progress until it is done.
  */
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -130,6 +132,57 @@ function banner(demo: Demo) {
   console.log(`\n\x1b[32m${box.join("\n")}\x1b[0m\n`);
 }
 
+const DEMO_REALM = "9341453050000001";
+const DEMO_CUSTOMERS = 5000;
+
+/** A demo QuickBooks integration (sandbox), created once, and a sync of its customers with progress. */
+async function demoSync(demo: Demo) {
+  const token = demo.api_key;
+  const list = await api(base, "GET", "/api/integrations?provider=quickbooks&limit=50", { token });
+  const found = (list.body?.integrations as { id: string; name: string }[] | undefined)?.find(
+    (i) => i.name === "Demo QuickBooks",
+  );
+  let id = found?.id;
+  if (!id) {
+    const created = await api(base, "POST", "/api/integrations", {
+      token,
+      body: {
+        provider: "quickbooks",
+        name: "Demo QuickBooks",
+        access_token: "eyJ.demo-sandbox-token",
+        realm_id: DEMO_REALM,
+        environment: "sandbox",
+      },
+    });
+    if (created.status !== 201) throw new Error(`demo QuickBooks: HTTP ${created.status} ${created.text}`);
+    id = created.body.integration.id as string;
+  }
+  await api(base, "POST", "/sandbox/_data/quickbooks/customers", {
+    body: { account: DEMO_REALM, count: DEMO_CUSTOMERS },
+  });
+  const started = await api(base, "POST", `/api/integrations/${id}/sync/customers`, { token });
+  if (started.status !== 202 && started.status !== 200) {
+    throw new Error(`demo sync: HTTP ${started.status} ${started.text}`);
+  }
+  const jobId = started.body.job.id as string;
+  log(
+    `demo sync ${jobId}: QuickBooks customers (${started.body.job.mode}) → GET ${base}/api/integrations/quickbooks/sync-status`,
+  );
+  for (let last = ""; ; ) {
+    await new Promise((r) => setTimeout(r, 500));
+    const r = await api(base, "GET", `/api/integrations/${id}/sync-jobs/${jobId}`, { token });
+    const job = r.body?.job;
+    if (!job) continue;
+    const line = `${job.status}: ${job.pages_done} pages, ${job.records_synced} records`;
+    if (line !== last) log(`demo sync ${line}`);
+    last = line;
+    if (["success", "partial", "failed"].includes(job.status)) {
+      log(`records: GET ${base}/api/integrations/${id}/records/customers`);
+      return;
+    }
+  }
+}
+
 async function main() {
   ensureDevVars();
   const adminToken = readDotenv(DEV_VARS).ADMIN_TOKEN ?? "";
@@ -153,7 +206,10 @@ async function main() {
 
   waitForHealth(base, { child })
     .then(() => seedDemo(adminToken))
-    .then(banner)
+    .then(async (demo) => {
+      banner(demo);
+      await demoSync(demo).catch((e) => warn(`demo sync did not run: ${errorMessage(e)}`));
+    })
     .catch((e) => {
       if (child.exitCode !== null) return; // wrangler already said why
       warn(`\x1b[31mcould not seed the demo organization: ${errorMessage(e)}\x1b[0m`);

@@ -5,4 +5,5 @@ export const EXPECTED_MIGRATIONS = [
   "0002_messages.sql",
   "0003_webhooks_events.sql",
   "0004_oauth.sql",
+  "0005_sync.sql",
 ] as const;

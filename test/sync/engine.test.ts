@@ -29,6 +29,8 @@ interface Case {
   deletions: "tombstones" | "sweep";
   incremental: boolean;
   entities: string[];
+  /** Items of an entity the provider's list leaves out by design (Odoo's vendors and vendor bills). */
+  excluded?: Record<string, (n: number) => boolean>;
 }
 
 const cases: Case[] = [
@@ -73,13 +75,14 @@ const cases: Case[] = [
           username: "admin@example.com",
           api_key: hex(40),
         },
-        account: `${db}:admin@example.com`,
+        account: db,
       };
     },
-    main: "customers",
+    main: "products",
     deletions: "sweep",
     incremental: true,
     entities: ["customers", "products", "invoices"],
+    excluded: { customers: (n) => n % 20 === 0, invoices: (n) => n % 25 === 0 },
   },
   {
     provider: "quickbooks",
@@ -159,7 +162,11 @@ describe.each(cases)("$provider", (c) => {
     for (const entity of c.entities) {
       const job = await syncAndWait(org, integration.id, entity);
       expect(job, entity).toMatchObject({ status: "success", mode: "full", direction: "inbound" });
-      const expected = entity === c.main ? 130 : 60;
+      const size = entity === c.main ? 130 : 60;
+      const skip = c.excluded?.[entity];
+      const expected = skip
+        ? Array.from({ length: size }, (_, i) => i + 1).filter((n) => !skip(n)).length
+        : size;
       expect(job.records_synced, entity).toBe(expected);
       const rows = await allRecords(org, integration.id, entity);
       expect(rows.length, entity).toBe(expected);

@@ -7,6 +7,7 @@ import { describe, expect, it } from "vitest";
 import { createDb } from "../../src/db/client.ts";
 import { ProviderError } from "../../src/providers/runtime.ts";
 import { BUDGET_SHARE, Pacer } from "../../src/services/pacing.ts";
+import { call, newIntegration, newOrg } from "../harness.ts";
 
 const pacer = () => new Pacer(createDb(env.DB));
 
@@ -63,5 +64,41 @@ describe("Pacer", () => {
     expect(err.kind).toBe("rate_limited");
     expect(err.opts.retryAfterSeconds).toBeGreaterThan(1);
     expect(sent).toBe(1);
+  });
+});
+
+describe("pacing end to end", () => {
+  it("the proxy stops at the hub's Xero budget (60 a minute) before Xero answers 429", {
+    timeout: 60_000,
+  }, async () => {
+    const org = await newOrg("Pacing");
+    const tenant = crypto.randomUUID();
+    const integration = await newIntegration(org, {
+      provider: "xero",
+      name: "paced xero",
+      access_token: "eyJ.paced-token",
+      tenant_id: tenant,
+    });
+    const statuses: number[] = [];
+    let retryAfter: string | null = null;
+    for (let i = 0; i < 60; i++) {
+      const r = await call("GET", `/api/integrations/${integration.id}/proxy/api.xro/2.0/Contacts?page=1`, {
+        key: org.adminKey,
+      });
+      statuses.push(r.status);
+      if (r.status === 429) {
+        expect(r.json.code).toBe("RATE_LIMITED");
+        retryAfter = r.headers.get("retry-after");
+      }
+    }
+    const sent = statuses.filter((s) => s === 200).length;
+    // 54 (90%) in one window; a few more when the run crosses into the next window as it slides.
+    expect(sent).toBeGreaterThanOrEqual(Math.floor(60 * BUDGET_SHARE));
+    expect(statuses.filter((s) => s === 429).length).toBe(60 - sent);
+    expect(Number(retryAfter)).toBeGreaterThan(0);
+    const stats = await call("GET", "/sandbox/_data/_stats");
+    expect(stats.json.xero.byAccount[tenant.toLowerCase()]).toBe(sent);
+    // Xero itself never had to refuse a call of this tenant.
+    expect(sent).toBeLessThan(60);
   });
 });

@@ -17,7 +17,7 @@ import {
  * HubSpot answers `{status:"error", message, correlationId, category}`; 429s carry
  * `errorType:"RATE_LIMIT"` and `policyName` (TEN_SECONDLY_ROLLING or DAILY).
  */
-function failure(res: ProviderResponse): ProviderError {
+export function failure(res: ProviderResponse): ProviderError {
   const message = String(field(res.data, "message") ?? "unexpected answer");
   // The first sentence is the reason; the rest points at the OAuth docs.
   const reason = message.split(/(?<=\.)\s/)[0]?.replace(/\.$/, "") ?? message;

@@ -4,6 +4,7 @@ import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 import { authorize } from "./proxy.ts";
+import { sync } from "./sync.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = {
@@ -36,12 +37,15 @@ export const provider = {
   webhook,
   oauth,
   authorize,
+  sync,
+  // Free/Starter private apps, the lowest published tier; Search (5/s) counts against it too.
+  rateLimits: [{ limit: 100, windowSeconds: 10 }],
   capabilities: {
     test: true,
     send: [],
     webhooks: true,
     oauth: true,
-    sync: ["contacts", "companies", "products", "invoices"],
+    sync: Object.keys(sync.entities),
   },
   docsUrl: "https://developers.hubspot.com/docs/api/overview",
 } satisfies Provider;

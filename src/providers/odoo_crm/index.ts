@@ -1,6 +1,7 @@
 // Odoo CRM: customer-hosted Odoo over JSON-RPC (database, login, API key); syncs partners and more.
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
+import { sync } from "./sync.ts";
 
 export const provider = {
   id: "odoo_crm",
@@ -42,12 +43,15 @@ export const provider = {
   ],
   tokenField: "api_key",
   test,
+  sync,
+  // Odoo publishes no API limit; a polite default for a customer's own server.
+  rateLimits: [{ limit: 10, windowSeconds: 1 }],
   capabilities: {
     test: true,
     send: [],
     webhooks: false,
     oauth: false,
-    sync: ["customers", "products", "invoices"],
+    sync: Object.keys(sync.entities),
   },
   docsUrl: "https://www.odoo.com/documentation/19.0/developer/reference/external_api.html",
 } satisfies Provider;

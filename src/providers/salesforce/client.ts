@@ -56,7 +56,7 @@ export function apiBase(ctx: ProviderContext): ProviderContext {
  * Salesforce answers errors as `[{message, errorCode}]`. INVALID_SESSION_ID (401) is a refused
  * token; REQUEST_LIMIT_EXCEEDED comes as a 403 but means the daily allocation is used up.
  */
-function failure(res: ProviderResponse): ProviderError {
+export function failure(res: ProviderResponse): ProviderError {
   const first = Array.isArray(res.data) ? res.data[0] : res.data;
   const message = String(field(first, "message") ?? "unexpected answer");
   const code = field(first, "errorCode");

@@ -3,6 +3,7 @@ import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import type { Provider } from "../types.ts";
 import { LOGIN_URL, test } from "./client.ts";
 import { oauth } from "./oauth.ts";
+import { sync } from "./sync.ts";
 
 export const provider = {
   id: "salesforce",
@@ -28,12 +29,15 @@ export const provider = {
   tokenField: "access_token",
   test,
   oauth,
+  sync,
+  // The org's daily API request allocation (the sandbox org's /limits answer: 15,000).
+  rateLimits: [{ limit: 15000, windowSeconds: 86400 }],
   capabilities: {
     test: true,
     send: [],
     webhooks: false,
     oauth: true,
-    sync: ["accounts", "contacts", "products"],
+    sync: Object.keys(sync.entities),
   },
   docsUrl: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_rest.htm",
 } satisfies Provider;
