@@ -157,6 +157,8 @@ async function demoSync(demo: Demo) {
     if (created.status !== 201) throw new Error(`demo QuickBooks: HTTP ${created.status} ${created.text}`);
     id = created.body.integration.id as string;
   }
+  // Local queues take a moment after startup before they deliver.
+  await new Promise((r) => setTimeout(r, 3000));
   await api(base, "POST", "/sandbox/_data/quickbooks/customers", {
     body: { account: DEMO_REALM, count: DEMO_CUSTOMERS },
   });

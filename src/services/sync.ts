@@ -165,7 +165,19 @@ export class Sync {
           ),
         )
         .limit(1);
-      if (active) return { job: active, created: false };
+      if (active) {
+        // A job nobody has touched for a while lost its queue message: drive it again.
+        const idle = Date.now() - Date.parse(active.updatedAt) > STUCK_MS;
+        if (idle && (active.leaseUntil === null || active.leaseUntil < Date.now()) && !active.resumeAt) {
+          await this.queue.send({
+            type: "sync.page",
+            orgId: row.orgId,
+            jobId: active.id,
+            page: active.pagesDone,
+          } satisfies JobMessage);
+        }
+        return { job: active, created: false };
+      }
       return this.start(row, entityName, opts);
     }
     await this.queue.send({ type: "sync.page", orgId: row.orgId, jobId: id, page: 0 } satisfies JobMessage);
