@@ -1,0 +1,457 @@
+/**
+ * Browser test of the web UI at /integrations: starts the worker (frozen bundle, sandbox on,
+ * throwaway D1), drives Debian's Chromium with playwright-core through sign-in, forms for every
+ * category, inline validation, test connection, toggle, delete with confirmation, an OAuth
+ * connection through the sandbox consent page, a connect session, and a QuickBooks sync to done.
+ * Screenshots go to test/ui/artifacts/. Prints `N passed, N failed`; exits non-zero on a failure.
+ *
+ *   node_modules/.bin/node test/ui/integrations.ui.ts
+ */
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import { api, ROOT } from "../../scripts/lib.ts";
+import { startWorker, type Worker } from "./worker.ts";
+
+const CHROMIUM =
+  process.env.CHROMIUM_PATH ??
+  ["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
+const ARTIFACTS = join(ROOT, "test", "ui", "artifacts");
+const TOTAL_TIMEOUT_MS = Number(process.env.UI_TEST_TIMEOUT_MS ?? 8 * 60_000);
+const REALM = "9341453050071234";
+
+let worker: Worker | undefined;
+let browser: Browser | undefined;
+let passed = 0;
+let failed = 0;
+const failures: string[] = [];
+
+async function cleanup() {
+  await browser?.close().catch(() => {});
+  browser = undefined;
+  await worker?.stop().catch(() => {});
+  worker = undefined;
+}
+
+const watchdog = setTimeout(async () => {
+  console.error(`\nUI test timed out after ${TOTAL_TIMEOUT_MS / 1000} s`);
+  failed++;
+  await cleanup();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(1);
+}, TOTAL_TIMEOUT_MS);
+for (const sig of ["SIGINT", "SIGTERM"] as const)
+  process.once(sig, async () => {
+    await cleanup();
+    process.exit(130);
+  });
+
+async function shot(page: Page, name: string) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+async function step(name: string, page: Page | undefined, fn: () => Promise<void>) {
+  const started = Date.now();
+  try {
+    await fn();
+    passed++;
+    console.log(`✓ ${name} (${Date.now() - started} ms)`);
+  } catch (e) {
+    failed++;
+    failures.push(name);
+    console.log(
+      `✗ ${name}\n  ${(e instanceof Error ? (e.stack ?? e.message) : String(e)).split("\n").slice(0, 8).join("\n  ")}`,
+    );
+    if (page) await shot(page, `FAILED-${name.replace(/\W+/g, "-")}`).catch(() => {});
+  }
+}
+
+const card = (page: Page, category: string) => page.locator(`article[data-category="${category}"]`);
+const item = (page: Page, name: string) =>
+  page.locator("li.item", { has: page.locator(".name", { hasText: name }) });
+
+async function signIn(page: Page, base: string, key: string) {
+  await page.goto(`${base}/integrations`);
+  await page.getByLabel("Organization API key").fill(key);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.locator("#cards article").first().waitFor();
+}
+
+/** Opens the category's Add form, picks the provider, fills fields by name, submits. */
+async function create(
+  page: Page,
+  category: string,
+  provider: string | undefined,
+  name: string,
+  fields: Record<string, string>,
+) {
+  await card(page, category).getByRole("button", { name: /^Add / }).click();
+  const dialog = page.locator("#form-dialog");
+  await dialog.waitFor({ state: "visible" });
+  if (provider && (await page.locator("#f-provider").count()))
+    await page.selectOption("#f-provider", provider);
+  await page.fill("#f-name", name);
+  for (const [k, v] of Object.entries(fields)) await page.fill(`#f-${k}`, v);
+  await page.locator("#form-submit").click();
+  await dialog.waitFor({ state: "hidden" });
+  await item(page, name).waitFor();
+}
+
+async function main() {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  assert.ok(CHROMIUM, "Chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)");
+  console.log("starting the worker…");
+  worker = await startWorker();
+  const { base } = worker;
+  const org = await api(base, "POST", "/admin/organizations", {
+    token: worker.adminToken,
+    body: { name: "UI Test Organization", slug: `ui-${Date.now()}` },
+  });
+  assert.equal(org.status, 201, org.text);
+  const key: string = org.body.api_key;
+  const b = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
+  browser = b;
+  const desktop: BrowserContext = await b.newContext({ viewport: { width: 1280, height: 900 } });
+  desktop.setDefaultTimeout(15_000);
+  const page = await desktop.newPage();
+  const consoleErrors: string[] = [];
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+
+  await step("/integrations serves the page with one JS and one CSS file", page, async () => {
+    const res = await fetch(`${base}/integrations`);
+    assert.equal(res.status, 200);
+    const html = await res.text();
+    assert.match(html, /<script type="module" src="\/ui\/integrations.js">/);
+    assert.match(html, /href="\/ui\/integrations.css"/);
+    assert.doesNotMatch(html, /https?:\/\//, "no external assets");
+  });
+
+  await step("sign-in refuses a wrong key and accepts the organization key", page, async () => {
+    await page.goto(`${base}/integrations`);
+    await shot(page, "01-signin-desktop");
+    await page.getByLabel("Organization API key").fill("sbk_wrong");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("#api-key-error", { hasText: "not accepted" }).waitFor();
+    await page.getByLabel("Organization API key").fill(key);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("#cards article").first().waitFor();
+    const titles = await page.locator("#cards article h3").allInnerTexts();
+    for (const t of [
+      "Email",
+      "WhatsApp",
+      "SMS",
+      "Sign Up Page",
+      "Facebook",
+      "CRM",
+      "Accounting",
+      "Messaging",
+      "Calendar",
+      "Other",
+    ])
+      assert.ok(
+        titles.some((x) => x.startsWith(t)),
+        `card ${t} in ${titles.join(", ")}`,
+      );
+    assert.ok(!page.url().includes(key), "the key is not in the URL");
+    assert.equal(await page.locator("#signin").isVisible(), false, "the sign-in form is hidden");
+    assert.equal(await page.evaluate(() => sessionStorage.getItem("switchboard.api_key")), key);
+    await shot(page, "02-overview-empty-desktop");
+  });
+
+  await step("validation errors are shown inline next to the fields", page, async () => {
+    await card(page, "email").getByRole("button", { name: "Add Email" }).click();
+    await page.selectOption("#f-provider", "sendgrid");
+    // the form marks required fields
+    assert.match(await page.locator('label[for="f-api_key"]').innerText(), /\*/);
+    assert.equal(await page.locator("#f-api_key").getAttribute("type"), "password");
+    await page.fill("#f-name", "Transactional email");
+    await page.locator("#form-submit").click();
+    await page.locator("#f-api_key-error", { hasText: "required" }).waitFor();
+    await page.locator("#f-from_email-error", { hasText: "required" }).waitFor();
+    // the server's issues: an invalid email
+    await page.fill("#f-api_key", "SG.sandboxkey123.abcDEF_ghi-jkl");
+    await page.fill("#f-from_email", "not-an-email");
+    await page.locator("#form-submit").click();
+    await page.locator("#f-from_email-error", { hasText: "email address" }).waitFor();
+    assert.equal(await page.locator("#f-from_email").getAttribute("aria-invalid"), "true");
+    assert.equal(await page.locator("#f-api_key-error").innerText(), "");
+    await shot(page, "03-validation-error-desktop");
+    await page.fill("#f-from_email", "noreply@example.com");
+    await page.locator("#form-submit").click();
+    await page.locator("#form-dialog").waitFor({ state: "hidden" });
+    await item(page, "Transactional email").locator(".badge", { hasText: "active" }).waitFor();
+  });
+
+  await step("an integration of each category is created through the forms", page, async () => {
+    await create(page, "whatsapp", "whatsapp", "WhatsApp support", {
+      phone_number_id: "106540352242922",
+      business_account_id: "102290129340398",
+      access_token: "EAAGsystemUserToken123",
+    });
+    await create(page, "sms", "twilio", "Twilio SMS", {
+      from_phone_number: "+15005550006",
+      account_sid: `AC${"0123456789abcdef".repeat(2)}`,
+      auth_token: "f00dfacecafe0123456789abcdef0123",
+    });
+    await create(page, "signup_page", undefined, "Landing page", {
+      redirect_url: "https://example.com/thanks",
+    });
+    await create(page, "facebook", "facebook", "Facebook page", { access_token: "EAAGsandboxPageToken123" });
+    await create(page, "crm", "hubspot", "HubSpot private app", {
+      private_app_token: "pat-na1-11111111-2222-3333-4444-555555555555",
+    });
+    await create(page, "accounting", "quickbooks", "QuickBooks books", {
+      access_token: "eyJlbmMiOiJBMTI4Q0JDLUhTMjU2In0.sandbox",
+      realm_id: REALM,
+    });
+    await create(page, "messaging", undefined, "Telegram bot", { bot_token: "123456:ABCdef_ghi-jkl" });
+    await create(page, "calendar", undefined, "Team calendar", {
+      access_token: "ya29.a0AfB_sandbox-token",
+      calendar_id: "primary",
+    });
+    await create(page, "other", undefined, "Custom API", { api_key: "sk_custom_123" });
+    const list = await api(base, "GET", "/api/integrations?limit=50", { token: key });
+    const providers = list.body.integrations.map((i: { provider: string }) => i.provider).sort();
+    assert.deepEqual(providers, [
+      "facebook",
+      "google_calendar",
+      "hubspot",
+      "other",
+      "quickbooks",
+      "sendgrid",
+      "signup_page",
+      "telegram",
+      "twilio",
+      "whatsapp",
+    ]);
+    await shot(page, "04-overview-all-categories-desktop");
+  });
+
+  await step("editing shows stored secrets masked and sends them only when changed", page, async () => {
+    await item(page, "Telegram bot").getByRole("button", { name: "Edit" }).click();
+    assert.equal(await page.locator("#f-bot_token").inputValue(), "");
+    assert.equal(await page.locator("#f-bot_token").getAttribute("placeholder"), "••••••");
+    await page.fill("#f-chat_id", "12345");
+    const req = page.waitForRequest((r) => r.method() === "PATCH");
+    await page.locator("#form-submit").click();
+    const body = JSON.parse((await req).postData() ?? "{}");
+    assert.deepEqual(body, { chat_id: "12345" });
+    await page.locator("#form-dialog").waitFor({ state: "hidden" });
+  });
+
+  await step("test connection shows the provider's answer", page, async () => {
+    const it = item(page, "Telegram bot");
+    await it.getByRole("button", { name: "Test" }).click();
+    await it.locator(".result.ok", { hasText: "Connected" }).waitFor();
+    // a refused credential: the result and the error badge and last error
+    const cal = item(page, "Custom API");
+    await cal.getByRole("button", { name: "Test" }).click();
+    await cal.locator(".result.ok").waitFor();
+    await shot(page, "05-test-connection-desktop");
+    // a refused credential: the failure, the error badge and the last error
+    await cal.getByRole("button", { name: "Edit" }).click();
+    await page.fill("#f-api_key", "sk_invalid_456");
+    await page.locator("#form-submit").click();
+    await page.locator("#form-dialog").waitFor({ state: "hidden" });
+    await item(page, "Custom API").getByRole("button", { name: "Test" }).click();
+    await item(page, "Custom API").locator(".result.fail", { hasText: "unauthorized" }).waitFor();
+    await item(page, "Custom API").locator(".badge", { hasText: "error" }).waitFor();
+    await page.reload();
+    await item(page, "Custom API").locator(".last-error", { hasText: "unauthorized" }).waitFor();
+    await shot(page, "05b-test-failed-desktop");
+  });
+
+  await step("deactivate and activate toggle the status badge", page, async () => {
+    await item(page, "Transactional email").getByRole("button", { name: "Deactivate" }).click();
+    await item(page, "Transactional email").locator(".badge", { hasText: "inactive" }).waitFor();
+    const row = await api(base, "GET", "/api/integrations?provider=sendgrid", { token: key });
+    assert.equal(row.body.integrations[0].is_active, false);
+    await shot(page, "06-deactivated-desktop");
+    await item(page, "Transactional email").getByRole("button", { name: "Activate" }).click();
+    await item(page, "Transactional email")
+      .locator(".badge", { hasText: /^active$/ })
+      .waitFor();
+  });
+
+  await step("delete asks for confirmation (Cancel keeps, Delete removes)", page, async () => {
+    const it = item(page, "WhatsApp support");
+    await it.getByRole("button", { name: "Delete" }).click();
+    const dialog = page.locator("#confirm-dialog");
+    await dialog.waitFor({ state: "visible" });
+    assert.equal(await page.evaluate<string>("document.activeElement?.id"), "confirm-cancel");
+    await shot(page, "07-delete-confirm-desktop");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "hidden" });
+    assert.equal(await it.count(), 1);
+    await it.getByRole("button", { name: "Delete" }).click();
+    await dialog.getByRole("button", { name: "Delete" }).click();
+    await it.waitFor({ state: "detached" });
+    await page.locator("#banner", { hasText: "deleted" }).waitFor();
+  });
+
+  await step(
+    "Connect HubSpot goes through the sandbox consent page and comes back connected",
+    page,
+    async () => {
+      await card(page, "crm").getByRole("button", { name: "Connect HubSpot" }).click();
+      await page.waitForURL(/\/sandbox\/hubspot\//);
+      await shot(page, "08-oauth-consent");
+      await page.getByRole("button", { name: "Approve" }).click();
+      await page.waitForURL(/\/integrations/);
+      await page.locator("#banner", { hasText: "HubSpot connected." }).waitFor();
+      assert.doesNotMatch(page.url(), /success=/, "the URL is cleaned");
+      await item(page, "HubSpot").first().waitFor();
+      const crm = await card(page, "crm").locator("li.item").count();
+      assert.equal(crm, 2);
+      const hub = card(page, "crm").locator("li.item", {
+        has: page.locator(".name", { hasText: /^HubSpot$/ }),
+      });
+      await hub.locator(".badge", { hasText: /^active$/ }).waitFor();
+      await shot(page, "09-oauth-connected-desktop");
+    },
+  );
+
+  await step("detail view: webhook URL and verify token with copy buttons, logs tab", page, async () => {
+    await item(page, "Facebook page").locator(".name").click();
+    await page.locator("#detail-title", { hasText: "Facebook page" }).waitFor();
+    assert.match(await page.locator("#d-webhook-url").inputValue(), /^http:\/\/127\.0\.0\.1:\d+\/webhook/);
+    assert.ok((await page.locator("#d-verify-token").inputValue()).length >= 8);
+    await page.getByRole("button", { name: "Copy Webhook URL" }).waitFor();
+    await page.getByRole("tab", { name: "Logs" }).waitFor();
+    await page.locator("#tabpanel tbody tr").first().waitFor();
+    await page.getByRole("tab", { name: "Logs" }).focus();
+    await page.keyboard.press("ArrowRight");
+    assert.equal(
+      await page.getByRole("tab", { name: "Webhook events" }).getAttribute("aria-selected"),
+      "true",
+    );
+    await page.locator("#tabpanel", { hasText: /No webhook events yet|Received/ }).waitFor();
+    await page.getByRole("tab", { name: "Messages" }).click();
+    await page.locator("#tabpanel", { hasText: /No messages yet|Channel/ }).waitFor();
+    await page.getByRole("tab", { name: "Logs" }).click();
+    await page.locator("#tabpanel tbody tr").first().waitFor();
+    await shot(page, "10-detail-facebook-desktop");
+  });
+
+  await step("sign-up page detail shows the embed code", page, async () => {
+    await page.goto(`${base}/integrations`);
+    await item(page, "Landing page").locator(".name").click();
+    await page.locator("#detail-title", { hasText: "Landing page" }).waitFor();
+    assert.match(
+      await page.locator("#d-embed").inputValue(),
+      /<form[^>]+action="http:\/\/127\.0\.0\.1:\d+\/signup\//,
+    );
+    assert.match(await page.locator("#d-signup-url").inputValue(), /\/signup\//);
+    await shot(page, "11-detail-signup-desktop");
+  });
+
+  await step("QuickBooks: Sync now on customers runs the progress bar to done", page, async () => {
+    const sized = await api(base, "POST", "/sandbox/_data/quickbooks/customers", {
+      body: { account: REALM, count: 3000 },
+    });
+    assert.ok(sized.status < 300, sized.text);
+    await page.goto(`${base}/integrations`);
+    await item(page, "QuickBooks books").locator(".name").click();
+    await page.getByRole("tab", { name: "Sync" }).click();
+    const entity = page.locator('li.entity[data-entity="customers"]');
+    await entity.waitFor();
+    await entity.getByRole("button", { name: "Sync customers now" }).click();
+    await page
+      .locator(
+        'li.entity[data-entity="customers"]:is([data-state="queued"],[data-state="running"],[data-state="success"])',
+      )
+      .waitFor();
+    await page.waitForTimeout(1500);
+    await shot(page, "12-sync-running-desktop");
+    await page
+      .locator('li.entity[data-entity="customers"][data-state="success"]')
+      .waitFor({ timeout: 180_000 });
+    assert.equal(await entity.locator("progress").getAttribute("value"), "100");
+    assert.match(await entity.locator(".entity-count").innerText(), /3000 records/);
+    assert.notEqual(await page.locator("#d-last-sync").innerText(), "—");
+    await page.locator("#tabpanel tbody tr", { hasText: "customers" }).first().waitFor();
+    await shot(page, "13-sync-done-desktop");
+  });
+
+  await step("a connect session shows OAuth connect buttons and connects without a key", page, async () => {
+    const cs = await api(base, "POST", "/api/connect-sessions", {
+      token: key,
+      body: { allowed_providers: ["xero", "google_calendar"] },
+    });
+    assert.equal(cs.status, 201, cs.text);
+    const ctx = await b.newContext({ viewport: { width: 1280, height: 900 } });
+    ctx.setDefaultTimeout(15_000);
+    const p2 = await ctx.newPage();
+    try {
+      await p2.goto(`${base}/integrations?session=${cs.body.token}`);
+      await p2.getByRole("button", { name: "Connect Xero" }).waitFor();
+      await shot(p2, "14-connect-session-desktop");
+      await p2.getByRole("button", { name: "Connect Xero" }).click();
+      await p2.waitForURL(/\/sandbox\/xero\//);
+      await p2.getByRole("button", { name: "Approve" }).click();
+      await p2.locator("#banner", { hasText: "Xero connected." }).waitFor();
+      const list = await api(base, "GET", "/api/integrations?provider=xero", { token: key });
+      assert.equal(list.body.integrations.length, 1);
+      assert.equal(await p2.evaluate(() => sessionStorage.getItem("switchboard.api_key")), null);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+  await step("keyboard: the form dialog closes on Escape and focus returns to its opener", page, async () => {
+    await page.goto(`${base}/integrations`);
+    const add = card(page, "sms").getByRole("button", { name: "Add SMS" });
+    await add.focus();
+    await page.keyboard.press("Enter");
+    await page.locator("#form-dialog").waitFor({ state: "visible" });
+    assert.equal(await page.evaluate<string>('document.activeElement?.closest("dialog")?.id'), "form-dialog");
+    await page.keyboard.press("Escape");
+    await page.locator("#form-dialog").waitFor({ state: "hidden" });
+    assert.equal(await page.evaluate<string>("document.activeElement?.textContent"), "Add SMS");
+  });
+
+  const phone = await b.newContext({
+    viewport: { width: 390, height: 844 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  phone.setDefaultTimeout(15_000);
+  const mobile = await phone.newPage();
+  await step("phone viewport: overview, form and detail fit the screen", mobile, async () => {
+    await signIn(mobile, base, key);
+    const width = await mobile.evaluate<number>("document.documentElement.scrollWidth");
+    assert.ok(width <= 390, `no horizontal scroll (scrollWidth ${width})`);
+    assert.equal(await mobile.locator("#signin").isVisible(), false);
+    await mobile.screenshot({ path: join(ARTIFACTS, "20-overview-phone.png") });
+    await shot(mobile, "20-overview-phone-full");
+    await card(mobile, "email").getByRole("button", { name: "Add Email" }).click();
+    await mobile.locator("#form-dialog").waitFor({ state: "visible" });
+    await mobile.screenshot({ path: join(ARTIFACTS, "21-form-phone.png") });
+    await mobile.keyboard.press("Escape");
+    await item(mobile, "QuickBooks books").locator(".name").click();
+    await mobile.getByRole("tab", { name: "Sync" }).click();
+    await mobile.locator('li.entity[data-entity="customers"][data-state="success"]').waitFor();
+    const w2 = await mobile.evaluate<number>("document.documentElement.scrollWidth");
+    assert.ok(w2 <= 390, `detail has no horizontal scroll (scrollWidth ${w2})`);
+    await shot(mobile, "22-detail-sync-phone");
+  });
+
+  await step("no script errors in the page", page, async () => {
+    assert.deepEqual(consoleErrors, []);
+  });
+}
+
+try {
+  await main();
+} catch (e) {
+  failed++;
+  console.error(`✗ setup: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+} finally {
+  await cleanup();
+  clearTimeout(watchdog);
+}
+if (failures.length) console.log(`failed: ${failures.join("; ")}`);
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);

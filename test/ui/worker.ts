@@ -1,0 +1,109 @@
+/**
+ * Starts the worker for the browser tests the way bench/run.ts does: a frozen bundle
+ * (`wrangler deploy --dry-run`) served by `wrangler dev` on a free port, with a copy of public/,
+ * a throwaway local D1, fresh secrets and the sandbox on. `stop()` ends the whole process group.
+ */
+import type { ChildProcess } from "node:child_process";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  applyLocalMigrations,
+  exitCode,
+  freePort,
+  newKeyRing,
+  ROOT,
+  randomToken,
+  runWrangler,
+  sleep,
+  spawnWrangler,
+  waitForHealth,
+} from "../../scripts/lib.ts";
+
+export interface Worker {
+  base: string;
+  adminToken: string;
+  tail: () => string;
+  stop: () => Promise<void>;
+}
+
+export async function startWorker(): Promise<Worker> {
+  const state = mkdtempSync(join(tmpdir(), "switchboard-ui-"));
+  const port = await freePort();
+  const inspectorPort = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const vars = {
+    ADMIN_TOKEN: randomToken(32),
+    ENCRYPTION_KEYS: newKeyRing(),
+    ALLOW_PRIVATE_URLS: "true",
+    SANDBOX_ENABLED: "true",
+    PUBLIC_URL: base,
+  };
+  const varsFile = join(state, "ui.vars");
+  writeFileSync(
+    varsFile,
+    Object.entries(vars)
+      .map(([k, v]) => `${k}=${v}\n`)
+      .join(""),
+    { mode: 0o600 },
+  );
+  let child: ChildProcess | undefined;
+  const tailChunks: string[] = [];
+  const stop = async () => {
+    if (child && child.exitCode === null && child.pid) {
+      const pid = child.pid;
+      const exited = exitCode(child);
+      const kill = (sig: NodeJS.Signals) => {
+        try {
+          process.kill(-pid, sig);
+        } catch {
+          // already gone
+        }
+      };
+      kill("SIGTERM");
+      const timedOut = await Promise.race([exited.then(() => false), sleep(5_000).then(() => true)]);
+      await sleep(timedOut ? 0 : 200);
+      kill("SIGKILL");
+    }
+    rmSync(state, { recursive: true, force: true });
+  };
+  try {
+    await applyLocalMigrations(["--persist-to", state], { quiet: true });
+    const dist = join(state, "dist");
+    const assets = join(state, "assets");
+    await runWrangler(["deploy", "--dry-run", "--outdir", dist], { quiet: true });
+    cpSync(join(ROOT, "public"), assets, { recursive: true });
+    // biome-ignore format: one flag and its value a line
+    const args = [
+      "dev", join(dist, "index.js"), "--no-bundle",
+      "--config", join(ROOT, "wrangler.toml"),
+      "--assets", assets,
+      "--ip", "127.0.0.1",
+      "--port", String(port),
+      "--inspector-port", String(inspectorPort),
+      "--persist-to", state,
+      "--env-file", varsFile,
+      "--show-interactive-dev-session=false",
+      "--log-level", "warn",
+    ];
+    child = spawnWrangler(args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      env: { ...process.env, WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true" },
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding("utf8");
+      stream?.on("data", (chunk: string) => {
+        tailChunks.push(chunk);
+        if (tailChunks.length > 200) tailChunks.splice(0, tailChunks.length - 200);
+      });
+    }
+    await waitForHealth(base, { child, timeoutMs: 90_000 });
+  } catch (e) {
+    await stop();
+    throw new Error(
+      `${e instanceof Error ? e.message : e}\n--- wrangler output ---\n${tailChunks.join("").slice(-4000)}`,
+    );
+  }
+  return { base, adminToken: vars.ADMIN_TOKEN, tail: () => tailChunks.join(""), stop };
+}
