@@ -21,6 +21,10 @@
  * 127.0.0.1: `GET /messages` (accepted messages, raw as received, after dot-unstuffing) and
  * `GET /transcripts` (each session's commands and replies, credentials redacted by smtp-server)
  * and `GET /errors` (connection errors the servers saw, such as a failed TLS handshake).
+ * Tests wait for the event rather than sleep: `GET /transcripts?settled=<server>` answers once
+ * every session of that server is closed (so its last reply is logged), and
+ * `GET /errors?after=<n>` once there are more than n errors. A wait that is never met answers
+ * anyway after WAIT_CAP_MS, so a broken test fails on its assertions instead of hanging.
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Server as NetServer } from "node:net";
@@ -65,6 +69,8 @@ export interface Transcript {
   session: string;
   /** "C: EHLO example.com", "S: 250-...", in order. */
   lines: string[];
+  /** The connection is closed: nothing more is logged for it. */
+  closed: boolean;
 }
 
 export interface ServerError {
@@ -77,15 +83,39 @@ const messages: ReceivedMessage[] = [];
 const errors: ServerError[] = [];
 const transcripts = new Map<string, Transcript>();
 
+/** Side-channel requests waiting for a condition, checked again whenever the servers log. */
+const WAIT_CAP_MS = 10_000;
+const waiting = new Set<() => boolean>();
+function changed() {
+  for (const check of waiting) if (check()) waiting.delete(check);
+}
+/** Resolves when `ready()` holds (checked now and on every change), or after WAIT_CAP_MS. */
+function until(ready: () => boolean): Promise<void> {
+  return new Promise((resolve) => {
+    const cap = setTimeout(() => {
+      waiting.delete(check);
+      resolve();
+    }, WAIT_CAP_MS);
+    const check = () => {
+      if (!ready()) return false;
+      clearTimeout(cap);
+      resolve();
+      return true;
+    };
+    if (!check()) waiting.add(check);
+  });
+}
+
 /** A bunyan-style logger that keeps smtp-server's per-session command/reply log. */
 function transcriptLogger(server: ServerName) {
   const record = (meta: unknown, label: unknown, ...args: unknown[]) => {
     const m = (meta ?? {}) as { tnx?: string; cid?: string };
     if (!m.cid || (m.tnx !== "command" && m.tnx !== "send")) return;
     const key = `${server}:${m.cid}`;
-    const t = transcripts.get(key) ?? { server, session: m.cid, lines: [] };
+    const t = transcripts.get(key) ?? { server, session: m.cid, lines: [], closed: false };
     transcripts.set(key, t);
     t.lines.push(`${String(label)} ${args.map(String).join(" ")}`.trim());
+    changed();
   };
   const ignore = () => {};
   return { debug: record, info: ignore, warn: ignore, error: ignore, trace: ignore, fatal: ignore };
@@ -107,6 +137,11 @@ function serverOptions(name: ServerName, tls: { key?: Buffer; cert?: Buffer }): 
     ...(name === "plain" || name === "login"
       ? { disabledCommands: ["STARTTLS"], allowInsecureAuth: true }
       : { ...tls, secure: name === "tls" }),
+    onClose(session) {
+      const t = transcripts.get(`${name}:${session.id}`);
+      if (t) t.closed = true;
+      changed();
+    },
     onAuth(auth, _session, callback) {
       if (!auth.username || !auth.password || auth.password.includes("invalid")) {
         callback(smtpError(535, "Error: authentication failed: Invalid username or password"));
@@ -170,13 +205,20 @@ function portOf(server: NetServer, start: (ready: () => void) => void): Promise<
 }
 
 function sideChannel(): Server {
-  return createServer((req, res) => {
+  return createServer(async (req, res) => {
+    const url = new URL(req.url ?? "/", "http://side.channel");
+    const settled = url.searchParams.get("settled");
+    if (settled !== null) {
+      await until(() => [...transcripts.values()].every((t) => t.server !== settled || t.closed));
+    }
+    const after = url.searchParams.get("after");
+    if (after !== null) await until(() => errors.length > Number(after));
     const body =
-      req.url === "/messages"
+      url.pathname === "/messages"
         ? { messages }
-        : req.url === "/transcripts"
+        : url.pathname === "/transcripts"
           ? { transcripts: [...transcripts.values()] }
-          : req.url === "/errors"
+          : url.pathname === "/errors"
             ? { errors }
             : undefined;
     res.writeHead(body ? 200 : 404, { "content-type": "application/json" });
@@ -190,9 +232,10 @@ export default async function setup(project: TestProject) {
   const servers = names.map((name) => {
     const server = new SMTPServer(serverOptions(name, tls));
     // A client that gives up (a failed TLS handshake, a dropped socket) is an event, not a crash.
-    server.on("error", (e: Error & { code?: string }) =>
-      errors.push({ server: name, message: e.message, ...(e.code ? { code: e.code } : {}) }),
-    );
+    server.on("error", (e: Error & { code?: string }) => {
+      errors.push({ server: name, message: e.message, ...(e.code ? { code: e.code } : {}) });
+      changed();
+    });
     return server;
   });
   const http = sideChannel();

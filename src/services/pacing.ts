@@ -1,20 +1,21 @@
 /**
  * Pacing of provider calls: every call the hub makes for one provider account (syncs, pushes,
- * proxy, sends, tests) takes from that account's budgets first, so the hub slows down before
- * the provider answers 429. Budgets follow the provider's published limits (`rateLimits` in
- * its module) at 90%, counted in D1 as a sliding window (Cloudflare's two-window estimate: the
- * previous window's count weighted by its overlap plus the current window's).
+ * proxy, sends, tests) takes from that account's budgets first, so the hub stops before the
+ * provider answers 429. Budgets follow the provider's published limits (`rateLimits` in its
+ * module) at 90%, counted in D1 as a sliding window (Cloudflare's two-window estimate: the
+ * previous window's count weighted by its overlap plus the current window's). A call over
+ * budget never waits in place: it fails at once as rate_limited with Retry-After, so the proxy
+ * answers 429 and queued work (sends, syncs, pushes) is retried by the queue later.
  */
 import type { Db } from "../db/client.ts";
-import { type HttpClient, ProviderError } from "../providers/runtime.ts";
+import { ProviderError } from "../providers/runtime.ts";
 import type { RateBudget } from "../providers/sync.ts";
 
 /** Share of the published limit the hub allows itself, leaving room for clock skew and other apps. */
 export const BUDGET_SHARE = 0.9;
-/** A call waits in place at most this long for room; longer, it fails as rate_limited. */
-export const MAX_WAIT_MS = 2000;
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+/** Milliseconds since the epoch; injected so tests run pacing on a controlled clock. */
+export type Clock = () => number;
 
 /** Counts one call in the current window, rolling the previous window's count over. Binds: key, window start, window ms. */
 const TAKE_SQL = `
@@ -32,14 +33,18 @@ const GIVE_BACK_SQL =
   "update rate_budgets set count = max(0, count - 1) where key = ?1 and window_start = ?2";
 
 export class Pacer {
-  constructor(private readonly db: Db) {}
+  constructor(
+    private readonly db: Db,
+    private readonly now: Clock = () => Date.now(),
+  ) {}
 
   /**
    * Takes one call from every budget of `key`. Returns 0 when the call may go now, or the
-   * milliseconds to wait before asking again (nothing is taken then).
+   * milliseconds until there is room again (nothing is taken then).
    */
-  async take(key: string, budgets: RateBudget[], now = Date.now()): Promise<number> {
+  async take(key: string, budgets: RateBudget[]): Promise<number> {
     if (!budgets.length) return 0;
+    const now = this.now();
     const d1 = this.db.$client;
     const windows = budgets.map((b) => {
       const w = b.windowSeconds * 1000;
@@ -70,33 +75,18 @@ export class Pacer {
   }
 
   /**
-   * An HTTP client that paces every request under `budgets` of `key`: it waits for room up to
-   * MAX_WAIT_MS, and beyond that fails as rate_limited with the wait as Retry-After (a sync
-   * then pauses, a send is retried later, the proxy answers 429).
+   * Admits one call under `budgets` of `key`, or throws a rate_limited ProviderError (code
+   * `BUDGET`) whose Retry-After is the time until there is room. It never waits: the sync
+   * pauses, a send or push is retried by the queue, the proxy answers 429.
    */
-  paced(
-    http: HttpClient,
-    key: string,
-    budgets: RateBudget[] | undefined,
-    maxWaitMs = MAX_WAIT_MS,
-  ): HttpClient {
-    if (!budgets?.length) return http;
-    return async (request) => {
-      let waited = 0;
-      for (;;) {
-        const wait = await this.take(key, budgets);
-        if (wait === 0) break;
-        if (waited + wait > maxWaitMs) {
-          throw new ProviderError(
-            "rate_limited",
-            `paused before the provider's rate limit: this account's request budget is used up for now`,
-            { retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)), code: "BUDGET" },
-          );
-        }
-        await sleep(wait);
-        waited += wait;
-      }
-      return http(request);
-    };
+  async admit(key: string, budgets: RateBudget[] | undefined): Promise<void> {
+    if (!budgets?.length) return;
+    const wait = await this.take(key, budgets);
+    if (wait === 0) return;
+    throw new ProviderError(
+      "rate_limited",
+      "paused before the provider's rate limit: this account's request budget is used up for now",
+      { retryAfterSeconds: Math.max(1, Math.ceil(wait / 1000)), code: "BUDGET" },
+    );
   }
 }

@@ -1,6 +1,6 @@
 /** HubSpot sync against the simulator: list and archived phases, search with since, errors. */
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { provider } from "../../src/providers/hubspot/index.ts";
 import type { ProviderContext } from "../../src/providers/runtime.ts";
 import { ProviderError } from "../../src/providers/runtime.ts";
@@ -9,6 +9,11 @@ import { hubspotAccount } from "../../src/sandbox/providers/hubspot.ts";
 import { call } from "../harness.ts";
 
 let seq = 0;
+
+// Tests that step the clock hand it back to the wall clock when they end.
+afterEach(() => {
+  vi.useRealTimers();
+});
 const token = () => `pat-na1-sync-${Date.now()}-${++seq}`;
 
 const context = (tok: string): ProviderContext => ({
@@ -111,7 +116,8 @@ describe("hubspot sync", () => {
     const tok = token();
     const account = hubspotAccount(tok);
     await control("contacts", { account, count: 120, remove: 1 });
-    await new Promise((r) => setTimeout(r, 10));
+    // The changes come strictly after the setup: the clock steps on rather than the test sleeping.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 10 });
     const since = new Date().toISOString();
     const changed = await control("contacts", { account, touch: 3, remove: 2, create: 1 });
     const { items, deleted } = await drain(context(tok), "customers", since);
@@ -129,13 +135,14 @@ describe("hubspot sync", () => {
     const ctx = context(tok);
     let cursor: string | null = null;
     const seen = new Set<string>();
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
     for (let i = 0; i < 52; i++) {
       const page = await sync().page(ctx, { entity: "products", cursor, since: "2025-12-31T00:00:00Z" });
       for (const item of page.items) seen.add(item.externalId);
       cursor = page.next;
       if (!cursor || JSON.parse(cursor).p === "archived") break;
-      // Stay under the Search API's 5 calls a second.
-      if (i % 4 === 3) await new Promise((r) => setTimeout(r, 1000));
+      // Stay under the Search API's 5 calls a second: the clock moves a second every 4 calls.
+      if (i % 4 === 3) vi.setSystemTime(Date.now() + 1000);
     }
     expect(seen.size).toBe(10_300);
   }, 30_000);

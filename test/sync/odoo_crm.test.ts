@@ -1,6 +1,6 @@
 /** Odoo sync against the simulator: search_read pages by write_date, domains, sweeps, errors. */
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { provider } from "../../src/providers/odoo_crm/index.ts";
 import type { ProviderContext } from "../../src/providers/runtime.ts";
 import { ProviderError } from "../../src/providers/runtime.ts";
@@ -9,6 +9,11 @@ import { odooAccount } from "../../src/sandbox/providers/odoo_crm.ts";
 import { call } from "../harness.ts";
 
 let seq = 0;
+
+// Tests that step the clock hand it back to the wall clock when they end.
+afterEach(() => {
+  vi.useRealTimers();
+});
 const database = () => `sync${Date.now()}x${++seq}`;
 
 const context = (db: string, apiKey = "0123456789abcdef0123456789abcdef01234567"): ProviderContext => ({
@@ -123,8 +128,9 @@ describe("odoo_crm sync", () => {
     const db = database();
     const account = odooAccount(db);
     await control("customers", { account, count: 80 });
-    // write_date compares in whole seconds (since is rounded down): step past the setup's second.
-    await new Promise((r) => setTimeout(r, 1100));
+    // write_date compares in whole seconds (since is rounded down): the clock steps past the
+    // setup's second instead of the test sleeping through it.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 1100 });
     const since = new Date().toISOString();
     const changed = await control("customers", { account, touch: 3, remove: 2, purge: 1, create: 2 });
     const { items } = await drain(context(db), "customers", { since });

@@ -1,104 +1,261 @@
 /**
  * Pacing: calls to one provider account share a budget just under the provider's published
- * limit, so the hub waits (or answers 429 itself) before the provider would.
+ * limit, so the hub answers 429 itself (or the queue retries later) before the provider would.
+ * Every test runs on a controlled clock: none depends on where in the wall-clock minute it runs.
  */
 import { env } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { createDb } from "../../src/db/client.ts";
-import { ProviderError } from "../../src/providers/runtime.ts";
+import { buildRequest, type HttpClient, ProviderError, send } from "../../src/providers/runtime.ts";
+import type { RateBudget } from "../../src/providers/sync.ts";
+import { Connections } from "../../src/services/connections.ts";
+import { createServices } from "../../src/services/index.ts";
 import { BUDGET_SHARE, Pacer } from "../../src/services/pacing.ts";
+import { ApiProxy } from "../../src/services/proxy.ts";
 import { call, newIntegration, newOrg } from "../harness.ts";
 
-const pacer = () => new Pacer(createDb(env.DB));
+/** A clock the test moves by hand, starting at a given instant. */
+function manualClock(start: number) {
+  let t = start;
+  return {
+    now: () => t,
+    set: (ms: number) => {
+      t = ms;
+    },
+  };
+}
+
+/** 2030-01-01T00:00:00Z: the start of a second, a minute, an hour and a day. */
+const T0 = Date.UTC(2030, 0, 1);
+
+const pacer = (now: () => number) => new Pacer(createDb(env.DB), now);
+
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 describe("Pacer", () => {
   it("lets 90% of a window's limit through, then asks to wait until room comes back", async () => {
-    const p = pacer();
+    const clock = manualClock(T0 + 100);
+    const p = pacer(clock.now);
     const budget = [{ limit: 10, windowSeconds: 10 }];
-    const t0 = Math.floor(Date.now() / 10_000) * 10_000 + 100;
     const allowed = Math.floor(10 * BUDGET_SHARE);
-    for (let i = 0; i < allowed; i++) expect(await p.take("pace-a", budget, t0 + i)).toBe(0);
-    const wait = await p.take("pace-a", budget, t0 + 50);
+    for (let i = 0; i < allowed; i++) {
+      clock.set(T0 + 100 + i);
+      expect(await p.take("pace-a", budget)).toBe(0);
+    }
+    clock.set(T0 + 150);
+    const wait = await p.take("pace-a", budget);
     expect(wait).toBeGreaterThan(0);
-    expect(wait).toBeLessThanOrEqual(10_000);
+    // Room comes back when the window ends, 10 s after T0.
+    expect(wait).toBe(10_000 - 150 + 10);
     // A refused call is not counted: still refused a moment later, not more.
-    expect(await p.take("pace-a", budget, t0 + 60)).toBeGreaterThan(0);
+    clock.set(T0 + 160);
+    expect(await p.take("pace-a", budget)).toBe(10_000 - 160 + 10);
     // Budgets are per key: another account is untouched.
-    expect(await p.take("pace-b", budget, t0 + 60)).toBe(0);
+    expect(await p.take("pace-b", budget)).toBe(0);
   });
 
   it("slides: the previous window still counts by its overlap", async () => {
-    const p = pacer();
+    const clock = manualClock(T0);
+    const p = pacer(clock.now);
     const budget = [{ limit: 10, windowSeconds: 10 }];
-    const w0 = Math.floor(Date.now() / 10_000) * 10_000 + 20_000;
-    for (let i = 0; i < 9; i++) expect(await p.take("slide", budget, w0 + 9_000 + i)).toBe(0);
+    for (let i = 0; i < 9; i++) {
+      clock.set(T0 + 9_000 + i);
+      expect(await p.take("slide", budget)).toBe(0);
+    }
     // Just after the window turns over, 9 calls still weigh ~9: no room.
-    expect(await p.take("slide", budget, w0 + 10_100)).toBeGreaterThan(0);
+    clock.set(T0 + 10_100);
+    expect(await p.take("slide", budget)).toBeGreaterThan(0);
     // Most of the way through the next window, the old calls weigh little.
-    expect(await p.take("slide", budget, w0 + 19_000)).toBe(0);
+    clock.set(T0 + 19_000);
+    expect(await p.take("slide", budget)).toBe(0);
   });
 
   it("honours every budget: the tightest one decides", async () => {
-    const p = pacer();
+    const clock = manualClock(T0 + 5);
+    const p = pacer(clock.now);
     const budgets = [
       { limit: 500, windowSeconds: 60 },
       { limit: 3, windowSeconds: 1 },
     ];
-    const t = Math.floor(Date.now() / 60_000) * 60_000 + 5;
-    expect(await p.take("multi", budgets, t)).toBe(0);
-    expect(await p.take("multi", budgets, t + 1)).toBe(0);
-    expect(await p.take("multi", budgets, t + 2)).toBeGreaterThan(0);
+    expect(await p.take("multi", budgets)).toBe(0);
+    clock.set(T0 + 6);
+    expect(await p.take("multi", budgets)).toBe(0);
+    clock.set(T0 + 7);
+    expect(await p.take("multi", budgets)).toBeGreaterThan(0);
   });
 
-  it("a paced client waits for short gaps and fails as rate_limited past the wait it may take", async () => {
-    const p = pacer();
-    let sent = 0;
-    const http = async () => {
-      sent++;
-      return new Response("ok");
-    };
-    const client = p.paced(http, "paced-client", [{ limit: 2, windowSeconds: 3600 }], 50);
-    await client(new Request("https://provider.test/a"));
-    const err = await client(new Request("https://provider.test/b")).catch((e) => e);
+  it("admit fails at once as rate_limited with Retry-After when the budget is spent, and never waits", async () => {
+    // The timers are the test's: a call that slept would never come back.
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const clock = manualClock(T0 + 3_599_900);
+    const p = pacer(clock.now);
+    const budget = [{ limit: 2, windowSeconds: 3600 }];
+    await p.admit("admit", budget);
+    const err = await p.admit("admit", budget).catch((e) => e);
     expect(err).toBeInstanceOf(ProviderError);
     expect(err.kind).toBe("rate_limited");
-    expect(err.opts.retryAfterSeconds).toBeGreaterThan(1);
+    expect(err.opts.code).toBe("BUDGET");
+    // 100 ms before the window ends: room in well under a second, still not waited for here.
+    expect(err.opts.retryAfterSeconds).toBe(1);
+    expect(vi.getTimerCount()).toBe(0);
+    // Far from the window's end the caller is told how long (3,540 s, and a 10 ms margin).
+    clock.set(T0 + 3_600_000 + 60_000);
+    await p.admit("admit-late", budget);
+    const late = await p.admit("admit-late", budget).catch((e) => e);
+    expect(late.opts.retryAfterSeconds).toBe(3541);
+  });
+});
+
+/** A Pacer whose budget check does not answer until the test opens the gate. */
+class GatedPacer extends Pacer {
+  private open!: () => void;
+  readonly gate = new Promise<void>((resolve) => {
+    this.open = resolve;
+  });
+  entered = false;
+  release() {
+    this.open();
+  }
+  override async take(key: string, budgets: RateBudget[]): Promise<number> {
+    this.entered = true;
+    await this.gate;
+    return super.take(key, budgets);
+  }
+}
+
+describe("pacing and the provider timeout", () => {
+  const ok: HttpClient = async () =>
+    Response.json({ Contacts: [] }, { headers: { "content-type": "application/json" } });
+
+  async function setup(http: HttpClient) {
+    const org = await newOrg("Pacing timeout");
+    const integration = await newIntegration(org, {
+      provider: "xero",
+      name: "slow pacer",
+      access_token: "eyJ.slow-pacer",
+      tenant_id: crypto.randomUUID(),
+    });
+    const services = createServices(env, "req_pacing_timeout");
+    const gated = new GatedPacer(services.db);
+    const connections = new Connections(
+      services.db,
+      services.activity,
+      services.integrations,
+      services.events,
+      services.settings,
+      http,
+      services.tokens,
+      gated,
+    );
+    const row = await services.integrations.get(org.orgId, integration.id);
+    return { org, row, services, gated, connections };
+  }
+
+  /** Lets the fake clock run well past the provider timeout while the pacer holds the call. */
+  async function holdPastTimeout(gated: GatedPacer, timeoutMs: number) {
+    await vi.waitFor(() => expect(gated.entered).toBe(true));
+    await vi.advanceTimersByTimeAsync(timeoutMs * 5);
+    gated.release();
+  }
+
+  it("send(): a slow budget check is not the provider's time and never becomes a timeout", async () => {
+    let sent = 0;
+    const { row, gated, connections } = await setup(async (req) => {
+      sent++;
+      return ok(req);
+    });
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const ctx = await connections.contextFor(row);
+    const pending = send(ctx, buildRequest(ctx, { path: "/api.xro/2.0/Contacts" })).catch((e) => e);
+    await holdPastTimeout(gated, ctx.timeoutMs);
+    const res = await pending;
+    expect(res).not.toBeInstanceOf(Error);
+    expect(res.status).toBe(200);
+    expect(sent).toBe(1);
+  });
+
+  it("proxy: a slow budget check is not the provider's time and never becomes a 504", async () => {
+    let sent = 0;
+    const { org, row, services, gated, connections } = await setup(async (req) => {
+      sent++;
+      return ok(req);
+    });
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    const proxy = new ApiProxy(services.activity, services.integrations, connections, "req_pacing_proxy");
+    const pending = proxy.forward(org.orgId, row.id, {
+      method: "GET",
+      path: "/api.xro/2.0/Contacts",
+      search: "",
+      headers: new Headers(),
+    });
+    await holdPastTimeout(gated, services.settings.PROVIDER_TIMEOUT_MS);
+    const { response } = await pending;
+    expect(response.status).toBe(200);
     expect(sent).toBe(1);
   });
 });
 
 describe("pacing end to end", () => {
-  it("the proxy stops at the hub's Xero budget (60 a minute) before Xero answers 429", {
-    timeout: 60_000,
-  }, async () => {
+  async function xero(name: string) {
     const org = await newOrg("Pacing");
     const tenant = crypto.randomUUID();
     const integration = await newIntegration(org, {
       provider: "xero",
-      name: "paced xero",
+      name,
       access_token: "eyJ.paced-token",
       tenant_id: tenant,
     });
+    const path = `/api/integrations/${integration.id}/proxy/api.xro/2.0/Contacts?page=1`;
+    const sentToXero = async () => {
+      const stats = await call("GET", "/sandbox/_data/_stats");
+      return (stats.json.xero?.byAccount?.[tenant.toLowerCase()] ?? 0) as number;
+    };
+    return { org, path, sentToXero };
+  }
+
+  it("the proxy stops at the hub's Xero budget (60 a minute) before Xero answers 429", async () => {
+    const { org, path, sentToXero } = await xero("paced xero");
+    // The hub's clock stands 30 s into a minute for the whole run.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    vi.useFakeTimers({ toFake: ["Date"], now: minute + 30_000 });
     const statuses: number[] = [];
     let retryAfter: string | null = null;
     for (let i = 0; i < 60; i++) {
-      const r = await call("GET", `/api/integrations/${integration.id}/proxy/api.xro/2.0/Contacts?page=1`, {
-        key: org.adminKey,
-      });
+      const r = await call("GET", path, { key: org.adminKey });
       statuses.push(r.status);
       if (r.status === 429) {
         expect(r.json.code).toBe("RATE_LIMITED");
         retryAfter = r.headers.get("retry-after");
       }
     }
-    const sent = statuses.filter((s) => s === 200).length;
-    // 54 (90%) in one window; a few more when the run crosses into the next window as it slides.
-    expect(sent).toBeGreaterThanOrEqual(Math.floor(60 * BUDGET_SHARE));
-    expect(statuses.filter((s) => s === 429).length).toBe(60 - sent);
-    expect(Number(retryAfter)).toBeGreaterThan(0);
-    const stats = await call("GET", "/sandbox/_data/_stats");
-    expect(stats.json.xero.byAccount[tenant.toLowerCase()]).toBe(sent);
+    const allowed = Math.floor(60 * BUDGET_SHARE);
+    expect(statuses.filter((s) => s === 200).length).toBe(allowed);
+    expect(statuses.filter((s) => s === 429).length).toBe(60 - allowed);
+    // Room comes back when the minute ends, 30 s later.
+    expect(Number(retryAfter)).toBe(31);
     // Xero itself never had to refuse a call of this tenant.
-    expect(sent).toBeLessThan(60);
+    expect(await sentToXero()).toBe(allowed);
+  });
+
+  it("with the budget spent the proxy answers 429 at once with Retry-After: no provider call, no wait", async () => {
+    const { org, path, sentToXero } = await xero("spent xero");
+    // 300 ms before the minute ends: room is near, but the request still does not wait for it.
+    const minute = Math.floor(Date.now() / 60_000) * 60_000;
+    vi.useFakeTimers({ toFake: ["Date"], now: minute + 59_700 });
+    const allowed = Math.floor(60 * BUDGET_SHARE);
+    for (let i = 0; i < allowed; i++) {
+      expect((await call("GET", path, { key: org.adminKey })).status).toBe(200);
+    }
+    // From here the timers are the test's too: a request that slept would never answer.
+    vi.useFakeTimers({ toFake: ["Date", "setTimeout", "clearTimeout"], now: minute + 59_700 });
+    const r = await call("GET", path, { key: org.adminKey });
+    expect(r.status).toBe(429);
+    expect(r.json.code).toBe("RATE_LIMITED");
+    expect(r.headers.get("retry-after")).toBe("1");
+    expect(vi.getTimerCount()).toBe(0);
+    vi.useRealTimers();
+    expect(await sentToXero()).toBe(allowed);
   });
 });

@@ -4,7 +4,7 @@
  * sparse update with SyncToken, stale SyncToken).
  */
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { provider } from "../../src/providers/quickbooks/index.ts";
 import { type ProviderContext, ProviderError } from "../../src/providers/runtime.ts";
 import type { SyncItem } from "../../src/providers/sync.ts";
@@ -13,6 +13,11 @@ import { call } from "../harness.ts";
 
 const sync = provider.sync;
 let seq = 0;
+
+// Tests that step the clock hand it back to the wall clock when they end.
+afterEach(() => {
+  vi.useRealTimers();
+});
 const newRealm = () => String(4620000000000000 + Math.floor(Math.random() * 1e9) * 100 + ++seq);
 
 function context(
@@ -178,7 +183,8 @@ describe("quickbooks sync", () => {
     await data(realm, "products", { count: 10 });
     const since = new Date(Date.now() - 1000).toISOString();
     const a = await data(realm, "products", { create: 700 });
-    await new Promise((r) => setTimeout(r, 5));
+    // The second batch is stamped later than the first: the clock steps on, no sleep.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 5 });
     const b = await data(realm, "products", { create: 700 });
     const urls: string[] = [];
     const run = await drain(context(realm, { urls }), "products", since);

@@ -1,6 +1,6 @@
 /** Salesforce sync against the simulator: query/queryAll batches, nextRecordsUrl, IsDeleted, errors. */
 import { exports } from "cloudflare:workers";
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { ProviderContext } from "../../src/providers/runtime.ts";
 import { ProviderError } from "../../src/providers/runtime.ts";
 import { provider } from "../../src/providers/salesforce/index.ts";
@@ -10,6 +10,11 @@ import { salesforceAccount, salesforceId } from "../../src/sandbox/providers/sal
 import { call } from "../harness.ts";
 
 let seq = 0;
+
+// Tests that step the clock hand it back to the wall clock when they end.
+afterEach(() => {
+  vi.useRealTimers();
+});
 const org = () => `00D5gSYNC${Date.now()}${++seq}`;
 
 const context = (token: string): ProviderContext => ({
@@ -113,8 +118,9 @@ describe("salesforce sync", () => {
     const token = `${org()}!AQ0AQ.sync-session`;
     const account = salesforceAccount(token);
     await control("contacts", { account, count: 150, remove: 2 });
-    // SOQL compares whole seconds (since is rounded down): step past the setup's second.
-    await new Promise((r) => setTimeout(r, 1100));
+    // SOQL compares whole seconds (since is rounded down): the clock steps past the setup's
+    // second instead of the test sleeping through it.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() + 1100 });
     const since = new Date().toISOString();
     const changed = await control("contacts", { account, touch: 4, remove: 3, purge: 1, create: 2 });
     const { items, deleted } = await drain(context(token), "contacts", since);

@@ -1,22 +1,21 @@
 /**
  * Browser test of the web UI at /integrations: starts the worker (frozen bundle, sandbox on,
- * throwaway D1), drives Debian's Chromium with playwright-core through sign-in, forms for every
- * category, inline validation, test connection, toggle, delete with confirmation, an OAuth
- * connection through the sandbox consent page, a connect session, and a QuickBooks sync to done.
+ * throwaway D1), drives Chromium with playwright-core (a system Chrome or Chromium, else the one
+ * npm installs: see ./browser.ts) through sign-in, forms for every category, inline validation,
+ * test connection, toggle, delete with confirmation, an OAuth connection through the sandbox
+ * consent page, a connect session, and a QuickBooks sync to done.
  * Screenshots go to test/ui/artifacts/. Prints `N passed, N failed`; exits non-zero on a failure.
  *
  *   node_modules/.bin/node test/ui/integrations.ui.ts
  */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
+import type { Browser, BrowserContext, Page } from "playwright-core";
 import { api, ROOT } from "../../scripts/lib.ts";
+import { launchChromium } from "./browser.ts";
 import { startWorker, type Worker } from "./worker.ts";
 
-const CHROMIUM =
-  process.env.CHROMIUM_PATH ??
-  ["/usr/bin/chromium", "/usr/lib/chromium/chromium", "/usr/bin/chromium-browser"].find((p) => existsSync(p));
 const ARTIFACTS = join(ROOT, "test", "ui", "artifacts");
 const TOTAL_TIMEOUT_MS = Number(process.env.UI_TEST_TIMEOUT_MS ?? 8 * 60_000);
 const REALM = "9341453050071234";
@@ -78,6 +77,16 @@ async function signIn(page: Page, base: string, key: string) {
   await page.locator("#cards article").first().waitFor();
 }
 
+/**
+ * After a form is saved: the dialog closes, then the list is drawn again and the saved item's
+ * name takes the focus. Waiting for that focus means a next click lands on the new list, not on
+ * one about to be replaced.
+ */
+async function afterSave(page: Page, name: string) {
+  await page.locator("#form-dialog").waitFor({ state: "hidden" });
+  await item(page, name).locator(".name:focus").waitFor();
+}
+
 /** Opens the category's Add form, picks the provider, fills fields by name, submits. */
 async function create(
   page: Page,
@@ -100,7 +109,6 @@ async function create(
 
 async function main() {
   mkdirSync(ARTIFACTS, { recursive: true });
-  assert.ok(CHROMIUM, "Chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)");
   console.log("starting the worker…");
   worker = await startWorker();
   const { base } = worker;
@@ -110,7 +118,9 @@ async function main() {
   });
   assert.equal(org.status, 201, org.text);
   const key: string = org.body.api_key;
-  const b = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu"] });
+  const launched = await launchChromium();
+  console.log(`browser: ${launched.source}`);
+  const b = launched.browser;
   browser = b;
   const desktop: BrowserContext = await b.newContext({ viewport: { width: 1280, height: 900 } });
   desktop.setDefaultTimeout(15_000);
@@ -237,7 +247,7 @@ async function main() {
     await page.locator("#form-submit").click();
     const body = JSON.parse((await req).postData() ?? "{}");
     assert.deepEqual(body, { chat_id: "12345" });
-    await page.locator("#form-dialog").waitFor({ state: "hidden" });
+    await afterSave(page, "Telegram bot");
   });
 
   await step("test connection shows the provider's answer", page, async () => {
@@ -253,7 +263,7 @@ async function main() {
     await cal.getByRole("button", { name: "Edit" }).click();
     await page.fill("#f-api_key", "sk_invalid_456");
     await page.locator("#form-submit").click();
-    await page.locator("#form-dialog").waitFor({ state: "hidden" });
+    await afterSave(page, "Custom API");
     await item(page, "Custom API").getByRole("button", { name: "Test" }).click();
     await item(page, "Custom API").locator(".result.fail", { hasText: "unauthorized" }).waitFor();
     await item(page, "Custom API").locator(".badge", { hasText: "error" }).waitFor();

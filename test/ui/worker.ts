@@ -27,7 +27,25 @@ export interface Worker {
   stop: () => Promise<void>;
 }
 
+/** The port picked for wrangler was taken by another process before wrangler bound it. */
+class PortTaken extends Error {}
+
+/**
+ * Starts the worker. A free port is picked before wrangler starts (PUBLIC_URL names it), so
+ * another process may take it in between: then it starts again on other ports, rather than the
+ * run depending on that luck.
+ */
 export async function startWorker(): Promise<Worker> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce();
+    } catch (e) {
+      if (!(e instanceof PortTaken) || attempt === 3) throw e;
+    }
+  }
+}
+
+async function startOnce(): Promise<Worker> {
   const state = mkdtempSync(join(tmpdir(), "switchboard-ui-"));
   const port = await freePort();
   const inspectorPort = await freePort();
@@ -101,8 +119,10 @@ export async function startWorker(): Promise<Worker> {
     await waitForHealth(base, { child, timeoutMs: 90_000 });
   } catch (e) {
     await stop();
-    throw new Error(
-      `${e instanceof Error ? e.message : e}\n--- wrangler output ---\n${tailChunks.join("").slice(-4000)}`,
+    const output = tailChunks.join("");
+    const Failure = /EADDRINUSE|address already in use/i.test(output) ? PortTaken : Error;
+    throw new Failure(
+      `${e instanceof Error ? e.message : e}\n--- wrangler output ---\n${output.slice(-4000)}`,
     );
   }
   return { base, adminToken: vars.ADMIN_TOKEN, tail: () => tailChunks.join(""), stop };
