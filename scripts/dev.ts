@@ -3,7 +3,11 @@
  *
  * 1. Creates `.dev.vars` with fresh secrets if it is missing (never overwrites it).
  * 2. Applies the D1 migrations to the local database.
- * 3. Starts `wrangler dev` (your flags are passed through verbatim).
+ * 3. Starts `wrangler dev` (your flags are passed through verbatim). With
+ *    `ALLOW_PRIVATE_URLS=false` in `.dev.vars`, starts it through wrangler's programmatic API
+ *    instead, with `OUTBOUND` bound to a network that allows only public addresses, so the
+ *    hub's outbound path refuses hosts that resolve to private addresses where it connects
+ *    (`--port`, `--ip` and `--persist-to` work there; other flags are refused).
  * 4. Once /health answers, makes sure a "demo" organization exists, saves its admin API key in
  *    `.dev-demo.json` (gitignored), and prints the URLs and an example request.
  * 5. Gives the demo organization a QuickBooks integration answered by the sandbox and runs a
@@ -185,6 +189,45 @@ async function demoSync(demo: Demo) {
   }
 }
 
+/** Flags the public-only start understands (everything else needs `wrangler dev` itself). */
+const PUBLIC_ONLY_FLAGS = new Set(["--port", "--ip", "--persist-to"]);
+
+/**
+ * `wrangler dev` through wrangler's programmatic API, with `OUTBOUND` bound to a workerd network
+ * that allows only public addresses (the CLI cannot bind one). Resolves with the exit code.
+ */
+async function publicOnly(adminToken: string, persist: string | undefined): Promise<number> {
+  const unknown = userArgs.filter((a) => a.startsWith("-") && !PUBLIC_ONLY_FLAGS.has(a.split("=")[0] ?? a));
+  if (unknown.length) {
+    throw new Error(
+      `with ALLOW_PRIVATE_URLS=false, npm run dev takes only ${[...PUBLIC_ONLY_FLAGS].join(", ")} (not ${unknown.join(" ")})`,
+    );
+  }
+  const { unstable_startWorker } = await import("wrangler");
+  log("ALLOW_PRIVATE_URLS=false: outbound requests may reach public addresses only");
+  const worker = await unstable_startWorker({
+    config: join(ROOT, "wrangler.toml"),
+    // A miniflare network designator: workerd refuses, at connect time, any other address.
+    bindings: {
+      OUTBOUND: { type: "fetcher", fetcher: { network: { allow: ["public"] } } },
+    } as unknown as NonNullable<Parameters<typeof unstable_startWorker>[0]["bindings"]>,
+    dev: { server: { hostname: ip, port }, ...(persist ? { persist } : {}) },
+  });
+  await worker.ready;
+  const stopped = new Promise<number>((resolve) => {
+    for (const sig of ["SIGINT", "SIGTERM"] as const)
+      process.once(sig, () => void worker.dispose().then(() => resolve(0)));
+  });
+  waitForHealth(base)
+    .then(() => seedDemo(adminToken))
+    .then(async (demo) => {
+      banner(demo);
+      await demoSync(demo).catch((e) => warn(`demo sync did not run: ${errorMessage(e)}`));
+    })
+    .catch((e) => warn(`\x1b[31mcould not seed the demo organization: ${errorMessage(e)}\x1b[0m`));
+  return stopped;
+}
+
 async function main() {
   ensureDevVars();
   const adminToken = readDotenv(DEV_VARS).ADMIN_TOKEN ?? "";
@@ -193,6 +236,11 @@ async function main() {
   const persist = flagValue(userArgs, "--persist-to");
   log("applying D1 migrations to the local database");
   await applyLocalMigrations(persist ? ["--persist-to", persist] : []);
+
+  if (!/^(true|1)$/.test(readDotenv(DEV_VARS).ALLOW_PRIVATE_URLS ?? "")) {
+    process.exitCode = await publicOnly(adminToken, persist);
+    return;
+  }
 
   const ours = [
     ...(flagValue(userArgs, "--ip") === undefined ? ["--ip", "127.0.0.1"] : []),

@@ -29,6 +29,11 @@ declare global {
     OAUTH_RETURN_ORIGINS?: string;
     /** When set, every provider's base URL is `${PROVIDER_BASE_URL_ALL}/${provider id}`. */
     PROVIDER_BASE_URL_ALL?: string;
+    /**
+     * A workerd network service allowing only public addresses (`network = (allow = ["public"])`):
+     * when bound, every request made for a tenant connects through it (src/lib/outbound.ts).
+     */
+    OUTBOUND?: Fetcher;
   }
 }
 

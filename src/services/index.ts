@@ -6,6 +6,7 @@ import { getSettings, type Settings } from "../config.ts";
 import { loadKeyRing } from "../crypto/keyring.ts";
 import { Vault } from "../crypto/vault.ts";
 import { createDb, type Db } from "../db/client.ts";
+import { createOutbound, type Outbound } from "../lib/outbound.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import { createSandboxApp } from "../sandbox/index.ts";
 import { Activity } from "./activity.ts";
@@ -13,7 +14,7 @@ import { ConnectSessions } from "./connect-sessions.ts";
 import { Connections } from "./connections.ts";
 import { Events } from "./events.ts";
 import { Integrations } from "./integrations.ts";
-import { Messages } from "./messages.ts";
+import { Messages, messageLeaseMs } from "./messages.ts";
 import { OAuthFlows } from "./oauth.ts";
 import { parseOAuthApps } from "./oauth-client.ts";
 import { Organizations } from "./organizations.ts";
@@ -45,19 +46,35 @@ export interface Services {
 let sandboxApp: ReturnType<typeof createSandboxApp> | undefined;
 
 /**
- * The HTTP client provider calls use. With the sandbox enabled, requests to the sandbox's base
- * URL are answered in-process by the simulator; everything else goes to the network.
+ * The outbound path every request made for a tenant goes through (src/lib/outbound.ts): the
+ * destination checked as written, connections made through the `OUTBOUND` network service when
+ * bound, redirects never followed. With the sandbox enabled, requests to the sandbox's base URL
+ * are answered in-process by the simulator (they are not network requests).
  */
-export function createHttpClient(env: Env, settings: Settings): HttpClient {
+export function createOutboundFor(env: Env, settings: Settings): Outbound {
   const base = settings.sandboxBase;
-  if (!base) return (req) => fetch(req);
-  return (req) => {
-    if (!req.url.startsWith(`${base}/`)) return fetch(req);
-    sandboxApp ??= createSandboxApp();
-    const url = new URL(req.url);
-    url.pathname = url.pathname.slice(new URL(base).pathname.length);
-    return Promise.resolve(sandboxApp.fetch(new Request(url, req), env));
-  };
+  return createOutbound({
+    allowPrivate: settings.ALLOW_PRIVATE_URLS,
+    ...(env.OUTBOUND ? { network: env.OUTBOUND } : {}),
+    ...(base
+      ? {
+          local: {
+            base,
+            fetch: (req: Request) => {
+              sandboxApp ??= createSandboxApp();
+              const url = new URL(req.url);
+              url.pathname = url.pathname.slice(new URL(base).pathname.length);
+              return Promise.resolve(sandboxApp.fetch(new Request(url, req), env));
+            },
+          },
+        }
+      : {}),
+  });
+}
+
+/** The HTTP client provider calls, OAuth calls and event deliveries use: the guarded fetch. */
+export function createHttpClient(env: Env, settings: Settings): HttpClient {
+  return createOutboundFor(env, settings).fetch;
 }
 
 export function createServices(env: Env, requestId: string): Services {
@@ -73,7 +90,8 @@ export function createServices(env: Env, requestId: string): Services {
   };
   const activity = new Activity(db, requestId);
   const integrations = new Integrations(db, activity, getVault, settings);
-  const http = createHttpClient(env, settings);
+  const outbound = createOutboundFor(env, settings);
+  const http = outbound.fetch;
   const events = new Events(db, activity, getVault, settings, http, env.JOBS);
   const tokens = new Tokens(db, activity, integrations, events, getVault, settings, http, () =>
     parseOAuthApps(env.OAUTH_APPS),
@@ -87,6 +105,7 @@ export function createServices(env: Env, requestId: string): Services {
     http,
     tokens,
     new Pacer(db),
+    outbound.connect,
   );
   const webhooks = new Webhooks(
     db,
@@ -105,7 +124,7 @@ export function createServices(env: Env, requestId: string): Services {
     organizations: new Organizations(db, activity, getVault),
     integrations,
     connections,
-    messages: new Messages(db, activity, integrations, connections, env.JOBS),
+    messages: new Messages(db, activity, integrations, connections, env.JOBS, messageLeaseMs(settings)),
     webhooks,
     events,
     signup: new Signup(db, activity, events, settings),

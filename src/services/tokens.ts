@@ -27,6 +27,7 @@ import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations } from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
+import { redactText, secretValues } from "../lib/redact.ts";
 import { PROVIDERS } from "../providers/registry.ts";
 import { type HttpClient, ProviderError, retryAfterSeconds } from "../providers/runtime.ts";
 import type { Provider } from "../providers/types.ts";
@@ -595,7 +596,14 @@ export class Tokens {
   }
 
   /** The provider refused the grant for good: `error` with a readable reason, and the event. */
-  private async markRefused(row: IntegrationRow, err: ProviderError, reason: string, actor: string) {
+  private async markRefused(row: IntegrationRow, refused: ProviderError, reason: string, actor: string) {
+    // A token endpoint's error may quote the refresh token or client secret it was sent.
+    const secrets = await this.integrations.secretsOf(row).catch(() => ({}));
+    const err = new ProviderError(
+      refused.kind,
+      redactText(refused.message, secretValues(secrets)),
+      refused.opts,
+    );
     const now = new Date().toISOString();
     await this.db.batch([
       this.db

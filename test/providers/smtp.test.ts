@@ -13,6 +13,7 @@
  * fails. Either way, the tests of the other case are reported as skipped, not dropped.
  */
 import { describe, expect, inject, it } from "vitest";
+import { createOutbound } from "../../src/lib/outbound.ts";
 import { type ProviderContext, ProviderError } from "../../src/providers/runtime.ts";
 import { send, test as testConnection } from "../../src/providers/smtp/client.ts";
 import {
@@ -40,14 +41,19 @@ const received = async () => (await sideChannel<{ messages: ReceivedMessage[] }>
 const transcripts = async () =>
   (await sideChannel<{ transcripts: Transcript[] }>("/transcripts")).transcripts;
 const serverErrors = async () => (await sideChannel<{ errors: ServerError[] }>("/errors")).errors;
+/** The servers' errors once there are more than `count` (the side channel waits for them). */
+const serverErrorsAfter = async (count: number) =>
+  (await sideChannel<{ errors: ServerError[] }>(`/errors?after=${count}`)).errors;
 
-/** The sessions `server` saw while `action` ran. */
+/** The sessions `server` saw while `action` ran, once they are closed and fully logged. */
 async function sessionsDuring(server: Transcript["server"], action: () => Promise<unknown>) {
   const before = new Set((await transcripts()).map((t) => t.session));
   await action();
-  // smtp-server logs a command before it handles it; give the last reply a moment to be logged.
-  await new Promise((r) => setTimeout(r, 50));
-  return (await transcripts()).filter((t) => t.server === server && !before.has(t.session));
+  // smtp-server logs a command before it handles it: wait for the connections to close, by
+  // then every reply is logged.
+  const settled = (await sideChannel<{ transcripts: Transcript[] }>(`/transcripts?settled=${server}`))
+    .transcripts;
+  return settled.filter((t) => t.server === server && !before.has(t.session));
 }
 
 function smtpIntegration(org: TestOrg, settings: Record<string, unknown> = {}) {
@@ -82,6 +88,8 @@ function context(config: Record<string, unknown>, secrets: Record<string, string
     },
     secrets,
     http: () => Promise.reject(new Error("SMTP makes no HTTP calls")),
+    // The hub's guarded opener, as this project's deployment has it (ALLOW_PRIVATE_URLS=true).
+    connect: createOutbound({ allowPrivate: true }).connect,
     timeoutMs: 2_000,
   } satisfies ProviderContext;
 }
@@ -354,8 +362,7 @@ describe("smtp", () => {
       const prefix = `SMTP connect: connecting to 127.0.0.1:${ports.tls} with TLS failed (refused, unreachable, or ${CERTIFICATE}): `;
       expect(r.json.message.slice(0, prefix.length)).toBe(prefix);
       // The server saw a client that hung up during the handshake, and no SMTP command.
-      await new Promise((res) => setTimeout(res, 50));
-      expect((await serverErrors()).slice(before)).toContainEqual({
+      expect((await serverErrorsAfter(before)).slice(before)).toContainEqual({
         server: "tls",
         code: "SocketError",
         message: "Socket closed while initiating TLS",

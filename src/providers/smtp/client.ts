@@ -4,9 +4,10 @@
  * not used. Test connection: greeting, EHLO, STARTTLS, AUTH, QUIT. Send: the same session, then
  * MAIL FROM, RCPT TO and DATA with a MIME message whose Message-ID is the provider message id.
  *
- * Private addresses: the host is not checked against the SSRF guard here (ProviderContext does
- * not carry the deployment's ALLOW_PRIVATE_URLS); Workers refuse Cloudflare's own addresses
- * and port 25 themselves, and port 25 is refused here with a clear reason.
+ * Private addresses: the socket is opened by the context's guarded opener (src/lib/outbound.ts),
+ * which refuses private hosts as written and, where the deployment binds a public-only network,
+ * hosts that resolve to private addresses; without an opener nothing is connected to. Port 25
+ * is refused here with a clear reason (Workers refuse it too).
  */
 import {
   type OutboundMessage,
@@ -152,7 +153,8 @@ async function openSession(
   ctx: ProviderContext,
   s: SmtpSettings,
 ): Promise<{ session: SmtpSession; auth: string | null }> {
-  const session = await SmtpSession.open(s.host, s.port, s.security, ctx.timeoutMs);
+  if (!ctx.connect) throw new ProviderError("permanent", "SMTP is not available: no outbound socket opener");
+  const session = await SmtpSession.open(ctx.connect, s.host, s.port, s.security, ctx.timeoutMs);
   try {
     const greeting = await session.read("greeting");
     if (greeting.code !== 220) throw replyError("greeting", greeting);

@@ -1,9 +1,10 @@
 /**
- * The SMTP wire protocol over a Workers TCP socket (`connect()` from "cloudflare:sockets"):
- * reading (multi-line) replies, sending commands, upgrading with STARTTLS, and turning replies
- * and socket failures into ProviderErrors. Knows nothing about integrations or messages.
+ * The SMTP wire protocol over a Workers TCP socket (opened by the hub's guarded socket opener,
+ * src/lib/outbound.ts): reading (multi-line) replies, sending commands, upgrading with
+ * STARTTLS, and turning replies and socket failures into ProviderErrors. Knows nothing about
+ * integrations or messages.
  */
-import { connect } from "cloudflare:sockets";
+import type { SocketOpener } from "../../lib/outbound.ts";
 import { ProviderError, type ProviderErrorKind } from "../runtime.ts";
 
 export type Security = "none" | "starttls" | "tls";
@@ -64,9 +65,16 @@ export class SmtpSession {
 
   /**
    * Connects (TLS from the start with "tls"; upgradable later with "starttls") and waits until
-   * the connection is open, which with "tls" includes the TLS handshake.
+   * the connection is open, which with "tls" includes the TLS handshake. A destination the
+   * opener refuses is a permanent error naming why.
    */
-  static async open(host: string, port: number, security: Security, timeoutMs: number): Promise<SmtpSession> {
+  static async open(
+    connect: SocketOpener,
+    host: string,
+    port: number,
+    security: Security,
+    timeoutMs: number,
+  ): Promise<SmtpSession> {
     const secureTransport = security === "tls" ? "on" : security === "starttls" ? "starttls" : "off";
     let socket: Socket;
     try {
