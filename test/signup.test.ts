@@ -322,3 +322,174 @@ describe("the embed snippet", () => {
     expect(other).not.toHaveProperty("signup_url");
   });
 });
+
+/** Every element an embed snippet may contain; anything else was injected. */
+const EMBED_TAGS = new Set([
+  "form",
+  "p",
+  "label",
+  "input",
+  "span",
+  "textarea",
+  "select",
+  "option",
+  "button",
+  "div",
+  "br",
+  "script",
+]);
+
+/** Parses HTML with the runtime's HTML parser: the tag of every element, and the text of each script. */
+async function parseHtml(html: string) {
+  const tags: string[] = [];
+  const attrs: string[] = [];
+  const scripts: string[] = [];
+  let current = "";
+  await new HTMLRewriter()
+    .on("*", {
+      element(e) {
+        tags.push(e.tagName);
+        for (const a of e.attributes) attrs.push(a[0] ?? "");
+        if (e.tagName === "script") {
+          current = "";
+          scripts.push("");
+        }
+      },
+    })
+    .on("script", {
+      text(t) {
+        current += t.text;
+        if (t.lastInTextNode) scripts[scripts.length - 1] = current;
+      },
+    })
+    .transform(new Response(html))
+    .text();
+  return { tags, attrs, scripts };
+}
+
+const HOSTILE = [
+  "</script><img src=x onerror=alert(1)>",
+  '"><b id=pwn onmouseover=alert(2)>x</b>',
+  "<!--<script>alert(3)</script>",
+  "' autofocus onfocus='alert(4)",
+  "\u2028\u2029</SCRIPT >",
+];
+
+describe("hostile stored values", () => {
+  it("a redirect_url with CR/LF, a script scheme or markup is refused when written: 400, nothing stored", async () => {
+    for (const redirect_url of [
+      "https://example.com/thanks\r\nSet-Cookie: pwned=1",
+      "https://example.com/\nx",
+      "javascript:alert(1)",
+      "data:text/html,<script>alert(1)</script>",
+      "/relative/thanks",
+      "https://example.com/</script><img src=x onerror=alert(1)>",
+    ]) {
+      const before = await env.DB.prepare("SELECT count(*) AS n FROM integrations WHERE org_id = ?")
+        .bind(org.orgId)
+        .first<{ n: number }>();
+      const r = await call("POST", "/api/integrations", {
+        key: org.adminKey,
+        body: { provider: "signup_page", name: `Bad ${crypto.randomUUID()}`, config: { redirect_url } },
+      });
+      expect(r.status, `${JSON.stringify(redirect_url)} → ${r.text}`).toBe(400);
+      expect(r.json.issues[0].path).toBe("config.redirect_url");
+      const compat = await call("POST", "/create-organization-integration", {
+        key: org.adminKey,
+        body: {
+          integration_type: "signup_page",
+          name: `Bad ${crypto.randomUUID()}`,
+          config: { redirect_url },
+        },
+      });
+      expect(compat.status, compat.text).toBe(400);
+      const after = await env.DB.prepare("SELECT count(*) AS n FROM integrations WHERE org_id = ?")
+        .bind(org.orgId)
+        .first<{ n: number }>();
+      expect(after?.n).toBe(before?.n);
+    }
+    const page = await newPage();
+    const put = await call("PUT", `/api/integrations/${page.id}`, {
+      key: org.adminKey,
+      body: { config: { redirect_url: "https://example.com/x\r\nLocation: https://evil.example" } },
+    });
+    expect(put.status).toBe(400);
+    const configure = await call("POST", `/api/integrations/${page.id}/configure/signup`, {
+      key: org.adminKey,
+      body: { redirect_url: "https://example.com/x\r\n" },
+    });
+    expect(configure.status).toBe(400);
+    const got = await call("GET", `/api/integrations/${page.id}`, { key: org.adminKey });
+    expect(got.json.integration.config.redirect_url).toBe("https://example.com/thanks");
+  });
+
+  it("a hostile redirect_url already stored never reaches a header: the form post falls back safely", async () => {
+    const page = await newPage();
+    for (const bad of ["https://example.com/x\r\nSet-Cookie: pwned=1", "javascript:alert(1)"]) {
+      await env.DB.prepare(
+        "UPDATE integrations SET config = json_set(config, '$.redirect_url', ?) WHERE id = ?",
+      )
+        .bind(bad, page.id)
+        .run();
+      const form = new URLSearchParams({
+        email: `e${crypto.randomUUID().slice(0, 6)}@example.com`,
+        name: "N",
+        terms: "on",
+      });
+      const r = await formPost(page.id, form.toString(), { accept: "text/html" });
+      expect(r.status, r.text).toBe(200);
+      expect(r.headers.get("location")).toBeNull();
+      expect(r.headers.get("set-cookie")).toBeNull();
+      expect(r.text).toContain("Thank you");
+      const view = await call("GET", `/api/integrations/${page.id}`, { key: org.adminKey });
+      expect(view.status).toBe(200);
+      const { scripts } = await parseHtml(view.json.integration.embed_html);
+      expect(scripts).toHaveLength(1);
+      expect(scripts[0]).not.toContain("javascript:");
+    }
+  });
+
+  it.each(HOSTILE)("embed_html cannot be broken out of by %j in any field", async (evil) => {
+    const page = await newPage({
+      form_fields: JSON.stringify([
+        { name: "email", label: evil, type: "email", required: true },
+        { name: "plan", label: evil, type: "select", options: [evil, "pro"] },
+        { name: "note", label: evil, type: "textarea", placeholder: evil },
+        { name: "ok", label: evil, type: "checkbox" },
+      ]),
+      apply_tag: evil,
+      honeypot_field: "website_url",
+    });
+    // The write path refuses markup in redirect_url, so a hostile one is planted as stored data.
+    await env.DB.prepare(
+      "UPDATE integrations SET config = json_set(config, '$.redirect_url', ?, '$.honeypot_field', ?) WHERE id = ?",
+    )
+      .bind(`https://example.com/${evil}`, evil, page.id)
+      .run();
+    const views = [
+      (await call("GET", `/api/integrations/${page.id}`, { key: org.adminKey })).json.integration,
+      (await call("GET", `/api/integrations?type=signup_page`, { key: org.adminKey })).json.integrations.find(
+        (i: { id: string }) => i.id === page.id,
+      ),
+    ];
+    for (const view of views) {
+      const html: string = view.embed_html;
+      const { tags, attrs, scripts } = await parseHtml(html);
+      expect(
+        tags.filter((t) => !EMBED_TAGS.has(t)),
+        html,
+      ).toEqual([]);
+      expect(tags.filter((t) => t === "script")).toHaveLength(1);
+      expect(tags.filter((t) => t === "form")).toHaveLength(1);
+      expect(
+        attrs.filter((a) => /^on|^autofocus$/i.test(a)),
+        html,
+      ).toEqual([]);
+      const script = scripts[0] ?? "";
+      expect(script).not.toMatch(/<\/script|<!--|\u2028|\u2029/i);
+      expect(html.split("</script>")).toHaveLength(2);
+      // The script still parses as JavaScript.
+      expect(() => new Function(script)).not.toThrow();
+    }
+  });
+});

@@ -10,7 +10,8 @@ import type { AppEnv } from "../context.ts";
 import type { IntegrationRow } from "../db/schema.ts";
 import { ApiError, ErrorCode, onError } from "../errors.ts";
 import { limitBody } from "../middleware/body.ts";
-import { corsHeaders, MAX_SIGNUP_BYTES } from "../services/signup.ts";
+import { allowFraming } from "../middleware/security-headers.ts";
+import { allowedOriginsOf, corsHeaders, MAX_SIGNUP_BYTES, redirectUrlOf } from "../services/signup.ts";
 
 export const signupApi = new Hono<AppEnv>();
 
@@ -32,7 +33,13 @@ async function submission(c: Context<AppEnv>): Promise<{ input: Record<string, u
     return { input: body as Record<string, unknown>, form: false };
   }
   if (FORM_RE.test(type)) {
-    const parsed = await c.req.parseBody({ all: true });
+    let parsed: Awaited<ReturnType<typeof c.req.parseBody>>;
+    try {
+      parsed = await c.req.parseBody({ all: true });
+    } catch {
+      // A multipart body without its boundary or headers: the runtime's parser throws.
+      throw new ApiError(ErrorCode.BAD_REQUEST, "Malformed form body");
+    }
     const input: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(parsed)) {
       const values = (Array.isArray(v) ? v : [v]).filter((x): x is string => typeof x === "string");
@@ -75,9 +82,12 @@ signupApi.post("/signup/:id", limitBody(MAX_SIGNUP_BYTES), async (c) => {
     await services.signup.rateLimit(row, c.req.header("cf-connecting-ip") ?? "unknown");
     const { input, form } = await submission(c);
     const result = await services.signup.submit(row, input, origin ? { origin } : {});
-    const redirect = typeof row.config.redirect_url === "string" ? row.config.redirect_url.trim() : "";
+    // Read back through the same check as writes: a stored value never goes into a header unchecked.
+    const redirect = redirectUrlOf(row.config);
     if (fromBrowser(c, form)) {
       if (redirect) return withHeaders(c.redirect(redirect, 303), cors);
+      // The page may show in a frame on the origins it allows, nowhere else.
+      allowFraming(c, allowedOriginsOf(row.config));
       return withHeaders(c.html(THANKS_HTML, 200), cors);
     }
     return withHeaders(c.json({ ok: true, contact_id: result.contactId, lead_id: result.leadId }, 201), cors);

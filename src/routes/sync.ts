@@ -10,6 +10,7 @@ import type { AppEnv } from "../context.ts";
 import type { IntegrationRow, RecordPushRow, RecordRow, SyncJobRow, SyncStateRow } from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 import { UUID_RE } from "../lib/ids.ts";
+import { limitJson } from "../lib/json-limits.ts";
 import { orgAuth } from "../middleware/auth.ts";
 import { providerOf } from "../services/integrations.ts";
 import { resolveEntity } from "../services/sync.ts";
@@ -469,7 +470,7 @@ syncApi.openapi(
         content: {
           "application/json": {
             schema: z
-              .object({ external_id: z.string().min(1).max(200).optional(), data: z.unknown() })
+              .object({ external_id: z.string().min(1).max(200).optional(), data: limitJson(z.unknown()) })
               .strict(),
           },
         },

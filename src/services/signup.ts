@@ -12,6 +12,7 @@ import type { Settings } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, records } from "../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
+import { safeHttpUrl } from "../lib/http-url.ts";
 import { prefixedId, UUID_RE } from "../lib/ids.ts";
 import type { Activity } from "./activity.ts";
 import type { Events } from "./events.ts";
@@ -78,6 +79,14 @@ export function formFieldsOf(config: Record<string, unknown>): FormField[] {
     });
   }
   return out.length ? out : DEFAULT_FIELDS;
+}
+
+/**
+ * Where browsers go after a sign-up: the stored `redirect_url` when it is still a safe absolute
+ * http(s) URL (writes refuse anything else; a value stored before that rule is ignored), else null.
+ */
+export function redirectUrlOf(config: Record<string, unknown>): string | null {
+  return safeHttpUrl(config.redirect_url);
 }
 
 /** The origins allowed to post from a browser: `allowed_origins`, one a line (commas also split). */
@@ -343,10 +352,22 @@ export class Signup {
 export const signupUrl = (settings: Settings, id: string) =>
   `${(settings.PUBLIC_URL ?? "").replace(/\/+$/, "")}/signup/${id}`;
 
+/** Escapes text for HTML element content and for quoted attribute values. */
 const esc = (s: string) =>
   s.replace(
     /[&<>"']/g,
     (ch) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[ch] ?? ch,
+  );
+
+/**
+ * A value as a JavaScript literal inside `<script>`: JSON with `<`, `>` and `&` escaped (so
+ * neither `</script` nor `<!--` can appear) and U+2028/U+2029 escaped (line terminators in
+ * older engines), per the HTML standard's "restrictions for contents of script elements".
+ */
+export const scriptJson = (value: unknown): string =>
+  JSON.stringify(value).replace(
+    /[<>&\u2028\u2029]/g,
+    (ch) => `\\u${ch.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
 
 const INPUT_TYPES: Record<FieldType, string> = {
@@ -367,7 +388,7 @@ const INPUT_TYPES: Record<FieldType, string> = {
 export function embedHtml(row: IntegrationRow, settings: Settings): string {
   const action = signupUrl(settings, row.id);
   const honeypot = typeof row.config.honeypot_field === "string" ? row.config.honeypot_field.trim() : "";
-  const redirect = typeof row.config.redirect_url === "string" ? row.config.redirect_url : "";
+  const redirect = redirectUrlOf(row.config) ?? "";
   const fid = `sb-signup-${row.id.slice(0, 8)}`;
   const lines: string[] = [`<form id="${fid}" action="${esc(action)}" method="post" novalidate>`];
   for (const f of formFieldsOf(row.config).filter((x) => x.name !== honeypot)) {
@@ -405,7 +426,7 @@ export function embedHtml(row: IntegrationRow, settings: Settings): string {
   lines.push('  <p><button type="submit">Sign up</button></p>');
   lines.push('  <p role="status" aria-live="polite"></p>');
   lines.push("</form>");
-  const script = `(function(){var f=document.getElementById(${JSON.stringify(fid)});var s=f.querySelector('[role=status]');var r=${JSON.stringify(redirect)};f.addEventListener('submit',function(e){e.preventDefault();var d={};new FormData(f).forEach(function(v,k){d[k]=v;});s.textContent='Sending…';fetch(f.action,{method:'POST',headers:{'Content-Type':'application/json',Accept:'application/json'},body:JSON.stringify(d)}).then(function(res){return res.json().catch(function(){return {};}).then(function(b){if(res.ok){if(r){location.href=r;return;}f.reset();s.textContent='Thank you for signing up!';}else{s.textContent=(b&&b.error)||'Something went wrong; please try again.';}});}).catch(function(){s.textContent='Something went wrong; please try again.';});});})();`;
+  const script = `(function(){var f=document.getElementById(${scriptJson(fid)});var s=f.querySelector('[role=status]');var r=${scriptJson(redirect)};f.addEventListener('submit',function(e){e.preventDefault();var d={};new FormData(f).forEach(function(v,k){d[k]=v;});s.textContent='Sending…';fetch(f.action,{method:'POST',headers:{'Content-Type':'application/json',Accept:'application/json'},body:JSON.stringify(d)}).then(function(res){return res.json().catch(function(){return {};}).then(function(b){if(res.ok){if(r){location.href=r;return;}f.reset();s.textContent='Thank you for signing up!';}else{s.textContent=(b&&b.error)||'Something went wrong; please try again.';}});}).catch(function(){s.textContent='Something went wrong; please try again.';});});})();`;
   lines.push(`<script>${script}</script>`);
   return lines.join("\n");
 }

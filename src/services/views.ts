@@ -4,13 +4,21 @@
  */
 import type { Settings } from "../config.ts";
 import type { IntegrationRow } from "../db/schema.ts";
+import { clampJson } from "../lib/json-limits.ts";
 import { MASK } from "../lib/log.ts";
 import { providerBaseUrl } from "../providers/base-url.ts";
-import { findField, isSecretName, missingFields } from "./fields.ts";
+import { findField, isSecretName, missingFields, shownConfig } from "./fields.ts";
 import { providerOf } from "./integrations.ts";
 import { embedHtml, SIGNUP_PROVIDER, signupUrl } from "./signup.ts";
 
-export function restView(row: IntegrationRow, settings: Settings) {
+/** The row with its stored config cut to the JSON limits, so one oversized value never breaks a list. */
+const bounded = (row: IntegrationRow): IntegrationRow => {
+  const config = clampJson(row.config);
+  return config === row.config ? row : { ...row, config };
+};
+
+export function restView(stored: IntegrationRow, settings: Settings) {
+  const row = bounded(stored);
   const provider = providerOf(row);
   return {
     id: row.id,
@@ -20,7 +28,7 @@ export function restView(row: IntegrationRow, settings: Settings) {
     name: row.name,
     status: row.status,
     is_active: row.isActive,
-    config: row.config,
+    config: shownConfig(provider, row.config, row.secretFields),
     secrets: Object.fromEntries(row.secretFields.map((f) => [f, MASK])),
     missing_fields: missingFields(provider, row.config, row.secretFields),
     api_base_url: row.apiBaseUrl ?? providerBaseUrl(provider, settings, null, row.config),
@@ -41,13 +49,14 @@ export function restView(row: IntegrationRow, settings: Settings) {
 }
 
 /** 004's integration view: provider, state and `extra`, never a token. */
-export function connectView(row: IntegrationRow) {
+export function connectView(stored: IntegrationRow) {
+  const row = bounded(stored);
   return {
     id: row.id,
     provider: row.provider,
     is_active: row.isActive,
     status: row.status,
-    extra: row.config,
+    extra: shownConfig(providerOf(row), row.config, row.secretFields),
     created_at: row.createdAt,
     updated_at: row.updatedAt,
   };
@@ -57,7 +66,8 @@ export function connectView(row: IntegrationRow) {
 const COMPAT_CREDENTIALS = ["api_key", "api_secret", "access_token", "refresh_token"] as const;
 
 /** 001's view: the list form, or the detail form with credentials (secrets masked) and config. */
-export function compatView(row: IntegrationRow, settings: Settings, detail: boolean) {
+export function compatView(stored: IntegrationRow, settings: Settings, detail: boolean) {
+  const row = bounded(stored);
   const provider = providerOf(row);
   const base = {
     id: row.id,
@@ -72,7 +82,7 @@ export function compatView(row: IntegrationRow, settings: Settings, detail: bool
     updated_at: row.updatedAt,
   };
   if (!detail) return base;
-  const config: Record<string, unknown> = { ...row.config };
+  const config = shownConfig(provider, row.config, row.secretFields, { inline: true });
   const credentials: Record<string, unknown> = {};
   for (const name of COMPAT_CREDENTIALS) {
     const canonical = findField(provider, name)?.name ?? name;

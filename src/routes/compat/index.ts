@@ -7,11 +7,12 @@ import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../../context.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
+import { limitJson } from "../../lib/json-limits.ts";
 import { assertOrgMatches, orgAuth } from "../../middleware/auth.ts";
 import { getProvider, PROVIDER_IDS } from "../../providers/registry.ts";
 import type { IntegrationWrite } from "../../services/integrations.ts";
 import { compatView } from "../../services/views.ts";
-import { writeContext } from "../integrations/input.ts";
+import { assertTokenExpiry, writeContext } from "../integrations/input.ts";
 import { createRouter, errorResponses, jsonBody, jsonResponse, security } from "../openapi.ts";
 
 const tags = ["001 dialect"];
@@ -21,7 +22,7 @@ const fail = (message: string, code: ErrorCode = ErrorCode.BAD_REQUEST) => new A
 
 export const compatApi = createRouter();
 
-const Json = z.record(z.string(), z.unknown());
+const Json = limitJson(z.record(z.string(), z.unknown()));
 
 const CompatIntegration = z
   .object({
@@ -82,6 +83,7 @@ function write(body: Fields): IntegrationWrite {
   for (const k of ["api_key", "api_secret", "access_token", "refresh_token"] as const) {
     if (body[k] !== undefined) values[k] = body[k];
   }
+  assertTokenExpiry(body.token_expires_at, body.access_token !== undefined);
   return {
     name: body.name,
     isActive: body.is_active,

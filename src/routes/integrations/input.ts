@@ -7,6 +7,7 @@ import type { Category, Provider } from "../../providers/types.ts";
 import { CATEGORIES } from "../../providers/types.ts";
 import { findField } from "../../services/fields.ts";
 import type { IntegrationWrite, WriteContext } from "../../services/integrations.ts";
+import { publicOrigin } from "../../services/oauth.ts";
 import { COMMON_KEYS } from "./schema.ts";
 
 const invalid = (path: string, message: string) =>
@@ -81,6 +82,23 @@ export function providerForCreate(body: { provider?: string; integration_type?: 
   return only;
 }
 
+/** is_active from a body's `is_active` and `status` (active or inactive); a 400 when they disagree. */
+export function activeOf(isActive: boolean | undefined, status: string | undefined): boolean | undefined {
+  const fromStatus = status === undefined ? undefined : status === "active";
+  if (isActive !== undefined && fromStatus !== undefined && isActive !== fromStatus)
+    throw invalid("status", `${status} contradicts is_active ${isActive}`);
+  return isActive ?? fromStatus;
+}
+
+/**
+ * token_expires_at describes an access token, so a client sends it only with one; alone it
+ * would move the expiry of the token the hub refreshes.
+ */
+export function assertTokenExpiry(tokenExpiresAt: unknown, setsToken: boolean) {
+  if (tokenExpiresAt !== undefined && !setsToken)
+    throw invalid("token_expires_at", "may only be sent together with the access token it describes");
+}
+
 /** Splits a REST body into the service's write: known keys, plus provider fields at the top level. */
 export function restWrite(provider: Provider, body: Record<string, unknown>): IntegrationWrite {
   const values: Record<string, unknown> = {};
@@ -93,12 +111,16 @@ export function restWrite(provider: Provider, body: Record<string, unknown>): In
   for (const k of Object.keys(credentials)) {
     if (!findField(provider, k)) throw invalid(`credentials.${k}`, `not a field of provider ${provider.id}`);
   }
+  const all = { ...credentials, ...values };
+  const tokenNames = new Set(["access_token", provider.tokenField].filter(Boolean));
+  const setsToken = Object.keys(all).some((k) => tokenNames.has(findField(provider, k)?.name ?? k));
+  assertTokenExpiry(body.token_expires_at, setsToken);
   return {
     name: body.name as string | undefined,
-    isActive: body.is_active as boolean | undefined,
-    status: body.status as IntegrationWrite["status"],
+    // `status` (002) is the same as is_active: the hub computes the stored status itself.
+    isActive: activeOf(body.is_active as boolean | undefined, body.status as string | undefined),
     config: body.config as Record<string, unknown> | undefined,
-    values: { ...credentials, ...values },
+    values: all,
     apiBaseUrl: body.api_base_url as string | null | undefined,
     webhookUrl: body.webhook_url as string | null | undefined,
     webhookVerifyToken: body.webhook_verify_token as string | null | undefined,
@@ -106,11 +128,19 @@ export function restWrite(provider: Provider, body: Record<string, unknown>): In
   };
 }
 
+/** The hub's public origin: PUBLIC_URL, never the request's Host (see services/oauth.ts). */
 export function publicUrl(c: Context<AppEnv>): string {
-  return (c.get("services").settings.PUBLIC_URL ?? new URL(c.req.url).origin).replace(/\/+$/, "");
+  return publicOrigin(c.get("services").settings, new URL(c.req.url).origin);
 }
 
 export function writeContext(c: Context<AppEnv>, dialect: WriteContext["dialect"]): WriteContext {
   const auth = c.get("auth");
-  return { actor: auth.kind === "org" ? auth.actor : "operator", publicUrl: publicUrl(c), dialect };
+  return {
+    actor: auth.kind === "org" ? auth.actor : "operator",
+    // Read only when a webhook URL is generated, so other writes work without PUBLIC_URL.
+    get publicUrl() {
+      return publicUrl(c);
+    },
+    dialect,
+  };
 }

@@ -1,9 +1,13 @@
 /** zod schemas of the REST integrations API: they validate and they are the OpenAPI document. */
 import { z } from "@hono/zod-openapi";
+import { limitJson } from "../../lib/json-limits.ts";
 import { CATEGORIES } from "../../providers/types.ts";
 import { STATUSES } from "../../services/integrations.ts";
 
-const Json = z.record(z.string(), z.unknown());
+/** Free-form JSON objects a client sends: bounded in depth, keys and string length. */
+const Json = limitJson(z.record(z.string(), z.unknown()));
+/** Provider fields at the top level of a body: any JSON, within the same bounds. */
+const FieldValue = limitJson(z.unknown());
 
 export const IntegrationSchema = z
   .object({
@@ -62,7 +66,10 @@ export const ListResponse = z.object({
 const common = {
   name: z.string().trim().min(1).max(200).optional(),
   is_active: z.boolean().optional(),
-  status: z.enum(STATUSES).optional(),
+  status: z
+    .enum(["active", "inactive"], { error: "must be active or inactive (the hub sets error and pending)" })
+    .optional()
+    .openapi({ description: "The same as is_active; the hub computes the stored status (pending, error)" }),
   config: Json.optional().openapi({
     description: "Settings; merged into the stored config (null removes a key)",
   }),
@@ -72,7 +79,9 @@ const common = {
   api_base_url: z.url().max(2048).nullable().optional(),
   webhook_url: z.url().max(2048).nullable().optional(),
   webhook_verify_token: z.string().min(8).max(256).nullable().optional(),
-  token_expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  token_expires_at: z.iso.datetime({ offset: true }).nullable().optional().openapi({
+    description: "Only together with the access token it describes; the hub keeps it when it refreshes",
+  }),
   org_id: z.string().optional(),
   organization_slug: z.string().optional(),
 };
@@ -91,7 +100,7 @@ export const CreateBody = z
       .optional()
       .openapi({ description: `A category (${CATEGORIES.join(", ")}) or a provider id`, example: "email" }),
   })
-  .catchall(z.unknown())
+  .catchall(FieldValue)
   .openapi("CreateIntegration", {
     example: {
       integration_type: "email",
@@ -102,11 +111,11 @@ export const CreateBody = z
     },
   });
 
-export const UpdateBody = z.object(common).catchall(z.unknown()).openapi("UpdateIntegration");
+export const UpdateBody = z.object(common).catchall(FieldValue).openapi("UpdateIntegration");
 
 export const ConfigureBody = z
   .object({ ...common, provider: z.string().max(64).optional() })
-  .catchall(z.unknown())
+  .catchall(FieldValue)
   .openapi("ConfigureIntegration", {
     example: {
       provider: "sendgrid",
