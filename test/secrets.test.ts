@@ -2,8 +2,8 @@
  * Stored secrets never leave: not in any response body, not in any log line, not in the
  * integration log or audit log, whatever route reads or writes the integration.
  */
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { call, newOrg } from "./harness.ts";
+import { describe, expect, it } from "vitest";
+import { call, captureConsole, newOrg } from "./harness.ts";
 
 const SECRETS = {
   sendgrid: "SG.leakcheck-sendgrid-7f3a9",
@@ -13,17 +13,7 @@ const SECRETS = {
   twilio: "leakcheck-twilio-auth-0d44",
 };
 
-let lines: string[] = [];
-
-beforeEach(() => {
-  lines = [];
-  for (const level of ["log", "info", "warn", "error", "debug"] as const) {
-    vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
-      lines.push(args.map(String).join(" "));
-    });
-  }
-});
-afterEach(() => vi.restoreAllMocks());
+const logged = captureConsole();
 
 describe("secrets never leave the vault", () => {
   it("across create, read, list, update, toggle, connect, logs, audit and errors", async () => {
@@ -89,10 +79,10 @@ describe("secrets never leave the vault", () => {
 
     const got = await call("GET", `/organization-integration/${fbId}`, { key: k });
     expect(got.status).toBe(404);
-    expect(lines.length).toBeGreaterThan(0);
+    expect(logged.lines.length).toBeGreaterThan(0);
     for (const secret of Object.values(SECRETS)) {
       for (const b of bodies) expect(b).not.toContain(secret);
-      for (const l of lines) expect(l).not.toContain(secret);
+      for (const l of logged.lines) expect(l).not.toContain(secret);
     }
   });
 });

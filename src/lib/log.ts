@@ -1,7 +1,9 @@
 /**
  * Structured JSON logs, one object per line, each with the request (or job) id. Field values
- * whose names look secret are redacted before anything is written.
+ * whose names look secret are masked, and credential shapes in any string are removed
+ * (lib/redact.ts), before anything is written.
  */
+import { redactTokens } from "./redact.ts";
 
 export type Fields = Record<string, unknown>;
 
@@ -15,8 +17,9 @@ export interface Logger {
 const SECRET_KEY_RE = /secret|token|password|passwd|authorization|api[_-]?key|private|credential|cookie/i;
 export const MASK = "••••••";
 
-/** Deep copy with every value under a secret-looking key masked. */
+/** Deep copy with every value under a secret-looking key masked and credential shapes removed. */
 export function redact(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") return redactTokens(value);
   if (depth > 8 || value === null || typeof value !== "object") return value;
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
   const out: Record<string, unknown> = {};
@@ -31,7 +34,7 @@ export function createLogger(base: Fields = {}): Logger {
     const line = JSON.stringify({
       ts: new Date().toISOString(),
       level,
-      msg,
+      msg: redactTokens(msg),
       ...base,
       ...(redact(fields) as Fields),
     });

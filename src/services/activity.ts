@@ -1,7 +1,8 @@
 /**
  * Integration logs (activity, errors, status changes) and the audit log (who did what to keys,
- * organizations and connections). Both redact secrets. Statement builders return drizzle
- * queries so callers can batch them with the write they describe (atomic in D1).
+ * organizations and connections). Both redact secrets: values under secret-looking keys are
+ * masked and credential shapes in any text are removed (lib/redact.ts). Statement builders
+ * return drizzle queries so callers can batch them with the write they describe (atomic in D1).
  */
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../db/client.ts";
@@ -9,6 +10,7 @@ import { auditLogs, integrationLogs } from "../db/schema.ts";
 import { prefixedId } from "../lib/ids.ts";
 import { redact } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
+import { redactTokens } from "../lib/redact.ts";
 
 export interface LogEntry {
   orgId: string;
@@ -41,7 +43,7 @@ export class Activity {
       integrationId: e.integrationId,
       level: e.level ?? "info",
       action: e.action,
-      message: e.message,
+      message: redactTokens(e.message),
       details: e.details ? (redact(e.details) as Record<string, unknown>) : null,
     });
   }

@@ -1,6 +1,7 @@
 /**
  * Simulated custom API: any method on any path answers 200 `{"ok":true}` to a valid
- * `Authorization: Bearer` token and 401 otherwise. Also holds the Bearer parsing the other
+ * `Authorization: Bearer` token and 401 otherwise (quoting the refused key when it contains
+ * "echo", as some APIs do). Also holds the Bearer parsing the other
  * Bearer-token simulators (HubSpot, Salesforce, Google Calendar, QuickBooks, Xero) share.
  */
 import type { ContentfulStatusCode } from "hono/utils/http-status";
@@ -21,6 +22,22 @@ export function validBearer(header: string | undefined): string | null {
 
 other.all("*", async (c, next) => {
   if (!validBearer(c.req.header("authorization"))) {
+    // Some APIs quote a refused key back ("Incorrect API key provided: sk-…"); a refused key
+    // containing "echo" gets that answer, so tests can show the hub never stores or shows it.
+    const token = bearerToken(c.req.header("authorization"));
+    if (token && /echo/i.test(token)) {
+      return c.json(
+        {
+          error: {
+            message: `Incorrect API key provided: ${token}. Check the key sent in Authorization: Bearer ${token}`,
+            type: "invalid_request_error",
+            code: "invalid_api_key",
+          },
+        },
+        401,
+        { "www-authenticate": 'Bearer realm="api", error="invalid_token"' },
+      );
+    }
     return c.json({ ok: false, error: "unauthorized" }, 401, { "www-authenticate": 'Bearer realm="api"' });
   }
   await next();
