@@ -132,6 +132,13 @@ export interface Provider {
    * the other auth kinds.
    */
   authorize?: (ctx: ProviderContext, request: Request) => Promise<Request>;
+  /**
+   * The proxy calls that only read at the provider: the only ones a `member` (read-only) key
+   * may make through the proxy. Absent or empty, member keys get nothing through the proxy
+   * (admin keys keep full access). Declare a route only where the provider documents that it
+   * changes nothing (a `GET` is not enough: Telegram's `GET /sendMessage` sends).
+   */
+  proxyReadOnly?: readonly ProxyReadRoute[];
   /** Record sync (inward, and outward where `push` is set); present when `capabilities.sync` is not empty. */
   sync?: ProviderSync;
   /**
@@ -151,4 +158,21 @@ export interface Lead {
   formId?: string;
   /** The provider's item as it came. */
   raw: unknown;
+}
+
+/**
+ * A proxy call that only reads. `path` is matched against the caller's path under the base URL,
+ * percent-decoded: `*` is one segment, a trailing `**` any number of segments (none too).
+ */
+export interface ProxyReadRoute {
+  /** Read methods only; default both. */
+  methods?: readonly ("GET" | "HEAD")[];
+  path: string;
+  /** Query parameters that must each appear exactly once and match (AWS Query API `Action`). */
+  query?: Readonly<Record<string, RegExp>>;
+  /**
+   * Query parameters that turn the call into a write and so must be absent, compared without
+   * case (the Graph API's `method=post` override).
+   */
+  forbidQuery?: readonly string[];
 }

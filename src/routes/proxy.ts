@@ -1,8 +1,9 @@
 /**
  * `/api/integrations/{id}/proxy/{path}`, any method: the host app calls the provider's API
  * through the hub, which injects the integration's credentials (see services/proxy.ts).
- * Authentication is the usual one: member keys may GET, HEAD and OPTIONS; other methods need
- * an admin key.
+ * Admin keys may make any call. Member (read-only) keys may make only the calls the provider
+ * module declares read-only (`proxyReadOnly`): a GET is not enough, Telegram's
+ * `GET /sendMessage` sends.
  */
 import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
@@ -30,6 +31,7 @@ proxyApi.all("/:id/proxy/*", async (c) => {
       search: url.search,
       headers: c.req.raw.headers,
       body: body?.byteLength ? body : undefined,
+      readOnly: auth.role !== "admin",
     },
   );
   return response;

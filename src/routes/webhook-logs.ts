@@ -23,7 +23,7 @@ const WebhookEventSchema = z
     provider_event_id: z.string().nullable(),
     payload: z.unknown(),
     processed: z.boolean(),
-    status: z.enum(["pending", "processing", "processed", "failed"]),
+    status: z.enum(["pending", "processing", "processed", "failed", "ignored"]),
     attempts: z.number(),
     duplicates: z.number().openapi({ description: "Repeated deliveries acknowledged without a second row" }),
     result: z.record(z.string(), z.unknown()).nullable(),
@@ -39,7 +39,7 @@ const EventFilterQuery = PageQuery.extend({
     .optional()
     .transform((v) => (v === undefined ? undefined : v === "true"))
     .openapi({ description: "Only processed (true) or not yet processed (false) events" }),
-  status: z.enum(["pending", "processing", "processed", "failed"]).optional(),
+  status: z.enum(["pending", "processing", "processed", "failed", "ignored"]).optional(),
   type: z.string().max(200).optional().openapi({ description: "Only events of this type" }),
 });
 

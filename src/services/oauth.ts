@@ -65,6 +65,23 @@ export function oauthProvider(providerId: string): OAuthProvider | undefined {
 const invalid = (path: string, message: string) =>
   new ApiError(ErrorCode.INVALID_FIELD, `${path}: ${message}`, { issues: [{ path, message }] });
 
+/**
+ * The hub's public origin, for OAuth redirect URIs, return URL checks, connect links and webhook
+ * URLs: PUBLIC_URL. The request's own origin comes from its Host header, which the client
+ * chooses, so only a development deployment (SANDBOX_ENABLED) without PUBLIC_URL falls back to
+ * it; production without PUBLIC_URL is a clear 503.
+ */
+export function publicOrigin(settings: Settings, requestOrigin?: string): string {
+  const url = settings.PUBLIC_URL ?? (settings.SANDBOX_ENABLED ? requestOrigin : undefined);
+  if (!url) {
+    throw new ApiError(
+      ErrorCode.NOT_CONFIGURED,
+      "PUBLIC_URL is not set: OAuth redirect URIs, connect links and webhook URLs need this deployment's public origin (set the PUBLIC_URL var)",
+    );
+  }
+  return url.replace(/\/+$/, "");
+}
+
 export class OAuthFlows {
   constructor(
     private readonly db: Db,
@@ -78,11 +95,9 @@ export class OAuthFlows {
     private readonly returnOriginsList?: string,
   ) {}
 
-  /** The hub's public origin: PUBLIC_URL, else the one the caller saw. */
-  publicUrl(fallback?: string): string {
-    const url = this.settings.PUBLIC_URL ?? fallback;
-    if (!url) throw new ApiError(ErrorCode.NOT_CONFIGURED, "PUBLIC_URL is not set");
-    return url.replace(/\/+$/, "");
+  /** The hub's public origin (see publicOrigin). */
+  publicUrl(requestOrigin?: string): string {
+    return publicOrigin(this.settings, requestOrigin);
   }
 
   /** Where the provider sends the browser back: register this URL with the provider's app. */

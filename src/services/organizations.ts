@@ -13,7 +13,8 @@ import { prefixedId, randomToken, uuidv7 } from "../lib/ids.ts";
 import type { Activity } from "./activity.ts";
 
 export const API_KEY_PREFIX = "sbk_";
-const PREFIX_LEN = 12;
+/** The stored, non-secret head of an API key that finds its row. */
+export const PREFIX_LEN = 12;
 const LAST_USED_GRANULARITY_MS = 60_000;
 
 export interface AuthenticatedKey {
@@ -214,8 +215,9 @@ export class Organizations {
       .from(apiKeys)
       .innerJoin(organizations, eq(organizations.id, apiKeys.orgId))
       .where(and(eq(apiKeys.prefix, secret.slice(0, PREFIX_LEN)), isNull(apiKeys.revokedAt)));
-    if (!rows.length) return null;
+    // Hashed whether or not the prefix exists, so an unknown key takes the same steps as a wrong one.
     const hash = await sha256Hex(secret);
+    if (!rows.length) return null;
     for (const r of rows) {
       if (await timingSafeEqualStrings(r.hash, hash)) {
         return { keyId: r.keyId, orgId: r.orgId, orgSlug: r.orgSlug, role: r.role, lastUsedAt: r.lastUsedAt };

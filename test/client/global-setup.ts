@@ -78,6 +78,8 @@ export default async function setup(project: TestProject) {
         ADMIN_TOKEN: { type: "plain_text", value: adminToken },
         ENCRYPTION_KEYS: { type: "plain_text", value: `k1:${randomBytes(32).toString("base64")}` },
         ALLOW_PRIVATE_URLS: { type: "plain_text", value: "true" },
+        // As in any deployment: webhook URLs (001 facebook) are built on the public origin.
+        PUBLIC_URL: { type: "plain_text", value: apiBaseUrl },
       },
       dev: {
         persist,

@@ -1,4 +1,5 @@
 // AutoCount Cloud Accounting: Key-ID + API-Key headers per book; two-way customer/product/invoice sync.
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { authorize } from "./proxy.ts";
@@ -63,6 +64,8 @@ export const provider = {
   sync,
   // The docs' example headers say `x-rate-limit-limit: 1m` with 99 remaining: about 100 a minute.
   rateLimits: [{ limit: 100, windowSeconds: 60 }],
+  // Reads are GET; creates, updates, listings with a filter body and voids are POST and PUT.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: [],

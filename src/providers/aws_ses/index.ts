@@ -24,6 +24,12 @@ export const provider = {
   test,
   send,
   authorize,
+  // SES v2 is REST (reads are GET under /v2/email); the v1 Query API takes `?Action=` on `/`
+  // for reads and sends alike, so only its Get, List and Describe actions read.
+  proxyReadOnly: [
+    { path: "/v2/email/**", forbidQuery: ["Action"] },
+    { path: "/", query: { Action: /^(Get|List|Describe)[A-Za-z]+$/ } },
+  ],
   capabilities: {
     test: true,
     send: ["email"],

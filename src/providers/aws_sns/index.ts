@@ -21,6 +21,9 @@ export const provider = {
   test,
   send,
   authorize,
+  // The Query API takes `?Action=` for reads and publishes alike: only its Get and List actions
+  // and CheckIfPhoneNumberIsOptedOut read.
+  proxyReadOnly: [{ path: "/", query: { Action: /^((Get|List)[A-Za-z]+|CheckIfPhoneNumberIsOptedOut)$/ } }],
   capabilities: {
     test: true,
     send: ["sms"],

@@ -1,5 +1,6 @@
 // Google Calendar: OAuth 2.0 with offline access (refresh token); lists and creates events on a calendar.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
@@ -27,6 +28,8 @@ export const provider = {
   tokenField: "access_token",
   test,
   oauth,
+  // Calendar API v3: reads are GET; writes (and the freeBusy query) use the other methods.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: [],

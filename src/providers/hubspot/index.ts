@@ -1,5 +1,6 @@
 // HubSpot CRM: OAuth 2.0 or private-app token; syncs contacts, companies, products, invoices; webhooks.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
@@ -40,6 +41,8 @@ export const provider = {
   sync,
   // Free/Starter private apps, the lowest published tier; Search (5/s) counts against it too.
   rateLimits: [{ limit: 100, windowSeconds: 10 }],
+  // HubSpot's REST API reads with GET and writes with POST, PATCH, PUT and DELETE.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: [],

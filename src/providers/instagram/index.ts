@@ -40,6 +40,9 @@ export const provider = {
   webhook,
   webhookVerifyToken: true,
   oauth,
+  // Graph API reads are GET; a `method` query parameter turns a GET into a write, so none may
+  // carry one.
+  proxyReadOnly: [{ path: "/**", forbidQuery: ["method"] }],
   capabilities: {
     test: true,
     send: ["instagram"],

@@ -1,5 +1,6 @@
 // Mailgun email: basic auth with the private API key, US or EU region; sends email; signed webhooks.
 import { emailSenderFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { send, test, US_BASE_URL } from "./client.ts";
 import { authorize } from "./proxy.ts";
@@ -57,6 +58,8 @@ export const provider = {
   send,
   webhook,
   authorize,
+  // Reads are GET; sending and every change use the other methods.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: ["email"],

@@ -1,4 +1,5 @@
 // Custom integration: customer-supplied base URL, API key and secret; Standard Webhooks signatures.
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { authorize } from "./proxy.ts";
@@ -43,6 +44,8 @@ export const provider = {
   test,
   webhook,
   authorize,
+  // A custom API: reads are taken to be GET and HEAD, as HTTP defines them (RFC 9110 §9.2.1).
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: [],

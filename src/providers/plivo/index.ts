@@ -1,5 +1,6 @@
 // Plivo SMS: basic auth with Auth ID and Auth Token; sends SMS; X-Plivo-Signature-V2 callbacks.
 import { smsSenderFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
@@ -37,6 +38,8 @@ export const provider = {
   send,
   webhook,
   authorize,
+  // Reads are GET; sending and every change use POST and DELETE.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: ["sms"],

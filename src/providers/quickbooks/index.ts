@@ -1,5 +1,6 @@
 // QuickBooks Online: OAuth 2.0 per company (realm); two-way customer/product/invoice sync; webhooks.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { PRODUCTION_URL, test } from "./client.ts";
 import { oauth } from "./oauth.ts";
@@ -62,6 +63,8 @@ export const provider = {
     { limit: 500, windowSeconds: 60 },
     { limit: 10, windowSeconds: 1 },
   ],
+  // Reads are GET (entities, query, reports, CDC); writes are POST.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: [],

@@ -32,6 +32,9 @@ export const provider = {
   sync,
   // The org's daily API request allocation (the sandbox org's /limits answer: 15,000).
   rateLimits: [{ limit: 15000, windowSeconds: 86400 }],
+  // The REST API under /services/data reads with GET; Apex REST (/services/apexrest) runs
+  // the org's own code, so no GET there is known to be read-only.
+  proxyReadOnly: [{ path: "/services/data/**" }],
   capabilities: {
     test: true,
     send: [],

@@ -1,5 +1,6 @@
 // SendGrid email: API key sent as a Bearer token; sends email and receives signed (ECDSA) event webhooks.
 import { emailSenderFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
 import { webhook } from "./webhook.ts";
@@ -37,6 +38,8 @@ export const provider = {
   test,
   send,
   webhook,
+  // v3 Web API: reads are GET; sending and every change use the other methods.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: ["email"],

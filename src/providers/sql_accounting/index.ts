@@ -1,4 +1,5 @@
 // SQL Accounting (SQL Account API Service): SigV4-signed REST; two-way customer/product/invoice sync.
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { DEFAULT_REGION, DEFAULT_SERVICE, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
@@ -96,6 +97,8 @@ export const provider = {
   sync,
   // No limit is documented; on-premise servers answer slowly, so stay at a conservative pace.
   rateLimits: [{ limit: 5, windowSeconds: 1 }],
+  // SQL Account API Service: retrieve is GET; create, edit and delete are POST, PUT, DELETE.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: [],

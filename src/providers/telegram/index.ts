@@ -44,6 +44,21 @@ export const provider = {
   send,
   webhook,
   authorize,
+  // Every Bot API method may be called with GET, sendMessage too: only these methods read.
+  proxyReadOnly: [
+    "/getMe",
+    "/getWebhookInfo",
+    "/getChat",
+    "/getChatMember",
+    "/getChatMemberCount",
+    "/getChatAdministrators",
+    "/getFile",
+    "/getUserProfilePhotos",
+    "/getMyCommands",
+    "/getMyName",
+    "/getMyDescription",
+    "/getMyShortDescription",
+  ].map((path) => ({ path })),
   capabilities: {
     test: true,
     send: ["telegram"],

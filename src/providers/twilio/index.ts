@@ -1,5 +1,6 @@
 // Twilio SMS: basic auth with Account SID and Auth Token; sends SMS; X-Twilio-Signature callbacks.
 import { smsSenderFields, twilioAccountFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
@@ -21,6 +22,8 @@ export const provider = {
   send,
   webhook,
   authorize,
+  // Twilio's REST API reads with GET and creates and updates with POST.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: ["sms"],

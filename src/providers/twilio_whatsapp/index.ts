@@ -1,5 +1,6 @@
 // WhatsApp through Twilio: Account SID and Auth Token; sends messages; X-Twilio-Signature callbacks.
 import { twilioAccountFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import { authorize } from "../twilio/proxy.ts";
 import { webhook } from "../twilio/webhook.ts";
 import type { Provider } from "../types.ts";
@@ -29,6 +30,8 @@ export const provider = {
   send,
   webhook,
   authorize,
+  // Twilio's REST API reads with GET and creates and updates with POST.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: ["whatsapp"],

@@ -55,6 +55,17 @@ export const provider = {
   send,
   webhook,
   authorize,
+  // The SMS API sends with GET too (`GET /sms/json?to=…&text=…`): only these account and
+  // search calls read.
+  proxyReadOnly: [
+    "/account/get-balance",
+    "/account/numbers",
+    "/account/get-pricing/outbound/*",
+    "/account/get-full-pricing/outbound/*",
+    "/search/message",
+    "/search/messages",
+    "/search/rejections",
+  ].map((path) => ({ path })),
   capabilities: {
     test: true,
     send: ["sms"],

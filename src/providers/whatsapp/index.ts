@@ -45,6 +45,9 @@ export const provider = {
   send,
   webhook,
   webhookVerifyToken: true,
+  // Graph API reads are GET; a `method` query parameter turns a GET into a write, so none may
+  // carry one.
+  proxyReadOnly: [{ path: "/**", forbidQuery: ["method"] }],
   capabilities: {
     test: true,
     send: ["whatsapp"],

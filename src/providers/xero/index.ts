@@ -1,5 +1,6 @@
 // Xero accounting: OAuth 2.0, one tenant per organisation; two-way customer/product/invoice sync.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
+import { REST_READS } from "../proxy-read-only.ts";
 import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
@@ -45,6 +46,8 @@ export const provider = {
     { limit: 60, windowSeconds: 60 },
     { limit: 5000, windowSeconds: 86_400 },
   ],
+  // Reads are GET; writes are PUT and POST.
+  proxyReadOnly: REST_READS,
   capabilities: {
     test: true,
     send: [],
