@@ -9,6 +9,7 @@ import { ApiError, ErrorCode, onError } from "./errors.ts";
 import { requireAdminToken, requireOrgKey } from "./middleware/auth.ts";
 import { limitBody, requireJsonBody } from "./middleware/body.ts";
 import { requestContext } from "./middleware/request.ts";
+import { securityHeaders } from "./middleware/security-headers.ts";
 import { adminApi } from "./routes/admin/index.ts";
 import { auditApi } from "./routes/audit.ts";
 import { compatApi } from "./routes/compat/index.ts";
@@ -43,6 +44,7 @@ export function createApp() {
   const app = new OpenAPIHono<AppEnv>({ strict: false });
   // A bare route, before any middleware: the benchmark's baseline.
   app.get("/ping", (c) => c.text("ok"));
+  app.use("*", securityHeaders);
   app.use("*", requestContext);
   app.route("/", healthApi);
   // Provider webhooks: public (the signature authenticates), any content type, 256 KiB at most.

@@ -1,11 +1,9 @@
 /** The Worker: HTTP through the Hono app, queue consumers, and scheduled jobs. */
 import { createApp } from "./app.ts";
-import { requeueStuckMessages } from "./cron/requeue-messages.ts";
-import { requeueStuckWebhooks } from "./cron/requeue-webhooks.ts";
-import { rewrapKeys } from "./cron/rewrap-keys.ts";
+import { jobsFor } from "./cron/schedule.ts";
 import { createLogger } from "./lib/log.ts";
 import { consumeDeadLetters, consumeJobs } from "./queue/consumer.ts";
-import { createServices, type Services } from "./services/index.ts";
+import { createServices } from "./services/index.ts";
 
 const app = createApp();
 
@@ -20,19 +18,10 @@ export default {
   async scheduled(controller, env) {
     const log = createLogger({ cron: controller.cron });
     const services = createServices(env, `cron_${controller.scheduledTime}`);
-    // One schedule runs every job; each job is idempotent when a run repeats or is skipped.
-    const jobs = {
-      "rewrap-keys": rewrapKeys,
-      "requeue-messages": requeueStuckMessages,
-      "requeue-webhooks": requeueStuckWebhooks,
-      "requeue-event-deliveries": (s: Services) => s.events.requeueStuck(),
-      "refresh-tokens": (s: Services) => s.tokens.refreshDue(),
-      "sync-schedules": (s: Services) => s.sync.runSchedules(Date.now(), log),
-      "requeue-syncs": (s: Services) => s.sync.requeueStuck(),
-    };
-    for (const [name, job] of Object.entries(jobs)) {
+    // Each schedule runs its own jobs (src/cron/schedule.ts); each is idempotent.
+    for (const [name, job] of Object.entries(jobsFor(controller.cron))) {
       try {
-        await job(services, env);
+        await job(services, env, Date.now(), log);
       } catch (e) {
         log.error(`cron ${name} failed`, { reason: e instanceof Error ? e.message : String(e) });
       }

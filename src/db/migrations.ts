@@ -6,4 +6,5 @@ export const EXPECTED_MIGRATIONS = [
   "0003_webhooks_events.sql",
   "0004_oauth.sql",
   "0005_sync.sql",
+  "0006_messages_status_idx.sql",
 ] as const;

@@ -198,6 +198,8 @@ export const messages = sqliteTable(
   (t) => [
     index("messages_org_idx").on(t.orgId, t.id),
     index("messages_org_status_idx").on(t.orgId, t.status, t.id),
+    // The minutely cron's look for stuck messages (src/cron/requeue-messages.ts).
+    index("messages_status_idx").on(t.status, t.updatedAt),
     index("messages_provider_message_idx").on(t.provider, t.providerMessageId),
     uniqueIndex("messages_org_idempotency_uq").on(t.orgId, t.idempotencyKey),
   ],
@@ -230,7 +232,7 @@ export const webhookEvents = sqliteTable(
     dedupeKey: text("dedupe_key").notNull(),
     /** The parsed payload with secret-looking values redacted. */
     payload: text("payload", { mode: "json" }).$type<unknown>().notNull(),
-    status: text("status", { enum: ["pending", "processing", "processed", "failed"] })
+    status: text("status", { enum: ["pending", "processing", "processed", "failed", "ignored"] })
       .notNull()
       .default("pending"),
     attempts: integer("attempts").notNull().default(0),

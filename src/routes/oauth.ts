@@ -142,7 +142,7 @@ const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};
 function refusedPage(message: string): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Connection not completed</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:32rem;margin:3rem auto;padding:0 1rem;color:#222}</style></head>
+<link rel="stylesheet" href="/ui/page.css"></head>
 <body><h1>Connection not completed</h1><p id="error">${esc(message)}</p>
 <p>You can close this page and start the connection again from the application.</p></body></html>`;
 }

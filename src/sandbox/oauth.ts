@@ -260,13 +260,14 @@ function revokeToken(token: string | undefined): boolean {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
+/**
+ * A consent or error page. Like a provider's own, it loads nothing from the hub; the hub's page
+ * policy (no inline style or script) then leaves it plain HTML.
+ */
 function page(title: string, body: string, status = 200): Response {
   const html = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title>
 <meta name="viewport" content="width=device-width,initial-scale=1">
-<style>body{font-family:system-ui,sans-serif;max-width:28rem;margin:3rem auto;padding:0 1rem;color:#222}
-.card{border:1px solid #ddd;border-radius:8px;padding:1.5rem}ul{padding-left:1.2rem}
-form{display:inline}button{font-size:1rem;padding:.5rem 1.2rem;margin-right:.5rem;border-radius:6px;border:1px solid #888;cursor:pointer}
-button.approve{background:#1a73e8;color:#fff;border-color:#1a73e8}.note{color:#666;font-size:.85rem}</style></head>
+</head>
 <body><div class="card">${body}</div><p class="note">Switchboard provider sandbox</p></body></html>`;
   return new Response(html, { status, headers: { "content-type": "text/html; charset=utf-8" } });
 }

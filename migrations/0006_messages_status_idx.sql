@@ -1,0 +1,1 @@
+CREATE INDEX `messages_status_idx` ON `messages` (`status`,`updated_at`);

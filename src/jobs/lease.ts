@@ -1,0 +1,65 @@
+/**
+ * Finishing leased work by the holder only. A consumer claims a row (a message, a sync job, a
+ * record push) with a compare-and-set that writes `lease_until = now + lease`; that value is its
+ * lease token, since a later claim succeeds only once the lease has run out and so writes a
+ * larger one. Whatever the holder writes at the end goes through `holds()` (a condition for its
+ * UPDATEs) or `batchUnderLease()` (a D1 batch that also inserts), so a consumer whose lease ran
+ * out and was taken over can never overwrite the newer holder's result.
+ */
+import { and, eq, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import type { Db } from "../db/client.ts";
+
+/** A table of leased rows: an `id`, a NOT NULL `status` and a `lease_until` (epoch ms). */
+export type LeasedTable = SQLiteTable & { id: SQLiteColumn; status: SQLiteColumn; leaseUntil: SQLiteColumn };
+
+/** The lease one consumer holds on one row: the `lease_until` its claim wrote. */
+export interface Lease {
+  table: LeasedTable;
+  id: string;
+  until: number;
+}
+
+/** The condition "this row, still under this lease", for the holder's UPDATEs. */
+export function holds(lease: Lease): SQL {
+  return and(eq(lease.table.id, lease.id), eq(lease.table.leaseUntil, lease.until)) as SQL;
+}
+
+/** Whether the row is still under this lease. */
+export async function stillHeld(db: Db, lease: Lease): Promise<boolean> {
+  const rows = await db.select({ id: lease.table.id }).from(lease.table).where(holds(lease)).limit(1);
+  return rows.length === 1;
+}
+
+/**
+ * A statement that aborts its batch unless the lease is still held: it writes the row's status
+ * back unchanged while the lease is this one, and NULL otherwise, which the NOT NULL constraint
+ * refuses. D1 runs a batch as one transaction, so nothing else in it is written either.
+ */
+function guard(db: Db, lease: Lease) {
+  const { table } = lease;
+  return db
+    .update(table)
+    .set({ status: sql`case when ${table.leaseUntil} = ${lease.until} then ${table.status} end` } as never)
+    .where(eq(table.id, lease.id));
+}
+
+/**
+ * Runs `statements` as one D1 batch only while `lease` is still held. Answers the batch's
+ * results without the guard's, or null (and writes nothing) when another consumer has taken
+ * the row over. Any other failure is thrown.
+ */
+export async function batchUnderLease<T extends BatchItem<"sqlite">[]>(
+  db: Db,
+  lease: Lease,
+  statements: [...T],
+): Promise<unknown[] | null> {
+  try {
+    const [, ...results] = await db.batch([guard(db, lease), ...statements]);
+    return results;
+  } catch (e) {
+    if (!(await stillHeld(db, lease))) return null;
+    throw e;
+  }
+}
