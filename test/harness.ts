@@ -1,6 +1,7 @@
 /** Shared test helpers: requests through the worker's own fetch handler, organizations, keys. */
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
+import { afterEach, beforeEach, vi } from "vitest";
 import worker from "../src/index.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
@@ -115,4 +116,36 @@ export async function waitForMessage(
     if (Date.now() > until) throw new Error(`message ${id} still ${r.json.message.status}: ${r.text}`);
     await new Promise((res) => setTimeout(res, 100));
   }
+}
+
+/** A queue binding that records what is sent instead of delivering it. */
+export function stubQueue() {
+  const sent: unknown[] = [];
+  const queue = {
+    send: async (body: unknown) => {
+      sent.push(body);
+    },
+    sendBatch: async (items: Iterable<{ body: unknown }>) => {
+      for (const m of items) sent.push(m.body);
+    },
+  } as unknown as Queue;
+  return { sent, queue };
+}
+
+/**
+ * Collects what the worker logs through `console` during each test (for checks that a secret
+ * never reaches a log line). Call at the top of a test file or describe block.
+ */
+export function captureConsole(): { lines: string[] } {
+  const captured = { lines: [] as string[] };
+  beforeEach(() => {
+    captured.lines = [];
+    for (const level of ["log", "info", "warn", "error", "debug"] as const) {
+      vi.spyOn(console, level).mockImplementation((...args: unknown[]) => {
+        captured.lines.push(args.map(String).join(" "));
+      });
+    }
+  });
+  afterEach(() => vi.restoreAllMocks());
+  return captured;
 }

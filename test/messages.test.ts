@@ -9,21 +9,15 @@ import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index.ts";
 import { MAX_SEND_ATTEMPTS } from "../src/services/messages.ts";
-import { call, newIntegration, newOrg, sandboxInbox, type TestOrg, waitForMessage } from "./harness.ts";
-
-/** A queue binding that records what is sent instead of delivering it. */
-function stubQueue() {
-  const sent: unknown[] = [];
-  const queue = {
-    send: async (body: unknown) => {
-      sent.push(body);
-    },
-    sendBatch: async (items: Iterable<{ body: unknown }>) => {
-      for (const m of items) sent.push(m.body);
-    },
-  } as unknown as Queue;
-  return { sent, queue };
-}
+import {
+  call,
+  newIntegration,
+  newOrg,
+  sandboxInbox,
+  stubQueue,
+  type TestOrg,
+  waitForMessage,
+} from "./harness.ts";
 
 let jobs: ReturnType<typeof stubQueue>;
 let dlq: ReturnType<typeof stubQueue>;

@@ -34,6 +34,7 @@ import {
   call,
   newIntegration,
   newOrg,
+  stubQueue,
 } from "./harness.ts";
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -57,20 +58,6 @@ const db = () => createDb(env.DB);
 const vaultWith = async (ring: string) => new Vault(db(), await loadKeyRing(ring));
 const services = (overrides: Partial<Env> = {}) =>
   createServices({ ...env, ...overrides } as Env, "req_test");
-
-/** A queue binding that records what is sent instead of delivering it. */
-function stubQueue() {
-  const sent: unknown[] = [];
-  const queue = {
-    send: async (body: unknown) => {
-      sent.push(body);
-    },
-    sendBatch: async (messages: Iterable<{ body: unknown }>) => {
-      for (const m of messages) sent.push(m.body);
-    },
-  };
-  return { sent, queue: queue as unknown as Queue };
-}
 
 /** A request through the worker's fetch handler with a modified env (another ring, a stub queue). */
 const callWith = (

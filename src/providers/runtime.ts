@@ -5,6 +5,8 @@
  * to the real provider or to the sandbox is decided where the client is built.
  */
 import { toBase64, utf8 } from "../crypto/encoding.ts";
+import { OutboundRefused, OutboundUnreachable, type SocketOpener } from "../lib/outbound.ts";
+import { redactTokens } from "../lib/redact.ts";
 
 /** Makes one HTTP request; never throws for an HTTP status, only for network failures. */
 export type HttpClient = (request: Request) => Promise<Response>;
@@ -17,7 +19,15 @@ export interface ProviderContext {
   /** Decrypted secret fields of the integration. Never log or echo them. */
   secrets: Record<string, string>;
   http: HttpClient;
-  /** Per-request timeout. */
+  /**
+   * Takes this call from the account's request budget (pacing) before it is sent; throws a
+   * rate_limited ProviderError with Retry-After when the budget is spent, and never waits.
+   * `send()` and the proxy call it before their timeout starts.
+   */
+  pace?: () => Promise<void>;
+  /** Opens TCP sockets (SMTP) through the hub's guarded outbound path (src/lib/outbound.ts). */
+  connect?: SocketOpener;
+  /** Per-request timeout: the provider's own time, from the moment the request goes out. */
   timeoutMs: number;
 }
 
@@ -59,7 +69,8 @@ export class ProviderError extends Error {
     message: string,
     readonly opts: { status?: number; retryAfterSeconds?: number; code?: string | number } = {},
   ) {
-    super(message);
+    // Provider text often quotes what it was sent: credential shapes never ride on an error.
+    super(redactTokens(message));
   }
   get retryable(): boolean {
     return this.kind === "rate_limited" || this.kind === "transient";
@@ -128,20 +139,29 @@ export function buildRequest(ctx: ProviderContext, opts: RequestOptions): Reques
   return new Request(url, { method: opts.method ?? (body === undefined ? "GET" : "POST"), headers, body });
 }
 
-/** Sends a request with the context's timeout; network failures and timeouts are transient. */
+/**
+ * Sends a request: paced first (a spent budget throws rate_limited at once), then with the
+ * context's timeout, which counts only the provider's time and aborts the request when it
+ * runs out. Network failures and timeouts are transient.
+ */
 export async function send(ctx: ProviderContext, request: Request): Promise<ProviderResponse> {
+  await ctx.pace?.();
+  const abort = new AbortController();
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ProviderError("transient", `no answer within ${ctx.timeoutMs} ms (timeout)`)),
-      ctx.timeoutMs,
-    );
+    timer = setTimeout(() => {
+      reject(new ProviderError("transient", `no answer within ${ctx.timeoutMs} ms (timeout)`));
+      abort.abort();
+    }, ctx.timeoutMs);
   });
   let res: Response;
   try {
-    res = await Promise.race([ctx.http(request), timeout]);
+    res = await Promise.race([ctx.http(new Request(request, { signal: abort.signal })), timeout]);
   } catch (e) {
     if (e instanceof ProviderError) throw e;
+    // The outbound path says why a destination was refused or could not be reached.
+    if (e instanceof OutboundRefused) throw new ProviderError("permanent", e.message);
+    if (e instanceof OutboundUnreachable) throw new ProviderError("transient", e.message);
     throw new ProviderError("transient", "could not reach the provider (network error)");
   } finally {
     if (timer !== undefined) clearTimeout(timer);

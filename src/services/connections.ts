@@ -8,7 +8,8 @@ import type { Settings } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations } from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
-import { checkOutboundUrl } from "../lib/ssrf.ts";
+import { checkOutboundHost, checkOutboundUrl, type SocketOpener } from "../lib/outbound.ts";
+import { redactText, redactTokens, secretValues } from "../lib/redact.ts";
 import { providerBaseUrl } from "../providers/base-url.ts";
 import { type HttpClient, type ProviderContext, ProviderError } from "../providers/runtime.ts";
 import type { Activity } from "./activity.ts";
@@ -38,6 +39,8 @@ export class Connections {
     private readonly http: HttpClient,
     private readonly tokens?: Tokens,
     private readonly pacer?: Pacer,
+    /** The guarded socket opener (SMTP). */
+    private readonly connect?: SocketOpener,
   ) {}
 
   /** The context a provider call for this integration runs with (OAuth tokens refreshed when due). */
@@ -46,28 +49,50 @@ export class Connections {
     const row = fresh?.row ?? stored;
     const provider = providerOf(row);
     const baseUrl = providerBaseUrl(provider, this.settings, row.apiBaseUrl, row.config);
-    if (!this.settings.sandboxBase && provider.customerBaseUrl && baseUrl) {
-      const check = checkOutboundUrl(baseUrl, this.settings.ALLOW_PRIVATE_URLS);
+    // Early, readable refusals of tenant-given destinations (the sandbox relaxes nothing); the
+    // outbound path checks every request again where the connection is made.
+    if (provider.customerBaseUrl && row.apiBaseUrl) {
+      const check = checkOutboundUrl(row.apiBaseUrl, this.settings.ALLOW_PRIVATE_URLS);
       if (!check.ok) throw new ProviderError("permanent", `the API base URL ${check.reason}`);
     }
     const host = provider.customerHostField ? row.config[provider.customerHostField] : undefined;
-    if (typeof host === "string" && host && !this.settings.sandboxBase) {
-      const check = checkOutboundUrl(
-        `https://${host.includes(":") && !host.startsWith("[") ? `[${host}]` : host}`,
-        this.settings.ALLOW_PRIVATE_URLS,
-      );
+    if (typeof host === "string" && host) {
+      const check = checkOutboundHost(host, this.settings.ALLOW_PRIVATE_URLS);
       if (!check.ok) throw new ProviderError("permanent", `the host ${check.reason}`);
     }
+    const pacer = this.pacer;
     return {
       baseUrl,
       config: row.config,
       secrets: fresh?.secrets ?? (await this.integrations.secretsOf(row)),
+      http: this.http,
       // One budget per integration: the provider account it connects.
-      http: this.pacer
-        ? this.pacer.paced(this.http, `${provider.id}:${row.id}`, provider.rateLimits)
-        : this.http,
+      pace: pacer && (() => pacer.admit(`${provider.id}:${row.id}`, provider.rateLimits)),
+      ...(this.connect ? { connect: this.connect } : {}),
       timeoutMs: this.settings.PROVIDER_TIMEOUT_MS,
     };
+  }
+
+  /**
+   * Runs a provider call for an integration: builds its context, then calls `fn` with it. A
+   * ProviderError leaves with every secret value of the integration (in its usual encodings)
+   * and credential shapes removed from its message, so whatever stores or emits it (last_error,
+   * logs, events, message and sync errors, test outcomes) never carries a credential.
+   */
+  async run<T>(row: IntegrationRow, fn: (ctx: ProviderContext) => Promise<T>): Promise<T> {
+    let ctx: ProviderContext | undefined;
+    try {
+      ctx = await this.contextFor(row);
+      return await fn(ctx);
+    } catch (e) {
+      if (!(e instanceof ProviderError)) throw e;
+      const secrets = ctx?.secrets ?? (await this.integrations.secretsOf(row).catch(() => ({})));
+      const message = redactText(e.message, secretValues(secrets));
+      if (message === e.message) throw e;
+      const redacted = new ProviderError(e.kind, message, e.opts);
+      redacted.stack = undefined;
+      throw redacted;
+    }
   }
 
   /** Runs the provider's cheapest authenticated call and records the outcome. */
@@ -78,7 +103,8 @@ export class Connections {
   ): Promise<{ outcome: TestOutcome; row: IntegrationRow }> {
     const row = await this.integrations.get(orgId, id);
     const provider = providerOf(row);
-    if (!provider.test) {
+    const testCall = provider.test;
+    if (!testCall) {
       throw new ApiError(ErrorCode.BAD_REQUEST, `${provider.displayName} has no connection to test`);
     }
     await hitRateLimit(this.db, `test:${row.id}`, TEST_RATE_LIMIT);
@@ -88,13 +114,15 @@ export class Connections {
       outcome = { ok: false, message: `Not configured: ${missing.join(", ")} missing` };
     } else {
       try {
-        const r = await provider.test(await this.contextFor(row));
+        const r = await this.run(row, testCall);
         outcome = { ok: true, message: r.message, details: r.details };
       } catch (e) {
         if (!(e instanceof ProviderError)) throw e;
         outcome = { ok: false, message: e.message, details: { kind: e.kind } };
       }
     }
+    // What the provider said is shown and stored; credential shapes in it are not.
+    outcome = { ...outcome, message: redactTokens(outcome.message) };
     await this.record(row, outcome, actor);
     return { outcome, row: await this.integrations.get(orgId, id) };
   }
@@ -141,13 +169,14 @@ export class Connections {
       provider: row.provider,
       name: row.name,
       status: "error",
-      error: message,
+      error: redactTokens(message),
       action,
     });
   }
 
   /** Marks an integration `error` after a provider refused its credentials (sends, syncs). */
-  async markError(row: IntegrationRow, message: string, action: string) {
+  async markError(row: IntegrationRow, reason: string, action: string) {
+    const message = redactTokens(reason);
     await this.db.batch([
       this.db
         .update(integrations)

@@ -33,8 +33,9 @@ import {
 import { ApiError, ErrorCode, notFound } from "../errors.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
+import { checkOutboundUrl, OutboundRefused, OutboundUnreachable } from "../lib/outbound.ts";
 import { decodeCursor, encodeCursor, pageOf } from "../lib/pagination.ts";
-import { checkOutboundUrl } from "../lib/ssrf.ts";
+import { redactTokens } from "../lib/redact.ts";
 import { type HttpClient, retryAfterSeconds } from "../providers/runtime.ts";
 import type { JobMessage } from "../queue/messages.ts";
 import type { Activity } from "./activity.ts";
@@ -80,6 +81,18 @@ const subscriberCache = new Map<string, { until: number; endpoints: Subscriber[]
 const forgetSubscribers = (orgId: string) => subscriberCache.delete(orgId);
 /** How much of an endpoint's answer the attempt log keeps. */
 const RESPONSE_SNIPPET_BYTES = 1024;
+/** Fields of an event that carry a provider's or the hub's reason (`integration.error`, `message.status`). */
+const ERROR_FIELDS = ["error", "last_error", "reason", "error_message"] as const;
+
+/** The event's error text without credential shapes (provider reasons may quote what they got). */
+function scrubErrors(data: Record<string, unknown>): Record<string, unknown> {
+  let out = data;
+  for (const k of ERROR_FIELDS) {
+    const v = data[k];
+    if (typeof v === "string") out = { ...out, [k]: redactTokens(v) };
+  }
+  return out;
+}
 /** Statuses whose Retry-After is honoured (Standard Webhooks: slow down on 429/502/504). */
 const RETRY_AFTER_STATUSES = new Set([429, 502, 503, 504]);
 const USER_AGENT = "Switchboard-Webhooks/1";
@@ -490,7 +503,7 @@ export class Events {
         continue;
       }
       const id = item.key ? await keyedEventId(orgId, item.type, item.key) : prefixedId("evt");
-      unwanted.push({ id, orgId, type: item.type, payload: item.data, createdAt });
+      unwanted.push({ id, orgId, type: item.type, payload: scrubErrors(item.data), createdAt });
     }
     // Five bound parameters a row; D1 binds at most 100 a statement.
     const statements = [];
@@ -541,7 +554,7 @@ export class Events {
     ...extra: BatchItem<"sqlite">[]
   ): Promise<{ event: EventRow; deliveryIds: string[] }> {
     const createdAt = isoNow();
-    const event: EventRow = { id, orgId, type, payload: data, createdAt };
+    const event: EventRow = { id, orgId, type, payload: scrubErrors(data), createdAt };
     if (endpointIds.length === 0 && extra.length === 0) {
       // No endpoint wants it: the event is only logged (emitted again, the first one stands).
       await this.db.insert(events).values(event).onConflictDoNothing();
@@ -939,7 +952,8 @@ export class Events {
       statusCode: o.statusCode,
       latencyMs: o.latencyMs,
       error: o.error,
-      responseBody: o.responseBody,
+      // The start of the endpoint's answer, kept for its owner: credential shapes are not.
+      responseBody: o.responseBody === null ? null : redactTokens(o.responseBody),
       createdAt: isoNow(),
     });
   }
@@ -969,8 +983,9 @@ export class Events {
   }
 
   /**
-   * POSTs one signed body, through the SSRF guard again (the URL was checked when stored, but
-   * the deployment's rules may have changed), without following redirects, within the timeout.
+   * POSTs one signed body through the hub's outbound path (the URL checked again, as stored
+   * rules may have changed, and where the connection is made), without following redirects
+   * (a 3xx is a failed attempt), within the timeout.
    */
   private async post(url: string, body: string, headers: Record<string, string>): Promise<AttemptOutcome> {
     const check = checkOutboundUrl(url, this.settings.ALLOW_PRIVATE_URLS);
@@ -1014,12 +1029,14 @@ export class Events {
         retryAfter: retryAfterSeconds(res.headers.get("retry-after")),
         latencyMs: Date.now() - started,
       };
-    } catch {
+    } catch (e) {
+      // The outbound path says why a destination was refused or could not be reached.
+      const said = e instanceof OutboundRefused || e instanceof OutboundUnreachable ? e.message : undefined;
       return {
         statusCode: null,
         error: timedOut
           ? `no answer within ${timeoutMs} ms (timeout)`
-          : "could not reach the endpoint (network error)",
+          : (said ?? "could not reach the endpoint (network error)"),
         responseBody: null,
         latencyMs: Date.now() - started,
       };

@@ -10,8 +10,8 @@ import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations } from "../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
 import { randomToken, UUID_RE, uuidv7 } from "../lib/ids.ts";
+import { checkOutboundHost, checkOutboundUrl } from "../lib/outbound.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
-import { checkOutboundUrl } from "../lib/ssrf.ts";
 import { getProvider } from "../providers/registry.ts";
 import type { Provider } from "../providers/types.ts";
 import type { Activity } from "./activity.ts";
@@ -198,19 +198,23 @@ export class Integrations {
     input: IntegrationWrite,
     existing: IntegrationRow | null,
   ) {
-    const fromConfig = resolveFields(provider, input.config ?? {}, (n) => `config.${n}`, { freeForm: true });
+    const fromConfig = resolveFields(provider, input.config ?? {}, (n) => `config.${n}`);
     const fromValues = resolveFields(provider, input.values ?? {});
     const issues: Issue[] = [...fromConfig.issues, ...fromValues.issues];
     if (input.apiBaseUrl) {
       const check = checkOutboundUrl(input.apiBaseUrl, this.settings.ALLOW_PRIVATE_URLS);
       if (!check.ok) issues.push({ path: "api_base_url", message: check.reason });
     }
+    // The URL providers post to (the hub's own, or a relay): any host, but only http(s).
+    if (input.webhookUrl) {
+      const check = checkOutboundUrl(input.webhookUrl, true);
+      if (!check.ok) issues.push({ path: "webhook_url", message: check.reason });
+    }
     const hostField = provider.customerHostField;
     const host = hostField ? (fromValues.config[hostField] ?? fromConfig.config[hostField]) : undefined;
-    // With the sandbox on (development and tests), SMTP goes to local test servers.
-    if (hostField && typeof host === "string" && host && !this.settings.sandboxBase) {
-      const bracketed = host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
-      const check = checkOutboundUrl(`https://${bracketed}`, this.settings.ALLOW_PRIVATE_URLS);
+    // The sandbox relaxes nothing here: only ALLOW_PRIVATE_URLS allows private hosts.
+    if (hostField && typeof host === "string" && host) {
+      const check = checkOutboundHost(host, this.settings.ALLOW_PRIVATE_URLS);
       if (!check.ok) issues.push({ path: hostField, message: check.reason });
     }
     if (issues.length) {
@@ -222,7 +226,14 @@ export class Integrations {
       if (v === null) delete config[k];
       else config[k] = v;
     }
-    const secretChanges = { ...fromConfig.secrets, ...fromValues.secrets };
+    const secretChanges: Record<string, string | null> = {};
+    // A setting removed whole takes the secrets stored under it (`auth: null` → `auth.password`).
+    const removed = [...fromConfig.removed, ...fromValues.removed];
+    for (const name of existing?.secretFields ?? [])
+      if (removed.some((r) => name.startsWith(`${r}.`))) secretChanges[name] = null;
+    Object.assign(secretChanges, fromConfig.secrets, fromValues.secrets);
+    // A setting now vaulted is never also kept as plain config (rows written before vaulting).
+    for (const k of Object.keys(secretChanges)) delete config[k];
     let secrets = existing?.secrets ?? null;
     let keyVersion = existing?.keyVersion ?? null;
     let secretFields = existing?.secretFields ?? [];

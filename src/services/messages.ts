@@ -9,6 +9,7 @@ import { sha256Hex } from "../crypto/hash.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
+import { batchUnderLease, holds, type Lease } from "../jobs/lease.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
@@ -22,8 +23,15 @@ import { type Integrations, providerOf } from "./integrations.ts";
 
 /** Attempts before a retryable failure becomes `failed` and goes to the dead letter queue. */
 export const MAX_SEND_ATTEMPTS = 5;
-/** How long one consumer owns a message it is sending. */
-const LEASE_MS = 60_000;
+/**
+ * How long one consumer owns a message it is sending: longer than a send can take (a wait for
+ * another caller's token refresh, a refresh and the send, each bounded by the provider
+ * timeout), short enough that the minutely cron re-drives a message whose consumer died within
+ * two minutes at the default timeout (10 s: a 50 s lease).
+ */
+export function messageLeaseMs(settings: { PROVIDER_TIMEOUT_MS: number } = { PROVIDER_TIMEOUT_MS: 10_000 }) {
+  return 2 * settings.PROVIDER_TIMEOUT_MS + 30_000;
+}
 
 export interface MessageInput {
   integrationId?: string;
@@ -35,8 +43,11 @@ export interface MessageInput {
   template?: { name: string; language: string; params: string[] };
 }
 
+/** What a consumer whose lease was taken over answers: the newer holder owns the message. */
+const SUPERSEDED = { action: "ack", status: "superseded" } as const;
+
 export type ProcessResult =
-  | { action: "ack"; status: MessageRow["status"] | "missing" }
+  | { action: "ack"; status: MessageRow["status"] | "missing" | "superseded" }
   | { action: "retry"; delaySeconds: number; reason: string }
   | { action: "dead-letter"; reason: string };
 
@@ -121,6 +132,7 @@ export class Messages {
     private readonly integrations: Integrations,
     private readonly connections: Connections,
     private readonly jobs: Queue,
+    private readonly leaseMs = messageLeaseMs(),
   ) {}
 
   /** The integration a message goes through: the named one, or the channel's default. */
@@ -304,9 +316,10 @@ export class Messages {
     if (msg.status === "sent" || msg.status === "delivered" || msg.status === "failed") {
       return { action: "ack", status: msg.status };
     }
+    const lease: Lease = { table: messages, id: messageId, until: now + this.leaseMs };
     const claimed = await this.db
       .update(messages)
-      .set({ status: "sending", attempts: sql`${messages.attempts} + 1`, leaseUntil: now + LEASE_MS })
+      .set({ status: "sending", attempts: sql`${messages.attempts} + 1`, leaseUntil: lease.until })
       .where(
         and(
           eq(messages.id, messageId),
@@ -326,33 +339,38 @@ export class Messages {
     try {
       row = await this.integrations.get(orgId, msg.integrationId);
     } catch {
-      await this.finish(msg, { status: "failed", lastError: "the integration no longer exists" });
-      return { action: "ack", status: "failed" };
+      return this.finish(msg, lease, { status: "failed", lastError: "the integration no longer exists" });
     }
     if (msg.sandbox || row.config.sandbox_mode === true) {
-      await this.finish(
+      return this.finish(
         msg,
+        lease,
         { status: "sent", providerMessageId: `sandbox_mode:${msg.id}` },
         row,
         "recorded in sandbox mode, not sent",
       );
-      return { action: "ack", status: "sent" };
     }
     const provider = providerOf(row);
     if (!provider.send) {
-      await this.finish(
+      return this.finish(
         msg,
+        lease,
         { status: "failed", lastError: `${provider.displayName} cannot send messages` },
         row,
       );
-      return { action: "ack", status: "failed" };
     }
     const content = msg.content as Omit<OutboundMessage, "id" | "channel" | "to">;
     try {
-      const ctx = await this.connections.contextFor(row);
-      const result = await provider.send(ctx, { ...content, id: msg.id, channel: msg.channel, to: msg.to });
-      await this.finish(msg, { status: "sent", providerMessageId: result.providerMessageId }, row);
-      return { action: "ack", status: "sent" };
+      const send = provider.send;
+      const result = await this.connections.run(row, (ctx) =>
+        send(ctx, { ...content, id: msg.id, channel: msg.channel, to: msg.to }),
+      );
+      return await this.finish(
+        msg,
+        lease,
+        { status: "sent", providerMessageId: result.providerMessageId },
+        row,
+      );
     } catch (e) {
       if (!(e instanceof ProviderError)) {
         log.error("send crashed", { message_id: msg.id, reason: e instanceof Error ? e.message : String(e) });
@@ -360,20 +378,22 @@ export class Messages {
       }
       const err = e as ProviderError;
       if (!err.retryable) {
-        await this.finish(msg, { status: "failed", lastError: err.message }, row);
-        if (err.kind === "auth") await this.connections.markError(row, err.message, "message.auth_failed");
-        return { action: "ack", status: "failed" };
+        const done = await this.finish(msg, lease, { status: "failed", lastError: err.message }, row);
+        if (done.status === "failed" && err.kind === "auth") {
+          await this.connections.markError(row, err.message, "message.auth_failed");
+        }
+        return done;
       }
       if (attempt >= MAX_SEND_ATTEMPTS) {
         const reason = `gave up after ${attempt} attempts: ${err.message}`;
-        await this.finish(msg, { status: "failed", lastError: reason }, row);
-        return { action: "dead-letter", reason };
+        const done = await this.finish(msg, lease, { status: "failed", lastError: reason }, row);
+        return done.status === "failed" ? { action: "dead-letter", reason } : done;
       }
       const delaySeconds =
         err.kind === "rate_limited" && err.opts.retryAfterSeconds !== undefined
           ? Math.max(1, err.opts.retryAfterSeconds)
           : backoffWithJitter(attempt);
-      await this.db
+      const requeued = await this.db
         .update(messages)
         .set({
           status: "queued",
@@ -382,32 +402,37 @@ export class Messages {
           nextAttemptAt: new Date(now + delaySeconds * 1000).toISOString(),
           updatedAt: new Date().toISOString(),
         })
-        .where(eq(messages.id, msg.id));
+        .where(holds(lease))
+        .run();
+      if (requeued.meta.changes !== 1) return SUPERSEDED;
       return { action: "retry", delaySeconds, reason: err.message };
     }
   }
 
+  /**
+   * Ends an attempt, only while this consumer still holds `lease`: a consumer whose lease ran
+   * out and was taken over writes nothing, and its queue message is acknowledged.
+   */
   private async finish(
     msg: MessageRow,
+    lease: Lease,
     set: { status: "sent" | "failed"; providerMessageId?: string; lastError?: string },
     row?: IntegrationRow,
     note?: string,
-  ) {
+  ): Promise<ProcessResult & { action: "ack" }> {
     const now = new Date().toISOString();
-    const stmts = [
-      this.db
-        .update(messages)
-        .set({
-          status: set.status,
-          providerMessageId: set.providerMessageId ?? null,
-          lastError: set.lastError ?? null,
-          leaseUntil: null,
-          nextAttemptAt: null,
-          sentAt: set.status === "sent" ? now : null,
-          updatedAt: now,
-        })
-        .where(eq(messages.id, msg.id)),
-    ];
+    const update = this.db
+      .update(messages)
+      .set({
+        status: set.status,
+        providerMessageId: set.providerMessageId ?? null,
+        lastError: set.lastError ?? null,
+        leaseUntil: null,
+        nextAttemptAt: null,
+        sentAt: set.status === "sent" ? now : null,
+        updatedAt: now,
+      })
+      .where(holds(lease));
     const log = row
       ? [
           this.activity.logStatement({
@@ -423,6 +448,7 @@ export class Messages {
           }),
         ]
       : [];
-    await this.db.batch([stmts[0] as (typeof stmts)[0], ...log]);
+    const done = await batchUnderLease(this.db, lease, [update, ...log]);
+    return done ? { action: "ack", status: set.status } : SUPERSEDED;
   }
 }

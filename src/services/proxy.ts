@@ -7,8 +7,10 @@
  */
 import type { IntegrationRow } from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
+import { MIN_SECRET_LENGTH, redactText, secretValues } from "../lib/redact.ts";
 import { bearerHeader, oauthBearer } from "../providers/other/bearer.ts";
 import { withHeaders } from "../providers/proxy-auth.ts";
+import { isReadOnlyProxyCall } from "../providers/proxy-read-only.ts";
 import { type ProviderContext, ProviderError, retryAfterSeconds } from "../providers/runtime.ts";
 import type { Provider } from "../providers/types.ts";
 import type { Activity } from "./activity.ts";
@@ -107,6 +109,8 @@ export interface ProxyRequest {
   search: string;
   headers: Headers;
   body?: ArrayBuffer;
+  /** The caller's key is read-only (`member`): only the provider's declared read-only calls pass. */
+  readOnly?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -141,6 +145,14 @@ export class ApiProxy {
     const provider = providerOf(row);
     const path = checkProxyPath(req.path);
     const authorize = authorizer(provider);
+    if (req.readOnly && !isReadOnlyProxyCall(provider.proxyReadOnly, req.method, path, req.search)) {
+      throw new ApiError(
+        ErrorCode.FORBIDDEN,
+        provider.proxyReadOnly?.length
+          ? `This API key is read-only (role member): ${req.method.toUpperCase()} ${path.slice(0, 200)} is not one of ${provider.displayName}'s read-only calls; it needs an admin key`
+          : `This API key is read-only (role member): ${provider.displayName} declares no read-only calls, so the proxy needs an admin key`,
+      );
+    }
     if (row.disconnectedAt || !row.isActive) {
       throw new ApiError(
         ErrorCode.CONFLICT,
@@ -173,6 +185,13 @@ export class ApiProxy {
     let attempts = 0;
     let response: Response;
     for (;;) {
+      // The hub's own budget first, outside the provider's timeout: spent, the answer is 429
+      // with Retry-After at once, with no provider call and no wait (a retry stops there too).
+      const refused = await this.pace(ctx);
+      if (refused) {
+        response = refused;
+        break;
+      }
       attempts++;
       let signed: Request;
       try {
@@ -198,14 +217,34 @@ export class ApiProxy {
     return result;
   }
 
-  /** One call with the context's timeout; a timeout is 504, a network failure 502. */
+  /** Takes the call from the account's budget; a 429 answer when the budget is spent. */
+  private async pace(ctx: ProviderContext): Promise<Response | undefined> {
+    try {
+      await ctx.pace?.();
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof ProviderError && e.kind === "rate_limited")) throw e;
+      return gatewayError(429, "RATE_LIMITED", `Not sent: ${e.message}`, this.requestId, {
+        "retry-after": String(e.opts.retryAfterSeconds ?? 1),
+      });
+    }
+  }
+
+  /**
+   * One call with the context's timeout, which counts only the provider's time (pacing is done
+   * before) and aborts the request when it runs out; a timeout is 504, a network failure 502.
+   */
   private async attempt(ctx: ProviderContext, request: Request): Promise<Response> {
+    const abort = new AbortController();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => resolve("timeout"), ctx.timeoutMs);
+      timer = setTimeout(() => {
+        resolve("timeout");
+        abort.abort();
+      }, ctx.timeoutMs);
     });
     try {
-      const res = await Promise.race([ctx.http(request), timeout]);
+      const res = await Promise.race([ctx.http(new Request(request, { signal: abort.signal })), timeout]);
       if (res === "timeout")
         return gatewayError(
           504,
@@ -214,13 +253,7 @@ export class ApiProxy {
           this.requestId,
         );
       return res;
-    } catch (e) {
-      // The account's request budget is used up: answered here, before the provider's own 429.
-      if (e instanceof ProviderError && e.kind === "rate_limited") {
-        return gatewayError(429, "RATE_LIMITED", `Not sent: ${e.message}`, this.requestId, {
-          "retry-after": String(e.opts.retryAfterSeconds ?? 1),
-        });
-      }
+    } catch {
       return gatewayError(502, "PROVIDER_UNREACHABLE", "Could not reach the provider", this.requestId);
     } finally {
       if (timer !== undefined) clearTimeout(timer);
@@ -229,7 +262,8 @@ export class ApiProxy {
 
   /**
    * The provider's status, body and safe headers. Text bodies are scrubbed of the integration's
-   * secret values (Twilio's Account resource, for one, carries the auth token).
+   * secret values in their usual encodings (Twilio's Account resource, for one, carries the
+   * auth token), by the one redactor.
    */
   private async passBack(res: Response, ctx: ProviderContext, attempts: number): Promise<ProxyResult> {
     const headers = new Headers();
@@ -242,12 +276,12 @@ export class ApiProxy {
     }
     headers.set("X-Switchboard-Proxy-Attempts", String(attempts));
     const type = res.headers.get("content-type") ?? "";
-    const secrets = Object.values(ctx.secrets).filter((s) => s.length >= 6);
+    const secrets = secretValues(ctx.secrets).filter((s) => s.length >= MIN_SECRET_LENGTH);
     let body: BodyInit | null = res.body;
     if (res.body && secrets.length > 0 && (type === "" || /json|text|xml|javascript|html/i.test(type))) {
-      let text = await res.text();
-      for (const s of secrets) text = text.split(s).join("[redacted]");
-      body = text;
+      // The integration's own secrets only: other token-shaped data in an answer (a page's
+      // access token the tenant asked Graph for) is the tenant's to read.
+      body = redactText(await res.text(), secrets, { shapes: false });
     }
     if (res.status === 204 || res.status === 205 || res.status === 304) body = null;
     return { response: new Response(body, { status: res.status, headers }), attempts };

@@ -12,7 +12,7 @@
  * Outward pushes (accounting providers) create or update a record at the provider from the
  * queue, idempotent under an Idempotency-Key, and store the provider's id.
  */
-import { and, desc, eq, gt, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, gt, gte, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/hash.ts";
 import type { Db } from "../db/client.ts";
 import {
@@ -28,6 +28,7 @@ import {
   syncState,
 } from "../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
+import { batchUnderLease, holds, type Lease } from "../jobs/lease.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
@@ -210,6 +211,7 @@ export class Sync {
     jobId: string,
     page: number,
     log: Logger,
+    now = Date.now(),
   ): Promise<{ retryInSeconds?: number }> {
     const [job] = await this.db
       .select()
@@ -219,12 +221,13 @@ export class Sync {
     if (!job || !(ACTIVE as readonly string[]).includes(job.status)) return {};
     // A repeated delivery of a page already done: the job has moved on.
     if (job.pagesDone !== page) return {};
-    const now = Date.now();
+    // Everything this consumer writes for the page from here on holds this lease.
+    const lease: Lease = { table: syncJobs, id: job.id, until: now + LEASE_MS };
     const leased = await this.db
       .update(syncJobs)
       .set({
         status: "running",
-        leaseUntil: now + LEASE_MS,
+        leaseUntil: lease.until,
         resumeAt: null,
         startedAt: job.startedAt ?? new Date(now).toISOString(),
         updatedAt: new Date(now).toISOString(),
@@ -246,44 +249,63 @@ export class Sync {
     try {
       row = await this.integrations.get(orgId, job.integrationId);
     } catch {
-      await this.fail(job, "the integration was deleted", log);
+      await this.fail(job, lease, "the integration was deleted", log);
       return {};
     }
     // Paging is over (a crash came between the last page and the end): finish.
     if (page > 0 && job.cursor === null) {
-      await this.finish(job, row, log);
+      await this.finish(job, lease, row, log);
       return {};
     }
     const provider = providerOf(row);
     const { sync, spec } = resolveEntity(provider, job.entity);
     try {
-      const ctx = await this.connections.contextFor(row);
-      const result = await sync.page(ctx, { entity: job.entity, cursor: job.cursor, since: job.since });
-      await this.savePage(job, row, spec, result.items, result.deleted ?? [], result.next, page);
+      const result = await this.connections.run(row, (ctx) =>
+        sync.page(ctx, { entity: job.entity, cursor: job.cursor, since: job.since }),
+      );
+      const saved = await this.savePage(
+        job,
+        lease,
+        row,
+        spec,
+        result.items,
+        result.deleted ?? [],
+        result.next,
+        page,
+      );
+      // Another consumer took the page over: its result stands.
+      if (!saved) return {};
       const [after] = await this.db.select().from(syncJobs).where(eq(syncJobs.id, job.id)).limit(1);
       if (!after) return {};
       if (result.next !== null && after.pagesDone === page + 1) {
         await this.queue.send({ type: "sync.page", orgId, jobId, page: page + 1 } satisfies JobMessage);
       } else if (result.next === null) {
-        await this.finish(after, row, log);
+        await this.finish(after, lease, row, log);
       }
       return {};
     } catch (e) {
       if (!(e instanceof ProviderError)) {
         // Not a provider failure (a D1 hiccup, a bug): release the page and let the queue retry.
-        await this.db.update(syncJobs).set({ leaseUntil: null }).where(eq(syncJobs.id, job.id));
+        await this.db.update(syncJobs).set({ leaseUntil: null }).where(holds(lease));
         throw e;
       }
-      return this.failure(job, row, e, page, log);
+      return this.failure(job, lease, row, e, page, log);
     }
   }
 
   /** A provider failure on a page: pause (429), retry with backoff (transient), or fail. */
-  private async failure(job: SyncJobRow, row: IntegrationRow, e: ProviderError, page: number, log: Logger) {
+  private async failure(
+    job: SyncJobRow,
+    lease: Lease,
+    row: IntegrationRow,
+    e: ProviderError,
+    page: number,
+    log: Logger,
+  ) {
     const now = Date.now();
     if (e.kind === "rate_limited") {
       const wait = Math.max(1, Math.min(3600, e.opts.retryAfterSeconds ?? 30));
-      await this.db
+      const paused = await this.db
         .update(syncJobs)
         .set({
           status: "paused",
@@ -292,7 +314,9 @@ export class Sync {
           errorMessage: `Paused: ${e.message}`,
           updatedAt: nowIso(),
         })
-        .where(eq(syncJobs.id, job.id));
+        .where(holds(lease))
+        .run();
+      if (paused.meta.changes !== 1) return {};
       log.info("sync paused by rate limit", { job_id: job.id, resume_in_seconds: wait });
       await this.queue.send(
         { type: "sync.page", orgId: job.orgId, jobId: job.id, page } satisfies JobMessage,
@@ -305,10 +329,12 @@ export class Sync {
     const attempts = job.attempts + 1;
     if (e.kind === "transient" && attempts < MAX_ATTEMPTS) {
       const wait = e.opts.retryAfterSeconds ?? backoff(attempts);
-      await this.db
+      const retried = await this.db
         .update(syncJobs)
         .set({ attempts, leaseUntil: null, errorMessage: `Retrying: ${e.message}`, updatedAt: nowIso() })
-        .where(eq(syncJobs.id, job.id));
+        .where(holds(lease))
+        .run();
+      if (retried.meta.changes !== 1) return {};
       await this.queue.send(
         { type: "sync.page", orgId: job.orgId, jobId: job.id, page } satisfies JobMessage,
         {
@@ -317,21 +343,25 @@ export class Sync {
       );
       return {};
     }
-    await this.fail({ ...job, attempts }, e.message, log, row);
-    if (e.kind === "auth") await this.connections.markError(row, e.message, "sync");
+    const failed = await this.fail({ ...job, attempts }, lease, e.message, log, row);
+    if (failed && e.kind === "auth") await this.connections.markError(row, e.message, "sync");
     return {};
   }
 
-  /** Upserts a page's records and advances the job, in one atomic batch. */
+  /**
+   * Upserts a page's records and advances the job, in one atomic batch under the page's lease;
+   * false (nothing written) when another consumer has taken the page over.
+   */
   private async savePage(
     job: SyncJobRow,
+    lease: Lease,
     row: IntegrationRow,
     spec: SyncEntity,
     items: SyncItem[],
     deleted: string[],
     next: string | null,
     page: number,
-  ) {
+  ): Promise<boolean> {
     const schema = RECORD_SCHEMAS[spec.kind];
     const now = nowIso();
     const failures: { external_id: string; reason: string }[] = [];
@@ -415,17 +445,18 @@ export class Sync {
           failures: kept.length ? kept : null,
           attempts: 0,
           errorMessage: null,
-          leaseUntil: next === null ? job.leaseUntil : null,
+          // The last page keeps the lease: finishing the job holds it too.
+          leaseUntil: next === null ? lease.until : null,
           updatedAt: now,
         })
-        .where(and(eq(syncJobs.id, job.id), eq(syncJobs.pagesDone, page))),
+        .where(and(holds(lease), eq(syncJobs.pagesDone, page))),
     );
-    // biome-ignore lint/suspicious/noExplicitAny: drizzle's batch takes a non-empty tuple of queries
-    await this.db.batch(statements as any);
+    // biome-ignore lint/suspicious/noExplicitAny: drizzle's batch takes a tuple of queries
+    return (await batchUnderLease(this.db, lease, statements as any)) !== null;
   }
 
   /** Ends a job whose paging is done: the sweep, the state for the next run, the log and the event. */
-  private async finish(job: SyncJobRow, row: IntegrationRow, log: Logger) {
+  private async finish(job: SyncJobRow, lease: Lease, row: IntegrationRow, log: Logger) {
     const provider = providerOf(row);
     const { spec } = resolveEntity(provider, job.entity);
     const now = nowIso();
@@ -440,6 +471,7 @@ export class Sync {
             eq(records.entity, job.entity),
             isNull(records.deletedAt),
             or(isNull(records.seenJob), sql`${records.seenJob} <> ${job.id}`),
+            sql`exists (select 1 from ${syncJobs} where ${holds(lease)})`,
           ),
         )
         .returning({ id: records.id });
@@ -456,7 +488,7 @@ export class Sync {
         errorMessage: job.recordsFailed > 0 ? `${job.recordsFailed} item(s) could not be mapped` : null,
         updatedAt: now,
       })
-      .where(and(eq(syncJobs.id, job.id), inArray(syncJobs.status, [...ACTIVE])))
+      .where(and(holds(lease), inArray(syncJobs.status, [...ACTIVE])))
       .returning();
     const final = done[0];
     if (!final) return;
@@ -498,7 +530,8 @@ export class Sync {
     await this.announce(final);
   }
 
-  private async fail(job: SyncJobRow, reason: string, log: Logger, row?: IntegrationRow) {
+  /** Ends a job as failed, under its lease; false when another consumer has taken it over. */
+  private async fail(job: SyncJobRow, lease: Lease, reason: string, log: Logger, row?: IntegrationRow) {
     const now = nowIso();
     const done = await this.db
       .update(syncJobs)
@@ -510,10 +543,10 @@ export class Sync {
         completedAt: now,
         updatedAt: now,
       })
-      .where(and(eq(syncJobs.id, job.id), inArray(syncJobs.status, [...ACTIVE])))
+      .where(and(holds(lease), inArray(syncJobs.status, [...ACTIVE])))
       .returning();
     const final = done[0];
-    if (!final) return;
+    if (!final) return false;
     log.error("sync failed", { job_id: job.id, reason });
     await this.dlq?.send({ type: "sync.page", orgId: job.orgId, jobId: job.id, reason });
     if (row) {
@@ -527,6 +560,7 @@ export class Sync {
       });
     }
     await this.announce(final);
+    return true;
   }
 
   private announce(job: SyncJobRow) {
@@ -861,13 +895,18 @@ export class Sync {
   }
 
   /** Sends one push to the provider (one queue message); a repeated delivery does nothing twice. */
-  async processPush(orgId: string, pushId: string, log: Logger): Promise<{ retryInSeconds?: number }> {
-    const now = Date.now();
+  async processPush(
+    orgId: string,
+    pushId: string,
+    log: Logger,
+    now = Date.now(),
+  ): Promise<{ retryInSeconds?: number }> {
+    const lease: Lease = { table: recordPushes, id: pushId, until: now + LEASE_MS };
     const [taken] = await this.db
       .update(recordPushes)
       .set({
         status: "processing",
-        leaseUntil: now + LEASE_MS,
+        leaseUntil: lease.until,
         attempts: sql`${recordPushes.attempts} + 1`,
         updatedAt: nowIso(),
       })
@@ -891,7 +930,7 @@ export class Sync {
     try {
       row = await this.integrations.get(orgId, taken.integrationId);
     } catch {
-      await this.endPush(taken, "failed", { error: "the integration was deleted" });
+      await this.endPush(lease, "failed", { error: "the integration was deleted" });
       return {};
     }
     const provider = providerOf(row);
@@ -901,13 +940,15 @@ export class Sync {
       const current = taken.externalId
         ? (await this.record(orgId, row.id, taken.entity, taken.externalId).catch(() => null))?.raw
         : undefined;
-      if (!sync.push) throw new ProviderError("permanent", "this provider takes no pushes");
-      const ctx = await this.connections.contextFor(row);
-      const result = await sync.push(ctx, taken.entity, {
-        externalId: taken.externalId ?? undefined,
-        data: taken.data as RecordData,
-        current,
-      });
+      const push = sync.push;
+      if (!push) throw new ProviderError("permanent", "this provider takes no pushes");
+      const result = await this.connections.run(row, (ctx) =>
+        push(ctx, taken.entity, {
+          externalId: taken.externalId ?? undefined,
+          data: taken.data as RecordData,
+          current,
+        }),
+      );
       const mapped = result.data ? RECORD_SCHEMAS[spec.kind].safeParse(result.data) : null;
       const data = {
         ...(mapped?.success ? mapped.data : taken.data),
@@ -915,7 +956,7 @@ export class Sync {
         external_provider: row.provider,
       };
       const ts = nowIso();
-      const [saved] = await this.db
+      const upsert = this.db
         .insert(records)
         .values({
           id: prefixedId("rec"),
@@ -930,29 +971,36 @@ export class Sync {
         .onConflictDoUpdate({
           target: [records.integrationId, records.entity, records.externalId],
           set: { data, raw: result.raw ?? null, updatedAt: ts, deletedAt: null },
-        })
-        .returning({ id: records.id });
-      await this.endPush(taken, "succeeded", { externalId: result.externalId, recordId: saved?.id ?? null });
-      await this.logPush(taken, row, "success", started, null);
+        });
+      // The record and the push's end in one batch, only while this consumer holds the push.
+      const recordId = sql`(select ${records.id} from ${records} where ${records.integrationId} = ${row.id}
+        and ${records.entity} = ${taken.entity} and ${records.externalId} = ${result.externalId})`;
+      const saved = await batchUnderLease(this.db, lease, [
+        upsert,
+        this.endPushStatement(lease, "succeeded", { externalId: result.externalId, recordId }),
+      ]);
+      if (saved) await this.logPush(taken, row, "success", started, null);
       return {};
     } catch (e) {
       if (!(e instanceof ProviderError)) {
-        await this.db.update(recordPushes).set({ leaseUntil: null }).where(eq(recordPushes.id, taken.id));
+        await this.db.update(recordPushes).set({ leaseUntil: null }).where(holds(lease));
         throw e;
       }
       if (e.retryable && taken.attempts < MAX_ATTEMPTS) {
         const wait = e.opts.retryAfterSeconds ?? backoff(taken.attempts);
-        await this.db
+        const retried = await this.db
           .update(recordPushes)
           .set({ status: "queued", leaseUntil: null, error: `Retrying: ${e.message}`, updatedAt: nowIso() })
-          .where(eq(recordPushes.id, taken.id));
+          .where(holds(lease))
+          .run();
+        if (retried.meta.changes !== 1) return {};
         await this.queue.send({ type: "record.push", orgId, pushId } satisfies JobMessage, {
           delaySeconds: wait,
         });
         return {};
       }
+      if (!(await this.endPush(lease, "failed", { error: e.message }))) return {};
       log.error("push failed", { push_id: taken.id, reason: e.message });
-      await this.endPush(taken, "failed", { error: e.message });
       await this.dlq?.send({ type: "record.push", orgId, pushId, reason: e.message });
       await this.logPush(taken, row, "failed", started, e.message);
       if (e.kind === "auth") await this.connections.markError(row, e.message, "sync");
@@ -960,12 +1008,13 @@ export class Sync {
     }
   }
 
-  private async endPush(
-    p: RecordPushRow,
+  /** Ends a push, only under `lease`. */
+  private endPushStatement(
+    lease: Lease,
     status: "succeeded" | "failed",
-    set: { externalId?: string; recordId?: string | null; error?: string },
+    set: { externalId?: string; recordId?: string | SQL | null; error?: string },
   ) {
-    await this.db
+    return this.db
       .update(recordPushes)
       .set({
         status,
@@ -975,7 +1024,13 @@ export class Sync {
         error: set.error ?? null,
         ...set,
       })
-      .where(eq(recordPushes.id, p.id));
+      .where(holds(lease));
+  }
+
+  /** Ends a push under `lease`; false (nothing written) when another consumer has taken it over. */
+  private async endPush(lease: Lease, status: "succeeded" | "failed", set: { error?: string }) {
+    const r = await this.endPushStatement(lease, status, set).run();
+    return r.meta.changes === 1;
   }
 
   /** An outbound entry in the sync log for a finished push. */

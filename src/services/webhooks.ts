@@ -29,6 +29,7 @@ import { ApiError, ErrorCode, notFound } from "../errors.ts";
 import { prefixedId, UUID_RE } from "../lib/ids.ts";
 import { createLogger, type Logger, redact } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
+import { redactTokens } from "../lib/redact.ts";
 import { getProvider } from "../providers/registry.ts";
 import { ProviderError } from "../providers/runtime.ts";
 import type { Provider } from "../providers/types.ts";
@@ -204,7 +205,7 @@ export class Webhooks {
         if (res?.ok) return res;
         refusal ??= res ?? null;
       }
-      if (refusal) return refusal;
+      if (refusal) return this.handshakeAnswer(refusal);
     }
 
     const verified: Target[] = [];
@@ -241,7 +242,7 @@ export class Webhooks {
     // other request is a delivery, whatever its method (Vonage and Plivo can deliver with GET).
     if (req.method === "GET" || req.method === "HEAD") {
       const res = await provider.webhook.handshake?.(req, ctx);
-      if (res) return res;
+      if (res) return this.handshakeAnswer(res);
     }
     const v = await provider.webhook.verify(req, ctx);
     if (!v.ok) {
@@ -257,6 +258,9 @@ export class Webhooks {
     const described = provider.webhook.describe(req);
     if (!described) return accept();
     const row = target.row;
+    // An inactive integration takes deliveries without acting on them: the provider gets the
+    // answer it expects (so it stops retrying) and the delivery is kept as `ignored`, never queued.
+    const ignored = !row.isActive;
     const dedupeKey = described.id ? `id:${described.id}` : `sha256:${await sha256Hex(req.body)}`;
     const insert = () =>
       this.db
@@ -270,6 +274,7 @@ export class Webhooks {
           providerEventId: described.id?.slice(0, 500) ?? null,
           dedupeKey,
           payload: redact(described.payload),
+          ...(ignored ? { status: "ignored" as const } : {}),
         })
         .onConflictDoNothing()
         .returning({ id: webhookEvents.id });
@@ -287,7 +292,7 @@ export class Webhooks {
     }
     const stored = inserted[0];
     if (stored) {
-      enqueueSoon(this.jobs, row.orgId, stored.id, defer);
+      if (!ignored) enqueueSoon(this.jobs, row.orgId, stored.id, defer);
     } else {
       defer(
         this.db
@@ -317,6 +322,12 @@ export class Webhooks {
       )
       .returning({ id: webhookEvents.id });
     return retired.length > 0;
+  }
+
+  /** A handshake the provider module refused becomes the hub's JSON error; others pass as they are. */
+  private async handshakeAnswer(res: Response): Promise<Response> {
+    if (res.status < 400) return res;
+    throw this.refusal((await res.text()) || "verification failed", res.status);
   }
 
   private refusal(reason: string, status = 401): ApiError {
@@ -517,7 +528,7 @@ export class Webhooks {
           }),
         );
       } catch (e) {
-        const reason = e instanceof Error ? e.message : String(e);
+        const reason = redactTokens(e instanceof Error ? e.message : String(e));
         const retryable = !(e instanceof ProviderError) || e.retryable;
         if (retryable && event.attempts < MAX_PROCESS_ATTEMPTS) {
           const delay =
@@ -638,7 +649,9 @@ export class Webhooks {
         status: e.status,
         updatedAt: at,
         ...(e.status === "delivered" ? { deliveredAt: at } : {}),
-        ...(e.status === "failed" ? { lastError: e.error ?? `${event.provider}: ${e.detail}` } : {}),
+        ...(e.status === "failed"
+          ? { lastError: redactTokens(e.error ?? `${event.provider}: ${e.detail}`) }
+          : {}),
       })
       .where(
         and(
@@ -729,8 +742,9 @@ export class Webhooks {
     if (formFilter && e.formId && e.formId !== formFilter)
       return { note: `lead ${e.leadgenId} skipped: form ${e.formId} is not ${formFilter}` };
     const provider = getProvider(integration.provider);
-    if (!provider?.fetchLead) return { note: `lead ${e.leadgenId} skipped: the provider cannot fetch leads` };
-    const lead = await provider.fetchLead(await this.connections.contextFor(integration), e.leadgenId);
+    const fetchLead = provider?.fetchLead;
+    if (!fetchLead) return { note: `lead ${e.leadgenId} skipped: the provider cannot fetch leads` };
+    const lead = await this.connections.run(integration, (ctx) => fetchLead(ctx, e.leadgenId));
     let contactId: string | null = null;
     let created = false;
     if (cfg.auto_create_contacts !== false) {
