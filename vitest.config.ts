@@ -28,7 +28,9 @@ export default defineConfig(async () => {
     RATE_LIMIT_AUTH: { namespace_id: "1001", simple: { limit: 1_000_000, period: 60 as const } },
   };
   const common = {
-    setupFiles: ["./test/setup.ts"],
+    // The development entry (wrangler.toml [env.development], src/dev.ts) is imported first in
+    // every test file, so services built directly in a test reach the simulator in-process too.
+    setupFiles: ["./test/setup.ts", "./src/dev.ts"],
     silent: "passed-only" as const,
   };
   return {
@@ -39,7 +41,7 @@ export default defineConfig(async () => {
         {
           plugins: [
             cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: "./wrangler.toml", environment: "development" },
               miniflare: {
                 bindings: { ...bindings, ALLOW_PRIVATE_URLS: "false" },
                 ratelimits,
@@ -58,7 +60,7 @@ export default defineConfig(async () => {
         {
           plugins: [
             cloudflareTest({
-              wrangler: { configPath: "./wrangler.toml" },
+              wrangler: { configPath: "./wrangler.toml", environment: "development" },
               miniflare: { bindings: { ...bindings, ALLOW_PRIVATE_URLS: "true" }, ratelimits },
             }),
           ],

@@ -27,6 +27,8 @@ import autocannon from "autocannon";
 import {
   api,
   applyLocalMigrations,
+  DEV_BUNDLE,
+  DEV_ENV,
   errorMessage,
   freePort,
   newKeyRing,
@@ -266,15 +268,16 @@ async function startWorker(): Promise<{ base: string; adminToken: string }> {
   say("bundling the worker (wrangler deploy --dry-run)");
   const dist = join(state, "dist");
   const assets = join(state, "assets");
-  await runWrangler(["deploy", "--dry-run", "--outdir", dist], { quiet: true });
+  await runWrangler(["deploy", "--dry-run", "--env", DEV_ENV, "--outdir", dist], { quiet: true });
   if (existsSync(join(ROOT, "public"))) cpSync(join(ROOT, "public"), assets, { recursive: true });
   else mkdirSync(assets);
 
   say(`starting wrangler dev on ${base}`);
   // biome-ignore format: one flag and its value a line
   const args = [
-    "dev", join(dist, "index.js"), "--no-bundle",
+    "dev", join(dist, DEV_BUNDLE), "--no-bundle",
     "--config", join(ROOT, "wrangler.toml"),
+    "--env", DEV_ENV,
     "--assets", assets,
     "--ip", "127.0.0.1",
     "--port", String(port),

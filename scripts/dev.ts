@@ -18,6 +18,7 @@ import { join } from "node:path";
 import {
   api,
   applyLocalMigrations,
+  DEV_ENV,
   errorMessage,
   exitCode,
   flagValue,
@@ -207,6 +208,7 @@ async function publicOnly(adminToken: string, persist: string | undefined): Prom
   log("ALLOW_PRIVATE_URLS=false: outbound requests may reach public addresses only");
   const worker = await unstable_startWorker({
     config: join(ROOT, "wrangler.toml"),
+    env: DEV_ENV,
     // A miniflare network designator: workerd refuses, at connect time, any other address.
     bindings: {
       OUTBOUND: { type: "fetcher", fetcher: { network: { allow: ["public"] } } },
@@ -246,7 +248,7 @@ async function main() {
     ...(flagValue(userArgs, "--ip") === undefined ? ["--ip", "127.0.0.1"] : []),
     ...(flagValue(userArgs, "--port") === undefined ? ["--port", String(port)] : []),
   ];
-  const child = spawnWrangler(["dev", ...ours, ...userArgs]);
+  const child = spawnWrangler(["dev", "--env", DEV_ENV, ...ours, ...userArgs]);
   for (const sig of ["SIGINT", "SIGTERM"] as const) {
     process.on(sig, () => {
       if (child.exitCode === null) child.kill(sig);

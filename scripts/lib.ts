@@ -9,6 +9,15 @@ import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 
+/**
+ * The wrangler environment local runs use (`npm run dev`, the UI and client tests, the
+ * benchmark): its entry, src/dev.ts, mounts the provider simulator; its D1 and queues are its own.
+ */
+export const DEV_ENV = "development";
+
+/** The file `wrangler deploy --dry-run --env development --outdir <dir>` writes (named after src/dev.ts). */
+export const DEV_BUNDLE = "dev.js";
+
 /** The project root (the directory holding wrangler.toml). */
 export const ROOT = resolve(import.meta.dirname, "..");
 /**
@@ -89,7 +98,7 @@ export async function runWrangler(
 
 /** Applies the D1 migrations to the local database without prompting. */
 export function applyLocalMigrations(extraArgs: string[] = [], { quiet = false } = {}): Promise<void> {
-  return runWrangler(["d1", "migrations", "apply", "switchboard", "--local", ...extraArgs], {
+  return runWrangler(["d1", "migrations", "apply", "DB", "--local", "--env", DEV_ENV, ...extraArgs], {
     env: { CI: "true" },
     quiet,
   });

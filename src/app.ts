@@ -25,7 +25,6 @@ import { syncApi } from "./routes/sync.ts";
 import { tokensApi } from "./routes/tokens.ts";
 import { webhookLogsApi } from "./routes/webhook-logs.ts";
 import { documentWebhookRoutes, webhooksApi } from "./routes/webhooks.ts";
-import { createSandboxApp } from "./sandbox/index.ts";
 
 /** Paths of the 001 dialect, which authenticate like the REST API. */
 const COMPAT_PATHS = [
@@ -40,7 +39,14 @@ const COMPAT_PATHS = [
 /** Routes under /api that need no key. */
 const PUBLIC_API = new Set(["/api/integrations/providers", "/api/integrations/providers/"]);
 
-export function createApp() {
+/** The app's parts that differ per entry. */
+export interface AppOptions {
+  /** Mounts extra sub-apps after the API and before the 001 dialect (the development entry's). */
+  mount?: (app: OpenAPIHono<AppEnv>) => void;
+}
+
+/** The hub's Hono app; `opts.mount` adds the development entry's routes. */
+export function createApp(opts: AppOptions = {}) {
   const app = new OpenAPIHono<AppEnv>({ strict: false });
   // A bare route, before any middleware: the benchmark's baseline.
   app.get("/ping", (c) => c.text("ok"));
@@ -89,16 +95,8 @@ export function createApp() {
   app.route("/api/events", eventsApi);
   app.route("/api/integrations", webhookLogsApi);
 
-  // The provider simulator, reachable over HTTP only where the deployment enables it.
-  const sandbox = createSandboxApp((req, env, ctx) => app.fetch(req, env, ctx));
-  app.all("/sandbox/*", (c) => {
-    if (!c.get("services").settings.SANDBOX_ENABLED) {
-      return onError(new ApiError(ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}`), c);
-    }
-    const url = new URL(c.req.url);
-    url.pathname = url.pathname.slice("/sandbox".length) || "/";
-    return sandbox.fetch(new Request(url, c.req.raw), c.env, c.executionCtx);
-  });
+  // The development entry's routes (src/dev.ts); the production entry mounts nothing here.
+  opts.mount?.(app);
   app.route("/", compatApi);
 
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {

@@ -6,9 +6,8 @@ import { getSettings, type Settings } from "../config.ts";
 import { loadKeyRing } from "../crypto/keyring.ts";
 import { Vault } from "../crypto/vault.ts";
 import { createDb, type Db } from "../db/client.ts";
-import { createOutbound, type Outbound } from "../lib/outbound.ts";
+import { createOutbound, type Outbound, OutboundRefused } from "../lib/outbound.ts";
 import type { HttpClient } from "../providers/runtime.ts";
-import { createSandboxApp } from "../sandbox/index.ts";
 import { Activity } from "./activity.ts";
 import { ConnectSessions } from "./connect-sessions.ts";
 import { Connections } from "./connections.ts";
@@ -43,32 +42,56 @@ export interface Services {
   sync: Sync;
 }
 
-let sandboxApp: ReturnType<typeof createSandboxApp> | undefined;
+/**
+ * An origin answered in-process instead of over the network: the development entry (src/dev.ts)
+ * installs one for its provider simulator; the production entry installs none.
+ */
+export interface LocalService {
+  /** Requests under this URL are answered by `fetch`. */
+  base: string;
+  fetch: (request: Request) => Promise<Response>;
+}
+
+/** Given a deployment's bindings and settings, the in-process service to use, if any. */
+export type LocalServiceFor = (env: Env, settings: Settings) => LocalService | undefined;
+
+let localServiceFor: LocalServiceFor | undefined;
+
+/**
+ * Installs the in-process service for this isolate (the development entry calls it once);
+ * returns the one it replaces.
+ */
+export function installLocalService(f: LocalServiceFor | undefined): LocalServiceFor | undefined {
+  const previous = localServiceFor;
+  localServiceFor = f;
+  return previous;
+}
+
+/** Why provider calls are refused when SANDBOX_ENABLED is set on an entry that has no simulator. */
+export const NO_SIMULATOR =
+  "SANDBOX_ENABLED is true, but this deployment runs the production entry (src/index.ts), which has no provider simulator: deploy the development entry (wrangler --env development) or set SANDBOX_ENABLED=false";
 
 /**
  * The outbound path every request made for a tenant goes through (src/lib/outbound.ts): the
  * destination checked as written, connections made through the `OUTBOUND` network service when
- * bound, redirects never followed. With the sandbox enabled, requests to the sandbox's base URL
- * are answered in-process by the simulator (they are not network requests).
+ * bound, redirects never followed. Requests under an installed local service's base are answered
+ * in-process (they are not network requests). With SANDBOX_ENABLED but nothing installed, every
+ * request is refused with NO_SIMULATOR rather than sent to real providers.
  */
 export function createOutboundFor(env: Env, settings: Settings): Outbound {
-  const base = settings.sandboxBase;
+  const local = localServiceFor?.(env, settings);
+  if (settings.SANDBOX_ENABLED && !local) {
+    return {
+      fetch: () => Promise.reject(new OutboundRefused(`refused: ${NO_SIMULATOR}`)),
+      connect: () => {
+        throw new OutboundRefused(`refused: ${NO_SIMULATOR}`);
+      },
+    };
+  }
   return createOutbound({
     allowPrivate: settings.ALLOW_PRIVATE_URLS,
     ...(env.OUTBOUND ? { network: env.OUTBOUND } : {}),
-    ...(base
-      ? {
-          local: {
-            base,
-            fetch: (req: Request) => {
-              sandboxApp ??= createSandboxApp();
-              const url = new URL(req.url);
-              url.pathname = url.pathname.slice(new URL(base).pathname.length);
-              return Promise.resolve(sandboxApp.fetch(new Request(url, req), env));
-            },
-          },
-        }
-      : {}),
+    ...(local ? { local } : {}),
   });
 }
 
@@ -107,15 +130,10 @@ export function createServices(env: Env, requestId: string): Services {
     new Pacer(db),
     outbound.connect,
   );
-  const webhooks = new Webhooks(
-    db,
-    activity,
-    integrations,
-    connections,
-    events,
-    env.JOBS,
-    env.META_APP_SECRET || undefined,
-  );
+  const webhooks = new Webhooks(db, activity, integrations, connections, events, env.JOBS, (name) => {
+    const value: unknown = (env as unknown as Record<string, unknown>)[name];
+    return typeof value === "string" && value ? value : undefined;
+  });
   return {
     db,
     settings,

@@ -34,7 +34,19 @@ const WRANGLER = join(ROOT, "node_modules", "wrangler", "bin", "wrangler.js");
 
 /** Applies the D1 migrations to the local database under `persistTo`, without prompting. */
 async function applyMigrations(persistTo: string): Promise<void> {
-  const args = [WRANGLER, "d1", "migrations", "apply", "switchboard", "--local", "--persist-to", persistTo];
+  // The development environment (wrangler.toml [env.development]): the entry with the simulator.
+  const args = [
+    WRANGLER,
+    "d1",
+    "migrations",
+    "apply",
+    "DB",
+    "--local",
+    "--env",
+    "development",
+    "--persist-to",
+    persistTo,
+  ];
   try {
     // This Node (not whichever `node` is first on PATH) runs wrangler and anything it spawns.
     await promisify(execFile)(process.execPath, args, {
@@ -73,6 +85,7 @@ export default async function setup(project: TestProject) {
     const adminToken = randomBytes(24).toString("base64url");
     worker = await unstable_startWorker({
       config: join(ROOT, "wrangler.toml"),
+      env: "development",
       envFiles: [envFile],
       bindings: {
         ADMIN_TOKEN: { type: "plain_text", value: adminToken },

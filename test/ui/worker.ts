@@ -9,6 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   applyLocalMigrations,
+  DEV_BUNDLE,
+  DEV_ENV,
   exitCode,
   freePort,
   newKeyRing,
@@ -89,12 +91,13 @@ async function startOnce(): Promise<Worker> {
     await applyLocalMigrations(["--persist-to", state], { quiet: true });
     const dist = join(state, "dist");
     const assets = join(state, "assets");
-    await runWrangler(["deploy", "--dry-run", "--outdir", dist], { quiet: true });
+    await runWrangler(["deploy", "--dry-run", "--env", DEV_ENV, "--outdir", dist], { quiet: true });
     cpSync(join(ROOT, "public"), assets, { recursive: true });
     // biome-ignore format: one flag and its value a line
     const args = [
-      "dev", join(dist, "index.js"), "--no-bundle",
+      "dev", join(dist, DEV_BUNDLE), "--no-bundle",
       "--config", join(ROOT, "wrangler.toml"),
+      "--env", DEV_ENV,
       "--assets", assets,
       "--ip", "127.0.0.1",
       "--port", String(port),
