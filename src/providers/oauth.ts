@@ -62,6 +62,11 @@ export interface OAuthSettings {
    * ProviderError when refused.
    */
   revoke?: (ctx: RevokeContext) => Promise<void>;
+  /**
+   * The `token_type` of a token response that has none: RFC 6749 requires it and the OAuth client
+   * checks it, so a provider that omits it (Instagram, whose tokens are bearer tokens) declares it.
+   */
+  defaultTokenType?: string;
   /** Callback query parameters kept as settings: callback name → setting (QuickBooks realmId → realm_id). */
   callbackSettings?: Record<string, string>;
   /**

@@ -20,7 +20,7 @@ import { provider as sql_accounting } from "./sql_accounting/index.ts";
 import { provider as telegram } from "./telegram/index.ts";
 import { provider as twilio } from "./twilio/index.ts";
 import { provider as twilio_whatsapp } from "./twilio_whatsapp/index.ts";
-import type { Category, Provider, ProviderField } from "./types.ts";
+import type { Category, Provider, ProviderCapabilities, ProviderField, ProviderModule } from "./types.ts";
 import { provider as vonage } from "./vonage/index.ts";
 import { provider as whatsapp } from "./whatsapp/index.ts";
 import { provider as xero } from "./xero/index.ts";
@@ -78,10 +78,28 @@ const SENDER_FIELDS: ProviderField[] = [
   },
 ];
 
-const withSenderFields = (p: Provider): Provider =>
-  p.capabilities.send.length ? { ...p, fields: [...p.fields, ...SENDER_FIELDS] } : p;
+/** What a module can do, read from the hooks it defines: nothing is declared twice. */
+function capabilitiesOf(m: ProviderModule): ProviderCapabilities {
+  const entities = Object.entries(m.sync?.entities ?? {});
+  return {
+    test: m.test !== undefined,
+    send: [...(m.channels ?? [])],
+    webhooks: m.webhook !== undefined,
+    oauth: m.oauth !== undefined,
+    sync: entities.map(([name]) => name),
+    ...(m.sync?.push ? { push: entities.filter(([, e]) => e.push).map(([name]) => name) } : {}),
+    ...(m.calendar ? { calendar: true } : {}),
+  };
+}
 
-const DECLARED: Record<ProviderId, Provider> = {
+/** The catalog entry of a module: its derived capabilities, and the sender settings if it sends. */
+function entryOf(m: ProviderModule): Provider {
+  const capabilities = capabilitiesOf(m);
+  const fields = m.send ? [...m.fields, ...SENDER_FIELDS] : m.fields;
+  return { ...m, fields, capabilities };
+}
+
+const DECLARED: Record<ProviderId, ProviderModule> = {
   hubspot,
   salesforce,
   odoo_crm,
@@ -109,9 +127,10 @@ const DECLARED: Record<ProviderId, Provider> = {
 };
 
 /** Every provider by id; a provider missing here is a compile error. */
-export const PROVIDERS = Object.fromEntries(
-  PROVIDER_IDS.map((id) => [id, withSenderFields(DECLARED[id])]),
-) as Record<ProviderId, Provider>;
+export const PROVIDERS = Object.fromEntries(PROVIDER_IDS.map((id) => [id, entryOf(DECLARED[id])])) as Record<
+  ProviderId,
+  Provider
+>;
 
 const ID_SET: ReadonlySet<string> = new Set(PROVIDER_IDS);
 
@@ -128,4 +147,46 @@ export function getProvider(id: string): Provider | undefined {
 /** The providers of one category, in catalog order. */
 export function providersInCategory(category: Category): Provider[] {
   return PROVIDER_IDS.map((id) => PROVIDERS[id]).filter((p) => p.category === category);
+}
+
+/** The provider of the public sign-up form (`publicForm`). */
+export const SIGNUP_PROVIDER_ID: ProviderId = (() => {
+  const id = PROVIDER_IDS.find((p) => PROVIDERS[p].publicForm);
+  if (!id) throw new Error("no provider declares publicForm");
+  return id;
+})();
+
+/** Per-provider path names that differ from an id (`pathAliases`), each to its provider. */
+const PATH_ALIASES: ReadonlyMap<string, ProviderId> = new Map(
+  PROVIDER_IDS.flatMap((id) => (PROVIDERS[id].pathAliases ?? []).map((alias) => [alias, id] as const)),
+);
+
+/** The provider a per-provider path names: by one of its `pathAliases` first, else by id. */
+export function providerForPath(name: string): Provider | undefined {
+  const aliased = PATH_ALIASES.get(name);
+  return aliased ? PROVIDERS[aliased] : getProvider(name);
+}
+
+/** The provider a create naming only `category` gets: its only one, or its `categoryDefault`. */
+export function defaultProviderOf(category: Category): Provider | undefined {
+  const candidates = providersInCategory(category);
+  return candidates.length === 1 ? candidates[0] : candidates.find((p) => p.categoryDefault);
+}
+
+/** The providers whose webhooks may arrive at the organization-wide callback (`orgCallback`). */
+export const ORG_CALLBACK_PROVIDERS: readonly ProviderId[] = PROVIDER_IDS.filter(
+  (id) => PROVIDERS[id].orgCallback,
+);
+
+/** The deployment settings a provider's webhooks may fall back on, with the values this deployment has. */
+export function deploymentDefaults(
+  provider: Provider,
+  setting: (name: string) => string | undefined,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, name] of Object.entries(provider.deploymentSecrets ?? {})) {
+    const value = setting(name);
+    if (value) out[key] = value;
+  }
+  return out;
 }

@@ -24,6 +24,9 @@ export const CATEGORIES = [
 ] as const;
 export type Category = (typeof CATEGORIES)[number];
 
+/** Other names of categories in paths (002's `configure/signup`). */
+export const CATEGORY_ALIASES: Readonly<Record<string, Category>> = { signup: "signup_page" };
+
 /** How the hub authenticates to the provider. */
 export type AuthKind =
   | "api_key" // a key or token sent in a header or query parameter
@@ -68,6 +71,7 @@ export interface ProviderField {
 /** Message channels a provider can send on. */
 export type Channel = "email" | "sms" | "whatsapp" | "telegram" | "messenger" | "instagram";
 
+/** What the catalog says a provider can do; derived by the registry from the hooks a module defines. */
 export interface ProviderCapabilities {
   /** Has a cheap authenticated "test connection" call. */
   test: boolean;
@@ -106,7 +110,44 @@ export interface Provider {
   fields: ProviderField[];
   /** The field that 004's `{provider}/connect` body `token` fills. */
   tokenField: string;
+  /** Derived by the registry from the module's hooks (see `ProviderModule`); never declared. */
   capabilities: ProviderCapabilities;
+  /** The channels `send` sends on; present exactly when `send` is. */
+  channels?: readonly Channel[];
+  /** Calendar operations (listed in the catalog until they are a hook of their own). */
+  calendar?: boolean;
+  /**
+   * Other names this provider goes by in per-provider paths (`/api/integrations/{name}/...`), the
+   * 004 dialect's: there `whatsapp` is Twilio WhatsApp and `whatsapp_cloud` the Meta Cloud API.
+   * An alias wins over the provider id it equals.
+   */
+  pathAliases?: readonly string[];
+  /**
+   * The provider a create that names only this provider's category gets when the category has
+   * several (002: `integration_type: "whatsapp"` is the Meta Cloud API). One per category at most.
+   */
+  categoryDefault?: boolean;
+  /**
+   * The provider is the hub's public sign-up form: its integrations take anonymous submissions at
+   * `/api/signup/{integration_id}` (one provider at most declares it).
+   */
+  publicForm?: boolean;
+  /**
+   * A phone number setting as the provider also writes it, reduced to the E.164 number it is
+   * checked as (Twilio WhatsApp's `whatsapp:+14155238886`); the value is stored as given.
+   */
+  normalizePhone?: (value: string) => string;
+  /**
+   * Deployment settings (environment variables) the provider's webhook verifier may fall back on,
+   * such as one Meta app secret shared by every Meta integration: `WebhookContext.defaults` key →
+   * the setting's name. The hub passes the values the deployment sets.
+   */
+  deploymentSecrets?: Readonly<Record<string, string>>;
+  /**
+   * The provider's webhooks may also arrive at the organization-wide Meta callback (001's
+   * `/webhook?org_id=`), where the event's routing ids pick the integration.
+   */
+  orgCallback?: boolean;
   /**
    * The provider verifies a webhook callback with a shared verify token (Meta's
    * `hub.verify_token` handshake): the hub generates one when the client gives none.
@@ -125,7 +166,7 @@ export interface Provider {
   /** The provider's OAuth 2.0 authorization server; present when `capabilities.oauth` is true. */
   oauth?: OAuthSettings;
   /** Fetches a lead a webhook named (Lead Ads), for providers whose webhooks carry only its id. */
-  fetchLead?: (ctx: ProviderContext, leadId: string) => Promise<Lead>;
+  leads?: LeadSource;
   /**
    * The API proxy: adds the integration's credentials to a request whose URL already lies under
    * `ctx.baseUrl`. Absent, the proxy injects `bearer` and `oauth2` tokens itself and refuses
@@ -146,6 +187,29 @@ export interface Provider {
    * integration (syncs, pushes, proxy, sends, tests) shares a budget paced just under them.
    */
   rateLimits?: RateBudget[];
+}
+
+/**
+ * A provider module as written: everything but `capabilities`, which the registry derives from
+ * the hooks it defines (a `send` makes it a sender on its `channels`, a `webhook` gives it
+ * webhooks, and so on), so a capability and its hook cannot disagree.
+ */
+export type ProviderModule = Omit<Provider, "capabilities" | "send" | "channels"> &
+  (
+    | { send: NonNullable<Provider["send"]>; channels: readonly [Channel, ...Channel[]] }
+    | { send?: undefined; channels?: undefined }
+  );
+
+/** Leads announced by a webhook that carries only their id (Facebook Lead Ads). */
+export interface LeadSource {
+  /** The contact's `source` stored with each lead. */
+  source: string;
+  /** Why a lead of `formId` is skipped under this integration's settings, or null to take it. */
+  skipReason(config: Record<string, unknown>, formId: string | undefined): string | null;
+  /** Whether this integration's settings store each lead as a contact record. */
+  createsContacts(config: Record<string, unknown>): boolean;
+  /** Fetches the lead; throws a ProviderError on failure. */
+  fetch(ctx: ProviderContext, leadId: string): Promise<Lead>;
 }
 
 /** A lead fetched from the provider, mapped onto a contact. */

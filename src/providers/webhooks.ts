@@ -32,8 +32,11 @@ export interface WebhookContext {
   config: Record<string, unknown>;
   /** Decrypted secret fields of the integration. Never log, store or echo them. */
   secrets: Record<string, string>;
-  /** Deployment-wide fallbacks for secrets an integration may leave empty. */
-  defaults: { metaAppSecret?: string };
+  /**
+   * Deployment-wide fallbacks for secrets an integration may leave empty: the settings the
+   * provider names in `deploymentSecrets`, under its keys, where the deployment sets them.
+   */
+  defaults: Readonly<Record<string, string | undefined>>;
   /** The verify token the hub generated or the client chose (Meta's `hub.verify_token`). */
   verifyToken?: string;
   /** Now, in ms since the epoch (tests pin it). */

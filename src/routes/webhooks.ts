@@ -13,11 +13,9 @@ import { Hono } from "hono";
 import type { AppEnv } from "../context.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 import { limitBody } from "../middleware/body.ts";
+import { ORG_CALLBACK_PROVIDERS } from "../providers/registry.ts";
 import type { WebhookRequest } from "../providers/webhooks.ts";
 import { MAX_WEBHOOK_BYTES } from "../services/webhooks.ts";
-
-/** The Meta providers that share one app callback URL. */
-const META_PROVIDERS = ["facebook", "instagram", "whatsapp"] as const;
 
 async function webhookRequest(c: Context<AppEnv>): Promise<WebhookRequest> {
   const body = new Uint8Array(await c.req.arrayBuffer());
@@ -71,7 +69,9 @@ webhooksApi.on(METHODS, "/webhook", limit, async (c) => {
       issues: [{ path: "org_id", message: "required" }],
     });
   }
-  return c.get("services").webhooks.receiveForOrg(META_PROVIDERS, orgId, await webhookRequest(c), deferTo(c));
+  return c
+    .get("services")
+    .webhooks.receiveForOrg(ORG_CALLBACK_PROVIDERS, orgId, await webhookRequest(c), deferTo(c));
 });
 
 /** The public webhook routes in the OpenAPI document (they take any body, raw). */

@@ -7,6 +7,7 @@ import { z } from "zod";
 import type { Issue } from "../errors.ts";
 import { httpUrlProblem, trimSpaces } from "../lib/http-url.ts";
 import { MASK } from "../lib/log.ts";
+import { E164_RE } from "../providers/channels.ts";
 import type { Provider, ProviderField } from "../providers/types.ts";
 
 /** Names that are credentials whatever the provider declares (001's credential columns, ...). */
@@ -23,7 +24,7 @@ export const isSecretKey = (name: string): boolean => SECRET_NAME_RE.test(name) 
 /** Longest nesting walked for secrets inside a free-form value. */
 const MAX_SECRET_DEPTH = 32;
 
-export const E164_RE = /^\+[1-9]\d{6,14}$/;
+export { E164_RE };
 
 export interface FieldChanges {
   /** Non-secret values to set (null removes the key). */
@@ -137,6 +138,7 @@ export function shownConfig(
 const emailSchema = z.email();
 
 function checkValue(
+  provider: Provider,
   field: ProviderField,
   value: unknown,
 ): { ok: true; value: unknown } | { ok: false; message: string } {
@@ -178,7 +180,7 @@ function checkValue(
       return problem ? { ok: false, message: problem } : { ok: true, value: trimSpaces(s) };
     }
     case "phone": {
-      const bare = s.replace(/^whatsapp:/, "");
+      const bare = provider.normalizePhone?.(s) ?? s;
       return E164_RE.test(bare)
         ? { ok: true, value: s }
         : { ok: false, message: "must be an E.164 phone number such as +14155550123" };
@@ -231,7 +233,7 @@ export function resolveFields(
       out.config[key] = splitSecrets(value, key, out.secrets, out.issues, path(name), isSecretKey(name));
       continue;
     }
-    const checked = checkValue(field, value);
+    const checked = checkValue(provider, field, value);
     if (checked.ok) out.config[key] = checked.value;
     else out.issues.push({ path: path(name), message: `${field.label} ${checked.message}` });
   }

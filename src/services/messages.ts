@@ -8,17 +8,17 @@ import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/hash.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
-import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
+import { ApiError, ErrorCode, notFound } from "../errors.ts";
 import { batchUnderLease, holds, type Lease } from "../jobs/lease.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
+import { channelIssues } from "../providers/channels.ts";
 import { PROVIDER_IDS, PROVIDERS } from "../providers/registry.ts";
 import { type OutboundMessage, ProviderError } from "../providers/runtime.ts";
 import type { Channel } from "../providers/types.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
-import { E164_RE } from "./fields.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
 
 /** Attempts before a retryable failure becomes `failed` and goes to the dead letter queue. */
@@ -79,43 +79,7 @@ export function messageView(m: MessageRow) {
   };
 }
 
-export const CHANNELS = ["email", "sms", "whatsapp", "telegram", "messenger", "instagram"] as const;
-
-const emailRe = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
-const RECIPIENT: Record<Channel, { test: (s: string) => boolean; message: string }> = {
-  email: { test: (s) => emailRe.test(s), message: "must be an email address" },
-  sms: { test: (s) => E164_RE.test(s), message: "must be an E.164 phone number such as +14155550123" },
-  whatsapp: {
-    test: (s) => E164_RE.test(s.replace(/^whatsapp:/, "")),
-    message: "must be an E.164 phone number such as +14155550123",
-  },
-  telegram: {
-    test: (s) => /^-?\d{1,20}$|^@[A-Za-z0-9_]{5,32}$/.test(s),
-    message: "must be a chat id or @channelusername",
-  },
-  messenger: { test: (s) => /^\d{5,32}$/.test(s), message: "must be a page-scoped user id (PSID)" },
-  instagram: { test: (s) => /^\d{5,32}$/.test(s), message: "must be an Instagram-scoped user id (IGSID)" },
-};
-
-/** What is wrong with a message for a channel: the recipient's form and the content it needs. */
-export function channelIssues(
-  channel: Channel,
-  m: { to: string; subject?: string; text?: string; html?: string; template?: unknown },
-): Issue[] {
-  const issues: Issue[] = [];
-  const rule = RECIPIENT[channel];
-  if (!rule.test(m.to)) issues.push({ path: "to", message: rule.message });
-  if (channel === "email") {
-    if (!m.subject) issues.push({ path: "subject", message: "is required for email" });
-    if (!m.text && !m.html) issues.push({ path: "text", message: "text or html is required for email" });
-  } else if (channel === "whatsapp") {
-    if (!m.text && !m.template)
-      issues.push({ path: "text", message: "text or template is required for whatsapp" });
-  } else if (!m.text) {
-    issues.push({ path: "text", message: `is required for ${channel}` });
-  }
-  return issues;
-}
+export { CHANNELS, channelIssues } from "../providers/channels.ts";
 
 const invalid = (path: string, message: string) =>
   new ApiError(ErrorCode.INVALID_FIELD, `${path}: ${message}`, { issues: [{ path, message }] });

@@ -333,7 +333,7 @@ export class OAuthFlows {
     let tokens: OAuthTokens;
     try {
       const options = {
-        ...requestOptions(this.settings, withTokenType(this.http)),
+        ...requestOptions(this.settings, withTokenType(this.http, provider.oauth.defaultTokenType)),
         signal: AbortSignal.timeout(Math.max(this.settings.PROVIDER_TIMEOUT_MS, EXCHANGE_TIMEOUT_MS)),
       };
       const res = await oauth.authorizationCodeGrantRequest(
@@ -474,10 +474,12 @@ export class OAuthFlows {
 }
 
 /**
- * Instagram's token endpoint omits `token_type` (its tokens are bearer tokens), which RFC 6749
- * requires and oauth4webapi checks: a successful JSON token response without one gets `bearer`.
+ * A provider that omits `token_type` (RFC 6749 requires it and oauth4webapi checks it) declares
+ * the one its tokens have (`OAuthSettings.defaultTokenType`): a successful JSON token response
+ * without one gets it. Other providers' responses pass as they are.
  */
-function withTokenType(http: HttpClient): HttpClient {
+function withTokenType(http: HttpClient, tokenType: string | undefined): HttpClient {
+  if (!tokenType) return http;
   return async (req) => {
     const res = await http(req);
     if (res.status !== 200 || !/json/i.test(res.headers.get("content-type") ?? "")) return res;
@@ -495,7 +497,7 @@ function withTokenType(http: HttpClient): HttpClient {
       (body as Record<string, unknown>).token_type === undefined
     ) {
       return Response.json(
-        { ...body, token_type: "bearer" },
+        { ...body, token_type: tokenType },
         { status: 200, headers: { "cache-control": "no-store" } },
       );
     }

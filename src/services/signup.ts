@@ -14,12 +14,14 @@ import { type IntegrationRow, integrations, records } from "../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../errors.ts";
 import { safeHttpUrl } from "../lib/http-url.ts";
 import { prefixedId, UUID_RE } from "../lib/ids.ts";
+import { SIGNUP_PROVIDER_ID } from "../providers/registry.ts";
 import type { Activity } from "./activity.ts";
 import type { Events } from "./events.ts";
 import { E164_RE } from "./fields.ts";
 import { hitRateLimit, type RateLimitOptions } from "./rate-limit.ts";
 
-export const SIGNUP_PROVIDER = "signup_page";
+/** The provider whose integrations are sign-up pages. */
+export const SIGNUP_PROVIDER: string = SIGNUP_PROVIDER_ID;
 /** Submissions larger than this get 413 before they are read. */
 export const MAX_SIGNUP_BYTES = 64 * 1024;
 /** Submissions per client IP and integration. */

@@ -30,7 +30,7 @@ import { prefixedId, UUID_RE } from "../lib/ids.ts";
 import { createLogger, type Logger, redact } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
 import { redactTokens } from "../lib/redact.ts";
-import { getProvider } from "../providers/registry.ts";
+import { deploymentDefaults, getProvider } from "../providers/registry.ts";
 import { ProviderError } from "../providers/runtime.ts";
 import type { Provider } from "../providers/types.ts";
 import type {
@@ -161,7 +161,8 @@ export class Webhooks {
     private readonly connections: Connections,
     private readonly events: Events,
     private readonly jobs: Queue,
-    private readonly metaAppSecret: string | undefined,
+    /** A deployment setting by name (the environment's), for providers' `deploymentSecrets`. */
+    private readonly setting: (name: string) => string | undefined,
   ) {}
 
   // ---- receiving ------------------------------------------------------------------------
@@ -403,7 +404,7 @@ export class Webhooks {
     return {
       config: t.row.config,
       secrets: t.secrets,
-      defaults: this.metaAppSecret ? { metaAppSecret: this.metaAppSecret } : {},
+      defaults: deploymentDefaults(webhookProvider(t.row.provider), this.setting),
       ...(t.row.webhookVerifyToken ? { verifyToken: t.row.webhookVerifyToken } : {}),
       now: Date.now(),
     };
@@ -736,21 +737,17 @@ export class Webhooks {
     log: Logger,
   ): Promise<{ created?: boolean; note?: string }> {
     const cfg = integration.config;
-    if (cfg.enable_lead_ads !== true)
-      return { note: `lead ${e.leadgenId} skipped: Lead Ads are not enabled` };
-    const formFilter = typeof cfg.lead_form_id === "string" ? cfg.lead_form_id.trim() : "";
-    if (formFilter && e.formId && e.formId !== formFilter)
-      return { note: `lead ${e.leadgenId} skipped: form ${e.formId} is not ${formFilter}` };
-    const provider = getProvider(integration.provider);
-    const fetchLead = provider?.fetchLead;
-    if (!fetchLead) return { note: `lead ${e.leadgenId} skipped: the provider cannot fetch leads` };
-    const lead = await this.connections.run(integration, (ctx) => fetchLead(ctx, e.leadgenId));
+    const source = getProvider(integration.provider)?.leads;
+    if (!source) return { note: `lead ${e.leadgenId} skipped: the provider cannot fetch leads` };
+    const skip = source.skipReason(cfg, e.formId);
+    if (skip) return { note: `lead ${e.leadgenId} skipped: ${skip}` };
+    const lead = await this.connections.run(integration, (ctx) => source.fetch(ctx, e.leadgenId));
     let contactId: string | null = null;
     let created = false;
-    if (cfg.auto_create_contacts !== false) {
+    if (source.createsContacts(cfg)) {
       const data = {
         ...lead.contact,
-        source: "facebook_lead_ads",
+        source: source.source,
         form_id: lead.formId ?? e.formId ?? null,
         external_provider: integration.provider,
       };

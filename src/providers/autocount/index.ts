@@ -1,11 +1,11 @@
 // AutoCount Cloud Accounting: Key-ID + API-Key headers per book; two-way customer/product/invoice sync.
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { DEFAULT_DEBTOR_CONTROL, sync } from "./sync.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "autocount",
   category: "accounting",
   displayName: "AutoCount",
@@ -66,15 +66,5 @@ export const provider = {
   rateLimits: [{ limit: 100, windowSeconds: 60 }],
   // Reads are GET; creates, updates, listings with a filter body and voids are POST and PUT.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: false,
-    oauth: false,
-    sync: Object.keys(sync.entities),
-    push: Object.entries(sync.entities)
-      .filter(([, e]) => e.push)
-      .map(([name]) => name),
-  },
   docsUrl: "https://accounting-api.autocountcloud.com/documentation/",
-} satisfies Provider;
+});

@@ -1,10 +1,11 @@
 // Amazon SES email: AWS SigV4 with an access key pair; sends email; SES events arrive via SNS.
+
 import { awsCredentialFields, emailSenderFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "aws_ses",
   category: "email",
   displayName: "Amazon SES",
@@ -30,12 +31,6 @@ export const provider = {
     { path: "/v2/email/**", forbidQuery: ["Action"] },
     { path: "/", query: { Action: /^(Get|List|Describe)[A-Za-z]+$/ } },
   ],
-  capabilities: {
-    test: true,
-    send: ["email"],
-    webhooks: false,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["email"],
   docsUrl: "https://docs.aws.amazon.com/ses/latest/APIReference-V2/Welcome.html",
-} satisfies Provider;
+});

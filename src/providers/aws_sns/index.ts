@@ -1,10 +1,11 @@
 // Amazon SNS SMS: AWS SigV4 with an access key pair; sends SMS and receives signed SNS HTTP/S notifications.
+
 import { awsCredentialFields, smsSenderFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "aws_sns",
   category: "sms",
   displayName: "Amazon SNS",
@@ -24,12 +25,6 @@ export const provider = {
   // The Query API takes `?Action=` for reads and publishes alike: only its Get and List actions
   // and CheckIfPhoneNumberIsOptedOut read.
   proxyReadOnly: [{ path: "/", query: { Action: /^((Get|List)[A-Za-z]+|CheckIfPhoneNumberIsOptedOut)$/ } }],
-  capabilities: {
-    test: true,
-    send: ["sms"],
-    webhooks: false,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["sms"],
   docsUrl: "https://docs.aws.amazon.com/sns/latest/api/welcome.html",
-} satisfies Provider;
+});

@@ -1,12 +1,14 @@
 // Facebook Page: Messenger send, signed Page webhooks (hub.challenge handshake), Lead Ads to contacts.
+
 import { metaAppSecretFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
+import { metaApp } from "../meta-app.ts";
 import { send, test } from "./client.ts";
-import { fetchLead } from "./leads.ts";
+import { leads } from "./leads.ts";
 import { oauth } from "./oauth.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "facebook",
   category: "facebook",
   displayName: "Facebook",
@@ -89,18 +91,13 @@ export const provider = {
   test,
   send,
   webhook,
-  fetchLead,
+  ...metaApp,
+  leads,
   webhookVerifyToken: true,
   oauth,
   // Graph API reads are GET; a `method` query parameter turns a GET into a write, so none may
   // carry one.
   proxyReadOnly: [{ path: "/**", forbidQuery: ["method"] }],
-  capabilities: {
-    test: true,
-    send: ["messenger"],
-    webhooks: true,
-    oauth: true,
-    sync: [],
-  },
+  channels: ["messenger"],
   docsUrl: "https://developers.facebook.com/docs/messenger-platform",
-} satisfies Provider;
+});

@@ -4,7 +4,7 @@
  * (`field_data[] {name, values[]}`) onto a contact.
  */
 import { field, type ProviderContext } from "../runtime.ts";
-import type { Lead } from "../types.ts";
+import type { Lead, LeadSource } from "../types.ts";
 import { answerField, graph, node } from "./graph.ts";
 
 /** Lead form question names (Meta's standard ones) → contact fields. */
@@ -22,7 +22,7 @@ const CONTACT_FIELDS: Record<string, string> = {
   street_address: "address",
 };
 
-export async function fetchLead(ctx: ProviderContext, leadgenId: string): Promise<Lead> {
+async function fetchLead(ctx: ProviderContext, leadgenId: string): Promise<Lead> {
   const res = await graph(ctx, "Facebook", {
     path: node(leadgenId),
     query: { fields: "id,created_time,field_data,form_id,ad_id,campaign_id" },
@@ -50,3 +50,18 @@ export async function fetchLead(ctx: ProviderContext, leadgenId: string): Promis
     raw: res.data,
   };
 }
+
+/**
+ * Lead Ads as the hub takes them: only with `enable_lead_ads`, only of `lead_form_id` when one is
+ * set, stored as contacts unless `auto_create_contacts` is off.
+ */
+export const leads: LeadSource = {
+  source: "facebook_lead_ads",
+  skipReason(config, formId) {
+    if (config.enable_lead_ads !== true) return "Lead Ads are not enabled";
+    const only = typeof config.lead_form_id === "string" ? config.lead_form_id.trim() : "";
+    return only && formId && formId !== only ? `form ${formId} is not ${only}` : null;
+  },
+  createsContacts: (config) => config.auto_create_contacts !== false,
+  fetch: fetchLead,
+};

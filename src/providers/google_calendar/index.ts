@@ -1,11 +1,12 @@
 // Google Calendar: OAuth 2.0 with offline access (refresh token); lists and creates events on a calendar.
+
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "google_calendar",
   category: "calendar",
   displayName: "Google Calendar",
@@ -30,13 +31,6 @@ export const provider = {
   oauth,
   // Calendar API v3: reads are GET; writes (and the freeBusy query) use the other methods.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: false,
-    oauth: true,
-    sync: [],
-    calendar: true,
-  },
+  calendar: true,
   docsUrl: "https://developers.google.com/workspace/calendar/api/guides/overview",
-} satisfies Provider;
+});

@@ -1,14 +1,15 @@
 // HubSpot CRM: OAuth 2.0 or private-app token; syncs contacts, companies, products, invoices; webhooks.
+
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 import { authorize } from "./proxy.ts";
 import { sync } from "./sync.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "hubspot",
   category: "crm",
   displayName: "HubSpot",
@@ -43,12 +44,5 @@ export const provider = {
   rateLimits: [{ limit: 100, windowSeconds: 10 }],
   // HubSpot's REST API reads with GET and writes with POST, PATCH, PUT and DELETE.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: true,
-    oauth: true,
-    sync: Object.keys(sync.entities),
-  },
   docsUrl: "https://developers.hubspot.com/docs/api/overview",
-} satisfies Provider;
+});

@@ -1,11 +1,13 @@
 // Instagram messaging: Graph access token; sends Instagram Direct messages and receives messaging webhooks.
+
 import { metaAppSecretFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
+import { metaApp } from "../meta-app.ts";
 import { send, test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "instagram",
   category: "social",
   displayName: "Instagram",
@@ -38,17 +40,12 @@ export const provider = {
   test,
   send,
   webhook,
+  ...metaApp,
   webhookVerifyToken: true,
   oauth,
   // Graph API reads are GET; a `method` query parameter turns a GET into a write, so none may
   // carry one.
   proxyReadOnly: [{ path: "/**", forbidQuery: ["method"] }],
-  capabilities: {
-    test: true,
-    send: ["instagram"],
-    webhooks: true,
-    oauth: true,
-    sync: [],
-  },
+  channels: ["instagram"],
   docsUrl: "https://developers.facebook.com/docs/instagram-platform",
-} satisfies Provider;
+});

@@ -17,6 +17,8 @@ export const oauth: OAuthSettings = {
   clientAuth: "client_secret_post",
   refreshTokens: false,
   rotatesRefreshToken: false,
+  // The token endpoint omits `token_type`; its tokens are bearer tokens.
+  defaultTokenType: "bearer",
   async refreshAccessToken({ accessToken, endpoint, http }) {
     const url = new URL(endpoint("https://graph.instagram.com/refresh_access_token"));
     url.searchParams.set("grant_type", "ig_refresh_token");

@@ -1,11 +1,12 @@
 // Mailchimp Transactional (Mandrill) email: API key in the JSON body; sends email; signed webhooks.
+
 import { emailSenderFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "mailchimp",
   category: "email",
   displayName: "Mailchimp Transactional",
@@ -40,12 +41,6 @@ export const provider = {
   send,
   webhook,
   authorize,
-  capabilities: {
-    test: true,
-    send: ["email"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["email"],
   docsUrl: "https://mailchimp.com/developer/transactional/api/",
-} satisfies Provider;
+});

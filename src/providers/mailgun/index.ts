@@ -1,12 +1,13 @@
 // Mailgun email: basic auth with the private API key, US or EU region; sends email; signed webhooks.
+
 import { emailSenderFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { send, test, US_BASE_URL } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "mailgun",
   category: "email",
   displayName: "Mailgun",
@@ -60,12 +61,6 @@ export const provider = {
   authorize,
   // Reads are GET; sending and every change use the other methods.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: ["email"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["email"],
   docsUrl: "https://documentation.mailgun.com/docs/mailgun/api-reference/",
-} satisfies Provider;
+});

@@ -1,9 +1,9 @@
 // Odoo CRM: customer-hosted Odoo over JSON-RPC (database, login, API key); syncs partners and more.
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 import { test } from "./client.ts";
 import { sync } from "./sync.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "odoo_crm",
   category: "crm",
   displayName: "Odoo CRM",
@@ -46,12 +46,5 @@ export const provider = {
   sync,
   // Odoo publishes no API limit; a polite default for a customer's own server.
   rateLimits: [{ limit: 10, windowSeconds: 1 }],
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: false,
-    oauth: false,
-    sync: Object.keys(sync.entities),
-  },
   docsUrl: "https://www.odoo.com/documentation/19.0/developer/reference/external_api.html",
-} satisfies Provider;
+});

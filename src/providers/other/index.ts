@@ -1,11 +1,11 @@
 // Custom integration: customer-supplied base URL, API key and secret; Standard Webhooks signatures.
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "other",
   category: "other",
   displayName: "Custom Integration",
@@ -46,12 +46,5 @@ export const provider = {
   authorize,
   // A custom API: reads are taken to be GET and HEAD, as HTTP defines them (RFC 9110 §9.2.1).
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
   docsUrl: "https://www.standardwebhooks.com/",
-} satisfies Provider;
+});

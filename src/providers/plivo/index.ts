@@ -1,12 +1,13 @@
 // Plivo SMS: basic auth with Auth ID and Auth Token; sends SMS; X-Plivo-Signature-V2 callbacks.
+
 import { smsSenderFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "plivo",
   category: "sms",
   displayName: "Plivo",
@@ -40,12 +41,6 @@ export const provider = {
   authorize,
   // Reads are GET; sending and every change use POST and DELETE.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: ["sms"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["sms"],
   docsUrl: "https://www.plivo.com/docs/messaging/api/overview/",
-} satisfies Provider;
+});

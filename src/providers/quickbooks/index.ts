@@ -1,13 +1,14 @@
 // QuickBooks Online: OAuth 2.0 per company (realm); two-way customer/product/invoice sync; webhooks.
+
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { PRODUCTION_URL, test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 import { sync } from "./sync.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "quickbooks",
   category: "accounting",
   displayName: "QuickBooks Online",
@@ -65,13 +66,5 @@ export const provider = {
   ],
   // Reads are GET (entities, query, reports, CDC); writes are POST.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: true,
-    oauth: true,
-    sync: Object.keys(sync.entities),
-    push: Object.keys(sync.entities).filter((e) => sync.entities[e]?.push),
-  },
   docsUrl: "https://developer.intuit.com/app/developer/qbo/docs/get-started",
-} satisfies Provider;
+});

@@ -1,11 +1,12 @@
 // Salesforce CRM: OAuth 2.0 against the org's instance URL; syncs accounts, contacts and products.
+
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 import { LOGIN_URL, test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 import { sync } from "./sync.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "salesforce",
   category: "crm",
   displayName: "Salesforce",
@@ -35,12 +36,5 @@ export const provider = {
   // The REST API under /services/data reads with GET; Apex REST (/services/apexrest) runs
   // the org's own code, so no GET there is known to be read-only.
   proxyReadOnly: [{ path: "/services/data/**" }],
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: false,
-    oauth: true,
-    sync: Object.keys(sync.entities),
-  },
   docsUrl: "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/intro_rest.htm",
-} satisfies Provider;
+});

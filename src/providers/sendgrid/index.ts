@@ -1,11 +1,12 @@
 // SendGrid email: API key sent as a Bearer token; sends email and receives signed (ECDSA) event webhooks.
+
 import { emailSenderFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "sendgrid",
   category: "email",
   displayName: "SendGrid",
@@ -40,12 +41,6 @@ export const provider = {
   webhook,
   // v3 Web API: reads are GET; sending and every change use the other methods.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: ["email"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["email"],
   docsUrl: "https://www.twilio.com/docs/sendgrid/api-reference",
-} satisfies Provider;
+});

@@ -1,7 +1,7 @@
 // Sign-up page: a public lead-capture endpoint (JSON or form posts) that creates contacts.
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "signup_page",
   category: "signup_page",
   displayName: "Sign Up Page",
@@ -9,6 +9,7 @@ export const provider = {
   authKind: "none",
   // Nothing to call: the hub serves the endpoint itself.
   defaultBaseUrl: "",
+  publicForm: true,
   fields: [
     {
       name: "page_url",
@@ -83,11 +84,4 @@ export const provider = {
   ],
   // No credential: 004's `token` has nothing to fill.
   tokenField: "",
-  capabilities: {
-    test: false,
-    send: [],
-    webhooks: false,
-    oauth: false,
-    sync: [],
-  },
-} satisfies Provider;
+});

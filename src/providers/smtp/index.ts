@@ -1,9 +1,9 @@
 // Generic SMTP email: SMTP AUTH over a Workers TCP socket (STARTTLS on 587, TLS on 465); sends email.
 import { emailSenderFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "smtp",
   category: "email",
   displayName: "SMTP",
@@ -64,12 +64,6 @@ export const provider = {
   tokenField: "password",
   test,
   send,
-  capabilities: {
-    test: true,
-    send: ["email"],
-    webhooks: false,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["email"],
   docsUrl: "https://datatracker.ietf.org/doc/html/rfc5321",
-} satisfies Provider;
+});

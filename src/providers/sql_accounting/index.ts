@@ -1,11 +1,12 @@
 // SQL Accounting (SQL Account API Service): SigV4-signed REST; two-way customer/product/invoice sync.
+
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { DEFAULT_REGION, DEFAULT_SERVICE, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { sync } from "./sync.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "sql_accounting",
   category: "accounting",
   displayName: "SQL Accounting",
@@ -99,15 +100,5 @@ export const provider = {
   rateLimits: [{ limit: 5, windowSeconds: 1 }],
   // SQL Account API Service: retrieve is GET; create, edit and delete are POST, PUT, DELETE.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: false,
-    oauth: false,
-    sync: Object.keys(sync.entities),
-    push: Object.entries(sync.entities)
-      .filter(([, e]) => e.push)
-      .map(([name]) => name),
-  },
   docsUrl: "https://docs.sql.com.my/sqlacc/sql-account-api/setup-configuration",
-} satisfies Provider;
+});

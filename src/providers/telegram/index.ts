@@ -1,10 +1,10 @@
 // Telegram bot: token in the URL path; test with getMe; sends messages; secret-token webhook.
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "telegram",
   category: "messaging",
   displayName: "Telegram",
@@ -59,12 +59,6 @@ export const provider = {
     "/getMyDescription",
     "/getMyShortDescription",
   ].map((path) => ({ path })),
-  capabilities: {
-    test: true,
-    send: ["telegram"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["telegram"],
   docsUrl: "https://core.telegram.org/bots/api",
-} satisfies Provider;
+});

@@ -1,12 +1,12 @@
 // Twilio SMS: basic auth with Account SID and Auth Token; sends SMS; X-Twilio-Signature callbacks.
 import { smsSenderFields, twilioAccountFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "twilio",
   category: "sms",
   displayName: "Twilio",
@@ -24,12 +24,6 @@ export const provider = {
   authorize,
   // Twilio's REST API reads with GET and creates and updates with POST.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: ["sms"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["sms"],
   docsUrl: "https://www.twilio.com/docs/messaging/api",
-} satisfies Provider;
+});

@@ -16,6 +16,9 @@ export const test = fetchAccount;
 
 const CONTENT_SID_RE = /^HX[0-9a-fA-F]{32}$/;
 
+/** `whatsapp:+15551234567` → `+15551234567`: the number a WhatsApp address names. */
+export const bareNumber = (address: string): string => address.replace(/^whatsapp:/, "");
+
 /** `+15551234567` → `whatsapp:+15551234567` (kept as is when already prefixed). */
 export const whatsappAddress = (number: string): string =>
   number.startsWith("whatsapp:") ? number : `whatsapp:${number}`;

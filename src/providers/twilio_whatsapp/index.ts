@@ -1,12 +1,12 @@
 // WhatsApp through Twilio: Account SID and Auth Token; sends messages; X-Twilio-Signature callbacks.
 import { twilioAccountFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
 import { authorize } from "../twilio/proxy.ts";
 import { webhook } from "../twilio/webhook.ts";
-import type { Provider } from "../types.ts";
-import { send, test } from "./client.ts";
+import { bareNumber, send, test } from "./client.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "twilio_whatsapp",
   category: "whatsapp",
   displayName: "WhatsApp via Twilio",
@@ -29,15 +29,13 @@ export const provider = {
   test,
   send,
   webhook,
+  // The 004 dialect's per-provider paths: there `whatsapp` is Twilio WhatsApp.
+  pathAliases: ["whatsapp"],
+  // The sender number may be written as a WhatsApp address.
+  normalizePhone: bareNumber,
   authorize,
   // Twilio's REST API reads with GET and creates and updates with POST.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: ["whatsapp"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["whatsapp"],
   docsUrl: "https://www.twilio.com/docs/whatsapp/api",
-} satisfies Provider;
+});

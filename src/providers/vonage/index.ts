@@ -1,11 +1,11 @@
 // Vonage (Nexmo) SMS: basic auth with API key and secret; sends SMS; signed delivery receipts.
 import { smsSenderFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "vonage",
   category: "sms",
   displayName: "Vonage (Nexmo)",
@@ -66,12 +66,6 @@ export const provider = {
     "/search/messages",
     "/search/rejections",
   ].map((path) => ({ path })),
-  capabilities: {
-    test: true,
-    send: ["sms"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["sms"],
   docsUrl: "https://developer.vonage.com/en/messaging/sms/overview",
-} satisfies Provider;
+});

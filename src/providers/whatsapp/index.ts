@@ -1,10 +1,11 @@
 // WhatsApp through Meta's WhatsApp Business Cloud API: sends messages; message and status webhooks.
 import { metaAppSecretFields } from "../common-fields.ts";
-import type { Provider } from "../types.ts";
+import { defineProvider } from "../define.ts";
+import { metaApp } from "../meta-app.ts";
 import { send, test } from "./client.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "whatsapp",
   category: "whatsapp",
   displayName: "WhatsApp Business (Meta Cloud API)",
@@ -44,16 +45,14 @@ export const provider = {
   test,
   send,
   webhook,
+  ...metaApp,
+  // 002's `integration_type: "whatsapp"` alone; the 004 paths call it `whatsapp_cloud`.
+  categoryDefault: true,
+  pathAliases: ["whatsapp_cloud"],
   webhookVerifyToken: true,
   // Graph API reads are GET; a `method` query parameter turns a GET into a write, so none may
   // carry one.
   proxyReadOnly: [{ path: "/**", forbidQuery: ["method"] }],
-  capabilities: {
-    test: true,
-    send: ["whatsapp"],
-    webhooks: true,
-    oauth: false,
-    sync: [],
-  },
+  channels: ["whatsapp"],
   docsUrl: "https://developers.facebook.com/docs/whatsapp/cloud-api",
-} satisfies Provider;
+});

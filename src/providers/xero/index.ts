@@ -1,14 +1,14 @@
 // Xero accounting: OAuth 2.0, one tenant per organisation; two-way customer/product/invoice sync.
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
+import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
-import type { Provider } from "../types.ts";
 import { test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 import { authorize } from "./proxy.ts";
 import { sync } from "./sync.ts";
 import { webhook } from "./webhook.ts";
 
-export const provider = {
+export const provider = defineProvider({
   id: "xero",
   category: "accounting",
   displayName: "Xero",
@@ -48,13 +48,5 @@ export const provider = {
   ],
   // Reads are GET; writes are PUT and POST.
   proxyReadOnly: REST_READS,
-  capabilities: {
-    test: true,
-    send: [],
-    webhooks: true,
-    oauth: true,
-    sync: Object.keys(sync.entities),
-    push: Object.keys(sync.entities).filter((e) => sync.entities[e]?.push),
-  },
   docsUrl: "https://developer.xero.com/documentation/api/accounting/overview",
-} satisfies Provider;
+});

@@ -2,9 +2,14 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../context.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
-import { getProvider, providersInCategory } from "../../providers/registry.ts";
+import {
+  defaultProviderOf,
+  getProvider,
+  providerForPath,
+  providersInCategory,
+} from "../../providers/registry.ts";
 import type { Category, Provider } from "../../providers/types.ts";
-import { CATEGORIES } from "../../providers/types.ts";
+import { CATEGORIES, CATEGORY_ALIASES } from "../../providers/types.ts";
 import { findField } from "../../services/fields.ts";
 import type { IntegrationWrite, WriteContext } from "../../services/integrations.ts";
 import { publicOrigin } from "../../services/oauth.ts";
@@ -13,25 +18,14 @@ import { COMMON_KEYS } from "./schema.ts";
 const invalid = (path: string, message: string) =>
   new ApiError(ErrorCode.INVALID_FIELD, `${path}: ${message}`, { issues: [{ path, message }] });
 
-/** Category aliases used in paths (002's `configure/signup`). */
-const CATEGORY_ALIASES: Record<string, Category> = { signup: "signup_page" };
-
 export function categoryOf(type: string): Category | undefined {
   const t = CATEGORY_ALIASES[type] ?? type;
   return (CATEGORIES as readonly string[]).includes(t) ? (t as Category) : undefined;
 }
 
-/**
- * Per-provider paths speak the 004 dialect, where `whatsapp` is Twilio WhatsApp; the Meta
- * Cloud API is `whatsapp_cloud` there (and `whatsapp` everywhere else).
- */
-const PATH_PROVIDER_ALIASES: Record<string, string> = {
-  whatsapp: "twilio_whatsapp",
-  whatsapp_cloud: "whatsapp",
-};
-
+/** The provider a per-provider path names (004's names: each provider's `pathAliases`), or a 400. */
 export function pathProvider(name: string): Provider {
-  const p = getProvider(PATH_PROVIDER_ALIASES[name] ?? name);
+  const p = providerForPath(name);
   if (!p)
     throw new ApiError(ErrorCode.UNKNOWN_PROVIDER, `Unknown provider "${name}"`, {
       issues: [{ path: "provider", message: "unknown provider" }],
@@ -41,7 +35,7 @@ export function pathProvider(name: string): Provider {
 
 /**
  * The provider a create names: `provider` (an id), or `integration_type` as a provider id
- * (001) or as a category with a single default provider (002: `whatsapp` is the Meta Cloud API).
+ * (001) or as a category with one provider or a `categoryDefault` one (002).
  */
 export function providerForCreate(body: { provider?: string; integration_type?: string }): Provider {
   if (body.provider) {
@@ -71,9 +65,9 @@ export function providerForCreate(body: { provider?: string; integration_type?: 
       },
     );
   }
-  const candidates = providersInCategory(category);
-  const only = candidates.length === 1 ? candidates[0] : getProvider(category);
+  const only = defaultProviderOf(category);
   if (!only) {
+    const candidates = providersInCategory(category);
     throw invalid(
       "provider",
       `required for integration_type ${category}: one of ${candidates.map((p) => p.id).join(", ")}`,
