@@ -11,6 +11,18 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client.ts";
 import { createServices } from "../src/services/index.ts";
 import { ADMIN_TOKEN, type CallResult, call, newIntegration, newOrg, type TestOrg } from "./harness.ts";
+import {
+  ANY_OBJECTS,
+  createObjects,
+  type Operation,
+  type OrgObjects,
+  objectValue,
+  operationsOf,
+  PUBLIC,
+  plainValue,
+  providerFor,
+  UNDOCUMENTED,
+} from "./tenancy-operations.ts";
 
 // ---- helpers -------------------------------------------------------------------------------
 
@@ -26,6 +38,9 @@ interface World {
   aPage: string;
   bMail: string;
   bPage: string;
+  /** One object of each kind per organization, for the generated matrix. */
+  aObj: OrgObjects;
+  bObj: OrgObjects;
   /** Strings that identify B or its data: none may appear in a response to A. */
   bMarkers: string[];
 }
@@ -135,6 +150,8 @@ const countRows = async (sql: string, ...binds: unknown[]) =>
 // ---- the world -----------------------------------------------------------------------------
 
 let bBefore: Awaited<ReturnType<typeof bSnapshot>>;
+/** The secrets of B's integrations other than its mail and page, before A's walk. */
+let bOtherSecrets: Record<string, Record<string, string>>;
 
 beforeAll(async () => {
   w.a = await newOrg("Alpha Tenant");
@@ -180,6 +197,9 @@ beforeAll(async () => {
   expect(bPage.status).toBe(201);
   w.bMail = bMail.json.integration.id;
   w.bPage = bPage.json.integration.id;
+  w.aObj = await createObjects(w.a, { sendgrid: w.aMail, facebook: w.aPage });
+  w.bObj = await createObjects(w.b, { sendgrid: w.bMail, facebook: w.bPage });
+  const { integration, org: _, ...bObjects } = w.bObj;
   w.bMarkers = [
     w.b.orgId,
     w.b.slug,
@@ -190,10 +210,14 @@ beforeAll(async () => {
     B_MAIL_SECRET,
     B_PAGE_SECRET,
     bPage.json.integration.webhook_verify_token,
+    ...Object.values(integration),
+    ...Object.values(bObjects),
   ];
   expect(w.bMarkers.every((m) => typeof m === "string" && m.length >= 8)).toBe(true);
   bBefore = await bSnapshot();
-});
+  const { [w.bMail]: _mail, [w.bPage]: _page, ...others } = await bSecrets();
+  bOtherSecrets = others;
+}, 30_000);
 
 // ---- the matrix ----------------------------------------------------------------------------
 
@@ -614,6 +638,204 @@ describe("A's audit log", () => {
   });
 });
 
+// ---- the generated matrix: every operation of /openapi.json -------------------------------
+
+const docRes = await call("GET", "/openapi.json");
+/** Every operation the worker serves: the document's, and those it leaves out. */
+const OPERATIONS: Operation[] = [...operationsOf(docRes.json), ...UNDOCUMENTED];
+const opName = (op: Operation) => `${op.method} ${op.path}`;
+
+/** The checks each operation went through, to show none was left out. */
+const exercised = new Map<string, Set<string>>();
+const mark = (op: Operation, check: string) => {
+  const set = exercised.get(opName(op)) ?? new Set<string>();
+  set.add(check);
+  exercised.set(opName(op), set);
+};
+
+/** Bodies that pass validation, so a lookup (not the schema) decides the answer. */
+const BODIES: Record<string, (o: OrgObjects) => unknown> = {
+  "POST /api/integrations/{provider}/connect": () => connectBody,
+  "PUT /api/integrations/{id}": () => ({ name: "Hijacked" }),
+  "PATCH /api/integrations/{id}": () => ({ name: "Hijacked" }),
+  "POST /api/integrations/{id}/configure/{type}": () => ({ from_name: "Hijacked" }),
+  "PUT /api/integrations/{id}/sync-schedule": () => ({ interval_minutes: 60 }),
+  "POST /api/integrations/{id}/records/{entity}": () => ({
+    data: { name: "Hijack Ltd", email: "h@alpha.example" },
+  }),
+  "PATCH /api/event-endpoints/{id}": () => ({ description: "Hijacked" }),
+  "POST /update-organization-integration": (o) => ({ id: o.integration.facebook, name: "Hijacked" }),
+  "POST /toggle-organization-integration": (o) => ({ id: o.integration.facebook, active: false }),
+  "POST /delete-organization-integration": (o) => ({ id: o.integration.facebook }),
+  "POST /api/messages": (o) => ({
+    integration_id: o.integration.sendgrid,
+    to: "x@alpha.example",
+    text: "hi",
+  }),
+};
+/** The body field that names an integration, per operation. */
+const BODY_OBJECT: Record<string, string> = {
+  "POST /update-organization-integration": "id",
+  "POST /toggle-organization-integration": "id",
+  "POST /delete-organization-integration": "id",
+  "POST /api/messages": "integration_id",
+};
+/** Lists whose `integration_id` filters: B's id finds nothing (200, empty) rather than 404. */
+const FILTERS = new Set(["GET /api/messages", "GET /api/integrations/{provider}/webhook-logs"]);
+/** Reads a member key may not make: starting an OAuth flow connects an integration. */
+const ADMIN_READS = new Set(["GET /api/integrations/{provider}/auth", "GET /api/audit-logs"]);
+
+/** The parameters of `op` that name an object of the organization (`body.id` for the 001 writes). */
+function objectParams(op: Operation): string[] {
+  const names = op.params
+    .filter((p) => p.in === "path" || p.name === "integration_id")
+    .filter((p) => !(p.name === "target" && op.params.some((q) => q.name === "integration_id")))
+    .filter((p) => objectValue(op, p.name, ANY_OBJECTS) !== undefined)
+    .map((p) => p.name);
+  const field = BODY_OBJECT[opName(op)];
+  return field ? [...names, `body.${field}`] : names;
+}
+
+/** A request for `op` on `own`'s objects; `swap` names `other`'s object in that one parameter. */
+function requestFor(op: Operation, own: OrgObjects, swap?: { param: string; other: OrgObjects }): Req {
+  let path = op.path;
+  const query: string[] = [];
+  for (const p of op.params) {
+    const from = swap?.param === p.name ? swap.other : own;
+    const value =
+      p.name === "target" && op.params.some((q) => q.name === "integration_id")
+        ? providerFor(op.path)
+        : (objectValue(op, p.name, from) ?? plainValue(op, p.name));
+    if (p.in === "path") {
+      if (value === undefined) throw new Error(`${opName(op)}: no value for path parameter ${p.name}`);
+      path = path.replace(`{${p.name}}`, p.name === "rest" ? value : encodeURIComponent(value));
+    } else if (p.in === "query" && p.name === "integration_id" && value !== undefined) {
+      query.push(`integration_id=${encodeURIComponent(value)}`);
+    }
+  }
+  const body = BODIES[opName(op)];
+  const bodyOf = swap?.param.startsWith("body.") ? swap.other : own;
+  return {
+    method: op.method,
+    path: query.length ? `${path}?${query.join("&")}` : path,
+    body: body ? body(bodyOf) : op.hasBody ? {} : undefined,
+  };
+}
+
+const orgOps = OPERATIONS.filter((op) => op.auth === "org");
+const adminOps = OPERATIONS.filter((op) => op.auth === "admin");
+const publicOps = OPERATIONS.filter((op) => op.auth === "none");
+const swaps = orgOps.flatMap((op) => objectParams(op).map((param) => ({ op, param })));
+const swapName = ({ op, param }: { op: Operation; param: string }) => `${opName(op)} with B's ${param}`;
+
+describe("generated from /openapi.json: every organization operation", () => {
+  it.each(orgOps.map((op) => [opName(op), op] as const))("%s without a key → 401", async (_n, op) => {
+    mark(op, "no key");
+    const r = await send(requestFor(op, w.aObj), null);
+    expect(r.status).toBe(401);
+    expect(r.json?.code).toBe("UNAUTHORIZED");
+  });
+
+  it.each(orgOps.map((op) => [opName(op), op] as const))(
+    "%s naming B in X-Org-ID → 403, nothing of B's",
+    async (_n, op) => {
+      mark(op, "other organization");
+      const r = await send({ ...requestFor(op, w.aObj), headers: xOrgB(w) }, w.a.adminKey);
+      expect(r.status).toBe(403);
+      expect(r.json?.code).toBe("FORBIDDEN");
+      expectNothingOfB(r);
+    },
+  );
+
+  const writes = orgOps.filter((op) => !READS.has(op.method));
+  it.each(writes.map((op) => [opName(op), op] as const))(
+    "%s with A's member key → 403 and nothing written",
+    async (_n, op) => {
+      mark(op, "member write");
+      const before = await aState();
+      const r = await send(requestFor(op, w.aObj), w.a.memberKey);
+      expect(r.status).toBe(403);
+      expect(r.json?.code).toBe("FORBIDDEN");
+      expect(await aState()).toEqual(before);
+    },
+  );
+
+  describe.each(ROLES)("A's $role key", ({ role, key }) => {
+    it.each(swaps.map((s) => [swapName(s), s] as const))(
+      "%s → 404 (a filter: none), nothing of B's",
+      async (_n, s) => {
+        mark(s.op, `B's ${s.param}`);
+        const r = await send(requestFor(s.op, w.aObj, { param: s.param, other: w.bObj }), key());
+        const refused = !READS.has(s.op.method) || ADMIN_READS.has(opName(s.op));
+        const expected = role === "member" && refused ? 403 : 404;
+        if (FILTERS.has(opName(s.op))) {
+          expect(r.status).toBe(200);
+          expect(Object.values(r.json).find(Array.isArray)).toEqual([]);
+        } else {
+          expect(r.status).toBe(expected);
+          expect(r.json?.code).toBe(expected === 404 ? "NOT_FOUND" : "FORBIDDEN");
+        }
+        expectNothingOfB(r);
+      },
+    );
+
+    const lists = orgOps.filter((op) => READS.has(op.method) && objectParams(op).length === 0);
+    it.each(lists.map((op) => [opName(op), op] as const))("%s holds nothing of B's", async (_n, op) => {
+      mark(op, "list");
+      const r = await send(requestFor(op, w.aObj), key());
+      expect(r.status).toBeLessThan(500);
+      expectNothingOfB(r);
+    });
+  });
+});
+
+describe("generated from /openapi.json: every operator operation", () => {
+  const adminReq = (op: Operation): Req => ({
+    method: op.method,
+    path: op.path.replace("{id}", w.b.orgId).replace("{keyId}", "key_x"),
+    body: op.hasBody ? { name: "Sneaky", role: "admin" } : undefined,
+  });
+  it.each(adminOps.map((op) => [opName(op), op] as const))(
+    "%s without a key, or with A's keys → 401, nothing of B's",
+    async (_n, op) => {
+      mark(op, "operator");
+      for (const key of [null, w.a.adminKey, w.a.memberKey]) {
+        const r = await send(adminReq(op), key);
+        expect(r.status, String(key)).toBe(401);
+        expect(r.json?.code).toBe("UNAUTHORIZED");
+        expectNothingOfB(r);
+      }
+    },
+  );
+});
+
+describe("generated from /openapi.json: coverage", () => {
+  it("the public operations are exactly those listed with a reason", () => {
+    expect(docRes.status).toBe(200);
+    expect(publicOps.map(opName).sort()).toEqual(Object.keys(PUBLIC).sort());
+  });
+
+  it("every other operation went through each check that applies to it", () => {
+    const missing: string[] = [];
+    for (const op of [...orgOps, ...adminOps]) {
+      const want =
+        op.auth === "admin"
+          ? ["operator"]
+          : [
+              "no key",
+              "other organization",
+              ...(READS.has(op.method) ? [] : ["member write"]),
+              ...objectParams(op).map((p) => `B's ${p}`),
+              ...(READS.has(op.method) && !objectParams(op).length ? ["list"] : []),
+            ];
+      const got = exercised.get(opName(op)) ?? new Set();
+      for (const check of want) if (!got.has(check)) missing.push(`${opName(op)}: ${check}`);
+    }
+    expect(missing).toEqual([]);
+    expect(exercised.size).toBe(orgOps.length + adminOps.length);
+  });
+});
+
 // ---- B after the walk ----------------------------------------------------------------------
 
 describe("B after A's walk", () => {
@@ -621,8 +843,9 @@ describe("B after A's walk", () => {
     expect(await bSnapshot()).toEqual(bBefore);
   });
 
-  it("B still has its two integrations, with their secrets intact", async () => {
+  it("B still has its integrations, with their secrets intact", async () => {
     expect(await bSecrets()).toEqual({
+      ...bOtherSecrets,
       [w.bMail]: { api_key: B_MAIL_SECRET },
       [w.bPage]: { access_token: B_PAGE_SECRET },
     });

@@ -3,11 +3,8 @@
  * app's client secret as HubSpot sends it: v3 (HMAC with a millisecond timestamp) and, for
  * backward compatibility, v1 (SHA-256 of secret and body).
  */
-import { utf8 } from "../../crypto/encoding.ts";
-import { sha256Hex } from "../../crypto/hash.ts";
-import { signatureV3 } from "../../providers/hubspot/webhook.ts";
-import { concatBytes } from "../../providers/webhooks.ts";
 import { faultSkewSeconds, type WebhookSender, wrongSecret } from "./sender.ts";
+import { hubspotV1, hubspotV3 } from "./signing.ts";
 
 let nextEventId = 1_000_000 + Math.floor(Math.random() * 1_000_000);
 
@@ -37,10 +34,9 @@ export const hubspot: WebhookSender = {
     const timestamp = String(now + faultSkewSeconds(o.fault) * 1000);
     const headers = new Headers({ "content-type": "application/json" });
     if (o.fault !== "missing_signature") {
-      const bytes = utf8(body);
-      headers.set("x-hubspot-signature-v3", await signatureV3(key, "POST", url, bytes, timestamp));
+      headers.set("x-hubspot-signature-v3", await hubspotV3(key, "POST", url, body, timestamp));
       headers.set("x-hubspot-request-timestamp", timestamp);
-      headers.set("x-hubspot-signature", await sha256Hex(concatBytes(key, bytes)));
+      headers.set("x-hubspot-signature", await hubspotV1(key, body));
       headers.set("x-hubspot-signature-version", "v1");
     }
     return new Request(url, {

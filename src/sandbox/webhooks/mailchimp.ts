@@ -3,9 +3,9 @@
  * `mandrill_events`, signed with `X-Mandrill-Signature` over the URL and the sorted form fields.
  * Mandrill signs no timestamp, so `stale` and `future` are signed normally.
  */
-import { mandrillSignature } from "../../providers/mailchimp/webhook.ts";
 import { MESSAGE_ID_METADATA } from "../../providers/sendgrid/email-sender.ts";
 import { randomHex, type WebhookSender, wrongSecret } from "./sender.ts";
+import { mandrillSignature } from "./signing.ts";
 
 /** The message state each sample event leaves, and what it adds to the message. */
 const DETAILS: Record<string, { state: string; msg?: Record<string, unknown> }> = {

@@ -4,8 +4,8 @@
  * `timestamp + token`. Only those two fields are signed, so `tampered` changes the token.
  */
 import { MESSAGE_ID_METADATA } from "../../providers/sendgrid/email-sender.ts";
-import { hmacHex } from "../../providers/webhooks.ts";
 import { faultSkewSeconds, randomHex, type WebhookSender, wrongSecret } from "./sender.ts";
+import { mailgunSignature } from "./signing.ts";
 
 /** What each sample event adds to the common fields. */
 const DETAILS: Record<string, Record<string, unknown>> = {
@@ -43,10 +43,10 @@ export const mailgun: WebhookSender = {
     const key = o.secrets.webhook_signing_key || "unconfigured-signing-key";
     const timestamp = String(Math.floor(now / 1000) + faultSkewSeconds(o.fault));
     const token = randomHex(25);
-    const signature = await hmacHex(
-      "SHA-256",
+    const signature = await mailgunSignature(
       o.fault === "bad_signature" ? wrongSecret(key) : key,
-      timestamp + token,
+      timestamp,
+      token,
     );
     const eventData = {
       id: o.data?.event_id ?? randomHex(11),

@@ -3,8 +3,8 @@
  * sha256=<hex>` header, HMAC-SHA256 of the JSON body keyed with the app secret, and Meta-style
  * ids. Meta signs no timestamp, so `stale` and `future` are signed normally.
  */
-import { hmacHex } from "../../providers/webhooks.ts";
 import { type FireOptions, randomHex, wrongSecret } from "./sender.ts";
+import { metaSignature } from "./signing.ts";
 
 /** A Meta-style numeric id (Page-scoped user ids, lead ids) of `length` digits. */
 export function randomDigits(length = 16): string {
@@ -24,7 +24,7 @@ export async function metaRequest(o: FireOptions, payload: unknown): Promise<Req
   const headers = new Headers({ "content-type": "application/json" });
   if (o.fault !== "missing_signature") {
     const key = o.fault === "bad_signature" ? wrongSecret(secret) : secret;
-    headers.set("x-hub-signature-256", `sha256=${await hmacHex("SHA-256", key, body)}`);
+    headers.set("x-hub-signature-256", await metaSignature(key, body));
   }
   if (o.fault === "tampered") body = body.replace('"entry":', '"tampered":true,"entry":');
   return new Request(o.url, { method: "POST", headers, body });

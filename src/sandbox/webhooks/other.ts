@@ -3,9 +3,8 @@
  * data}` with `webhook-id`, `webhook-timestamp` and a `v1,` signature keyed with the first
  * secret of the `whsec_` setting.
  */
-import { randomBytes, utf8 } from "../../crypto/encoding.ts";
-import { signatureV1, signingKeys } from "../../providers/other/webhook.ts";
 import { faultSkewSeconds, randomHex, type WebhookSender } from "./sender.ts";
+import { standardWebhookKeys, standardWebhookSignature } from "./signing.ts";
 
 export const other: WebhookSender = {
   events: ["event"],
@@ -20,15 +19,16 @@ export const other: WebhookSender = {
     const payload = { type: o.data?.type ?? "sandbox.test", timestamp: new Date(now).toISOString(), data };
     const body = JSON.stringify(payload);
     // A random key signs for `bad_signature`, and when no valid secret is configured.
-    const [configured] = signingKeys(o.secrets.webhook_secret ?? "");
-    const key = o.fault === "bad_signature" || !configured ? randomBytes(32) : configured;
+    const [configured] = standardWebhookKeys(o.secrets.webhook_secret ?? "");
+    const key =
+      o.fault === "bad_signature" || !configured ? crypto.getRandomValues(new Uint8Array(32)) : configured;
     const headers = new Headers({
       "content-type": "application/json",
       "webhook-id": id,
       "webhook-timestamp": timestamp,
     });
     if (o.fault !== "missing_signature")
-      headers.set("webhook-signature", await signatureV1(key, id, timestamp, utf8(body)));
+      headers.set("webhook-signature", await standardWebhookSignature(key, id, timestamp, body));
     return new Request(o.url, {
       method: "POST",
       headers,

@@ -3,8 +3,8 @@
  * (`status`), signed with the Auth Token both ways Plivo signs: V3 (URL, query and fields, then
  * the nonce) and V2 (URL and nonce). Plivo has no timestamp, so `stale` and `future` sign normally.
  */
-import { signatureV2, signatureV3 } from "../../providers/plivo/webhook.ts";
 import { type FireOptions, type WebhookSender, wrongSecret } from "./sender.ts";
+import { plivoV2, plivoV3 } from "./signing.ts";
 
 /** A nonce like Plivo's: 20 random digits. */
 const nonce = () => Array.from(crypto.getRandomValues(new Uint8Array(20)), (b) => b % 10).join("");
@@ -53,9 +53,9 @@ export const plivo: WebhookSender = {
     if (o.fault !== "missing_signature") {
       const v3Nonce = nonce();
       const v2Nonce = nonce();
-      headers.set("x-plivo-signature-v3", await signatureV3(key, "POST", url, fields, v3Nonce));
+      headers.set("x-plivo-signature-v3", await plivoV3(key, url, fields, v3Nonce));
       headers.set("x-plivo-signature-v3-nonce", v3Nonce);
-      headers.set("x-plivo-signature-v2", await signatureV2(key, url, v2Nonce));
+      headers.set("x-plivo-signature-v2", await plivoV2(key, url, v2Nonce));
       headers.set("x-plivo-signature-v2-nonce", v2Nonce);
     }
     const changed = o.event === "status" ? "Status" : "Text";

@@ -4,9 +4,8 @@
  * invoice creation in the CloudEvents format. There is no timestamp, so `stale` and `future`
  * sign normally.
  */
-import { utf8 } from "../../crypto/encoding.ts";
-import { signature } from "../../providers/quickbooks/webhook.ts";
 import { type FireOptions, type WebhookSender, wrongSecret } from "./sender.ts";
+import { bodySignature } from "./signing.ts";
 
 function sample(o: FireOptions, realmId: string, at: string): unknown {
   const recordId = o.data?.record_id ?? String(100 + Math.floor(Math.random() * 10_000));
@@ -47,7 +46,7 @@ export const quickbooks: WebhookSender = {
     if (o.fault !== "missing_signature")
       headers.set(
         "intuit-signature",
-        await signature(o.fault === "bad_signature" ? wrongSecret(token) : token, utf8(body)),
+        await bodySignature(o.fault === "bad_signature" ? wrongSecret(token) : token, body),
       );
     return new Request(o.url, {
       method: "POST",

@@ -7,8 +7,8 @@
  */
 import { fromBase64, randomBytes, toBase64, toBase64Url } from "../../crypto/encoding.ts";
 import { MESSAGE_ID_METADATA } from "../../providers/sendgrid/email-sender.ts";
-import { concatBytes } from "../../providers/webhooks.ts";
 import { faultSkewSeconds, randomHex, type WebhookSender } from "./sender.ts";
+import { concat } from "./signing.ts";
 
 /** The sandbox's Event Webhook verification key (base64 SPKI, P-256), to configure on an integration. */
 export const SANDBOX_SENDGRID_PUBLIC_KEY =
@@ -80,11 +80,7 @@ export const sendgrid: WebhookSender = {
     headers.set("x-twilio-email-event-webhook-timestamp", timestamp);
     if (o.fault !== "missing_signature") {
       const key = await signingKey(o.fault === "bad_signature");
-      const raw = await crypto.subtle.sign(
-        { name: "ECDSA", hash: "SHA-256" },
-        key,
-        concatBytes(timestamp, body),
-      );
+      const raw = await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, key, concat(timestamp, body));
       headers.set("x-twilio-email-event-webhook-signature", toBase64(p1363ToDer(new Uint8Array(raw))));
     }
     if (o.fault === "tampered")

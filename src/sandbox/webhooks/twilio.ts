@@ -4,8 +4,8 @@
  * and signed with `X-Twilio-Signature` over the URL and the sorted parameters. Twilio signs no
  * timestamp, so `stale` and `future` are signed normally.
  */
-import { twilioSignature } from "../../providers/twilio/webhook.ts";
 import { randomHex, type WebhookSender, wrongSecret } from "./sender.ts";
+import { twilioSignature } from "./signing.ts";
 
 const CUSTOMER = "+15551234567";
 const SANDBOX_NUMBER = "+15550100000";

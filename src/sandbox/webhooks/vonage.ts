@@ -3,9 +3,8 @@
  * (`status`), signed with the signature secret by the `signature_method` HMAC in the `sig`
  * parameter, with `timestamp` and `nonce` among the signed parameters.
  */
-import { METHODS, signedString } from "../../providers/vonage/webhook.ts";
-import { hmacHex } from "../../providers/webhooks.ts";
 import { type FireOptions, faultSkewSeconds, randomHex, type WebhookSender, wrongSecret } from "./sender.ts";
+import { VONAGE_HASHES, vonageSignature } from "./signing.ts";
 
 /** Vonage numbers are E.164 without the `+`. */
 const bare = (n: string) => n.replace(/^\+/, "");
@@ -47,7 +46,7 @@ export const vonage: WebhookSender = {
   async build(o) {
     // Without a secret the hub refuses the delivery whatever signs it; WebCrypto needs some key.
     const secret = o.secrets.signature_secret || "unset";
-    const hash = METHODS[String(o.config.signature_method ?? "sha256")] ?? "SHA-256";
+    const hash = VONAGE_HASHES[String(o.config.signature_method ?? "sha256")] ?? "SHA-256";
     const now = o.now ?? Date.now();
     const params: Record<string, string> = {
       ...sample(o, now),
@@ -55,8 +54,7 @@ export const vonage: WebhookSender = {
       nonce: crypto.randomUUID(),
     };
     const key = o.fault === "bad_signature" ? wrongSecret(secret) : secret;
-    if (o.fault !== "missing_signature")
-      params.sig = (await hmacHex(hash, key, signedString(params))).toUpperCase();
+    if (o.fault !== "missing_signature") params.sig = await vonageSignature(hash, key, params);
     const changed = o.event === "status" ? "status" : "text";
     if (o.fault === "tampered") params[changed] = `${params[changed]} (tampered)`;
     const headers = new Headers({ "content-type": "application/json" });

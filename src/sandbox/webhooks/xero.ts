@@ -3,9 +3,8 @@
  * invoice update, `intent` an intent-to-receive delivery (no events). There is no timestamp,
  * so `stale` and `future` sign normally.
  */
-import { utf8 } from "../../crypto/encoding.ts";
-import { signature } from "../../providers/xero/webhook.ts";
 import { randomHex, type WebhookSender, wrongSecret } from "./sender.ts";
+import { bodySignature } from "./signing.ts";
 
 let nextSequence = 1 + Math.floor(Math.random() * 1_000);
 
@@ -41,7 +40,7 @@ export const xero: WebhookSender = {
     if (o.fault !== "missing_signature")
       headers.set(
         "x-xero-signature",
-        await signature(o.fault === "bad_signature" ? wrongSecret(key) : key, utf8(body)),
+        await bodySignature(o.fault === "bad_signature" ? wrongSecret(key) : key, body),
       );
     return new Request(o.url, {
       method: "POST",
