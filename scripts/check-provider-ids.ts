@@ -24,10 +24,6 @@ const OWN = [/^src\/providers\//, /^src\/sandbox\/providers\//, /^src\/sandbox\/
 
 /** Occurrences that stay for now, by file: at most `max`, for the reason given. */
 const KNOWN: Record<string, { max: number; why: string }> = {
-  // The simulator's OAuth server keeps one table of per-provider behaviours (grant lifetimes,
-  // Meta's token exchanges) in one file; moving them into src/sandbox/providers/<id>.ts is the
-  // remaining step. Development-only code: the production bundle does not contain it.
-  "src/sandbox/oauth.ts": { max: 34, why: "simulator OAuth switches, to move into src/sandbox/providers/" },
   // `encoding: "other"` is a request body's encoding (neither JSON nor a form), not the provider.
   "src/sandbox/lib.ts": { max: 2, why: "the word `other` as a body encoding" },
 };

@@ -1,14 +1,9 @@
 /** Hono context typing shared by middleware and routes. */
+import type { Auth } from "./auth.ts";
 import type { Logger } from "./lib/log.ts";
 import type { Services } from "./services/index.ts";
 
-export type Role = "admin" | "member";
-
-export type Auth =
-  | { kind: "admin" }
-  | { kind: "org"; orgId: string; orgSlug: string; role: Role; keyId: string; actor: string };
-
-export type OrgAuth = Extract<Auth, { kind: "org" }>;
+export type { Auth, OrgAuth, Role } from "./auth.ts";
 
 export interface AppEnv {
   Bindings: Env;

@@ -6,8 +6,16 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ZodError } from "zod";
-import type { AppEnv } from "./context.ts";
 import { KeyRingError } from "./crypto/keyring.ts";
+import type { Logger } from "./lib/log.ts";
+
+/**
+ * The context variables the error handler reads. Declared here rather than importing the app's
+ * context type, so that errors.ts depends on nothing that depends on the services.
+ */
+export interface ErrorEnv {
+  Variables: { requestId: string; log: Logger };
+}
 
 export const ErrorCode = {
   BAD_REQUEST: "BAD_REQUEST",
@@ -78,7 +86,7 @@ export function validationError(error: ZodError, prefix?: string): ApiError {
   return new ApiError(ErrorCode.INVALID_FIELD, message, { issues });
 }
 
-export function errorBody(c: Context<AppEnv>, err: ApiError) {
+export function errorBody<E extends ErrorEnv>(c: Context<E>, err: ApiError) {
   return {
     error: err.message,
     code: err.code,
@@ -88,7 +96,7 @@ export function errorBody(c: Context<AppEnv>, err: ApiError) {
 }
 
 /** The one error handler. A 500 never echoes an internal message; the log has the reason. */
-export function onError(err: unknown, c: Context<AppEnv>) {
+export function onError<E extends ErrorEnv>(err: unknown, c: Context<E>) {
   let apiErr: ApiError;
   if (err instanceof ApiError) {
     apiErr = err;

@@ -26,6 +26,7 @@ import { getProvider } from "../src/providers/registry.ts";
 import type { Provider } from "../src/providers/types.ts";
 import { createServices } from "../src/services/index.ts";
 import type { WriteContext } from "../src/services/integrations.ts";
+import { createVaultStore } from "../src/services/vault-store.ts";
 import {
   ADMIN_TOKEN,
   BASE,
@@ -55,7 +56,7 @@ const SENDGRID = getProvider("sendgrid") as Provider;
 const WRITE_CTX: WriteContext = { actor: "test", publicUrl: BASE, dialect: "rest" };
 
 const db = () => createDb(env.DB);
-const vaultWith = async (ring: string) => new Vault(db(), await loadKeyRing(ring));
+const vaultWith = async (ring: string) => new Vault(createVaultStore(db()), await loadKeyRing(ring));
 const services = (overrides: Partial<Env> = {}) =>
   createServices({ ...env, ...overrides } as Env, "req_test");
 

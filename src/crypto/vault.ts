@@ -9,10 +9,10 @@
  * - Ring rotation re-wraps organization keys (one row each); organization key rotation
  *   re-encrypts that organization's secrets in batches. Both keep every row readable mid-way.
  * - Deleting an organization deletes its wrapped keys: its ciphertexts become unrecoverable.
+ *
+ * The rows live behind `VaultStore` (src/services/vault-store.ts provides the D1 one): this
+ * module holds the cryptography and the rotation rules, and knows no table.
  */
-import { and, count, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
-import type { Db } from "../db/client.ts";
-import { eventEndpoints, integrations, keyRotations, organizations, orgKeys } from "../db/schema.ts";
 import { prefixedId } from "../lib/ids.ts";
 import { fromBase64, fromUtf8, randomBytes, toBase64, utf8 } from "./encoding.ts";
 import { type KeyRing, KeyRingError } from "./keyring.ts";
@@ -54,19 +54,69 @@ async function gcmDecrypt(key: CryptoKey, blob: string, aad: Uint8Array<ArrayBuf
   }
 }
 
-/** Integrations of an organization whose secrets are under a key version older than `version`. */
-const underOlderKey = (orgId: string, version: number) =>
-  and(eq(integrations.orgId, orgId), isNotNull(integrations.secrets), lt(integrations.keyVersion, version));
+/** An organization's data key as stored: wrapped by the ring key `ringKeyId`. */
+export interface OrgKeyRow {
+  orgId: string;
+  version: number;
+  wrappedKey: string;
+  ringKeyId: string;
+}
 
-/** Event endpoints of an organization whose signing secrets are under an older key version. */
-const endpointsUnderOlderKey = (orgId: string, version: number) =>
-  and(eq(eventEndpoints.orgId, orgId), lt(eventEndpoints.keyVersion, version));
+/** A key rotation as stored. */
+export interface RotationRow {
+  id: string;
+  orgId: string;
+  fromVersion: number;
+  toVersion: number;
+  status: "running" | "completed";
+  rowsTotal: number;
+  rowsDone: number;
+  startedAt: string;
+  completedAt: string | null;
+}
 
 /** A row whose ciphertext a rotation re-encrypts: an integration or an event endpoint. */
-interface EncryptedRow {
+export interface EncryptedRow {
+  table: "integration" | "endpoint";
   id: string;
   secrets: string | null;
   keyVersion: number | null;
+}
+
+/** A re-encrypted row, written only if it still holds `fromSecrets` under `fromKeyVersion`. */
+export interface ReencryptedRow {
+  table: EncryptedRow["table"];
+  id: string;
+  fromSecrets: string;
+  fromKeyVersion: number;
+  secrets: string;
+  keyVersion: number;
+}
+
+/** Where the vault keeps its rows; the services provide the D1 implementation. */
+export interface VaultStore {
+  /** The organization's key of `version`, or its newest. */
+  orgKey(orgId: string, version?: number): Promise<OrgKeyRow | undefined>;
+  orgKeysPerRingKey(): Promise<{ ringKeyId: string; n: number }[]>;
+  orgKeysNotUnder(ringKeyId: string, limit: number): Promise<OrgKeyRow[]>;
+  /** Each update is a compare-and-set on the row's old wrapped value; one batch. */
+  rewrap(updates: { row: OrgKeyRow; wrappedKey: string; ringKeyId: string }[]): Promise<void>;
+  /** In one batch: the new key row, the organization's current version, the running rotation. */
+  startRotation(
+    keyRow: OrgKeyRow,
+    rotation: { id: string; orgId: string; fromVersion: number; toVersion: number; rowsTotal: number },
+  ): Promise<void>;
+  runningRotation(orgId: string): Promise<RotationRow | undefined>;
+  rotation(rotationId: string, orgId: string): Promise<RotationRow | undefined>;
+  latestRotationId(orgId: string): Promise<string | undefined>;
+  /** Rows of both encrypted tables under a key version older than `version`. */
+  countUnderOlderKey(orgId: string, version: number): Promise<number>;
+  /** Up to `limit` such rows, integrations first, then event endpoints. */
+  rowsUnderOlderKey(orgId: string, version: number, limit: number): Promise<EncryptedRow[]>;
+  /** In one batch: the rotation's progress and the compare-and-set writes. */
+  saveReencrypted(orgId: string, rotationId: string, updates: ReencryptedRow[]): Promise<void>;
+  /** In one batch: deletes key versions older than `toVersion` and marks the rotation completed. */
+  completeRotation(orgId: string, rotationId: string, toVersion: number): Promise<void>;
 }
 
 export interface RingStatus {
@@ -93,19 +143,19 @@ export interface RotationStatus {
 
 export class Vault {
   constructor(
-    private readonly db: Db,
+    private readonly store: VaultStore,
     private readonly ring: KeyRing,
   ) {}
 
   /** A fresh data key for a new organization, wrapped; the caller inserts the row. */
-  async newOrgKey(orgId: string, version = 1): Promise<typeof orgKeys.$inferInsert> {
+  async newOrgKey(orgId: string, version = 1): Promise<OrgKeyRow> {
     const raw = randomBytes(32);
     const wrappedKey = await gcmEncrypt(this.ring.current.key, raw, wrapAad(orgId, version));
     raw.fill(0);
     return { orgId, version, wrappedKey, ringKeyId: this.ring.current.id };
   }
 
-  private async unwrap(row: { orgId: string; version: number; wrappedKey: string; ringKeyId: string }) {
+  private async unwrap(row: OrgKeyRow) {
     const cacheKey = `${row.orgId}|${row.version}|${row.ringKeyId}|${row.wrappedKey}`;
     let key = unwrapped.get(cacheKey);
     if (!key) {
@@ -132,17 +182,7 @@ export class Vault {
 
   /** The organization's key of `version`, or its newest when no version is given. */
   private async orgKey(orgId: string, version?: number) {
-    const rows = await this.db
-      .select()
-      .from(orgKeys)
-      .where(
-        version === undefined
-          ? eq(orgKeys.orgId, orgId)
-          : and(eq(orgKeys.orgId, orgId), eq(orgKeys.version, version)),
-      )
-      .orderBy(sql`${orgKeys.version} desc`)
-      .limit(1);
-    const row = rows[0];
+    const row = await this.store.orgKey(orgId, version);
     if (!row) throw new VaultError("the organization has no data key (deleted organization?)");
     return { version: row.version, key: await this.unwrap(row) };
   }
@@ -183,10 +223,7 @@ export class Vault {
   // ---- ring rotation -------------------------------------------------------------------
 
   async ringStatus(): Promise<RingStatus> {
-    const rows = await this.db
-      .select({ ringKeyId: orgKeys.ringKeyId, n: count() })
-      .from(orgKeys)
-      .groupBy(orgKeys.ringKeyId);
+    const rows = await this.store.orgKeysPerRingKey();
     const byRing: Record<string, number> = {};
     let pending = 0;
     for (const r of rows) {
@@ -202,7 +239,7 @@ export class Vault {
    */
   async rewrapBatch(limit = 100): Promise<{ rewrapped: number; remaining: number }> {
     const current = this.ring.current;
-    const rows = await this.db.select().from(orgKeys).where(ne(orgKeys.ringKeyId, current.id)).limit(limit);
+    const rows = await this.store.orgKeysNotUnder(current.id, limit);
     const updates = [];
     for (const row of rows) {
       const ringKey = this.ring.byId.get(row.ringKeyId);
@@ -210,21 +247,9 @@ export class Vault {
       const raw = await gcmDecrypt(ringKey.key, row.wrappedKey, wrapAad(row.orgId, row.version));
       const wrappedKey = await gcmEncrypt(current.key, raw, wrapAad(row.orgId, row.version));
       raw.fill(0);
-      updates.push(
-        this.db
-          .update(orgKeys)
-          .set({ wrappedKey, ringKeyId: current.id })
-          .where(
-            and(
-              eq(orgKeys.orgId, row.orgId),
-              eq(orgKeys.version, row.version),
-              eq(orgKeys.wrappedKey, row.wrappedKey),
-            ),
-          ),
-      );
+      updates.push({ row, wrappedKey, ringKeyId: current.id });
     }
-    const [first, ...rest] = updates;
-    if (first) await this.db.batch([first, ...rest]);
+    await this.store.rewrap(updates);
     const status = await this.ringStatus();
     return { rewrapped: updates.length, remaining: status.pending };
   }
@@ -237,38 +262,26 @@ export class Vault {
    * if one is already under way.
    */
   async startOrgKeyRotation(orgId: string): Promise<RotationStatus> {
-    const running = await this.runningRotation(orgId);
+    const running = await this.store.runningRotation(orgId);
     if (running) return this.rotationStatus(running.id, orgId);
     const latest = await this.orgKey(orgId);
     const toVersion = latest.version + 1;
     const keyRow = await this.newOrgKey(orgId, toVersion);
-    const n = await this.countUnderOlderKey(orgId, toVersion);
+    const n = await this.store.countUnderOlderKey(orgId, toVersion);
     const id = prefixedId("rot");
     try {
-      await this.db.batch([
-        this.db.insert(orgKeys).values(keyRow),
-        this.db
-          .update(organizations)
-          .set({ currentKeyVersion: toVersion })
-          .where(eq(organizations.id, orgId)),
-        this.db.insert(keyRotations).values({
-          id,
-          orgId,
-          fromVersion: latest.version,
-          toVersion,
-          status: "running",
-          rowsTotal: n,
-        }),
-      ]);
+      await this.store.startRotation(keyRow, {
+        id,
+        orgId,
+        fromVersion: latest.version,
+        toVersion,
+        rowsTotal: n,
+      });
     } catch (e) {
       // Another request started a rotation between our check and our insert (the new key
       // version's primary key refused ours): answer with that one.
-      const winner = await this.db
-        .select()
-        .from(keyRotations)
-        .where(and(eq(keyRotations.orgId, orgId), eq(keyRotations.status, "running")))
-        .limit(1);
-      if (winner[0]) return this.rotationStatus(winner[0].id, orgId);
+      const winner = await this.store.runningRotation(orgId);
+      if (winner) return this.rotationStatus(winner.id, orgId);
       throw e;
     }
     return this.rotationStatus(id, orgId);
@@ -282,125 +295,42 @@ export class Vault {
   async reencryptBatch(orgId: string, rotationId: string, limit = 50): Promise<RotationStatus> {
     const rot = await this.getRotation(rotationId, orgId);
     if (rot.status === "completed") return this.rotationStatus(rotationId, orgId);
-    const rows: EncryptedRow[] = await this.db
-      .select({
-        id: integrations.id,
-        secrets: integrations.secrets,
-        keyVersion: integrations.keyVersion,
-      })
-      .from(integrations)
-      .where(underOlderKey(orgId, rot.toVersion))
-      .limit(limit);
-    const endpointRows: EncryptedRow[] =
-      rows.length < limit
-        ? await this.db
-            .select({
-              id: eventEndpoints.id,
-              secrets: eventEndpoints.secret,
-              keyVersion: eventEndpoints.keyVersion,
-            })
-            .from(eventEndpoints)
-            .where(endpointsUnderOlderKey(orgId, rot.toVersion))
-            .limit(limit - rows.length)
-        : [];
+    const rows = await this.store.rowsUnderOlderKey(orgId, rot.toVersion, limit);
     const target = await this.orgKey(orgId, rot.toVersion);
-    const reencrypt = async (row: EncryptedRow & { secrets: string; keyVersion: number }) => {
-      const { key } = await this.orgKey(orgId, row.keyVersion);
-      const plain = await gcmDecrypt(key, row.secrets, secretAad(orgId, row.id, row.keyVersion));
-      const ciphertext = await gcmEncrypt(target.key, plain, secretAad(orgId, row.id, rot.toVersion));
-      plain.fill(0);
-      return ciphertext;
-    };
-    const updates = [];
+    const updates: ReencryptedRow[] = [];
     for (const row of rows) {
       if (row.secrets === null || row.keyVersion === null) continue;
-      const ciphertext = await reencrypt({ ...row, secrets: row.secrets, keyVersion: row.keyVersion });
-      updates.push(
-        this.db
-          .update(integrations)
-          .set({ secrets: ciphertext, keyVersion: rot.toVersion })
-          .where(
-            and(
-              eq(integrations.orgId, orgId),
-              eq(integrations.id, row.id),
-              eq(integrations.keyVersion, row.keyVersion),
-              eq(integrations.secrets, row.secrets),
-            ),
-          ),
-      );
+      const { key } = await this.orgKey(orgId, row.keyVersion);
+      const plain = await gcmDecrypt(key, row.secrets, secretAad(orgId, row.id, row.keyVersion));
+      const secrets = await gcmEncrypt(target.key, plain, secretAad(orgId, row.id, rot.toVersion));
+      plain.fill(0);
+      updates.push({
+        table: row.table,
+        id: row.id,
+        fromSecrets: row.secrets,
+        fromKeyVersion: row.keyVersion,
+        secrets,
+        keyVersion: rot.toVersion,
+      });
     }
-    for (const row of endpointRows) {
-      if (row.secrets === null || row.keyVersion === null) continue;
-      const ciphertext = await reencrypt({ ...row, secrets: row.secrets, keyVersion: row.keyVersion });
-      updates.push(
-        this.db
-          .update(eventEndpoints)
-          .set({ secret: ciphertext, keyVersion: rot.toVersion })
-          .where(
-            and(
-              eq(eventEndpoints.orgId, orgId),
-              eq(eventEndpoints.id, row.id),
-              eq(eventEndpoints.keyVersion, row.keyVersion),
-              eq(eventEndpoints.secret, row.secrets),
-            ),
-          ),
-      );
-    }
-    const progress = this.db
-      .update(keyRotations)
-      .set({ rowsDone: sql`min(${keyRotations.rowsTotal}, ${keyRotations.rowsDone} + ${updates.length})` })
-      .where(eq(keyRotations.id, rotationId));
-    await this.db.batch([progress, ...updates]);
-    if (rows.length === 0 && endpointRows.length === 0) {
+    await this.store.saveReencrypted(orgId, rotationId, updates);
+    if (rows.length === 0) {
       // Nothing is left under an older key: retire the old key versions.
-      await this.db.batch([
-        this.db.delete(orgKeys).where(and(eq(orgKeys.orgId, orgId), lt(orgKeys.version, rot.toVersion))),
-        this.db
-          .update(keyRotations)
-          .set({
-            status: "completed",
-            rowsDone: sql`${keyRotations.rowsTotal}`,
-            completedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
-          })
-          .where(eq(keyRotations.id, rotationId)),
-      ]);
+      await this.store.completeRotation(orgId, rotationId, rot.toVersion);
       forgetOrgKeys(orgId);
     }
     return this.rotationStatus(rotationId, orgId);
   }
 
-  /** Rows of both encrypted tables still under a key version older than `version`. */
-  private async countUnderOlderKey(orgId: string, version: number): Promise<number> {
-    const [[{ n: inIntegrations = 0 } = {}], [{ n: inEndpoints = 0 } = {}]] = await Promise.all([
-      this.db.select({ n: count() }).from(integrations).where(underOlderKey(orgId, version)),
-      this.db.select({ n: count() }).from(eventEndpoints).where(endpointsUnderOlderKey(orgId, version)),
-    ]);
-    return inIntegrations + inEndpoints;
-  }
-
-  private async runningRotation(orgId: string) {
-    const rows = await this.db
-      .select()
-      .from(keyRotations)
-      .where(and(eq(keyRotations.orgId, orgId), eq(keyRotations.status, "running")))
-      .limit(1);
-    return rows[0];
-  }
-
   private async getRotation(rotationId: string, orgId: string) {
-    const rows = await this.db
-      .select()
-      .from(keyRotations)
-      .where(and(eq(keyRotations.id, rotationId), eq(keyRotations.orgId, orgId)))
-      .limit(1);
-    const rot = rows[0];
+    const rot = await this.store.rotation(rotationId, orgId);
     if (!rot) throw new VaultError("no such key rotation");
     return rot;
   }
 
   async rotationStatus(rotationId: string, orgId: string): Promise<RotationStatus> {
     const rot = await this.getRotation(rotationId, orgId);
-    const n = await this.countUnderOlderKey(orgId, rot.toVersion);
+    const n = await this.store.countUnderOlderKey(orgId, rot.toVersion);
     return {
       id: rot.id,
       orgId: rot.orgId,
@@ -416,13 +346,8 @@ export class Vault {
   }
 
   async latestRotation(orgId: string): Promise<RotationStatus | null> {
-    const rows = await this.db
-      .select({ id: keyRotations.id })
-      .from(keyRotations)
-      .where(eq(keyRotations.orgId, orgId))
-      .orderBy(sql`${keyRotations.startedAt} desc`)
-      .limit(1);
-    return rows[0] ? this.rotationStatus(rows[0].id, orgId) : null;
+    const id = await this.store.latestRotationId(orgId);
+    return id ? this.rotationStatus(id, orgId) : null;
   }
 }
 

@@ -36,6 +36,37 @@ export class OutboundUnreachable extends Error {
   override name = "OutboundUnreachable";
 }
 
+/** A request that got no answer within its time; the request was aborted. */
+export class OutboundTimeout extends Error {
+  override name = "OutboundTimeout";
+  constructor(readonly ms: number) {
+    super(`no answer within ${ms} ms (timeout)`);
+  }
+}
+
+/**
+ * The one request timeout: runs `work` with a signal that aborts when `ms` run out, and rejects
+ * with OutboundTimeout at that moment even if `work` ignores the signal, so a caller never
+ * waits longer. The timer is cleared as soon as `work` settles. Whatever `work` awaits (the
+ * response, its body) counts against the same time.
+ */
+export async function withTimeout<T>(ms: number, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const reason = new OutboundTimeout(ms);
+      reject(reason);
+      controller.abort(reason);
+    }, ms);
+  });
+  try {
+    return await Promise.race([work(controller.signal), expired]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---- the address classifier ----------------------------------------------------------------
 
 /** What kind of non-public address an IP is, or null for a public one. */

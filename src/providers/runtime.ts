@@ -5,7 +5,13 @@
  * to the real provider or to the sandbox is decided where the client is built.
  */
 import { toBase64, utf8 } from "../crypto/encoding.ts";
-import { OutboundRefused, OutboundUnreachable, type SocketOpener } from "../lib/outbound.ts";
+import {
+  OutboundRefused,
+  OutboundTimeout,
+  OutboundUnreachable,
+  type SocketOpener,
+  withTimeout,
+} from "../lib/outbound.ts";
 import { redactTokens } from "../lib/redact.ts";
 
 /** Makes one HTTP request; never throws for an HTTP status, only for network failures. */
@@ -146,25 +152,16 @@ export function buildRequest(ctx: ProviderContext, opts: RequestOptions): Reques
  */
 export async function send(ctx: ProviderContext, request: Request): Promise<ProviderResponse> {
   await ctx.pace?.();
-  const abort = new AbortController();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      reject(new ProviderError("transient", `no answer within ${ctx.timeoutMs} ms (timeout)`));
-      abort.abort();
-    }, ctx.timeoutMs);
-  });
   let res: Response;
   try {
-    res = await Promise.race([ctx.http(new Request(request, { signal: abort.signal })), timeout]);
+    res = await withTimeout(ctx.timeoutMs, (signal) => ctx.http(new Request(request, { signal })));
   } catch (e) {
     if (e instanceof ProviderError) throw e;
+    if (e instanceof OutboundTimeout) throw new ProviderError("transient", e.message);
     // The outbound path says why a destination was refused or could not be reached.
     if (e instanceof OutboundRefused) throw new ProviderError("permanent", e.message);
     if (e instanceof OutboundUnreachable) throw new ProviderError("transient", e.message);
     throw new ProviderError("transient", "could not reach the provider (network error)");
-  } finally {
-    if (timer !== undefined) clearTimeout(timer);
   }
   const text = await res.text();
   let data: unknown;

@@ -8,21 +8,22 @@ import { Hono } from "hono";
 import type { ProviderId } from "../providers/registry.ts";
 import { datasetControl } from "./dataset.ts";
 import { inboxEntries } from "./lib.ts";
-import { OAUTH_PROVIDERS, oauthControl, oauthServer } from "./oauth.ts";
+import { oauthControl, oauthServer } from "./oauth/server.ts";
+import type { SimulatedOAuth } from "./oauth/types.ts";
 import { autocount } from "./providers/autocount.ts";
 import { aws_ses } from "./providers/aws_ses.ts";
 import { aws_sns } from "./providers/aws_sns.ts";
-import { facebook } from "./providers/facebook.ts";
-import { google_calendar } from "./providers/google_calendar.ts";
-import { hubspot } from "./providers/hubspot.ts";
-import { instagram } from "./providers/instagram.ts";
+import { facebook, facebookOAuth } from "./providers/facebook.ts";
+import { google_calendar, googleCalendarOAuth } from "./providers/google_calendar.ts";
+import { hubspot, hubspotOAuth } from "./providers/hubspot.ts";
+import { instagram, instagramOAuth } from "./providers/instagram.ts";
 import { mailchimp } from "./providers/mailchimp.ts";
 import { mailgun } from "./providers/mailgun.ts";
 import { odoo_crm } from "./providers/odoo_crm.ts";
 import { other } from "./providers/other.ts";
 import { plivo } from "./providers/plivo.ts";
-import { quickbooks } from "./providers/quickbooks.ts";
-import { salesforce } from "./providers/salesforce.ts";
+import { quickbooks, quickbooksOAuth } from "./providers/quickbooks.ts";
+import { salesforce, salesforceOAuth } from "./providers/salesforce.ts";
 import { sendgrid } from "./providers/sendgrid.ts";
 import { signup_page } from "./providers/signup_page.ts";
 import { smtp } from "./providers/smtp.ts";
@@ -32,7 +33,7 @@ import { twilio } from "./providers/twilio.ts";
 import { twilio_whatsapp } from "./providers/twilio_whatsapp.ts";
 import { vonage } from "./providers/vonage.ts";
 import { whatsapp } from "./providers/whatsapp.ts";
-import { xero } from "./providers/xero.ts";
+import { xero, xeroOAuth } from "./providers/xero.ts";
 import { receiver } from "./receiver.ts";
 import { type HubFetch, webhookFirer } from "./webhooks/index.ts";
 
@@ -63,6 +64,17 @@ const simulators: Record<ProviderId, Hono<{ Bindings: Env }>> = {
   other,
 };
 
+/** The simulated authorization servers: each provider's declaration, mounted at its prefix. */
+const authorizationServers: SimulatedOAuth[] = [
+  hubspotOAuth,
+  salesforceOAuth,
+  googleCalendarOAuth,
+  quickbooksOAuth,
+  xeroOAuth,
+  facebookOAuth,
+  instagramOAuth,
+];
+
 /** @param hub The hub's own fetch, for firing webhooks at it in-process. */
 export function createSandboxApp(hub?: HubFetch) {
   const app = new Hono<{ Bindings: Env }>();
@@ -71,7 +83,7 @@ export function createSandboxApp(hub?: HubFetch) {
   app.route("/_receiver", receiver);
   app.route("/_oauth", oauthControl);
   app.route("/_data", datasetControl);
-  for (const id of OAUTH_PROVIDERS) app.route(`/${id}`, oauthServer(id));
+  for (const oauth of authorizationServers) app.route(`/${oauth.id}`, oauthServer(oauth));
   for (const [id, sim] of Object.entries(simulators)) app.route(`/${id}`, sim);
   app.notFound((c) =>
     c.json({ error: `sandbox: no simulated endpoint for ${c.req.method} ${c.req.path}` }, 404),

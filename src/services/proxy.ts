@@ -7,6 +7,7 @@
  */
 import type { IntegrationRow } from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
+import { OutboundTimeout, withTimeout } from "../lib/outbound.ts";
 import { MIN_SECRET_LENGTH, redactText, secretValues } from "../lib/redact.ts";
 import { bearerHeader, oauthBearer } from "../providers/other/bearer.ts";
 import { withHeaders } from "../providers/proxy-auth.ts";
@@ -235,28 +236,17 @@ export class ApiProxy {
    * before) and aborts the request when it runs out; a timeout is 504, a network failure 502.
    */
   private async attempt(ctx: ProviderContext, request: Request): Promise<Response> {
-    const abort = new AbortController();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<"timeout">((resolve) => {
-      timer = setTimeout(() => {
-        resolve("timeout");
-        abort.abort();
-      }, ctx.timeoutMs);
-    });
     try {
-      const res = await Promise.race([ctx.http(new Request(request, { signal: abort.signal })), timeout]);
-      if (res === "timeout")
+      return await withTimeout(ctx.timeoutMs, (signal) => ctx.http(new Request(request, { signal })));
+    } catch (e) {
+      if (e instanceof OutboundTimeout)
         return gatewayError(
           504,
           "PROVIDER_TIMEOUT",
           `The provider did not answer within ${ctx.timeoutMs} ms`,
           this.requestId,
         );
-      return res;
-    } catch {
       return gatewayError(502, "PROVIDER_UNREACHABLE", "Could not reach the provider", this.requestId);
-    } finally {
-      if (timer !== undefined) clearTimeout(timer);
     }
   }
 

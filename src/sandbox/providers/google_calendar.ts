@@ -4,6 +4,7 @@
  * status}}` bodies (401 `required` without a token, 401 `authError` for a bad one, 404 `notFound`).
  */
 import { simulator } from "../lib.ts";
+import type { SimulatedOAuth } from "../oauth/types.ts";
 import { bearerToken, validBearer } from "./other.ts";
 
 export const google_calendar = simulator();
@@ -93,3 +94,35 @@ google_calendar.get("/users/me/calendarList", (c) => {
     items: [{ ...primary, kind: "calendar#calendarListEntry", accessRole: "owner", primary: true }],
   });
 });
+
+/**
+ * Google's authorization server: `/o/oauth2/v2/auth`, `POST /token`, `POST /revoke` (`{}` for
+ * a known token, `invalid_token` otherwise). A refresh token only with `access_type=offline`;
+ * it never rotates.
+ */
+export const googleCalendarOAuth: SimulatedOAuth = {
+  id: "google_calendar",
+  name: "Google",
+  authorize: "/o/oauth2/v2/auth",
+  scopeSeparator: /[\s+]+/,
+  accessTtl: 3599,
+  refresh: "static",
+  grace: 0,
+  offline: (q) => q.access_type === "offline",
+  token: {
+    path: "/token",
+    clientAuth: "either",
+    body: ({ access, refresh, grant }) => ({
+      access_token: access.token,
+      expires_in: access.expiresIn,
+      ...(refresh ? { refresh_token: refresh } : {}),
+      scope: grant.scopes.join(" "),
+      token_type: "Bearer",
+    }),
+  },
+  revoke: {
+    path: "/revoke",
+    unknownToken: { error: "invalid_token", error_description: "Token expired or revoked" },
+    json: true,
+  },
+};

@@ -7,6 +7,8 @@
  */
 import { countRequest, type Dataset, type DatasetItem, dataset, itemOf, takeFault } from "../dataset.ts";
 import { simulator } from "../lib.ts";
+import { revokeToken } from "../oauth/state.ts";
+import type { SimulatedOAuth } from "../oauth/types.ts";
 import { bearerToken, validBearer } from "./other.ts";
 
 export const hubspot = simulator();
@@ -287,3 +289,27 @@ hubspot.post("/crm/v3/objects/:object/search", async (c) => {
     ...(more ? { paging: { next: { after: String(offset + limit) } } } : {}),
   });
 });
+
+/**
+ * HubSpot's authorization server: `GET /oauth/authorize`, `POST /oauth/v3/token` (client
+ * credentials in the body; a refresh hands the same refresh token back, it never rotates),
+ * `DELETE /oauth/v1/refresh-tokens/{token}`.
+ */
+export const hubspotOAuth: SimulatedOAuth = {
+  id: "hubspot",
+  name: "HubSpot",
+  authorize: "/oauth/authorize",
+  scopeSeparator: /[\s+]+/,
+  accessTtl: 1800,
+  refresh: "static",
+  grace: 0,
+  offline: () => true,
+  token: { path: "/oauth/v3/token", clientAuth: "body", returnsRefreshToken: true, basicChallenge: false },
+  routes(app) {
+    app.delete("/oauth/v1/refresh-tokens/:token", (c) =>
+      revokeToken(c.req.param("token"))
+        ? c.body(null, 204)
+        : c.json({ status: "error", message: "refresh token not found", category: "OBJECT_NOT_FOUND" }, 404),
+    );
+  },
+};

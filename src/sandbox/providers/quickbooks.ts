@@ -18,6 +18,7 @@ import {
   windowRetryAfter,
 } from "../dataset.ts";
 import { simulator } from "../lib.ts";
+import type { SimulatedOAuth } from "../oauth/types.ts";
 import { validBearer } from "./other.ts";
 
 export const quickbooks = simulator();
@@ -609,3 +610,36 @@ for (const [path, { entity, name }] of Object.entries(BY_NAME)) {
     return c.json({ [name]: render(entity, itemOf(e)), time: iso(Date.now()) });
   });
 }
+
+const QB_REALM = "9130350000000001";
+const QB_REFRESH_TTL = 8_726_400;
+
+/**
+ * Intuit's authorization server: `/connect/oauth2` (the redirect carries `realmId`),
+ * `POST /oauth2/v1/tokens/bearer` (Basic only), `POST /v2/oauth2/tokens/revoke`. Refresh tokens
+ * live 101 days and rotate on every refresh; the previous one works 24 h more.
+ */
+export const quickbooksOAuth: SimulatedOAuth = {
+  id: "quickbooks",
+  name: "Intuit QuickBooks",
+  authorize: "/connect/oauth2",
+  scopeSeparator: /[\s+]+/,
+  accessTtl: 3600,
+  refresh: "rotate",
+  grace: 24 * 3600,
+  refreshTtl: QB_REFRESH_TTL,
+  offline: () => true,
+  codeRedirect: { realmId: QB_REALM },
+  token: {
+    path: "/oauth2/v1/tokens/bearer",
+    clientAuth: "basic",
+    body: ({ access, refresh }) => ({
+      token_type: "bearer",
+      access_token: access.token,
+      expires_in: access.expiresIn,
+      refresh_token: refresh,
+      x_refresh_token_expires_in: QB_REFRESH_TTL,
+    }),
+  },
+  revoke: { path: "/v2/oauth2/tokens/revoke", clientAuth: "basic" },
+};

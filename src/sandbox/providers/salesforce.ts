@@ -6,6 +6,7 @@
  */
 import { countRequest, type Dataset, dataset, itemOf, takeFault } from "../dataset.ts";
 import { simulator } from "../lib.ts";
+import type { SimulatedOAuth, TokenBodyInput } from "../oauth/types.ts";
 import { validBearer } from "./other.ts";
 
 export const salesforce = simulator();
@@ -320,3 +321,52 @@ for (const resource of ["query", "queryAll"] as const) {
     return batch(m[1], Number(m[2]), size, resource, c.req.param("version"));
   });
 }
+
+const SF_ORG = "00DSB0000000001EAA";
+const SF_USER = "005SB0000000001AAA";
+
+/** Salesforce's token answer: no `expires_in`, the instance URL, identity URL and its HMAC signature. */
+async function salesforceToken({ c, grant, access, refresh, secret }: TokenBodyInput) {
+  const origin = new URL(c.req.url).origin;
+  const id = `${origin}/sandbox/salesforce/id/${SF_ORG}/${SF_USER}`;
+  const issuedAt = String(Date.now());
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  );
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(id + issuedAt)));
+  return {
+    access_token: access.token,
+    ...(refresh ? { refresh_token: refresh } : {}),
+    instance_url: `${origin}/sandbox/salesforce`,
+    id,
+    token_type: "Bearer",
+    issued_at: issuedAt,
+    signature: btoa(String.fromCharCode(...mac)),
+    scope: grant.scopes.join(" ") || "api refresh_token",
+  };
+}
+
+/**
+ * Salesforce's authorization server: `/services/oauth2/authorize`, `/token` (Basic or body) and
+ * `/revoke`. A refresh token needs the `refresh_token` or `offline_access` scope (or no scope:
+ * the app's defaults); it rotates only for a client id containing `rotate`, with no grace.
+ */
+export const salesforceOAuth: SimulatedOAuth = {
+  id: "salesforce",
+  name: "Salesforce",
+  authorize: "/services/oauth2/authorize",
+  scopeSeparator: /[\s+]+/,
+  accessTtl: 7200,
+  refresh: "rotate-if-client",
+  grace: 0,
+  offline: (_q, s) => s.length === 0 || s.includes("refresh_token") || s.includes("offline_access"),
+  token: { path: "/services/oauth2/token", clientAuth: "either", body: salesforceToken },
+  revoke: {
+    path: "/services/oauth2/revoke",
+    unknownToken: { error: "unsupported_token_type", error_description: "this token type is not supported" },
+  },
+};

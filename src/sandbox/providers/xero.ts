@@ -17,6 +17,8 @@ import {
   windowRetryAfter,
 } from "../dataset.ts";
 import { simulator } from "../lib.ts";
+import { accessTokens, liveAccess } from "../oauth/state.ts";
+import type { SimulatedOAuth } from "../oauth/types.ts";
 import { validBearer } from "./other.ts";
 
 export const xero = simulator();
@@ -534,3 +536,57 @@ for (const [collection, entity] of COLLECTIONS) {
   xero.post(`/api.xro/2.0/${collection}`, save(false));
   xero.put(`/api.xro/2.0/${collection}`, save(true));
 }
+
+const XERO_TENANT = {
+  id: "5e1fd0a1-3e2b-4a55-9a06-5a4d3f7c0001",
+  tenantId: "b0f5c6d2-7a1e-4c3b-8d9f-2e6a1c4b0001",
+};
+
+/**
+ * Xero's identity server: `/identity/connect/authorize`, `POST /connect/token` (Basic or body),
+ * `POST /connect/revocation`, and `GET /connections` (the tenants a token reaches). A refresh
+ * token needs `offline_access` (or no scope); it rotates, with 30 minutes' grace.
+ */
+export const xeroOAuth: SimulatedOAuth = {
+  id: "xero",
+  name: "Xero",
+  authorize: "/identity/connect/authorize",
+  scopeSeparator: /[\s+]+/,
+  accessTtl: 1800,
+  refresh: "rotate",
+  grace: 1800,
+  offline: (_q, s) => s.length === 0 || s.includes("offline_access"),
+  token: {
+    path: "/connect/token",
+    clientAuth: "either",
+    body: ({ access, refresh, grant }) => ({
+      access_token: access.token,
+      expires_in: access.expiresIn,
+      token_type: "Bearer",
+      ...(refresh ? { refresh_token: refresh } : {}),
+      scope: grant.scopes.join(" "),
+    }),
+  },
+  revoke: { path: "/connect/revocation", clientAuth: "either" },
+  routes(app) {
+    app.get("/connections", (c) => {
+      const token = validBearer(c.req.header("authorization"));
+      const known = token ? accessTokens.get(token) : undefined;
+      if (!token || (known && !liveAccess(token))) {
+        return c.json({ Title: "Unauthorized", Status: 401, Detail: "AuthenticationUnsuccessful" }, 401);
+      }
+      const at = new Date().toISOString().replace(/\.\d+Z$/, "");
+      return c.json([
+        {
+          id: XERO_TENANT.id,
+          authEventId: crypto.randomUUID(),
+          tenantId: XERO_TENANT.tenantId,
+          tenantType: "ORGANISATION",
+          tenantName: "Demo Company (Global)",
+          createdDateUtc: at,
+          updatedDateUtc: at,
+        },
+      ]);
+    });
+  },
+};
