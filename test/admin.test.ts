@@ -80,6 +80,20 @@ describe("operator API and API keys", () => {
     const r = await call("GET", "/admin/organizations", { key: ADMIN_TOKEN });
     expect(r.json.organizations.map((o: { id: string }) => o.id)).toContain(org.orgId);
   });
+
+  it("concurrent creates with one slug give one organization and 409s, never a 500", async () => {
+    const slug = `race-${Math.random().toString(36).slice(2, 10)}`;
+    const results = await Promise.all(
+      [1, 2, 3, 4].map(() =>
+        call("POST", "/admin/organizations", { key: ADMIN_TOKEN, body: { name: "Racer", slug } }),
+      ),
+    );
+    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409]);
+    const rows = await env.DB.prepare("select count(*) as n from organizations where slug = ?")
+      .bind(slug)
+      .first<{ n: number }>();
+    expect(rows?.n).toBe(1);
+  });
 });
 
 describe("health, OpenAPI and docs", () => {

@@ -26,6 +26,7 @@ import {
   signStandardWebhook,
 } from "../src/services/events.ts";
 import { createServices } from "../src/services/index.ts";
+import { createVaultStore } from "../src/services/vault-store.ts";
 import { ADMIN_TOKEN, BASE, call, newIntegration, newOrg, type TestOrg } from "./harness.ts";
 
 // ---- helpers -------------------------------------------------------------------------------
@@ -862,7 +863,7 @@ describe("organization key rotation re-encrypts endpoint secrets", () => {
     expect(started.json.rotation).toMatchObject({ rows_total: 3, remaining: 3, status: "running" });
     const rotationId = started.json.rotation.id as string;
 
-    const vault = new Vault(createDb(env.DB), await loadKeyRing(env.ENCRYPTION_KEYS));
+    const vault = new Vault(createVaultStore(createDb(env.DB)), await loadKeyRing(env.ENCRYPTION_KEYS));
     // Two rows a batch: the integration and one endpoint, then the other endpoint, then done.
     const first = await vault.reencryptBatch(org.orgId, rotationId, 2);
     expect(first).toMatchObject({ status: "running", rowsDone: 2, remaining: 1 });

@@ -211,6 +211,14 @@ describe("idempotency", () => {
     expect(list.json.messages).toHaveLength(1);
   });
 
+  it("concurrent requests with one key and body give one message, each answered 202", async () => {
+    const body = { channel: "telegram", to: "2004", text: "raced" };
+    const results = await Promise.all([1, 2, 3, 4].map(() => submit(body, { "idempotency-key": "race-1" })));
+    expect(results.map((r) => r.status)).toEqual([202, 202, 202, 202]);
+    expect(new Set(results.map((r) => r.json.message.id)).size).toBe(1);
+    expect(jobs.sent).toHaveLength(1);
+  });
+
   it("keys are per organization", async () => {
     const other = await newOrg();
     await newIntegration(other, { provider: "telegram", name: "Bot", bot_token: "1:a" });

@@ -5,14 +5,8 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../middleware/auth.ts";
-import {
-  attemptView,
-  deliveryView,
-  EVENT_TYPES,
-  endpointView,
-  eventView,
-  TEST_EVENT_TYPE,
-} from "../services/events.ts";
+import { EVENT_TYPES, TEST_EVENT_TYPE } from "../services/events.ts";
+import { attemptView, deliveryView, endpointView, eventView } from "../services/views.ts";
 import { PageQuery } from "./integrations/schema.ts";
 import { createRouter, errorResponses, jsonBody, jsonResponse, security } from "./openapi.ts";
 

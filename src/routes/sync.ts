@@ -7,13 +7,14 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
-import type { IntegrationRow, RecordPushRow, RecordRow, SyncJobRow, SyncStateRow } from "../db/schema.ts";
+import type { IntegrationRow } from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 import { UUID_RE } from "../lib/ids.ts";
 import { limitJson } from "../lib/json-limits.ts";
 import { orgAuth } from "../middleware/auth.ts";
 import { providerOf } from "../services/integrations.ts";
 import { resolveEntity } from "../services/sync.ts";
+import { entityStatusView, pushView, recordView, scheduleView, syncJobView } from "../services/views.ts";
 import { pathProvider } from "./integrations/input.ts";
 import { IdParam, IntegrationIdQuery, PageQuery, ProviderParam } from "./integrations/schema.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "./openapi.ts";
@@ -50,30 +51,6 @@ const SyncJobSchema = z
   })
   .openapi("SyncJob");
 
-export const syncJobView = (j: SyncJobRow) => ({
-  id: j.id,
-  integration_id: j.integrationId,
-  provider: j.provider,
-  entity: j.entity,
-  direction: j.direction,
-  trigger: j.trigger,
-  mode: j.mode,
-  status: j.status,
-  since: j.since,
-  pages_done: j.pagesDone,
-  records_synced: j.recordsSynced,
-  records_failed: j.recordsFailed,
-  records_deleted: j.recordsDeleted,
-  last_cursor: j.cursor,
-  watermark: j.watermark,
-  failures: j.failures ?? [],
-  error_message: j.errorMessage,
-  resume_at: j.resumeAt ? new Date(j.resumeAt).toISOString() : null,
-  started_at: j.startedAt,
-  completed_at: j.completedAt,
-  created_at: j.createdAt,
-});
-
 const RecordSchema = z
   .object({
     id: z.string(),
@@ -87,18 +64,6 @@ const RecordSchema = z
     deleted_at: z.string().nullable(),
   })
   .openapi("Record");
-
-const recordView = (r: RecordRow, withRaw: boolean) => ({
-  id: r.id,
-  integration_id: r.integrationId,
-  entity: r.entity,
-  external_id: r.externalId,
-  data: r.data,
-  ...(withRaw ? { raw: r.raw } : {}),
-  created_at: r.createdAt,
-  updated_at: r.updatedAt,
-  deleted_at: r.deletedAt,
-});
 
 const PushSchema = z
   .object({
@@ -117,31 +82,10 @@ const PushSchema = z
   })
   .openapi("RecordPush");
 
-const pushView = (p: RecordPushRow) => ({
-  id: p.id,
-  integration_id: p.integrationId,
-  entity: p.entity,
-  operation: p.operation,
-  status: p.status,
-  external_id: p.externalId,
-  record_id: p.recordId,
-  attempts: p.attempts,
-  error: p.error,
-  idempotency_key: p.idempotencyKey,
-  created_at: p.createdAt,
-  completed_at: p.completedAt,
-});
-
 const ScheduleSchema = z.object({
   entity: z.string(),
   interval_minutes: z.number().nullable(),
   next_run_at: z.string().nullable(),
-});
-
-const scheduleView = (s: SyncStateRow) => ({
-  entity: s.entity,
-  interval_minutes: s.intervalMinutes,
-  next_run_at: s.nextRunAt ? new Date(s.nextRunAt).toISOString() : null,
 });
 
 /** `{provider}` in a path: a provider id (with `?integration_id=` when there are several) or an integration id. */
@@ -250,45 +194,14 @@ syncApi.openapi(
   }),
   async (c) => {
     const row = await integrationFor(c, c.req.valid("param").provider, c.req.valid("query").integration_id);
-    const services = c.get("services");
-    const provider = providerOf(row);
-    if (!provider.sync) resolveEntity(provider, "");
-    const [states, recent] = await Promise.all([
-      services.sync.states(row),
-      services.sync.history(row.orgId, row.id, { limit: 50 }),
-    ]);
-    const entities = Object.entries(provider.sync?.entities ?? {}).map(([entity, spec]) => {
-      const state = states.find((s) => s.entity === entity);
-      const jobs = recent.items.filter((j) => j.entity === entity && j.direction === "inbound");
-      const current = jobs.find(
-        (j) => j.status === "queued" || j.status === "running" || j.status === "paused",
-      );
-      const last = jobs.find((j) => j !== current && j.completedAt);
-      return {
-        entity,
-        kind: spec.kind,
-        aliases: spec.aliases ?? [],
-        incremental: spec.incremental,
-        deletions: spec.deletions,
-        push: Boolean(spec.push),
-        state: (current?.status ?? last?.status ?? "idle") as z.infer<typeof EntityStatus>["state"],
-        watermark: state?.watermark ?? null,
-        last_full_sync_at: state?.lastFullAt ?? null,
-        schedule: {
-          interval_minutes: state?.intervalMinutes ?? null,
-          next_run_at: state?.nextRunAt ? new Date(state.nextRunAt).toISOString() : null,
-        },
-        current_job: current ? syncJobView(current) : null,
-        last_job: last ? syncJobView(last) : null,
-      };
-    });
+    const status = await c.get("services").sync.status(row);
     return c.json(
       {
         integration_id: row.id,
         provider: row.provider,
         last_sync_at: row.lastSyncAt,
-        entities,
-        jobs: recent.items.slice(0, 20).map(syncJobView),
+        entities: status.entities.map(entityStatusView),
+        jobs: status.jobs.map(syncJobView),
       },
       200,
     );

@@ -5,7 +5,7 @@
  */
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../middleware/auth.ts";
-import { webhookEventView } from "../services/webhooks.ts";
+import { webhookEventView } from "../services/views.ts";
 import { pathProvider } from "./integrations/input.ts";
 import { IdParam, PageQuery, ProviderParam } from "./integrations/schema.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "./openapi.ts";

@@ -13,6 +13,7 @@ import { ConnectSessions } from "./connect-sessions.ts";
 import { Connections } from "./connections.ts";
 import { Events } from "./events.ts";
 import { Integrations } from "./integrations.ts";
+import { Keys } from "./keys.ts";
 import { Messages, messageLeaseMs } from "./messages.ts";
 import { OAuthFlows } from "./oauth.ts";
 import { parseOAuthApps } from "./oauth-client.ts";
@@ -21,6 +22,7 @@ import { Pacer } from "./pacing.ts";
 import { Signup } from "./signup.ts";
 import { Sync } from "./sync.ts";
 import { Tokens } from "./tokens.ts";
+import { createVaultStore } from "./vault-store.ts";
 import { Webhooks } from "./webhooks.ts";
 
 export interface Services {
@@ -40,6 +42,8 @@ export interface Services {
   oauth: OAuthFlows;
   connectSessions: ConnectSessions;
   sync: Sync;
+  /** The operator's key rotation and re-wrap. */
+  keys: Keys;
 }
 
 /**
@@ -105,7 +109,7 @@ export function createServices(env: Env, requestId: string): Services {
   const settings = getSettings(env);
   let vault: Promise<Vault> | undefined;
   const getVault = () => {
-    vault ??= loadKeyRing(env.ENCRYPTION_KEYS).then((ring) => new Vault(db, ring));
+    vault ??= loadKeyRing(env.ENCRYPTION_KEYS).then((ring) => new Vault(createVaultStore(db), ring));
     vault.catch(() => {
       vault = undefined;
     });
@@ -134,12 +138,13 @@ export function createServices(env: Env, requestId: string): Services {
     const value: unknown = (env as unknown as Record<string, unknown>)[name];
     return typeof value === "string" && value ? value : undefined;
   });
+  const organizations = new Organizations(db, activity, getVault);
   return {
     db,
     settings,
     vault: getVault,
     activity,
-    organizations: new Organizations(db, activity, getVault),
+    organizations,
     integrations,
     connections,
     messages: new Messages(db, activity, integrations, connections, env.JOBS, messageLeaseMs(settings)),
@@ -158,5 +163,6 @@ export function createServices(env: Env, requestId: string): Services {
     ),
     connectSessions: new ConnectSessions(db, activity),
     sync: new Sync(db, activity, integrations, connections, events, env.JOBS, env.DLQ),
+    keys: new Keys(db, activity, organizations, getVault, env.JOBS),
   };
 }

@@ -155,18 +155,21 @@ export class Integrations {
     });
   }
 
-  /** Maps the unique index on (org, provider, name) to a 409 when two writes race. */
-  private async uniqueName<T>(provider: string, name: string, write: Promise<T>): Promise<T> {
+  /**
+   * Maps the unique index on (org, provider, name) to a 409 when two writes race: a failed
+   * write whose name another integration now holds (read from D1, not the error's text).
+   */
+  private async uniqueName<T>(
+    orgId: string,
+    provider: string,
+    name: string,
+    write: Promise<T>,
+    exceptId?: string,
+  ): Promise<T> {
     try {
       return await write;
     } catch (e) {
-      if (
-        String(e).includes(
-          "UNIQUE constraint failed: integrations.org_id, integrations.provider, integrations.name",
-        )
-      ) {
-        throw this.nameTaken(provider, name);
-      }
+      await this.assertNameFree(orgId, provider, name, exceptId);
       throw e;
     }
   }
@@ -179,15 +182,7 @@ export class Integrations {
         and(eq(integrations.orgId, orgId), eq(integrations.provider, provider), eq(integrations.name, name)),
       )
       .limit(2);
-    if (rows.some((r) => r.id !== exceptId)) {
-      throw new ApiError(
-        ErrorCode.CONFLICT,
-        `An integration named "${name}" for ${provider} already exists`,
-        {
-          issues: [{ path: "name", message: "already exists" }],
-        },
-      );
-    }
+    if (rows.some((r) => r.id !== exceptId)) throw this.nameTaken(provider, name);
   }
 
   /** Validates a write and computes the new column values. Throws 400 naming the fields. */
@@ -309,6 +304,7 @@ export class Integrations {
       tokenExpiresAt: input.tokenExpiresAt ?? null,
     };
     await this.uniqueName(
+      orgId,
       provider.id,
       input.name,
       this.db.batch([
@@ -371,6 +367,7 @@ export class Integrations {
       if (isActive && existing.disconnectedAt) set.disconnectedAt = null;
       forgetWebhookTarget(id);
       const result = await this.uniqueName(
+        orgId,
         provider.id,
         set.name as string,
         this.db
@@ -394,6 +391,7 @@ export class Integrations {
             ),
           )
           .run(),
+        id,
       );
       if (result.meta.changes !== 1) continue;
       const statusChanged = status !== existing.status;

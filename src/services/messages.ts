@@ -176,7 +176,8 @@ export class Messages {
         }),
       ]);
     } catch (e) {
-      if (idempotencyKey && String(e).includes("UNIQUE")) {
+      // A request with the same key stored meanwhile (read from D1, not the error's text).
+      if (idempotencyKey) {
         const replay = await this.replay(orgId, idempotencyKey, requestHash as string);
         if (replay) return { message: replay, replayed: true };
       }
@@ -338,9 +339,9 @@ export class Messages {
     } catch (e) {
       if (!(e instanceof ProviderError)) {
         log.error("send crashed", { message_id: msg.id, reason: e instanceof Error ? e.message : String(e) });
-        e = new ProviderError("transient", "internal error while sending");
       }
-      const err = e as ProviderError;
+      const err =
+        e instanceof ProviderError ? e : new ProviderError("transient", "internal error while sending");
       if (!err.retryable) {
         const done = await this.finish(msg, lease, { status: "failed", lastError: err.message }, row);
         if (done.status === "failed" && err.kind === "auth") {

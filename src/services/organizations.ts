@@ -3,7 +3,7 @@
  * short prefix kept for lookup, revocable, with `last_used_at` tracked.
  */
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
-import type { Role } from "../context.ts";
+import type { Role } from "../auth.ts";
 import { sha256Hex, timingSafeEqualStrings } from "../crypto/hash.ts";
 import { forgetOrgKeys, type Vault } from "../crypto/vault.ts";
 import type { Db } from "../db/client.ts";
@@ -112,7 +112,13 @@ export class Organizations {
         }),
       ]);
     } catch (e) {
-      if (String(e).includes("UNIQUE")) {
+      // The slug taken meanwhile (read from D1, not the error's text).
+      const taken = await this.db
+        .select({ id: organizations.id })
+        .from(organizations)
+        .where(eq(organizations.slug, slug))
+        .limit(1);
+      if (taken.length) {
         throw new ApiError(ErrorCode.CONFLICT, `An organization with slug "${slug}" already exists`);
       }
       throw e;

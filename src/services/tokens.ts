@@ -33,7 +33,7 @@ import { type HttpClient, ProviderError, retryAfterSeconds } from "../providers/
 import type { Provider } from "../providers/types.ts";
 import type { Activity } from "./activity.ts";
 import type { Events } from "./events.ts";
-import { type Integrations, providerOf } from "./integrations.ts";
+import { type Integrations, providerOf, type WriteContext } from "./integrations.ts";
 import {
   authorizationServer,
   clientAuth,
@@ -272,6 +272,16 @@ export class Tokens {
     await Promise.all(Array.from({ length: Math.min(CRON_CONCURRENCY, rows.length) }, worker));
     if (rows.length) this.log.info("scheduled token refresh", { ...result });
     return result;
+  }
+
+  /**
+   * Disconnects a provider's integration (004): the grant is revoked at the provider first (a
+   * failure is logged, not fatal), then its credentials are wiped.
+   */
+  async disconnect(orgId: string, providerId: string, ctx: WriteContext, integrationId?: string) {
+    const row = await this.integrations.findByProvider(orgId, providerId, integrationId);
+    if (row?.secrets) await this.revoke(row);
+    await this.integrations.disconnect(orgId, providerId, ctx, integrationId);
   }
 
   /**

@@ -8,7 +8,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
-import { call, newIntegration, newOrg, type TestOrg } from "../harness.ts";
+import { ADMIN_TOKEN, call, newIntegration, newOrg, type TestOrg } from "../harness.ts";
 
 const SECRET = "tg-secret_0123456789";
 
@@ -176,6 +176,24 @@ describe("receiving at the integration's URL", () => {
     const r = await call("GET", new URL(bot.webhook_url).pathname);
     expect(r.status).toBe(401);
     expect(await events(org, bot.id)).toEqual([]);
+  });
+
+  it("after its organization is deleted, an integration this isolate still has cached answers 404 and stores nothing", async () => {
+    const org = await newOrg();
+    const bot = await telegramBot(org);
+    // The first delivery caches the integration and its secrets in this isolate.
+    expect((await post(bot.webhook_url, update("before"), signed())).status).toBe(200);
+    const deleted = await call("DELETE", `/admin/organizations/${org.orgId}`, { key: ADMIN_TOKEN });
+    expect(deleted.status).toBeLessThan(300);
+    const r = await post(bot.webhook_url, update("after"), signed());
+    expect(r.status).toBe(404);
+    expect(r.json).toMatchObject({ code: "NOT_FOUND" });
+    const left = await env.DB.prepare("select count(*) as n from webhook_events where integration_id = ?")
+      .bind(bot.id)
+      .first<{ n: number }>();
+    expect(left?.n).toBe(0);
+    // The cached entry is gone: the next delivery is a plain 404 as well.
+    expect((await post(bot.webhook_url, update("again"), signed())).status).toBe(404);
   });
 });
 

@@ -5,7 +5,6 @@
 import { createRoute, z } from "@hono/zod-openapi";
 
 import type { RotationStatus } from "../../crypto/vault.ts";
-import type { JobMessage } from "../../queue/messages.ts";
 import { serializeKey, serializeOrg } from "../../services/organizations.ts";
 import { createRouter, errorResponses, jsonBody, jsonResponse } from "../openapi.ts";
 
@@ -238,22 +237,7 @@ adminApi.openapi(
     },
   }),
   async (c) => {
-    const { id } = c.req.valid("param");
-    const services = c.get("services");
-    await services.organizations.get(id);
-    const vault = await services.vault();
-    const rot = await vault.startOrgKeyRotation(id);
-    await c.env.JOBS.send({ type: "vault.reencrypt", orgId: id, rotationId: rot.id } satisfies JobMessage);
-    await services.db.batch([
-      services.activity.auditStatement({
-        orgId: id,
-        actor: ACTOR,
-        action: "org_key.rotation_started",
-        targetType: "organization",
-        targetId: id,
-        details: { to_version: rot.toVersion },
-      }),
-    ]);
+    const rot = await c.get("services").keys.rotateOrgKey(c.req.valid("param").id, ACTOR);
     return c.json({ rotation: rotationView(rot) }, 202);
   },
 );
@@ -272,10 +256,7 @@ adminApi.openapi(
     },
   }),
   async (c) => {
-    const { id } = c.req.valid("param");
-    const services = c.get("services");
-    await services.organizations.get(id);
-    const rot = await (await services.vault()).latestRotation(id);
+    const rot = await c.get("services").keys.latestRotation(c.req.valid("param").id);
     return c.json({ rotation: rot ? rotationView(rot) : null }, 200);
   },
 );
@@ -299,7 +280,7 @@ adminApi.openapi(
     responses: { 200: jsonResponse(RingSchema, "Status"), ...errorResponses },
   }),
   async (c) => {
-    const s = await (await c.get("services").vault()).ringStatus();
+    const s = await c.get("services").keys.ringStatus();
     return c.json(
       { current: s.current, loaded: s.loaded, org_keys_by_ring_key: s.orgKeysByRingKey, pending: s.pending },
       200,
@@ -317,9 +298,7 @@ adminApi.openapi(
     responses: { 202: jsonResponse(RingSchema, "Started; pending shows what is left"), ...errorResponses },
   }),
   async (c) => {
-    const vault = await c.get("services").vault();
-    const s = await vault.ringStatus();
-    if (s.pending > 0) await c.env.JOBS.send({ type: "vault.rewrap" } satisfies JobMessage);
+    const s = await c.get("services").keys.rewrap();
     return c.json(
       { current: s.current, loaded: s.loaded, org_keys_by_ring_key: s.orgKeysByRingKey, pending: s.pending },
       202,

@@ -257,12 +257,9 @@ integrationsApi.openapi(
 
 const disconnect = async (c: Context<AppEnv>, providerName: string, integrationId?: string) => {
   const provider = pathProvider(providerName);
-  const services = c.get("services");
-  // Revoke the grant at the provider first (failures are logged, not fatal), then wipe the tokens.
-  const orgId = orgAuth(c).orgId;
-  const row = await services.integrations.findByProvider(orgId, provider.id, integrationId);
-  if (row?.secrets) await services.tokens.revoke(row);
-  await services.integrations.disconnect(orgId, provider.id, writeContext(c, "rest"), integrationId);
+  await c
+    .get("services")
+    .tokens.disconnect(orgAuth(c).orgId, provider.id, writeContext(c, "rest"), integrationId);
   return c.json({ status: "ok" as const, ok: true as const, message: "Disconnected" }, 200);
 };
 

@@ -1,0 +1,106 @@
+/**
+ * Reading an organization's stored webhook events, replaying one, and re-queueing those a lost
+ * queue send or a dead consumer left behind (for the cron).
+ */
+import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import type { Db } from "../../db/client.ts";
+import { type WebhookEventRow, webhookEvents } from "../../db/schema.ts";
+import { ApiError, ErrorCode, notFound } from "../../errors.ts";
+import { decodeCursor, pageOf } from "../../lib/pagination.ts";
+import type { JobMessage } from "../../queue/messages.ts";
+import { type EventFilter, MAX_EVENTS_PER_JOB, type WebhooksDeps } from "./shared.ts";
+
+export class WebhookLog {
+  private readonly db: Db;
+  private readonly jobs: Queue;
+
+  constructor(deps: WebhooksDeps) {
+    this.db = deps.db;
+    this.jobs = deps.jobs;
+  }
+
+  async list(orgId: string, f: EventFilter) {
+    const after = decodeCursor(f.cursor);
+    const status = f.status ?? (f.processed === true ? "processed" : undefined);
+    const rows = await this.db
+      .select()
+      .from(webhookEvents)
+      .where(
+        and(
+          eq(webhookEvents.orgId, orgId),
+          f.integrationId ? eq(webhookEvents.integrationId, f.integrationId) : undefined,
+          f.provider ? eq(webhookEvents.provider, f.provider) : undefined,
+          status ? eq(webhookEvents.status, status) : undefined,
+          f.processed === false ? sql`${webhookEvents.status} <> 'processed'` : undefined,
+          f.type ? eq(webhookEvents.eventType, f.type) : undefined,
+          after ? lt(webhookEvents.id, after) : undefined,
+        ),
+      )
+      .orderBy(desc(webhookEvents.id))
+      .limit(f.limit + 1);
+    return pageOf(rows, f.limit);
+  }
+
+  async get(orgId: string, integrationId: string, eventId: string): Promise<WebhookEventRow> {
+    const rows = await this.db
+      .select()
+      .from(webhookEvents)
+      .where(
+        and(
+          eq(webhookEvents.orgId, orgId),
+          eq(webhookEvents.integrationId, integrationId),
+          eq(webhookEvents.id, eventId),
+        ),
+      )
+      .limit(1);
+    if (!rows[0]) throw notFound("Webhook event");
+    return rows[0];
+  }
+
+  /** Processes a stored event again (after fixing a configuration): it goes back on the queue. */
+  async replay(orgId: string, integrationId: string, eventId: string): Promise<WebhookEventRow> {
+    const row = await this.get(orgId, integrationId, eventId);
+    if (row.status === "processing" && (row.leaseUntil ?? 0) > Date.now())
+      throw new ApiError(ErrorCode.CONFLICT, "The event is being processed right now");
+    const [updated] = await this.db
+      .update(webhookEvents)
+      .set({ status: "pending", attempts: 0, leaseUntil: null, lastError: null })
+      .where(and(eq(webhookEvents.orgId, orgId), eq(webhookEvents.id, eventId)))
+      .returning();
+    await this.jobs.send({ type: "webhook.process", orgId, eventIds: [eventId] } satisfies JobMessage);
+    return updated ?? row;
+  }
+
+  /** Re-queues events left pending (a lost queue send) or leased by a consumer that died. */
+  async requeueStuck(olderThanMs = 2 * 60_000, limit = 200): Promise<number> {
+    const before = new Date(Date.now() - olderThanMs).toISOString();
+    const rows = await this.db
+      .select({ id: webhookEvents.id, orgId: webhookEvents.orgId })
+      .from(webhookEvents)
+      .where(
+        and(
+          lt(webhookEvents.receivedAt, before),
+          or(
+            // Never tried: its queue send was lost. (A pending event with attempts waits for its retry.)
+            and(eq(webhookEvents.status, "pending"), eq(webhookEvents.attempts, 0)),
+            and(
+              eq(webhookEvents.status, "processing"),
+              or(isNull(webhookEvents.leaseUntil), lt(webhookEvents.leaseUntil, Date.now())),
+            ),
+          ),
+        ),
+      )
+      .limit(limit);
+    const byOrg = new Map<string, string[]>();
+    for (const r of rows) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r.id]);
+    const jobs: JobMessage[] = [...byOrg].flatMap(([orgId, ids]) => {
+      const chunks: JobMessage[] = [];
+      for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_JOB)
+        chunks.push({ type: "webhook.process", orgId, eventIds: ids.slice(i, i + MAX_EVENTS_PER_JOB) });
+      return chunks;
+    });
+    for (let i = 0; i < jobs.length; i += 100)
+      await this.jobs.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
+    return rows.length;
+  }
+}
