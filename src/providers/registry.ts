@@ -2,6 +2,7 @@
 import { provider as autocount } from "./autocount/index.ts";
 import { provider as aws_ses } from "./aws_ses/index.ts";
 import { provider as aws_sns } from "./aws_sns/index.ts";
+import { capabilitiesOf } from "./define.ts";
 import { provider as facebook } from "./facebook/index.ts";
 import { provider as google_calendar } from "./google_calendar/index.ts";
 import { provider as hubspot } from "./hubspot/index.ts";
@@ -20,7 +21,7 @@ import { provider as sql_accounting } from "./sql_accounting/index.ts";
 import { provider as telegram } from "./telegram/index.ts";
 import { provider as twilio } from "./twilio/index.ts";
 import { provider as twilio_whatsapp } from "./twilio_whatsapp/index.ts";
-import type { Category, Provider, ProviderCapabilities, ProviderField, ProviderModule } from "./types.ts";
+import type { Category, Provider, ProviderField, ProviderModule } from "./types.ts";
 import { provider as vonage } from "./vonage/index.ts";
 import { provider as whatsapp } from "./whatsapp/index.ts";
 import { provider as xero } from "./xero/index.ts";
@@ -77,20 +78,6 @@ const SENDER_FIELDS: ProviderField[] = [
     default: false,
   },
 ];
-
-/** What a module can do, read from the hooks it defines: nothing is declared twice. */
-function capabilitiesOf(m: ProviderModule): ProviderCapabilities {
-  const entities = Object.entries(m.sync?.entities ?? {});
-  return {
-    test: m.test !== undefined,
-    send: [...(m.channels ?? [])],
-    webhooks: m.webhook !== undefined,
-    oauth: m.oauth !== undefined,
-    sync: entities.map(([name]) => name),
-    ...(m.sync?.push ? { push: entities.filter(([, e]) => e.push).map(([name]) => name) } : {}),
-    ...(m.calendar ? { calendar: true } : {}),
-  };
-}
 
 /** The catalog entry of a module: its derived capabilities, and the sender settings if it sends. */
 function entryOf(m: ProviderModule): Provider {
