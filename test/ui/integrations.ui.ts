@@ -9,7 +9,7 @@
  *   node_modules/.bin/node test/ui/integrations.ui.ts
  */
 import assert from "node:assert/strict";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { api, ROOT } from "../../scripts/lib.ts";
@@ -136,6 +136,49 @@ async function main() {
     assert.match(html, /href="\/ui\/integrations.css"/);
     assert.doesNotMatch(html, /https?:\/\//, "no external assets");
   });
+
+  await step(
+    "the page's modules are served as JavaScript, each small, with no import cycle",
+    page,
+    async () => {
+      // Follows the entry's relative imports: every module is served under the CSP, none is over
+      // 400 lines, and no module reaches itself again through its imports.
+      const sources = new Map<string, string>();
+      const importsOf = new Map<string, string[]>();
+      const pending = ["/ui/integrations.js"];
+      while (pending.length) {
+        const path = pending.pop() as string;
+        if (sources.has(path)) continue;
+        const res = await fetch(`${base}${path}`);
+        assert.equal(res.status, 200, path);
+        assert.match(res.headers.get("content-type") ?? "", /javascript/, path);
+        assert.match(res.headers.get("content-security-policy") ?? "", /script-src 'self'/, path);
+        const text = await res.text();
+        sources.set(path, text);
+        assert.ok(text.split("\n").length <= 400, `${path} is over 400 lines`);
+        const deps = [...text.matchAll(/^import [^;]*? from "(\.\/[\w-]+\.js)";$/gm)].map(
+          (m) => new URL(m[1] ?? "", `${base}${path}`).pathname,
+        );
+        assert.doesNotMatch(text, /\bimport\s*\(/, `${path}: no dynamic imports`);
+        importsOf.set(path, deps);
+        pending.push(...deps);
+      }
+      assert.ok(sources.size > 1, "the UI is split into modules");
+      // Every module in public/ui/ but the /docs page's own is reached from the entry.
+      const files = readdirSync(join(ROOT, "public", "ui")).filter(
+        (f) => f.endsWith(".js") && f !== "docs.js",
+      );
+      assert.deepEqual([...sources.keys()].sort(), files.map((f) => `/ui/${f}`).sort());
+      const done = new Set<string>();
+      const visit = (path: string, trail: string[]) => {
+        assert.ok(!trail.includes(path), `import cycle: ${[...trail, path].join(" → ")}`);
+        if (done.has(path)) return;
+        for (const dep of importsOf.get(path) ?? []) visit(dep, [...trail, path]);
+        done.add(path);
+      };
+      visit("/ui/integrations.js", []);
+    },
+  );
 
   await step("sign-in refuses a wrong key and accepts the organization key", page, async () => {
     await page.goto(`${base}/integrations`);

@@ -1,0 +1,212 @@
+// One integration's detail view: facts, actions, URLs to copy, and the tabs (logs, webhook
+// events, messages, sync).
+
+import { confirmDelete, testConnection, toggle } from "./actions.js";
+import { api } from "./api.js";
+import { $, badge, copy, copyRow, fmtDate, h, table } from "./dom.js";
+import { openForm } from "./integration-form.js";
+import { show } from "./nav.js";
+import { providerName, state, stopPolling } from "./state.js";
+import { renderSync } from "./sync-tab.js";
+
+export const TABS = [
+  { id: "logs", label: "Logs" },
+  { id: "webhooks", label: "Webhook events" },
+  { id: "messages", label: "Messages" },
+  { id: "sync", label: "Sync", when: (p) => p?.capabilities.sync?.length },
+];
+
+export async function renderDetail(id) {
+  stopPolling();
+  show("detail");
+  const sec = $("#detail");
+  let i;
+  try {
+    i = (await api("GET", `/api/integrations/${id}`)).integration;
+  } catch (error) {
+    sec.replaceChildren(
+      h("p", { class: "error" }, error.message),
+      h("a", { href: "#" }, "Back to integrations"),
+    );
+    return;
+  }
+  const p = state.byId.get(i.provider);
+  const tabs = TABS.filter((t) => !t.when || t.when(p));
+  if (!tabs.some((t) => t.id === state.detailTab)) state.detailTab = "logs";
+  const panel = h("div", { class: "tabpanel", role: "tabpanel", id: "tabpanel", tabindex: "0" });
+  const tablist = h(
+    "div",
+    { class: "tabs", role: "tablist", "aria-label": "Integration details", onkeydown: tabKeys },
+    tabs.map((t) =>
+      h(
+        "button",
+        {
+          type: "button",
+          role: "tab",
+          id: `tab-${t.id}`,
+          "aria-controls": "tabpanel",
+          "aria-selected": String(t.id === state.detailTab),
+          tabindex: t.id === state.detailTab ? "0" : "-1",
+          onclick: () => selectTab(i, t.id),
+        },
+        t.label,
+      ),
+    ),
+  );
+  const info = [];
+  if (i.webhook_url) info.push(copyRow("Webhook URL", i.webhook_url, "d-webhook-url"));
+  if (i.webhook_verify_token)
+    info.push(copyRow("Webhook verify token", i.webhook_verify_token, "d-verify-token"));
+  if (i.signup_url) info.push(copyRow("Sign-up URL", i.signup_url, "d-signup-url"));
+  if (i.embed_html)
+    info.push(
+      h(
+        "div",
+        { class: "field" },
+        h("label", { for: "d-embed" }, "Embed code"),
+        h("textarea", { id: "d-embed", class: "mono", rows: 6, readOnly: true }, i.embed_html),
+        h(
+          "div",
+          {},
+          h(
+            "button",
+            { type: "button", class: "btn", onclick: (e) => copy(i.embed_html, e.currentTarget) },
+            "Copy embed code",
+          ),
+        ),
+      ),
+    );
+  const result = h("p", { class: "result", role: "status", "aria-live": "polite" });
+  sec.replaceChildren(
+    h("p", {}, h("a", { href: "#", class: "back" }, "← All integrations")),
+    h(
+      "div",
+      { class: "detail-head" },
+      h("h2", { id: "detail-title", tabindex: "-1" }, i.name),
+      badge(i.status),
+    ),
+    h(
+      "dl",
+      { class: "facts" },
+      h("dt", {}, "Provider"),
+      h("dd", {}, providerName(i.provider)),
+      h("dt", {}, "Active"),
+      h("dd", {}, i.is_active ? "yes" : "no"),
+      h("dt", {}, "Last sync"),
+      h("dd", { id: "d-last-sync" }, fmtDate(i.last_sync_at)),
+      h("dt", {}, "Last error"),
+      h("dd", { class: "last-error" }, i.last_error ?? "—"),
+      i.missing_fields?.length ? [h("dt", {}, "Missing"), h("dd", {}, i.missing_fields.join(", "))] : null,
+    ),
+    h(
+      "div",
+      { class: "item-actions" },
+      h("button", { type: "button", class: "btn", onclick: () => openForm({ integration: i }) }, "Edit"),
+      p?.capabilities.test
+        ? h(
+            "button",
+            { type: "button", class: "btn", onclick: (e) => testConnection(i, e.currentTarget, result) },
+            "Test",
+          )
+        : null,
+      h(
+        "button",
+        { type: "button", class: "btn", onclick: () => toggle(i) },
+        i.is_active ? "Deactivate" : "Activate",
+      ),
+      h("button", { type: "button", class: "btn danger", onclick: () => confirmDelete(i) }, "Delete"),
+    ),
+    result,
+    info.length ? h("div", { class: "panel info" }, info) : null,
+    tablist,
+    panel,
+  );
+  // testConnection updates the badge in the closest .item
+  sec.classList.add("item");
+  $("#detail-title").focus();
+  await loadTab(i, state.detailTab);
+}
+
+export function tabKeys(e) {
+  const tabs = [...e.currentTarget.querySelectorAll('[role="tab"]')];
+  const at = tabs.indexOf(document.activeElement);
+  if (at < 0) return;
+  let next = -1;
+  if (e.key === "ArrowRight") next = (at + 1) % tabs.length;
+  else if (e.key === "ArrowLeft") next = (at - 1 + tabs.length) % tabs.length;
+  else if (e.key === "Home") next = 0;
+  else if (e.key === "End") next = tabs.length - 1;
+  if (next < 0) return;
+  e.preventDefault();
+  tabs[next].focus();
+  tabs[next].click();
+}
+
+export async function selectTab(i, id) {
+  state.detailTab = id;
+  for (const t of document.querySelectorAll('#detail [role="tab"]')) {
+    const on = t.id === `tab-${id}`;
+    t.setAttribute("aria-selected", String(on));
+    t.tabIndex = on ? 0 : -1;
+  }
+  await loadTab(i, id);
+}
+
+export async function loadTab(i, id) {
+  stopPolling();
+  const panel = $("#tabpanel");
+  panel.setAttribute("aria-labelledby", `tab-${id}`);
+  panel.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  try {
+    if (id === "logs") {
+      const r = await api("GET", `/api/integrations/${i.id}/logs`);
+      panel.replaceChildren(
+        table(
+          "Logs",
+          [
+            ["Time", (l) => fmtDate(l.created_at)],
+            ["Level", (l) => h("span", { class: `level level-${l.level}` }, l.level)],
+            ["Action", (l) => l.action],
+            ["Message", (l) => l.message],
+          ],
+          r.logs,
+        ),
+      );
+    } else if (id === "webhooks") {
+      const r = await api("GET", `/api/integrations/${i.id}/webhook-events`);
+      panel.replaceChildren(
+        table(
+          "Webhook events",
+          [
+            ["Received", (e) => fmtDate(e.received_at)],
+            ["Type", (e) => e.event_type],
+            ["Status", (e) => e.status],
+            ["Attempts", (e) => String(e.attempts)],
+            ["Error", (e) => e.last_error],
+          ],
+          r.events,
+        ),
+      );
+    } else if (id === "messages") {
+      const r = await api("GET", `/api/messages?integration_id=${encodeURIComponent(i.id)}`);
+      panel.replaceChildren(
+        table(
+          "Messages",
+          [
+            ["Created", (m) => fmtDate(m.created_at)],
+            ["Channel", (m) => m.channel],
+            ["To", (m) => m.to],
+            ["Status", (m) => m.status],
+            ["Attempts", (m) => String(m.attempts)],
+            ["Error", (m) => m.last_error],
+          ],
+          r.messages,
+        ),
+      );
+    } else if (id === "sync") {
+      await renderSync(i, panel);
+    }
+  } catch (error) {
+    panel.replaceChildren(h("p", { class: "error" }, error.message));
+  }
+}

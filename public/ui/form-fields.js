@@ -1,0 +1,90 @@
+// One input per catalog field of the create/edit form, and reading a value back from it.
+// A stored secret is never shown: its input stays empty with a mask as placeholder.
+
+import { h } from "./dom.js";
+
+const MASK = "••••••";
+
+export function fieldInput(f, i) {
+  const id = `f-${f.name}`;
+  const stored = i ? (f.secret ? i.secrets?.[f.name] : i.config?.[f.name]) : undefined;
+  const described = [f.help ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(" ");
+  const common = { id, name: f.name, "aria-describedby": described, dataset: { field: f.name } };
+  if (f.required) common["aria-required"] = "true";
+  let input;
+  const initial = stored ?? f.default;
+  if (f.type === "boolean") {
+    input = h("input", { ...common, type: "checkbox", checked: initial === true || initial === "true" });
+  } else if (f.type === "select") {
+    input = h(
+      "select",
+      common,
+      f.required ? null : h("option", { value: "" }, "—"),
+      (f.options ?? []).map((o) => h("option", { value: o, selected: String(initial ?? "") === o }, o)),
+    );
+  } else if (f.type === "textarea" || f.type === "json") {
+    const v =
+      initial === undefined ? "" : typeof initial === "string" ? initial : JSON.stringify(initial, null, 2);
+    input = h(
+      "textarea",
+      {
+        ...common,
+        rows: f.type === "json" ? 4 : 3,
+        placeholder: f.placeholder,
+        class: f.type === "json" ? "mono" : "",
+      },
+      v,
+    );
+  } else {
+    const type =
+      f.secret || f.type === "password"
+        ? "password"
+        : ({ email: "email", url: "url", phone: "tel", number: "number" }[f.type] ?? "text");
+    const attrs = {
+      ...common,
+      type,
+      placeholder: f.placeholder,
+      autocomplete: f.secret ? "new-password" : "off",
+      spellcheck: "false",
+    };
+    if (f.secret) {
+      // A stored secret is never sent back: show the mask, send only what is typed.
+      attrs.value = "";
+      if (stored) attrs.placeholder = MASK;
+      attrs.dataset = { ...attrs.dataset, stored: stored ? "1" : "" };
+    } else attrs.value = initial === undefined || initial === null ? "" : String(initial);
+    input = h("input", attrs);
+  }
+  const label = h(
+    "label",
+    { for: id },
+    f.label ?? f.name,
+    f.required ? h("span", { class: "req", "aria-hidden": "true" }, " *") : null,
+    f.required ? h("span", { class: "visually-hidden" }, " (required)") : null,
+  );
+  const help = f.help
+    ? h(
+        "p",
+        { class: "help", id: `${id}-help` },
+        f.help,
+        f.secret && stored ? " A value is stored; leave empty to keep it." : "",
+      )
+    : f.secret && stored
+      ? h("p", { class: "help", id: `${id}-help` }, "A value is stored; leave empty to keep it.")
+      : null;
+  if (!f.help && f.secret && stored) input.setAttribute("aria-describedby", `${id}-help ${id}-error`);
+  return h(
+    "div",
+    { class: `field${f.type === "boolean" ? " check" : ""}` },
+    f.type === "boolean" ? [input, label] : [label, input],
+    help,
+    h("p", { class: "error", id: `${id}-error` }),
+  );
+}
+
+export function readValue(f, el) {
+  if (f.type === "boolean") return el.checked;
+  const v = el.value;
+  if (f.type === "number") return v === "" ? "" : Number(v);
+  return v;
+}

@@ -1,0 +1,67 @@
+// OAuth connections: starting one (with the API key or a connect session), the callback's
+// return to the page, and the connect session's view.
+
+import { api } from "./api.js";
+import { $, banner, h } from "./dom.js";
+import { show } from "./nav.js";
+import { providerName, state } from "./state.js";
+
+export function returnUrl() {
+  const u = new URL("/integrations", location.origin);
+  if (state.session) u.searchParams.set("session", state.session);
+  return u.toString();
+}
+
+export async function connect(provider, integrationId) {
+  const q = new URLSearchParams({ return_to: returnUrl() });
+  if (integrationId) q.set("integration_id", integrationId);
+  if (state.session) {
+    q.set("session", state.session);
+    location.assign(`/api/integrations/${encodeURIComponent(provider)}/auth?${q}`);
+    return;
+  }
+  q.set("format", "json");
+  try {
+    const r = await api("GET", `/api/integrations/${encodeURIComponent(provider)}/auth?${q}`);
+    location.assign(r.url);
+  } catch (error) {
+    banner(`${providerName(provider)}: ${error.message}`, "fail");
+  }
+}
+
+/** The OAuth callback's redirect lands here with success=…: say so, then clean the URL. */
+export function oauthReturn() {
+  const q = new URLSearchParams(location.search);
+  if (!q.has("success")) return undefined;
+  const name = providerName(q.get("provider") ?? "");
+  if (q.get("success") === "true") banner(`${name} connected.`, "ok");
+  else banner(`${name} was not connected: ${q.get("error") ?? "unknown error"}`, "fail");
+  const clean = new URL(location.href);
+  for (const k of ["success", "provider", "integration_id", "error"]) clean.searchParams.delete(k);
+  history.replaceState(null, "", clean);
+  return q.get("integration_id") ?? undefined;
+}
+
+export function renderSession() {
+  show("session-view");
+  const oauth = state.providers.filter((p) => p.capabilities.oauth);
+  $("#session-providers").replaceChildren(
+    ...oauth.map((p) =>
+      h(
+        "article",
+        { class: "card" },
+        h("h3", {}, p.display_name),
+        h("p", { class: "muted small" }, p.description),
+        h(
+          "div",
+          { class: "card-actions" },
+          h(
+            "button",
+            { type: "button", class: "btn oauth", onclick: () => connect(p.id) },
+            `Connect ${p.display_name}`,
+          ),
+        ),
+      ),
+    ),
+  );
+}
