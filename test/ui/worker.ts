@@ -1,5 +1,5 @@
 /**
- * Starts the worker for the browser tests the way bench/run.ts does: a frozen bundle
+ * Starts the worker for the browser tests the way bench/worker.ts does: a frozen bundle
  * (`wrangler deploy --dry-run`) served by `wrangler dev` on a free port, with a copy of public/,
  * a throwaway local D1, fresh secrets and the sandbox on. `stop()` ends the whole process group.
  */

@@ -1,0 +1,178 @@
+/**
+ * Reporting: the routes and sync tables (aligned the way Biome formats markdown), printed and
+ * written to bench/results.md; `--only sync` replaces just the Sync section of the last run.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { cpus, platform, release } from "node:os";
+import { join } from "node:path";
+import { ROOT } from "../scripts/lib.ts";
+import type { Delivery } from "./delivery.ts";
+import { mb, say } from "./log.ts";
+import type { Row } from "./measure.ts";
+import { type BenchOptions, WARMUP_S } from "./options.ts";
+import { RSS_SAMPLE_MS, SYNC_POLL_MS, type SyncRun } from "./sync.ts";
+
+/** The line about end-to-end delivery, or that it was not measured (`delivery` undefined, `--only`). */
+export function deliverySummary(delivery: Delivery | undefined): string {
+  if (!delivery) return "End-to-end delivery: not measured in this run (--only).";
+  return (
+    `End-to-end delivery through the sandbox: ${delivery.count} messages submitted in ` +
+    `${delivery.submitSeconds.toFixed(1)} s, all ${delivery.sent} sent (${delivery.failed} failed) after ` +
+    `${delivery.totalSeconds.toFixed(1)} s (${(delivery.count / delivery.totalSeconds).toFixed(0)} messages/s).`
+  );
+}
+
+/** What one run measured, for `report`. */
+export interface BenchResults {
+  rows: Row[];
+  deliveryLine: string;
+  /** Undefined when the sync benchmark did not run. */
+  syncRuns: SyncRun[] | undefined;
+  /** Only bare routes were measured (nothing was seeded). */
+  onlyBare: boolean;
+}
+
+/**
+ * Prints the tables and writes bench/results.md: the whole document, or with `--only sync` the
+ * previous document with its Sync section replaced (or added).
+ */
+export function report(
+  { rows, deliveryLine, syncRuns, onlyBare }: BenchResults,
+  { only, seedCount, connections, duration }: BenchOptions,
+): void {
+  const cpu = cpus();
+  const machine = `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${platform()} ${release()}, Node ${process.versions.node}`;
+  const command = `\`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\``;
+  const md = table(rows);
+  console.log(`\n${md}\n`);
+  const resultsPath = join(ROOT, "bench", "results.md");
+  const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
+  // The "## Sync" section runs to the end of the file or the next "## " heading.
+  const syncAt = previous.search(/^## Sync$/m);
+  const syncEnd = syncAt < 0 ? -1 : previous.slice(syncAt + 1).search(/^## /m);
+  const previousSync =
+    syncAt < 0 ? "" : previous.slice(syncAt, syncEnd < 0 ? undefined : syncAt + 1 + syncEnd).trimEnd();
+  let syncSection = previousSync;
+  if (syncRuns) {
+    const st = syncTable(syncRuns);
+    console.log(`${st}\n`);
+    const bare = rows.filter((r) => r.name.startsWith("bare"));
+    const bareLine = bare.length
+      ? `Bare route in the same run: \`GET /ping\` ${bare.map((r) => `${r.rps.toFixed(0)} req/s at ${r.connections} connection(s)`).join(", ")}.`
+      : "";
+    const [small, big] = syncRuns;
+    const perRecord =
+      small && big
+        ? `RSS growth per run: ${mb(small.rssPeak - small.rssBefore)} for ${small.records} records, ` +
+          `${mb(big.rssPeak - big.rssBefore)} for ${big.records} (${(big.records / small.records).toFixed(0)}× the records).`
+        : "";
+    syncSection = [
+      "## Sync",
+      "",
+      `- Date: ${new Date().toISOString()}`,
+      `- Machine: ${machine}`,
+      `- Command: ${command}`,
+      "- Setup: a QuickBooks integration (`environment: sandbox`, answered by the in-process simulator, 1,000 " +
+        "customers a page, one queue message a page), `POST /api/integrations/{id}/sync/customers` then " +
+        `\`GET .../sync-jobs/{job_id}\` every ${SYNC_POLL_MS} ms until \`success\`; a fresh realm (dataset) per size.`,
+      "",
+      st,
+      "",
+      "Wall is the start request to the first poll that saw `success`; Job is the job's own `started_at` → " +
+        `\`completed_at\`. RSS is the sum over the workerd processes under wrangler, sampled every ${RSS_SAMPLE_MS} ms: ` +
+        '"before" just ahead of the start request (after the sandbox dataset was sized), growth = peak − before. ' +
+        "The larger run follows the smaller in the same workerd, and the simulator's dataset lives in that process too. " +
+        "Paused polls count the polls that saw the job `paused` (pacing).",
+      ...(perRecord ? ["", perRecord] : []),
+      ...(bareLine ? ["", bareLine] : []),
+    ].join("\n");
+  }
+
+  let doc: string;
+  if (syncRuns && onlyBare && only) {
+    // `--only sync`: keep the routes table of the last full run, replace (or add) the Sync section.
+    const head = syncAt < 0 ? previous.trimEnd() : previous.slice(0, syncAt).trimEnd();
+    const tail = syncAt < 0 || syncEnd < 0 ? "" : previous.slice(syncAt + 1 + syncEnd).trimEnd();
+    doc = `${[head || "# Benchmark results", syncSection, tail].filter(Boolean).join("\n\n")}\n`;
+  } else {
+    doc = [
+      "# Benchmark results",
+      "",
+      `- Date: ${new Date().toISOString()}`,
+      `- Machine: ${machine}`,
+      `- Setup: \`wrangler dev\` serving a one-off bundle (local workerd + local D1), ${onlyBare ? 0 : seedCount} integrations in the organization, ` +
+        `${connections} connections (1 on the rows that say so), ${WARMUP_S} s warm-up + ${duration} s per route (autocannon)`,
+      `- Command: ${command}`,
+      "",
+      md,
+      "",
+      deliveryLine,
+      "",
+      "\"vs bare\" is the route's requests/s divided by the bare route's (`GET /ping`: no auth, no D1) at the same",
+      "number of connections. The one-connection rows show a request's own latency, without queueing behind others.",
+      "Local numbers: use them to compare routes and spot regressions, not as production capacity.",
+      "",
+      ...(syncSection ? [syncSection, ""] : []),
+    ].join("\n");
+  }
+  writeFileSync(resultsPath, doc);
+  say("wrote bench/results.md");
+}
+
+/** The sync runs as a markdown table. */
+function syncTable(runs: SyncRun[]): string {
+  const head = [
+    "Records",
+    "Pages",
+    "Wall (s)",
+    "Records/s (wall)",
+    "Job (s)",
+    "Records/s (job)",
+    "RSS before (MB)",
+    "RSS peak (MB)",
+    "Growth (MB)",
+    "Paused polls",
+  ];
+  const body = runs.map((r) => [
+    String(r.records),
+    String(r.pages),
+    r.wallSeconds.toFixed(1),
+    (r.records / r.wallSeconds).toFixed(0),
+    r.jobSeconds.toFixed(1),
+    (r.records / r.jobSeconds).toFixed(0),
+    (r.rssBefore / 2 ** 20).toFixed(1),
+    (r.rssPeak / 2 ** 20).toFixed(1),
+    ((r.rssPeak - r.rssBefore) / 2 ** 20).toFixed(1),
+    String(r.pausedPolls),
+  ]);
+  return alignedTable(head, body);
+}
+
+/** A markdown table, aligned the way `biome format` writes one (so `npm run lint` stays clean). */
+function table(rows: Row[]): string {
+  // Each route is compared with the bare route measured at the same concurrency.
+  const bare = (r: Row) => rows.find((b) => b.connections === r.connections)?.rps || 1;
+  const head = ["Route", "Conns", "Req/s (mean)", "p50 (ms)", "p99 (ms)", "Non-2xx", "Errors", "vs bare"];
+  const body = rows.map((r) => [
+    r.name,
+    String(r.connections),
+    r.rps.toFixed(0),
+    String(r.p50),
+    String(r.p99),
+    String(r.non2xx),
+    String(r.errors),
+    (r.rps / bare(r)).toFixed(2),
+  ]);
+  return alignedTable(head, body);
+}
+
+/** Markdown rows with the first column left-aligned and the others (numbers) right-aligned. */
+function alignedTable(head: string[], body: string[][]): string {
+  const widths = head.map((h, i) => Math.max(3, h.length, ...body.map((cells) => (cells[i] ?? "").length)));
+  // The first column is left-aligned, the numbers right-aligned.
+  const cell = (text: string, i: number) =>
+    i === 0 ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0);
+  const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
+  const rule = `| ${widths.map((w, i) => (i === 0 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
+  return [line(head), rule, ...body.map(line)].join("\n");
+}
