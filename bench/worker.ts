@@ -3,20 +3,16 @@
  * throwaway state (its own D1 in a temp dir, fresh secrets), and its cleanup.
  */
 import type { ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   applyLocalMigrations,
-  DEV_BUNDLE,
-  DEV_ENV,
   freePort,
   newKeyRing,
-  ROOT,
   randomToken,
-  runWrangler,
   sleep,
-  spawnWrangler,
+  spawnFrozenWorker,
   waitForHealth,
 } from "../scripts/lib.ts";
 import { say } from "./log.ts";
@@ -93,35 +89,9 @@ export async function startWorker(worker: LocalWorker): Promise<{ base: string; 
   await applyLocalMigrations(["--persist-to", state], { quiet: true });
 
   // Benchmark a frozen build: `wrangler dev` on src/ reloads the worker whenever a file changes
-  // ("Your worker restarted mid-request"), so bundle once and serve that bundle and a copy of
-  // public/, with config watching off too.
-  say("bundling the worker (wrangler deploy --dry-run)");
-  const dist = join(state, "dist");
-  const assets = join(state, "assets");
-  await runWrangler(["deploy", "--dry-run", "--env", DEV_ENV, "--outdir", dist], { quiet: true });
-  if (existsSync(join(ROOT, "public"))) cpSync(join(ROOT, "public"), assets, { recursive: true });
-  else mkdirSync(assets);
-
-  say(`starting wrangler dev on ${base}`);
-  // biome-ignore format: one flag and its value a line
-  const args = [
-    "dev", join(dist, DEV_BUNDLE), "--no-bundle",
-    "--config", join(ROOT, "wrangler.toml"),
-    "--env", DEV_ENV,
-    "--assets", assets,
-    "--ip", "127.0.0.1",
-    "--port", String(port),
-    "--inspector-port", String(inspectorPort),
-    "--persist-to", state,
-    "--env-file", varsFile,
-    "--show-interactive-dev-session=false",
-    "--log-level", "warn",
-  ];
-  const child = spawnWrangler(args, {
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-    env: { WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true" },
-  });
+  // ("Your worker restarted mid-request").
+  say(`bundling the worker and starting wrangler dev on ${base}`);
+  const child = await spawnFrozenWorker({ state, port, inspectorPort, varsFile });
   worker.child = child;
   const wranglerTail = worker.tail;
   for (const stream of [child.stdout, child.stderr]) {

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, type SpawnOptions, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { dirname, join, resolve } from "node:path";
 
@@ -194,4 +194,45 @@ export function errorMessage(e: unknown): string {
   if (!(e instanceof Error)) return String(e);
   const cause = e.cause as { code?: string; message?: string } | undefined;
   return cause?.message ? `${e.message}: ${cause.code ?? cause.message}` : e.message;
+}
+
+/** Where a frozen local worker lives: its state directory and the files written into it. */
+export interface FrozenWorkerOptions {
+  /** A throwaway directory: the bundle, a copy of public/ and the local D1 go inside it. */
+  state: string;
+  port: number;
+  inspectorPort: number;
+  /** The env file with the worker's secrets (wrangler then ignores the project's .dev.vars). */
+  varsFile: string;
+}
+
+/**
+ * Bundles the development entry once (`wrangler deploy --dry-run`), copies public/ beside it and
+ * starts `wrangler dev` on that frozen bundle with config watching off, so edits to src/ never
+ * restart the worker under a benchmark or a browser test. The caller waits for /health.
+ */
+export async function spawnFrozenWorker(o: FrozenWorkerOptions): Promise<ChildProcess> {
+  const dist = join(o.state, "dist");
+  const assets = join(o.state, "assets");
+  await runWrangler(["deploy", "--dry-run", "--env", DEV_ENV, "--outdir", dist], { quiet: true });
+  cpSync(join(ROOT, "public"), assets, { recursive: true });
+  // biome-ignore format: one flag and its value a line
+  const args = [
+    "dev", join(dist, DEV_BUNDLE), "--no-bundle",
+    "--config", join(ROOT, "wrangler.toml"),
+    "--env", DEV_ENV,
+    "--assets", assets,
+    "--ip", "127.0.0.1",
+    "--port", String(o.port),
+    "--inspector-port", String(o.inspectorPort),
+    "--persist-to", o.state,
+    "--env-file", o.varsFile,
+    "--show-interactive-dev-session=false",
+    "--log-level", "warn",
+  ];
+  return spawnWrangler(args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+    env: { WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true" },
+  });
 }

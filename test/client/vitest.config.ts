@@ -3,21 +3,9 @@
  * worker in workerd (started by global-setup.ts). Run it with
  * `vitest run -c test/client/vitest.config.ts` from the project root.
  */
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { defineConfig } from "vitest/config";
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? res(addr.port) : rej(new Error("no port"))));
-    });
-  });
-}
+import { freePort } from "../../scripts/lib.ts";
 
 export default defineConfig(async () => ({
   root: resolve(import.meta.dirname, "../.."),

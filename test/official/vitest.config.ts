@@ -5,21 +5,9 @@
  * `signed-webhooks.spec.ts` posts to the real worker, started by the client project's global
  * setup. Run it with `vitest run -c test/official/vitest.config.ts` from the project root.
  */
-import { createServer } from "node:net";
 import { resolve } from "node:path";
 import { defineConfig } from "vitest/config";
-
-/** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const srv = createServer();
-    srv.on("error", rej);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === "object" && addr ? res(addr.port) : rej(new Error("no port"))));
-    });
-  });
-}
+import { freePort } from "../../scripts/lib.ts";
 
 export default defineConfig(async () => ({
   root: resolve(import.meta.dirname, "../.."),

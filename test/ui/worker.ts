@@ -1,24 +1,20 @@
 /**
- * Starts the worker for the browser tests the way bench/worker.ts does: a frozen bundle
+ * Starts the worker for the browser tests as the benchmark does (spawnFrozenWorker in scripts/lib.ts): a frozen bundle
  * (`wrangler deploy --dry-run`) served by `wrangler dev` on a free port, with a copy of public/,
  * a throwaway local D1, fresh secrets and the sandbox on. `stop()` ends the whole process group.
  */
 import type { ChildProcess } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   applyLocalMigrations,
-  DEV_BUNDLE,
-  DEV_ENV,
   exitCode,
   freePort,
   newKeyRing,
-  ROOT,
   randomToken,
-  runWrangler,
   sleep,
-  spawnWrangler,
+  spawnFrozenWorker,
   waitForHealth,
 } from "../../scripts/lib.ts";
 
@@ -89,30 +85,9 @@ async function startOnce(): Promise<Worker> {
   };
   try {
     await applyLocalMigrations(["--persist-to", state], { quiet: true });
-    const dist = join(state, "dist");
-    const assets = join(state, "assets");
-    await runWrangler(["deploy", "--dry-run", "--env", DEV_ENV, "--outdir", dist], { quiet: true });
-    cpSync(join(ROOT, "public"), assets, { recursive: true });
-    // biome-ignore format: one flag and its value a line
-    const args = [
-      "dev", join(dist, DEV_BUNDLE), "--no-bundle",
-      "--config", join(ROOT, "wrangler.toml"),
-      "--env", DEV_ENV,
-      "--assets", assets,
-      "--ip", "127.0.0.1",
-      "--port", String(port),
-      "--inspector-port", String(inspectorPort),
-      "--persist-to", state,
-      "--env-file", varsFile,
-      "--show-interactive-dev-session=false",
-      "--log-level", "warn",
-    ];
-    child = spawnWrangler(args, {
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: true,
-      env: { ...process.env, WRANGLER_CI_DISABLE_CONFIG_WATCHING: "true" },
-    });
-    for (const stream of [child.stdout, child.stderr]) {
+    const started = await spawnFrozenWorker({ state, port, inspectorPort, varsFile });
+    child = started;
+    for (const stream of [started.stdout, started.stderr]) {
       stream?.setEncoding("utf8");
       stream?.on("data", (chunk: string) => {
         tailChunks.push(chunk);
