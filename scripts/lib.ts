@@ -56,7 +56,13 @@ export function readDotenv(path: string): Record<string, string> {
  * Spawns wrangler with the Node running this script (the system `node` may be too old for
  * wrangler), from the project root, with that Node first on PATH for anything wrangler runs.
  */
-export function spawnWrangler(args: string[], opts: SpawnOptions = {}): ChildProcess {
+/** Variables added to this process's environment for a child (the rest is inherited). */
+export type ExtraEnv = Record<string, string | undefined>;
+
+export function spawnWrangler(
+  args: string[],
+  opts: Omit<SpawnOptions, "env"> & { env?: ExtraEnv } = {},
+): ChildProcess {
   const env = {
     ...process.env,
     PATH: `${dirname(process.execPath)}${process.platform === "win32" ? ";" : ":"}${process.env.PATH ?? ""}`,
@@ -85,7 +91,7 @@ function signalNumber(signal: NodeJS.Signals): number {
  */
 export async function runWrangler(
   args: string[],
-  { env, quiet = false }: { env?: NodeJS.ProcessEnv; quiet?: boolean } = {},
+  { env, quiet = false }: { env?: ExtraEnv; quiet?: boolean } = {},
 ): Promise<void> {
   const child = spawnWrangler(args, { env, stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
   let output = "";
