@@ -551,3 +551,4 @@ export const rateBudgets = sqliteTable("rate_budgets", {
   count: integer("count").notNull(),
   previousCount: integer("previous_count").notNull().default(0),
 });
+export * from "./jobs-schema.ts";
