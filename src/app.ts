@@ -17,6 +17,7 @@ import { DOCS_HTML } from "./routes/docs.ts";
 import { eventEndpointsApi, eventsApi } from "./routes/event-endpoints.ts";
 import { healthApi } from "./routes/health.ts";
 import { integrationsApi } from "./routes/integrations/index.ts";
+import { deadLettersApi, jobsApi } from "./routes/jobs.ts";
 import { messagesApi } from "./routes/messages.ts";
 import { connectSessionsApi, oauthApi, oauthPublicRoute } from "./routes/oauth.ts";
 import { proxyApi } from "./routes/proxy.ts";
@@ -90,6 +91,8 @@ export function createApp(opts: AppOptions = {}) {
   app.route("/api/integrations", syncApi);
   app.route("/api/integrations", integrationsApi);
   app.route("/api/audit-logs", auditApi);
+  app.route("/api/dead-letters", deadLettersApi);
+  app.route("/api/jobs", jobsApi);
   app.route("/api/messages", messagesApi);
   app.route("/api/event-endpoints", eventEndpointsApi);
   app.route("/api/events", eventsApi);

@@ -121,15 +121,21 @@ export async function waitForMessage(
 /** A queue binding that records what is sent instead of delivering it. */
 export function stubQueue() {
   const sent: unknown[] = [];
+  /** The delay each sent message asked for (seconds; undefined: at once), by index in `sent`. */
+  const delays: (number | undefined)[] = [];
   const queue = {
-    send: async (body: unknown) => {
+    send: async (body: unknown, opts?: { delaySeconds?: number }) => {
       sent.push(body);
+      delays.push(opts?.delaySeconds);
     },
-    sendBatch: async (items: Iterable<{ body: unknown }>) => {
-      for (const m of items) sent.push(m.body);
+    sendBatch: async (items: Iterable<{ body: unknown; delaySeconds?: number }>) => {
+      for (const m of items) {
+        sent.push(m.body);
+        delays.push(m.delaySeconds);
+      }
     },
   } as unknown as Queue;
-  return { sent, queue };
+  return { sent, delays, queue };
 }
 
 /**

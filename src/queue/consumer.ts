@@ -22,22 +22,10 @@ type Outcome = { retryInSeconds?: number };
 
 async function handle(job: JobMessage, services: Services, env: Env, log: Logger): Promise<Outcome> {
   switch (job.type) {
-    case "message.send": {
-      const r = await services.messages.process(job.orgId, job.messageId, log);
-      if (r.action === "retry") {
-        log.warn("message send will be retried", {
-          message_id: job.messageId,
-          in_seconds: r.delaySeconds,
-          reason: r.reason,
-        });
-        return { retryInSeconds: r.delaySeconds };
-      }
-      if (r.action === "dead-letter") {
-        log.error("message dead-lettered", { message_id: job.messageId, reason: r.reason });
-        await env.DLQ.send({ type: job.type, orgId: job.orgId, messageId: job.messageId, reason: r.reason });
-      }
+    case "message.send":
+      // The job engine stores the outcome, schedules a retry and records a dead letter itself.
+      await services.messages.process(job.orgId, job.messageId, log);
       return {};
-    }
     case "webhook.process": {
       const r = await services.webhooks.process(job.orgId, job.eventIds, log);
       return settle(r, job, env, log);

@@ -13,6 +13,7 @@ import { ConnectSessions } from "./connect-sessions.ts";
 import { Connections } from "./connections.ts";
 import { Events } from "./events.ts";
 import { Integrations } from "./integrations.ts";
+import { Jobs } from "./jobs.ts";
 import { Keys } from "./keys.ts";
 import { Messages, messageLeaseMs } from "./messages.ts";
 import { OAuthFlows } from "./oauth.ts";
@@ -44,6 +45,8 @@ export interface Services {
   sync: Sync;
   /** The operator's key rotation and re-wrap. */
   keys: Keys;
+  /** Dead letters and counters of the job engine. */
+  jobs: Jobs;
 }
 
 /**
@@ -164,5 +167,6 @@ export function createServices(env: Env, requestId: string): Services {
     connectSessions: new ConnectSessions(db, activity),
     sync: new Sync(db, activity, integrations, connections, events, env.JOBS, env.DLQ),
     keys: new Keys(db, activity, organizations, getVault, env.JOBS),
+    jobs: new Jobs(db),
   };
 }

@@ -9,7 +9,8 @@ import { sha256Hex } from "../crypto/hash.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../errors.ts";
-import { batchUnderLease, holds, type Lease } from "../jobs/lease.ts";
+import type { RetryPolicy } from "../jobs/backoff.ts";
+import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../jobs/engine.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
@@ -43,19 +44,11 @@ export interface MessageInput {
   template?: { name: string; language: string; params: string[] };
 }
 
-/** What a consumer whose lease was taken over answers: the newer holder owns the message. */
-const SUPERSEDED = { action: "ack", status: "superseded" } as const;
+/** Sends retry after 5 s, 10 s, 20 s, ... (±20 %), capped at 5 minutes. */
+const SEND_POLICY: RetryPolicy = { maxAttempts: MAX_SEND_ATTEMPTS, baseSeconds: 5, capSeconds: 300 };
 
-export type ProcessResult =
-  | { action: "ack"; status: MessageRow["status"] | "missing" | "superseded" }
-  | { action: "retry"; delaySeconds: number; reason: string }
-  | { action: "dead-letter"; reason: string };
-
-/** Exponential backoff with ±20 % jitter: 5 s, 10 s, 20 s, ... capped at 5 minutes. */
-export function backoffWithJitter(attempt: number, random = Math.random()): number {
-  const base = Math.min(300, 5 * 2 ** Math.max(0, attempt - 1));
-  return Math.max(1, Math.round(base * (0.8 + 0.4 * random)));
-}
+/** How long a queued message may wait for its queue delivery (normally about a second). */
+export const QUEUED_GRACE_MS = 50_000;
 
 export function messageView(m: MessageRow) {
   return {
@@ -97,7 +90,11 @@ export class Messages {
     private readonly connections: Connections,
     private readonly jobs: Queue,
     private readonly leaseMs = messageLeaseMs(),
-  ) {}
+  ) {
+    this.engine = new JobEngine(db, jobs);
+  }
+
+  private readonly engine: JobEngine;
 
   /** The integration a message goes through: the named one, or the channel's default. */
   private async route(
@@ -266,154 +263,115 @@ export class Messages {
   }
 
   /**
-   * Sends one queued message (the queue consumer's work). Idempotent: a message already sent or
-   * failed is acknowledged without a second send; one another consumer is sending is retried
-   * after its lease.
+   * Sends one queued message (the queue consumer's work), through the job engine: a message
+   * already sent or failed is acknowledged without a second send; one another worker is sending
+   * is looked at again when its lease runs out.
    */
-  async process(orgId: string, messageId: string, log: Logger, now = Date.now()): Promise<ProcessResult> {
-    const rows = await this.db
-      .select()
-      .from(messages)
-      .where(and(eq(messages.orgId, orgId), eq(messages.id, messageId)))
-      .limit(1);
-    const msg = rows[0];
-    if (!msg) return { action: "ack", status: "missing" };
-    if (msg.status === "sent" || msg.status === "delivered" || msg.status === "failed") {
-      return { action: "ack", status: msg.status };
-    }
-    const lease: Lease = { table: messages, id: messageId, until: now + this.leaseMs };
-    const claimed = await this.db
-      .update(messages)
-      .set({ status: "sending", attempts: sql`${messages.attempts} + 1`, leaseUntil: lease.until })
-      .where(
-        and(
-          eq(messages.id, messageId),
-          or(
-            eq(messages.status, "queued"),
-            and(eq(messages.status, "sending"), lt(messages.leaseUntil, now)),
-          ),
-        ),
-      )
-      .run();
-    if (claimed.meta.changes !== 1) {
-      const wait = Math.max(1, Math.ceil(((msg.leaseUntil ?? now) - now) / 1000));
-      return { action: "retry", delaySeconds: wait, reason: "another consumer is sending this message" };
-    }
-    const attempt = msg.attempts + 1;
-    let row: IntegrationRow;
-    try {
-      row = await this.integrations.get(orgId, msg.integrationId);
-    } catch {
-      return this.finish(msg, lease, { status: "failed", lastError: "the integration no longer exists" });
-    }
-    if (msg.sandbox || row.config.sandbox_mode === true) {
-      return this.finish(
-        msg,
-        lease,
-        { status: "sent", providerMessageId: `sandbox_mode:${msg.id}` },
-        row,
-        "recorded in sandbox mode, not sent",
-      );
-    }
-    const provider = providerOf(row);
-    if (!provider.send) {
-      return this.finish(
-        msg,
-        lease,
-        { status: "failed", lastError: `${provider.displayName} cannot send messages` },
-        row,
-      );
-    }
-    const content = msg.content as Omit<OutboundMessage, "id" | "channel" | "to">;
-    try {
-      const send = provider.send;
-      const result = await this.connections.run(row, (ctx) =>
-        send(ctx, { ...content, id: msg.id, channel: msg.channel, to: msg.to }),
-      );
-      return await this.finish(
-        msg,
-        lease,
-        { status: "sent", providerMessageId: result.providerMessageId },
-        row,
-      );
-    } catch (e) {
-      if (!(e instanceof ProviderError)) {
-        log.error("send crashed", { message_id: msg.id, reason: e instanceof Error ? e.message : String(e) });
-      }
-      const err =
-        e instanceof ProviderError ? e : new ProviderError("transient", "internal error while sending");
-      if (!err.retryable) {
-        const done = await this.finish(msg, lease, { status: "failed", lastError: err.message }, row);
-        if (done.status === "failed" && err.kind === "auth") {
-          await this.connections.markError(row, err.message, "message.auth_failed");
-        }
-        return done;
-      }
-      if (attempt >= MAX_SEND_ATTEMPTS) {
-        const reason = `gave up after ${attempt} attempts: ${err.message}`;
-        const done = await this.finish(msg, lease, { status: "failed", lastError: reason }, row);
-        return done.status === "failed" ? { action: "dead-letter", reason } : done;
-      }
-      const delaySeconds =
-        err.kind === "rate_limited" && err.opts.retryAfterSeconds !== undefined
-          ? Math.max(1, err.opts.retryAfterSeconds)
-          : backoffWithJitter(attempt);
-      const requeued = await this.db
-        .update(messages)
-        .set({
-          status: "queued",
-          leaseUntil: null,
-          lastError: err.message,
-          nextAttemptAt: new Date(now + delaySeconds * 1000).toISOString(),
-          updatedAt: new Date().toISOString(),
-        })
-        .where(holds(lease))
-        .run();
-      if (requeued.meta.changes !== 1) return SUPERSEDED;
-      return { action: "retry", delaySeconds, reason: err.message };
-    }
+  process(orgId: string, messageId: string, log: Logger, now = Date.now()): Promise<RunResult> {
+    return this.engine.run(this.sendJob, orgId, [messageId], log, now);
   }
 
-  /**
-   * Ends an attempt, only while this consumer still holds `lease`: a consumer whose lease ran
-   * out and was taken over writes nothing, and its queue message is acknowledged.
-   */
-  private async finish(
-    msg: MessageRow,
-    lease: Lease,
-    set: { status: "sent" | "failed"; providerMessageId?: string; lastError?: string },
-    row?: IntegrationRow,
-    note?: string,
-  ): Promise<ProcessResult & { action: "ack" }> {
-    const now = new Date().toISOString();
-    const update = this.db
-      .update(messages)
-      .set({
-        status: set.status,
-        providerMessageId: set.providerMessageId ?? null,
-        lastError: set.lastError ?? null,
-        leaseUntil: null,
+  /** The `message.send` job kind: what the engine needs to know about sending a message. */
+  get sendJob(): JobKind<MessageRow> {
+    const isoNow = () => new Date().toISOString();
+    return {
+      type: "message.send",
+      table: messages,
+      waiting: ["queued"],
+      running: "sending",
+      leaseMs: this.leaseMs,
+      policy: SEND_POLICY,
+      messages: (orgId, ids) => ids.map((messageId) => ({ type: "message.send", orgId, messageId })),
+      run: (job) => this.attempt(job),
+      retrying: (_m, w) => ({
+        status: "queued",
+        lastError: w.reason,
+        nextAttemptAt: new Date(w.at).toISOString(),
+        updatedAt: isoNow(),
+      }),
+      failed: (_m, reason) => ({
+        status: "failed",
+        providerMessageId: null,
+        lastError: reason,
         nextAttemptAt: null,
-        sentAt: set.status === "sent" ? now : null,
+        sentAt: null,
+        updatedAt: isoNow(),
+      }),
+      failedWrite: (m, reason) => [
+        this.activity.logStatement({
+          orgId: m.orgId,
+          integrationId: m.integrationId,
+          level: "error",
+          action: "message.failed",
+          message: `Message ${m.id} failed: ${reason}`,
+        }),
+      ],
+      afterFailed: async (m, e) => {
+        if (!(e instanceof ProviderError) || e.kind !== "auth") return;
+        const row = await this.integrations.get(m.orgId, m.integrationId).catch(() => null);
+        if (row) await this.connections.markError(row, e.message, "message.auth_failed");
+      },
+      // Waiting for its first delivery, or for a retry that is due, for longer than the grace.
+      stuck: (now) => {
+        const before = new Date(now - QUEUED_GRACE_MS).toISOString();
+        return and(
+          eq(messages.status, "queued"),
+          or(
+            and(isNull(messages.nextAttemptAt), lt(messages.updatedAt, before)),
+            lt(messages.nextAttemptAt, before),
+          ),
+        );
+      },
+    };
+  }
+
+  /** One attempt at sending a claimed message. */
+  private async attempt({ row: msg }: Claimed<MessageRow>): Promise<Outcome> {
+    let row: IntegrationRow;
+    try {
+      row = await this.integrations.get(msg.orgId, msg.integrationId);
+    } catch {
+      return { result: "failed", reason: "the integration no longer exists" };
+    }
+    if (msg.sandbox || row.config.sandbox_mode === true)
+      return this.sent(msg, row, `sandbox_mode:${msg.id}`, "recorded in sandbox mode, not sent");
+    const provider = providerOf(row);
+    if (!provider.send) return { result: "failed", reason: `${provider.displayName} cannot send messages` };
+    const content = msg.content as Omit<OutboundMessage, "id" | "channel" | "to">;
+    const send = provider.send;
+    const result = await this.connections.run(row, (ctx) =>
+      send(ctx, { ...content, id: msg.id, channel: msg.channel, to: msg.to }),
+    );
+    return this.sent(msg, row, result.providerMessageId);
+  }
+
+  /** A sent message's row and its activity log line. */
+  private sent(msg: MessageRow, row: IntegrationRow, providerMessageId: string, note?: string): Outcome {
+    const now = new Date().toISOString();
+    return {
+      result: "succeeded",
+      set: {
+        status: "sent",
+        providerMessageId,
+        lastError: null,
+        nextAttemptAt: null,
+        sentAt: now,
         updatedAt: now,
-      })
-      .where(holds(lease));
-    const log = row
-      ? [
-          this.activity.logStatement({
-            orgId: msg.orgId,
-            integrationId: row.id,
-            level: set.status === "sent" ? "info" : "error",
-            action: `message.${set.status}`,
-            message:
-              set.status === "sent"
-                ? `Message ${msg.id} ${note ?? `sent (${set.providerMessageId})`}`
-                : `Message ${msg.id} failed: ${set.lastError}`,
-            details: note ? { to: msg.to, ...(msg.content as Record<string, unknown>) } : undefined,
-          }),
-        ]
-      : [];
-    const done = await batchUnderLease(this.db, lease, [update, ...log]);
-    return done ? { action: "ack", status: set.status } : SUPERSEDED;
+      },
+      write: [
+        this.activity.logStatement({
+          orgId: msg.orgId,
+          integrationId: row.id,
+          action: "message.sent",
+          message: `Message ${msg.id} ${note ?? `sent (${providerMessageId})`}`,
+          details: note ? { to: msg.to, ...(msg.content as Record<string, unknown>) } : undefined,
+        }),
+      ],
+    };
+  }
+
+  /** Re-enqueues messages nobody is working on (the minutely cron); answers how many. */
+  redrive(now = Date.now()): Promise<number> {
+    return this.engine.redrive(this.sendJob, now);
   }
 }

@@ -7,7 +7,15 @@ import type { Role } from "../auth.ts";
 import { sha256Hex, timingSafeEqualStrings } from "../crypto/hash.ts";
 import { forgetOrgKeys, type Vault } from "../crypto/vault.ts";
 import type { Db } from "../db/client.ts";
-import { type ApiKeyRow, apiKeys, type OrganizationRow, organizations, orgKeys } from "../db/schema.ts";
+import {
+  type ApiKeyRow,
+  apiKeys,
+  deadLetters,
+  jobCounters,
+  type OrganizationRow,
+  organizations,
+  orgKeys,
+} from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 import { prefixedId, randomToken, uuidv7 } from "../lib/ids.ts";
 import type { Activity } from "./activity.ts";
@@ -147,6 +155,9 @@ export class Organizations {
     await this.get(id);
     await this.db.batch([
       this.db.delete(organizations).where(eq(organizations.id, id)),
+      // The job engine's tables carry org_id without a foreign key: cleared here.
+      this.db.delete(deadLetters).where(eq(deadLetters.orgId, id)),
+      this.db.delete(jobCounters).where(eq(jobCounters.orgId, id)),
       this.activity.auditStatement({
         orgId: null,
         actor,

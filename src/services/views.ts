@@ -4,5 +4,6 @@
  */
 export { attemptView, deliveryView, endpointView, eventView } from "./views/events.ts";
 export { compatView, connectView, restView } from "./views/integrations.ts";
+export { deadLetterView } from "./views/jobs.ts";
 export { entityStatusView, pushView, recordView, scheduleView, syncJobView } from "./views/sync.ts";
 export { webhookEventView } from "./views/webhooks.ts";

@@ -14,7 +14,7 @@ import { ProviderError } from "../../providers/runtime.ts";
 import type { JobResult } from "../../queue/consumer.ts";
 import type { JobMessage } from "../../queue/messages.ts";
 import type { Events } from "../events.ts";
-import { backoffWithJitter } from "../messages.ts";
+import { retryDelaySeconds } from "../../jobs/backoff.ts";
 import type { WebhookEffects } from "./effects.ts";
 import {
   type Emit,
@@ -107,7 +107,7 @@ export class WebhookProcessing {
           const delay =
             e instanceof ProviderError && e.opts.retryAfterSeconds !== undefined
               ? Math.max(1, e.opts.retryAfterSeconds)
-              : backoffWithJitter(event.attempts);
+              : retryDelaySeconds({ maxAttempts: MAX_PROCESS_ATTEMPTS }, event.attempts);
           retries.set(delay, [...(retries.get(delay) ?? []), event.id]);
           log.warn("webhook event will be retried", { event_id: event.id, in_seconds: delay, reason });
           finished.push(this.finishStatement(event, { status: "pending", lastError: reason }));

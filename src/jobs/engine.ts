@@ -1,0 +1,393 @@
+/**
+ * The job engine: the one cycle every kind of background work runs through (sending a message,
+ * processing provider webhooks, delivering an event, fetching a sync page, pushing a record).
+ *
+ * A kind declares its rows (a table with `org_id`, `status`, `attempts`, `lease_until`), which
+ * statuses wait and which one means "being worked on", its retry policy, its handler, and how its
+ * outcome is stored. The engine owns the rest:
+ * - the claim: one compare-and-set UPDATE that takes every named row that waits (and is due) or
+ *   whose lease ran out, writing `lease_until = now + lease` (the lease token, see lease.ts) and
+ *   counting the attempt;
+ * - finishing by the lease holder only: the outcome's writes run in one D1 batch that aborts
+ *   unless the lease is still held, so a late worker never overwrites a newer holder's result;
+ * - retries: one backoff with jitter (backoff.ts), a provider's Retry-After, and one mechanism:
+ *   the row goes back to waiting and a new queue message with that delay names it (the current
+ *   one is acknowledged, so a kind may retry more often than the queue's max_retries);
+ * - dead letters: a permanent failure, or the last failed attempt, is stored in `dead_letters`
+ *   with its reason in the same batch (readable through `GET /api/dead-letters`);
+ * - counters: how each attempt ended, per organization and kind (`GET /api/jobs/stats`);
+ * - re-drive: `redrive()` (from the minutely cron) enqueues rows whose queue message was lost or
+ *   whose worker died holding a lease that has since run out.
+ */
+import { and, asc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { Db } from "../db/client.ts";
+import { deadLetters, jobCounters } from "../db/jobs-schema.ts";
+import { prefixedId } from "../lib/ids.ts";
+import type { Logger } from "../lib/log.ts";
+import { redactTokens } from "../lib/redact.ts";
+import { ProviderError } from "../providers/runtime.ts";
+import type { JobMessage } from "../queue/messages.ts";
+import { MAX_QUEUE_DELAY_SECONDS, type RetryPolicy, retryDelaySeconds } from "./backoff.ts";
+import { batchUnderLease, holds, type Lease, type LeasedTable } from "./lease.ts";
+
+/** A table of jobs: leased rows that belong to an organization and count their attempts. */
+export type JobTable = LeasedTable & { orgId: SQLiteColumn; attempts: SQLiteColumn };
+
+type Statement = BatchItem<"sqlite">;
+type Set = Record<string, unknown>;
+
+/** What one attempt of a job came to, as its handler says (or as the engine reads a throw). */
+export type Outcome =
+  /** Done: `set` is written to the row (with the lease released), `write` beside it. */
+  | { result: "succeeded"; set: Set; write?: Statement[]; after?: () => Promise<unknown> }
+  /** Will not succeed by trying again: the row ends as the kind's failure; a dead letter. */
+  | { result: "failed"; reason: string; write?: Statement[]; after?: () => Promise<unknown> }
+  /** Try again later: after Retry-After when the provider gave one, else after the backoff. */
+  | {
+      result: "retry";
+      reason: string;
+      retryAfterSeconds?: number;
+      rateLimited?: boolean;
+      write?: Statement[];
+    };
+
+/** One claimed job: its row as the claim left it, its lease, and the number of this attempt. */
+export interface Claimed<Row> {
+  row: Row;
+  lease: Lease;
+  attempt: number;
+  now: number;
+  log: Logger;
+}
+
+/** How a retry or a failure is written to a kind's row (the lease is released by the engine). */
+export interface RetryWrite {
+  reason: string;
+  /** When the next attempt is due (ms epoch). */
+  at: number;
+  rateLimited: boolean;
+  /** The row's attempt count after this one (one less when a rate limit is free). */
+  attempts: number;
+}
+
+export interface JobKind<
+  Row extends { id: string; orgId: string; attempts: number; leaseUntil: number | null },
+> {
+  /** The queue message type, also the kind's name in dead letters and counters. */
+  type: JobMessage["type"];
+  table: JobTable;
+  /** Statuses of a row waiting for an attempt. */
+  waiting: readonly string[];
+  /** The status of a row while a worker holds its lease. */
+  running: string;
+  leaseMs: number;
+  policy: RetryPolicy;
+  /** Extra columns the claim writes (a start time, say). */
+  onClaim?: (now: number) => Set;
+  /** A waiting row is due (a retry's time has come); absent: always due. */
+  due?: (now: number) => SQL | undefined;
+  /** When a waiting row that is not due will be (ms epoch). */
+  dueAt?: (row: Row) => number | null;
+  /** A further condition of this delivery (the page it names, say): not met means stale, acked. */
+  matches?: (message: JobMessage) => SQL | undefined;
+  /** The queue message(s) that name these rows of one organization. */
+  messages: (orgId: string, ids: string[], message?: JobMessage) => JobMessage[];
+  /** Runs before the attempts (one read shared by a batch of rows, say). */
+  prepare?: (orgId: string, rows: Row[], log: Logger) => Promise<unknown>;
+  /** The handler: one attempt at one row. A throw is read by `outcomeOf`. */
+  run: (job: Claimed<Row>, shared: unknown) => Promise<Outcome>;
+  /** Runs after every attempt of a batch and before their outcomes are written. */
+  beforeFinish?: (orgId: string, shared: unknown) => Promise<void>;
+  /** The columns of a row going back to wait for a retry. */
+  retrying: (row: Row, w: RetryWrite) => Set;
+  /** The columns of a row that failed for good (`reason` says why). */
+  failed: (row: Row, reason: string) => Set;
+  /** Statements written with a failure (the activity log, say). */
+  failedWrite?: (row: Row, reason: string) => Statement[];
+  /** Runs once a failure is stored (marking the connection on an auth failure, say). */
+  afterFailed?: (row: Row, error: unknown) => Promise<unknown>;
+  /** Waiting rows whose queue message was lost, for `redrive()`. */
+  stuck?: (now: number) => SQL | undefined;
+}
+
+/** What became of one queue delivery, for its consumer and its tests. */
+export type RunResult =
+  | { action: "ack"; status: string }
+  | { action: "retry"; delaySeconds: number; reason: string }
+  | { action: "dead-letter"; reason: string };
+
+/** How attempts ended, as counted (`job_counters.outcome`). */
+export type Counted = "succeeded" | "retried" | "failed" | "dead_lettered" | "superseded" | "crashed";
+
+// biome-ignore lint/suspicious/noExplicitAny: a kind's row type is its own.
+export type AnyJobKind = JobKind<any>;
+
+export class JobEngine {
+  constructor(
+    private readonly db: Db,
+    private readonly queue: Queue,
+    private readonly random: () => number = Math.random,
+  ) {}
+
+  /**
+   * One queue delivery naming `ids` of one organization: claims those that may run, runs each,
+   * stores each outcome under its lease, and schedules what is left. Never throws for a job's own
+   * failure; a throw means the store or the queue failed, and the queue retries the delivery.
+   */
+  async run<Row extends { id: string; orgId: string; attempts: number; leaseUntil: number | null }>(
+    kind: JobKind<Row>,
+    orgId: string,
+    ids: string[],
+    log: Logger,
+    now = Date.now(),
+    message?: JobMessage,
+  ): Promise<RunResult> {
+    const t = kind.table;
+    const until = now + kind.leaseMs;
+    const claimed = (await this.db
+      .update(t)
+      .set({
+        status: kind.running,
+        leaseUntil: until,
+        attempts: sql`${t.attempts} + 1`,
+        ...kind.onClaim?.(now),
+      } as never)
+      .where(
+        and(
+          eq(t.orgId, orgId),
+          inArray(t.id, ids),
+          message ? kind.matches?.(message) : undefined,
+          or(
+            and(eq(t.status, kind.running), lt(t.leaseUntil, now)),
+            and(
+              inArray(t.status, [...kind.waiting]),
+              or(isNull(t.leaseUntil), lt(t.leaseUntil, now)),
+              kind.due?.(now),
+            ),
+          ),
+        ),
+      )
+      .returning()) as Row[];
+
+    const results: RunResult[] = [];
+    if (claimed.length < ids.length)
+      results.push(await this.unclaimed(kind, orgId, ids, claimed, now, message));
+    if (!claimed.length) return results[0] ?? { action: "ack", status: "missing" };
+
+    const shared = await kind.prepare?.(orgId, claimed, log);
+    const attempts: { job: Claimed<Row>; outcome: Outcome; error?: unknown }[] = [];
+    for (const row of claimed) {
+      const job: Claimed<Row> = {
+        row,
+        lease: { table: t, id: row.id, until },
+        attempt: row.attempts,
+        now,
+        log,
+      };
+      try {
+        attempts.push({ job, outcome: await kind.run(job, shared) });
+      } catch (e) {
+        attempts.push({ job, outcome: outcomeOf(e, log, kind.type, row.id), error: e });
+      }
+    }
+    await kind.beforeFinish?.(orgId, shared);
+    for (const a of attempts) results.push(await this.finish(kind, a.job, a.outcome, a.error));
+    // The first that is not a plain acknowledgement says most about the delivery.
+    return (
+      results.find((r) => r.action === "dead-letter") ??
+      results.find((r) => r.action === "retry") ??
+      (results.at(-1) as RunResult)
+    );
+  }
+
+  /** Rows the claim did not take: gone or done (acknowledged), held or not yet due (rescheduled). */
+  private async unclaimed<
+    Row extends { id: string; orgId: string; attempts: number; leaseUntil: number | null },
+  >(
+    kind: JobKind<Row>,
+    orgId: string,
+    ids: string[],
+    claimed: Row[],
+    now: number,
+    message?: JobMessage,
+  ): Promise<RunResult> {
+    const taken = new Set(claimed.map((r) => r.id));
+    const t = kind.table;
+    const rows = (await this.db
+      .select()
+      .from(t)
+      .where(
+        and(
+          eq(t.orgId, orgId),
+          inArray(
+            t.id,
+            ids.filter((id) => !taken.has(id)),
+          ),
+        ),
+      )) as (Row & { status: string })[];
+    let later = 0;
+    const waitFor: string[] = [];
+    let status = rows.length ? (rows[0]?.status ?? "missing") : "missing";
+    for (const r of rows) {
+      const open = r.status === kind.running || kind.waiting.includes(r.status);
+      if (!open) continue;
+      let at = 0;
+      if (r.leaseUntil !== null && r.leaseUntil >= now) at = r.leaseUntil + 1_000;
+      else if (kind.dueAt) at = kind.dueAt(r) ?? 0;
+      // Neither held nor waiting for its time: this delivery is stale (it names a page done, say).
+      if (at <= now) continue;
+      later = Math.max(later, at);
+      waitFor.push(r.id);
+      status = r.status;
+    }
+    if (!waitFor.length) return { action: "ack", status };
+    const delaySeconds = Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, Math.ceil((later - now) / 1000)));
+    await this.enqueue(kind, orgId, waitFor, delaySeconds, message);
+    return { action: "retry", delaySeconds, reason: "held by another worker or not yet due" };
+  }
+
+  /** Stores one attempt's outcome under its lease; a late worker's outcome is dropped. */
+  private async finish<
+    Row extends { id: string; orgId: string; attempts: number; leaseUntil: number | null },
+  >(kind: JobKind<Row>, job: Claimed<Row>, outcome: Outcome, error: unknown): Promise<RunResult> {
+    const { row, lease, attempt, now, log } = job;
+    const t = kind.table;
+    const update = (set: Set) =>
+      this.db
+        .update(t)
+        .set({ ...set, leaseUntil: null } as never)
+        .where(holds(lease));
+    const crashed = error !== undefined && !(error instanceof ProviderError);
+
+    if (outcome.result === "succeeded") {
+      const done = await batchUnderLease(this.db, lease, [
+        update(outcome.set),
+        ...(outcome.write ?? []),
+        this.count(row.orgId, kind.type, "succeeded"),
+      ]);
+      if (!done) return this.superseded(kind, row);
+      await outcome.after?.();
+      return { action: "ack", status: String(outcome.set.status ?? kind.running) };
+    }
+
+    const freeRateLimit =
+      outcome.result === "retry" && outcome.rateLimited === true && kind.policy.rateLimitsAreFree === true;
+    if (outcome.result === "retry" && (freeRateLimit || attempt < kind.policy.maxAttempts)) {
+      const delaySeconds = retryDelaySeconds(kind.policy, attempt, outcome.retryAfterSeconds, this.random);
+      const w: RetryWrite = {
+        reason: outcome.reason,
+        at: now + delaySeconds * 1000,
+        rateLimited: outcome.rateLimited === true,
+        attempts: freeRateLimit ? attempt - 1 : attempt,
+      };
+      const done = await batchUnderLease(this.db, lease, [
+        update({ ...kind.retrying(row, w), attempts: w.attempts }),
+        ...(outcome.write ?? []),
+        this.count(row.orgId, kind.type, crashed ? "crashed" : "retried"),
+      ]);
+      if (!done) return this.superseded(kind, row);
+      log.warn(`${kind.type} will be retried`, {
+        id: row.id,
+        attempt,
+        in_seconds: delaySeconds,
+        reason: outcome.reason,
+      });
+      await this.enqueue(kind, row.orgId, [row.id], delaySeconds);
+      return { action: "retry", delaySeconds, reason: outcome.reason };
+    }
+
+    const exhausted = outcome.result === "retry";
+    const reason = exhausted ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
+    const done = await batchUnderLease(this.db, lease, [
+      update(kind.failed(row, reason)),
+      ...(outcome.write ?? []),
+      ...(kind.failedWrite?.(row, reason) ?? []),
+      this.db.insert(deadLetters).values({
+        id: prefixedId("dl"),
+        orgId: row.orgId,
+        kind: kind.type,
+        refId: row.id,
+        cause: exhausted ? "exhausted" : "permanent",
+        reason: redactTokens(reason),
+        attempts: attempt,
+      }),
+      this.count(row.orgId, kind.type, "dead_lettered"),
+    ]);
+    if (!done) return this.superseded(kind, row);
+    log.error(`${kind.type} dead-lettered`, { id: row.id, attempt, reason });
+    if (outcome.result === "failed") await outcome.after?.();
+    if (error !== undefined) await kind.afterFailed?.(row, error);
+    return { action: "dead-letter", reason };
+  }
+
+  /** A late worker: the newer lease's holder owns the row; only the count is written. */
+  private async superseded(kind: AnyJobKind, row: { orgId: string }): Promise<RunResult> {
+    await this.count(row.orgId, kind.type, "superseded").run();
+    return { action: "ack", status: "superseded" };
+  }
+
+  /** Adds one to a kind's counter of an outcome. */
+  count(orgId: string, kind: string, outcome: Counted) {
+    return this.db
+      .insert(jobCounters)
+      .values({ orgId, kind, outcome, count: 1 })
+      .onConflictDoUpdate({
+        target: [jobCounters.orgId, jobCounters.kind, jobCounters.outcome],
+        set: {
+          count: sql`${jobCounters.count} + 1`,
+          updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
+        },
+      });
+  }
+
+  /** Sends the queue message(s) naming `ids`, after `delaySeconds`. */
+  async enqueue(kind: AnyJobKind, orgId: string, ids: string[], delaySeconds?: number, message?: JobMessage) {
+    const bodies = kind.messages(orgId, ids, message);
+    const options = delaySeconds ? { delaySeconds } : undefined;
+    if (bodies.length === 1) await this.queue.send(bodies[0], options);
+    else if (bodies.length) await this.queue.sendBatch(bodies.map((body) => ({ body, ...options })));
+  }
+
+  /**
+   * Re-enqueues up to `limit` rows of a kind nobody is working on: held by a worker whose lease
+   * ran out, or waiting with a lost queue message (the kind's `stuck`). Idempotent: a repeated
+   * message finds its row claimed or done. Answers how many rows were re-enqueued.
+   */
+  async redrive(kind: AnyJobKind, now = Date.now(), limit = 100): Promise<number> {
+    const t = kind.table;
+    const rows = (await this.db
+      .select({ id: t.id, orgId: t.orgId })
+      .from(t)
+      .where(or(and(eq(t.status, kind.running), lt(t.leaseUntil, now)), kind.stuck?.(now)))
+      .orderBy(asc(t.leaseUntil))
+      .limit(limit)) as { id: string; orgId: string }[];
+    const byOrg = new Map<string, string[]>();
+    for (const r of rows) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r.id]);
+    const bodies = [...byOrg].flatMap(([orgId, ids]) => kind.messages(orgId, ids));
+    for (let i = 0; i < bodies.length; i += 100)
+      await this.queue.sendBatch(bodies.slice(i, i + 100).map((body) => ({ body })));
+    return rows.length;
+  }
+}
+
+/**
+ * The outcome of a handler that threw: a provider's retryable error is retried (after its
+ * Retry-After), any other provider error fails for good, and anything else (a bug, the store
+ * failing) is a crash: the row goes back to wait and is retried like a transient failure.
+ */
+export function outcomeOf(e: unknown, log: Logger, type: string, id: string): Outcome {
+  if (e instanceof ProviderError) {
+    if (!e.retryable) return { result: "failed", reason: e.message };
+    return {
+      result: "retry",
+      reason: e.message,
+      retryAfterSeconds: e.opts.retryAfterSeconds,
+      rateLimited: e.kind === "rate_limited",
+    };
+  }
+  const reason = redactTokens(e instanceof Error ? e.message : String(e));
+  log.error(`${type} crashed`, { id, reason });
+  return { result: "retry", reason: "internal error while running the job" };
+}
