@@ -18,14 +18,22 @@ export interface RetryPolicy {
   schedule?: readonly number[];
   /** A Retry-After of a rate limit does not use up an attempt (a sync's pause, say). */
   rateLimitsAreFree?: boolean;
+  /** How far a wait may stray from its schedule either way (default ±20 %; 0 for none). */
+  jitter?: number;
+  /**
+   * `exact` (default): a Retry-After replaces the schedule; `at-least`: it only lengthens it, as
+   * Standard Webhooks has senders do.
+   */
+  retryAfter?: "exact" | "at-least";
 }
 
 /** How far a wait may stray from its schedule either way, so retries of many jobs spread out. */
 export const JITTER = 0.2;
 
 /**
- * Seconds to wait after failed attempt `attempt` (1 for the first): the provider's Retry-After
- * when it sent one, else the schedule with ±20 % jitter; at least 1 s, at most 12 h.
+ * Seconds to wait after failed attempt `attempt` (1 for the first): the schedule with its
+ * jitter, or the provider's Retry-After when it sent one (instead of the schedule, or as its
+ * floor); at least 1 s, at most 12 h.
  */
 export function retryDelaySeconds(
   policy: RetryPolicy,
@@ -33,13 +41,18 @@ export function retryDelaySeconds(
   retryAfterSeconds?: number,
   random: () => number = Math.random,
 ): number {
-  if (retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds))
-    return clamp(Math.ceil(retryAfterSeconds));
+  const after =
+    retryAfterSeconds !== undefined && Number.isFinite(retryAfterSeconds)
+      ? Math.ceil(retryAfterSeconds)
+      : undefined;
+  if (after !== undefined && policy.retryAfter !== "at-least") return clamp(after);
   const n = Math.max(1, attempt);
   const base = policy.schedule
     ? (policy.schedule[n] ?? policy.schedule[policy.schedule.length - 1] ?? 1)
     : Math.min(policy.capSeconds ?? 300, (policy.baseSeconds ?? 5) * 2 ** (n - 1));
-  return clamp(Math.round(base * (1 - JITTER + 2 * JITTER * random())));
+  const jitter = policy.jitter ?? JITTER;
+  const scheduled = Math.round(base * (1 - jitter + 2 * jitter * random()));
+  return clamp(Math.max(scheduled, after ?? 0));
 }
 
 const clamp = (s: number) => Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(1, s));

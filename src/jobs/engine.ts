@@ -42,14 +42,19 @@ type Set = Record<string, unknown>;
 export type Outcome =
   /** Done: `set` is written to the row (with the lease released), `write` beside it. */
   | { result: "succeeded"; set: Set; write?: Statement[]; after?: () => Promise<unknown> }
-  /** Will not succeed by trying again: the row ends as the kind's failure; a dead letter. */
-  | { result: "failed"; reason: string; write?: Statement[]; after?: () => Promise<unknown> }
+  /**
+   * Will not succeed by trying again: the row ends as the kind's failure (with `set` over it);
+   * a dead letter.
+   */
+  | { result: "failed"; reason: string; set?: Set; write?: Statement[]; after?: () => Promise<unknown> }
   /** Try again later: after Retry-After when the provider gave one, else after the backoff. */
   | {
       result: "retry";
       reason: string;
       retryAfterSeconds?: number;
       rateLimited?: boolean;
+      /** Columns written with the retry (or with the failure, should this be the last attempt). */
+      set?: Set;
       write?: Statement[];
     };
 
@@ -283,7 +288,7 @@ export class JobEngine {
         attempts: freeRateLimit ? attempt - 1 : attempt,
       };
       const done = await batchUnderLease(this.db, lease, [
-        update({ ...kind.retrying(row, w), attempts: w.attempts }),
+        update({ ...kind.retrying(row, w), ...outcome.set, attempts: w.attempts }),
         ...(outcome.write ?? []),
         this.count(row.orgId, kind.type, crashed ? "crashed" : "retried"),
       ]);
@@ -301,7 +306,7 @@ export class JobEngine {
     const exhausted = outcome.result === "retry";
     const reason = exhausted ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
     const done = await batchUnderLease(this.db, lease, [
-      update(kind.failed(row, reason)),
+      update({ ...kind.failed(row, reason), ...outcome.set }),
       ...(outcome.write ?? []),
       ...(kind.failedWrite?.(row, reason) ?? []),
       this.db.insert(deadLetters).values({

@@ -30,10 +30,9 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
       const r = await services.webhooks.process(job.orgId, job.eventIds, log);
       return settle(r, job, env, log);
     }
-    case "event.deliver": {
-      const r = await services.events.deliver(job.orgId, job.deliveryId, log);
-      return settle(r, job, env, log);
-    }
+    case "event.deliver":
+      await services.events.deliver(job.orgId, job.deliveryId, log);
+      return {};
     case "sync.page":
       return services.sync.processPage(job.orgId, job.jobId, job.page, log);
     case "record.push":

@@ -16,7 +16,6 @@ import { EventLog } from "./events/log.ts";
 
 export type { DeliveryWithEvent } from "./events/log.ts";
 export {
-  type DeliveryResult,
   type EmitOptions,
   type EndpointInput,
   type EndpointPatch,

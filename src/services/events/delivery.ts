@@ -1,12 +1,10 @@
 /**
- * Delivering events (the queue consumer's work): one attempt claims the delivery with a lease
- * (compare-and-set, as messages do), POSTs the signed body through the outbound path and records
- * the attempt. Retries follow Svix's schedule: the next attempt is a new queue message with a
- * delay rather than a `retry()` of the current one, since eight attempts need more retries than
- * the queue's `max_retries` and a fresh message is not counted against it.
+ * Delivering events (the queue consumer's work), a kind of job of the job engine: an attempt
+ * claims the delivery, POSTs the signed body through the outbound path and records the attempt.
+ * Retries follow Svix's schedule without jitter, a Retry-After only lengthening a wait; the
+ * eighth failure is a dead letter. A 410 Gone disables the endpoint.
  */
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
+import { and, eq, isNull, lt, lte, or } from "drizzle-orm";
 import type { Settings } from "../../config.ts";
 import type { Db } from "../../db/client.ts";
 import {
@@ -16,6 +14,8 @@ import {
   eventEndpoints,
   events,
 } from "../../db/schema.ts";
+import type { RetryPolicy } from "../../jobs/backoff.ts";
+import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../../jobs/engine.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import {
@@ -27,22 +27,27 @@ import {
 } from "../../lib/outbound.ts";
 import { redactTokens } from "../../lib/redact.ts";
 import { type HttpClient, retryAfterSeconds } from "../../providers/runtime.ts";
-import type { JobMessage } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { EventEndpoints } from "./endpoints.ts";
 import {
-  type DeliveryResult,
   type EventsDeps,
   forgetSubscribers,
   isoNow,
   MAX_DELIVERY_ATTEMPTS,
-  MAX_QUEUE_DELAY_SECONDS,
   RETRY_AFTER_STATUSES,
   RETRY_SCHEDULE,
   STUCK_AFTER_MS,
   USER_AGENT,
 } from "./shared.ts";
 import { activeSecrets, eventBody, signStandardWebhook } from "./signing.ts";
+
+/** Standard Webhooks' schedule as Svix runs it, exactly; a Retry-After may only lengthen a wait. */
+const DELIVERY_POLICY: RetryPolicy = {
+  maxAttempts: MAX_DELIVERY_ATTEMPTS,
+  schedule: RETRY_SCHEDULE,
+  jitter: 0,
+  retryAfter: "at-least",
+};
 
 /** How much of an endpoint's answer the attempt log keeps. */
 const RESPONSE_SNIPPET_BYTES = 1024;
@@ -63,7 +68,7 @@ export class EventDelivery {
   private readonly activity: Activity;
   private readonly settings: Settings;
   private readonly http: HttpClient;
-  private readonly jobs: Queue;
+  private readonly engine: JobEngine;
 
   constructor(
     deps: EventsDeps,
@@ -73,7 +78,7 @@ export class EventDelivery {
     this.activity = deps.activity;
     this.settings = deps.settings;
     this.http = deps.http;
-    this.jobs = deps.jobs;
+    this.engine = new JobEngine(deps.db, deps.jobs);
   }
 
   /** How long one consumer owns a delivery it is attempting: longer than any attempt. */
@@ -82,175 +87,145 @@ export class EventDelivery {
   }
 
   /**
-   * One delivery attempt. Idempotent: a finished delivery is acknowledged without a request; one
-   * another consumer holds is retried after its lease; a message that arrives before the
-   * delivery's next scheduled attempt waits for it.
+   * One delivery attempt, through the job engine. Idempotent: a finished delivery is
+   * acknowledged without a request; one another worker holds is looked at again after its
+   * lease; a message that arrives before the delivery's next scheduled attempt waits for it.
    */
-  async deliver(orgId: string, deliveryId: string, log: Logger, now = Date.now()): Promise<DeliveryResult> {
-    const rows = await this.db
-      .select()
-      .from(eventDeliveries)
-      .where(and(eq(eventDeliveries.orgId, orgId), eq(eventDeliveries.id, deliveryId)))
-      .limit(1);
-    const d = rows[0];
-    if (!d) return { action: "ack", status: "missing" };
-    if (d.status === "succeeded" || d.status === "failed") return { action: "ack", status: d.status };
-    if (d.status === "pending" && d.nextAttemptAt) {
-      const wait = Math.ceil((Date.parse(d.nextAttemptAt) - now) / 1000);
-      if (wait > 1)
-        return {
-          action: "retry",
-          delaySeconds: Math.min(wait, MAX_QUEUE_DELAY_SECONDS),
-          reason: "the next attempt is scheduled later",
-        };
-    }
-    const endpoints = await this.db
+  deliver(orgId: string, deliveryId: string, log: Logger, now = Date.now()): Promise<RunResult> {
+    return this.engine.run(this.deliverJob, orgId, [deliveryId], log, now);
+  }
+
+  /** The `event.deliver` job kind. */
+  get deliverJob(): JobKind<EventDeliveryRow> {
+    return {
+      type: "event.deliver",
+      table: eventDeliveries,
+      waiting: ["pending"],
+      running: "delivering",
+      leaseMs: this.leaseMs,
+      policy: DELIVERY_POLICY,
+      // A retry's time has come (one second early is close enough).
+      due: (now) =>
+        or(
+          isNull(eventDeliveries.nextAttemptAt),
+          lte(eventDeliveries.nextAttemptAt, new Date(now + 1_000).toISOString()),
+        ),
+      dueAt: (d) => (d.nextAttemptAt ? Date.parse(d.nextAttemptAt) : null),
+      messages: (orgId, ids) => ids.map((deliveryId) => ({ type: "event.deliver", orgId, deliveryId })),
+      run: (job) => this.attempt(job),
+      retrying: (_d, w) => ({
+        status: "pending",
+        lastError: w.reason,
+        nextAttemptAt: new Date(w.at).toISOString(),
+        updatedAt: isoNow(),
+      }),
+      failed: (_d, reason) => ({
+        status: "failed",
+        lastError: reason,
+        nextAttemptAt: null,
+        deliveredAt: null,
+        updatedAt: isoNow(),
+      }),
+      // Lost by the queue: an enqueue that failed after the rows were stored, or a retry's message.
+      stuck: (now) => {
+        const before = new Date(now - STUCK_AFTER_MS).toISOString();
+        return and(
+          eq(eventDeliveries.status, "pending"),
+          lt(eventDeliveries.updatedAt, before),
+          or(isNull(eventDeliveries.nextAttemptAt), lt(eventDeliveries.nextAttemptAt, before)),
+        );
+      },
+    };
+  }
+
+  /** One POST of a claimed delivery to its endpoint, signed, and what it came to. */
+  private async attempt({ row: d, attempt, now, log }: Claimed<EventDeliveryRow>): Promise<Outcome> {
+    const [endpoint] = await this.db
       .select()
       .from(eventEndpoints)
-      .where(and(eq(eventEndpoints.orgId, orgId), eq(eventEndpoints.id, d.endpointId)))
+      .where(and(eq(eventEndpoints.orgId, d.orgId), eq(eventEndpoints.id, d.endpointId)))
       .limit(1);
-    const endpoint = endpoints[0];
-    if (endpoint?.status !== "enabled") {
-      await this.db
-        .update(eventDeliveries)
-        .set({
-          status: "failed",
-          leaseUntil: null,
-          nextAttemptAt: null,
-          lastError: endpoint ? "the endpoint is disabled" : "the endpoint no longer exists",
-          updatedAt: isoNow(),
-        })
-        .where(and(eq(eventDeliveries.id, d.id), inArray(eventDeliveries.status, ["pending", "delivering"])));
-      return { action: "ack", status: "failed" };
-    }
-    const claimed = await this.db
-      .update(eventDeliveries)
-      .set({
-        status: "delivering",
-        attempts: sql`${eventDeliveries.attempts} + 1`,
-        leaseUntil: now + this.leaseMs,
-        updatedAt: isoNow(),
-      })
-      .where(
-        and(
-          eq(eventDeliveries.id, d.id),
-          eq(eventDeliveries.attempts, d.attempts),
-          or(
-            eq(eventDeliveries.status, "pending"),
-            and(eq(eventDeliveries.status, "delivering"), lt(eventDeliveries.leaseUntil, now)),
-          ),
-        ),
-      )
-      .run();
-    if (claimed.meta.changes !== 1) {
-      const wait = Math.max(1, Math.ceil(((d.leaseUntil ?? now) - now) / 1000));
-      return { action: "retry", delaySeconds: wait, reason: "another consumer is delivering this event" };
-    }
-    const attempt = d.attempts + 1;
-    let outcome: AttemptOutcome;
-    try {
-      const eventRows = await this.db
-        .select()
-        .from(events)
-        .where(and(eq(events.orgId, orgId), eq(events.id, d.eventId)))
-        .limit(1);
-      const event = eventRows[0];
-      if (!event) {
-        await this.finish(d, attempt, "failed", { statusCode: null, error: "the event no longer exists" });
-        return { action: "ack", status: "failed" };
-      }
-      const secrets = await this.endpoints.secretsOf(endpoint);
-      const body = eventBody(event);
-      const timestamp = Math.floor(now / 1000);
-      const signatures = await Promise.all(
-        activeSecrets(secrets, now).map((s) => signStandardWebhook(s, event.id, timestamp, body)),
-      );
-      outcome = await this.post(endpoint.url, body, {
-        "content-type": "application/json",
-        "user-agent": USER_AGENT,
-        "webhook-id": event.id,
-        "webhook-timestamp": String(timestamp),
-        "webhook-signature": signatures.join(" "),
-      });
-    } catch (e) {
-      // Nothing was sent (the vault or D1 failed): release the lease so the retry can claim it.
-      await this.db
-        .update(eventDeliveries)
-        .set({ status: "pending", attempts: d.attempts, leaseUntil: null })
-        .where(
-          and(
-            eq(eventDeliveries.id, d.id),
-            eq(eventDeliveries.status, "delivering"),
-            eq(eventDeliveries.attempts, attempt),
-          ),
-        );
-      throw e;
-    }
-    const attemptRow = this.attemptStatement(d, endpoint.id, attempt, outcome);
+    if (endpoint?.status !== "enabled")
+      return {
+        result: "failed",
+        reason: endpoint ? "the endpoint is disabled" : "the endpoint no longer exists",
+      };
+    const [event] = await this.db
+      .select()
+      .from(events)
+      .where(and(eq(events.orgId, d.orgId), eq(events.id, d.eventId)))
+      .limit(1);
+    if (!event) return { result: "failed", reason: "the event no longer exists" };
+    const secrets = await this.endpoints.secretsOf(endpoint);
+    const body = eventBody(event);
+    const timestamp = Math.floor(now / 1000);
+    const signatures = await Promise.all(
+      activeSecrets(secrets, now).map((s) => signStandardWebhook(s, event.id, timestamp, body)),
+    );
+    const outcome = await this.post(endpoint.url, body, {
+      "content-type": "application/json",
+      "user-agent": USER_AGENT,
+      "webhook-id": event.id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": signatures.join(" "),
+    });
+    const write = [this.attemptStatement(d, endpoint.id, attempt, outcome)];
     const code = outcome.statusCode;
+    const set = { lastStatusCode: code };
     if (code !== null && code >= 200 && code < 300) {
-      await this.finish(d, attempt, "succeeded", outcome, attemptRow);
-      return { action: "ack", status: "succeeded" };
+      const at = isoNow();
+      return {
+        result: "succeeded",
+        set: {
+          status: "succeeded",
+          ...set,
+          lastError: null,
+          nextAttemptAt: null,
+          deliveredAt: at,
+          updatedAt: at,
+        },
+        write,
+      };
     }
     if (code === 410) {
       const reason = `the endpoint answered 410 Gone on ${isoNow()}`;
-      forgetSubscribers(orgId);
-      await this.finish(d, attempt, "failed", outcome, attemptRow, [
+      write.push(
         this.db
           .update(eventEndpoints)
           .set({ status: "disabled", disabledReason: reason, updatedAt: isoNow() })
-          .where(and(eq(eventEndpoints.orgId, orgId), eq(eventEndpoints.id, endpoint.id))),
+          .where(and(eq(eventEndpoints.orgId, d.orgId), eq(eventEndpoints.id, endpoint.id))) as never,
         this.activity.auditStatement({
-          orgId,
+          orgId: d.orgId,
           actor: "system",
           action: "event_endpoint.disabled",
           targetType: "event_endpoint",
           targetId: endpoint.id,
           details: { reason },
-        }),
-      ]);
-      log.warn("event endpoint disabled (410 Gone)", { endpoint_id: endpoint.id, delivery_id: d.id });
-      return { action: "ack", status: "failed" };
+        }) as never,
+      );
+      return {
+        result: "failed",
+        reason: outcome.error ?? reason,
+        set,
+        write,
+        after: async () => {
+          forgetSubscribers(d.orgId);
+          log.warn("event endpoint disabled (410 Gone)", { endpoint_id: endpoint.id, delivery_id: d.id });
+        },
+      };
     }
-    if (outcome.refused) {
-      await this.finish(d, attempt, "failed", outcome, attemptRow);
-      return { action: "ack", status: "failed" };
-    }
-    if (attempt >= MAX_DELIVERY_ATTEMPTS) {
-      const reason = `gave up after ${attempt} attempts: ${outcome.error}`;
-      await this.finish(d, attempt, "failed", { ...outcome, error: reason }, attemptRow);
-      return { action: "dead-letter", reason };
-    }
-    let delaySeconds: number = RETRY_SCHEDULE[attempt] ?? MAX_QUEUE_DELAY_SECONDS;
-    if (code !== null && RETRY_AFTER_STATUSES.has(code) && outcome.retryAfter !== undefined)
-      delaySeconds = Math.max(delaySeconds, outcome.retryAfter);
-    delaySeconds = Math.min(Math.max(1, delaySeconds), MAX_QUEUE_DELAY_SECONDS);
-    await this.db.batch([
-      this.db
-        .update(eventDeliveries)
-        .set({
-          status: "pending",
-          leaseUntil: null,
-          lastStatusCode: code,
-          lastError: outcome.error,
-          nextAttemptAt: new Date(now + delaySeconds * 1000).toISOString(),
-          updatedAt: isoNow(),
-        })
-        .where(and(eq(eventDeliveries.id, d.id), eq(eventDeliveries.attempts, attempt))),
-      attemptRow,
-    ]);
-    // A new message rather than retry(): see the module comment. Should this send fail, the
-    // consumer retries the current message, which then waits for `next_attempt_at`.
-    await this.jobs.send({ type: "event.deliver", orgId, deliveryId: d.id } satisfies JobMessage, {
-      delaySeconds,
-    });
-    log.warn("event delivery will be retried", {
-      delivery_id: d.id,
-      attempt,
-      in_seconds: delaySeconds,
-      reason: outcome.error,
-    });
-    return { action: "ack", status: "pending", nextAttemptInSeconds: delaySeconds };
+    const error = outcome.error ?? `the endpoint answered HTTP ${code}`;
+    if (outcome.refused) return { result: "failed", reason: error, set, write };
+    const honoured = code !== null && RETRY_AFTER_STATUSES.has(code) ? outcome.retryAfter : undefined;
+    return { result: "retry", reason: error, retryAfterSeconds: honoured, set, write };
+  }
+
+  /**
+   * Re-enqueues deliveries nobody is working on (the minutely cron): lost by the queue, or held
+   * by a worker that died. Idempotent: the engine claims a delivery before attempting it.
+   */
+  requeueStuck(now = Date.now(), limit = 100): Promise<number> {
+    return this.engine.redrive(this.deliverJob, now, limit);
   }
 
   private attemptStatement(d: EventDeliveryRow, endpointId: string, attempt: number, o: AttemptOutcome) {
@@ -267,30 +242,6 @@ export class EventDelivery {
       responseBody: o.responseBody === null ? null : redactTokens(o.responseBody),
       createdAt: isoNow(),
     });
-  }
-
-  private async finish(
-    d: EventDeliveryRow,
-    attempt: number,
-    status: "succeeded" | "failed",
-    o: Pick<AttemptOutcome, "statusCode" | "error">,
-    attemptRow?: ReturnType<EventDelivery["attemptStatement"]>,
-    extra: BatchItem<"sqlite">[] = [],
-  ) {
-    const now = isoNow();
-    const update = this.db
-      .update(eventDeliveries)
-      .set({
-        status,
-        leaseUntil: null,
-        nextAttemptAt: null,
-        lastStatusCode: o.statusCode,
-        lastError: status === "succeeded" ? null : o.error,
-        deliveredAt: status === "succeeded" ? now : null,
-        updatedAt: now,
-      })
-      .where(and(eq(eventDeliveries.id, d.id), eq(eventDeliveries.attempts, attempt)));
-    await this.db.batch([update, ...(attemptRow ? [attemptRow] : []), ...extra]);
   }
 
   /**
@@ -338,39 +289,6 @@ export class EventDelivery {
         latencyMs: Date.now() - started,
       };
     }
-  }
-
-  /**
-   * Re-enqueues deliveries the queue lost (an enqueue that failed after the rows were stored, or
-   * a message dead-lettered by the queue itself). For a scheduled job; idempotent, since the
-   * consumer claims a delivery before attempting it and waits for `next_attempt_at`.
-   */
-  async requeueStuck(now = Date.now(), limit = 100): Promise<number> {
-    const before = new Date(now - STUCK_AFTER_MS).toISOString();
-    const stuck = await this.db
-      .select({ id: eventDeliveries.id, orgId: eventDeliveries.orgId })
-      .from(eventDeliveries)
-      .where(
-        and(
-          lt(eventDeliveries.updatedAt, before),
-          or(
-            and(
-              eq(eventDeliveries.status, "pending"),
-              or(isNull(eventDeliveries.nextAttemptAt), lt(eventDeliveries.nextAttemptAt, before)),
-            ),
-            and(eq(eventDeliveries.status, "delivering"), lt(eventDeliveries.leaseUntil, now)),
-          ),
-        ),
-      )
-      .limit(limit);
-    for (let i = 0; i < stuck.length; i += 100) {
-      await this.jobs.sendBatch(
-        stuck.slice(i, i + 100).map((d) => ({
-          body: { type: "event.deliver", orgId: d.orgId, deliveryId: d.id } satisfies JobMessage,
-        })),
-      );
-    }
-    return stuck.length;
   }
 }
 

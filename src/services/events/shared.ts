@@ -6,7 +6,6 @@
 import type { Settings } from "../../config.ts";
 import type { Vault } from "../../crypto/vault.ts";
 import type { Db } from "../../db/client.ts";
-import type { EventDeliveryRow } from "../../db/schema.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import type { HttpClient } from "../../providers/runtime.ts";
 import type { JobMessage } from "../../queue/messages.ts";
@@ -78,17 +77,6 @@ export interface EndpointPatch {
   eventTypes?: EventType[] | null;
   status?: "enabled" | "disabled";
 }
-
-/** What one delivery job did. Assignable to the consumer's JobResult. */
-export type DeliveryResult =
-  | {
-      action: "ack";
-      status: EventDeliveryRow["status"] | "missing";
-      /** Set when the attempt failed and the next one is queued this many seconds from now. */
-      nextAttemptInSeconds?: number;
-    }
-  | { action: "retry"; delaySeconds: number; reason: string }
-  | { action: "dead-letter"; reason: string };
 
 export const invalid = (path: string, message: string) =>
   new ApiError(ErrorCode.INVALID_FIELD, `${path}: ${message}`, { issues: [{ path, message }] });
