@@ -7,4 +7,5 @@ export const EXPECTED_MIGRATIONS = [
   "0004_oauth.sql",
   "0005_sync.sql",
   "0006_messages_status_idx.sql",
+  "0007_jobs.sql",
 ] as const;

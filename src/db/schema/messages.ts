@@ -1,0 +1,52 @@
+/** Outbound and inbound messages of an organization's integrations. */
+import { index, integer, sqliteTable, text, uniqueIndex } from "drizzle-orm/sqlite-core";
+import { organizations } from "./orgs.ts";
+import { now } from "./shared.ts";
+
+/** Outbound messages: queued by the API, sent by the queue consumer, updated by delivery webhooks. */
+export const messages = sqliteTable(
+  "messages",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    integrationId: text("integration_id").notNull(),
+    provider: text("provider").notNull(),
+    channel: text("channel").notNull(),
+    to: text("to").notNull(),
+    /** subject/text/html/template: the content, never credentials. */
+    content: text("content", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** `outbound`: sent by the hub; `inbound`: received through a provider webhook. */
+    direction: text("direction", { enum: ["outbound", "inbound"] })
+      .notNull()
+      .default("outbound"),
+    status: text("status", {
+      enum: ["queued", "sending", "sent", "delivered", "failed", "received"],
+    }).notNull(),
+    /** Sandbox mode of the integration: recorded, not sent. */
+    sandbox: integer("sandbox", { mode: "boolean" }).notNull().default(false),
+    attempts: integer("attempts").notNull().default(0),
+    /** While `sending`, no other consumer may take the message before this time (ms epoch). */
+    leaseUntil: integer("lease_until"),
+    providerMessageId: text("provider_message_id"),
+    lastError: text("last_error"),
+    idempotencyKey: text("idempotency_key"),
+    requestHash: text("request_hash"),
+    createdAt: text("created_at").notNull().default(now),
+    updatedAt: text("updated_at").notNull().default(now),
+    sentAt: text("sent_at"),
+    deliveredAt: text("delivered_at"),
+    nextAttemptAt: text("next_attempt_at"),
+  },
+  (t) => [
+    index("messages_org_idx").on(t.orgId, t.id),
+    index("messages_org_status_idx").on(t.orgId, t.status, t.id),
+    // The minutely cron's look for stuck messages (src/cron/requeue-messages.ts).
+    index("messages_status_idx").on(t.status, t.updatedAt),
+    index("messages_provider_message_idx").on(t.provider, t.providerMessageId),
+    uniqueIndex("messages_org_idempotency_uq").on(t.orgId, t.idempotencyKey),
+  ],
+);
+
+export type MessageRow = typeof messages.$inferSelect;
