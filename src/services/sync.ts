@@ -12,13 +12,15 @@
  * Outward pushes (accounting providers) create or update a record at the provider from the
  * queue, idempotent under an Idempotency-Key, and store the provider's id.
  *
- * The parts live in ./sync/: jobs, pages, schedules, status, records and pushes.
+ * The parts live in ./sync/: jobs, pages, schedules, status, records and pushes, and the API's
+ * requests of one integration (for-integration).
  */
 import type { Db } from "../db/client.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
 import type { Events } from "./events.ts";
 import type { Integrations } from "./integrations.ts";
+import { IntegrationSync } from "./sync/for-integration.ts";
 import { SyncJobs } from "./sync/jobs.ts";
 import { SyncPages } from "./sync/pages.ts";
 import { SyncPushes } from "./sync/pushes.ts";
@@ -44,6 +46,7 @@ export class Sync {
   private readonly records: SyncRecords;
   private readonly pushes: SyncPushes;
   private readonly statuses: SyncStatus;
+  private readonly requests: IntegrationSync;
 
   constructor(
     db: Db,
@@ -61,6 +64,13 @@ export class Sync {
     this.records = new SyncRecords(db);
     this.pushes = new SyncPushes(deps, this.records);
     this.statuses = new SyncStatus(this.jobs, this.schedules);
+    this.requests = new IntegrationSync(integrations, {
+      jobs: this.jobs,
+      schedules: this.schedules,
+      records: this.records,
+      pushes: this.pushes,
+      statuses: this.statuses,
+    });
   }
 
   /** Starts a sync of one entity, or answers the job already queued or running for it. */
@@ -96,4 +106,24 @@ export class Sync {
   getPush: SyncPushes["getPush"] = (...a) => this.pushes.getPush(...a);
   /** Sends one push to the provider (one queue message). */
   processPush: SyncPushes["processPush"] = (...a) => this.pushes.processPush(...a);
+
+  // The API's requests, each of the organization's integration a path names (a 404 otherwise).
+  /** Starts a sync of one entity, or answers the job under way. */
+  startFor: IntegrationSync["startFor"] = (...a) => this.requests.startFor(...a);
+  /** The integration and its sync status. */
+  statusFor: IntegrationSync["statusFor"] = (...a) => this.requests.statusFor(...a);
+  /** The integration's jobs, newest first, filtered. */
+  historyFor: IntegrationSync["historyFor"] = (...a) => this.requests.historyFor(...a);
+  /** Sets (or clears) the schedule of the integration's entities. */
+  scheduleFor: IntegrationSync["scheduleFor"] = (...a) => this.requests.scheduleFor(...a);
+  /** Records of an entity of the integration. */
+  recordsFor: IntegrationSync["recordsFor"] = (...a) => this.requests.recordsFor(...a);
+  /** One record of the integration. */
+  recordFor: IntegrationSync["recordFor"] = (...a) => this.requests.recordFor(...a);
+  /** Queues a push of a record to the integration's provider. */
+  pushFor: IntegrationSync["pushFor"] = (...a) => this.requests.pushFor(...a);
+  /** One push of the integration. */
+  getPushFor: IntegrationSync["getPushFor"] = (...a) => this.requests.getPushFor(...a);
+  /** One sync job of the integration. */
+  jobFor: IntegrationSync["jobFor"] = (...a) => this.requests.jobFor(...a);
 }

@@ -1,27 +1,32 @@
-/** Maps request bodies of the REST dialect onto the integrations service's input. */
+/**
+ * Maps requests of the REST dialect onto the integrations service's input (bodies, and the
+ * integration or provider a path names), and its rows onto the REST view.
+ */
 import type { Context } from "hono";
 import type { AppEnv } from "../../context.ts";
+import type { IntegrationRow } from "../../db/schema.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
+import { UUID_RE } from "../../lib/ids.ts";
 import {
   defaultProviderOf,
   getProvider,
   providerForPath,
   providersInCategory,
 } from "../../providers/registry.ts";
-import type { Category, Provider } from "../../providers/types.ts";
-import { CATEGORIES, CATEGORY_ALIASES } from "../../providers/types.ts";
+import type { Provider } from "../../providers/types.ts";
 import { findField } from "../../services/fields.ts";
-import type { IntegrationWrite, WriteContext } from "../../services/integrations.ts";
+import {
+  categoryOf,
+  type IntegrationRef,
+  type IntegrationWrite,
+  type WriteContext,
+} from "../../services/integrations.ts";
 import { publicOrigin } from "../../services/oauth.ts";
+import { restView } from "../../services/views.ts";
 import { COMMON_KEYS } from "./schema.ts";
 
 const invalid = (path: string, message: string) =>
   new ApiError(ErrorCode.INVALID_FIELD, `${path}: ${message}`, { issues: [{ path, message }] });
-
-export function categoryOf(type: string): Category | undefined {
-  const t = CATEGORY_ALIASES[type] ?? type;
-  return (CATEGORIES as readonly string[]).includes(t) ? (t as Category) : undefined;
-}
 
 /** The provider a per-provider path names (004's names: each provider's `pathAliases`), or a 400. */
 export function pathProvider(name: string): Provider {
@@ -31,6 +36,14 @@ export function pathProvider(name: string): Provider {
       issues: [{ path: "provider", message: "unknown provider" }],
     });
   return p;
+}
+
+/**
+ * The integration a `{provider}` path segment names: an integration id (UUID), or a provider
+ * (with `?integration_id=` when the organization has several); an unknown provider is a 400.
+ */
+export function integrationRef(name: string, integrationId?: string): IntegrationRef {
+  return UUID_RE.test(name) ? { id: name } : { provider: pathProvider(name), integrationId };
 }
 
 /**
@@ -138,3 +151,7 @@ export function writeContext(c: Context<AppEnv>, dialect: WriteContext["dialect"
     dialect,
   };
 }
+
+/** An integration as the REST dialect shows it. */
+export const integrationView = (c: Context<AppEnv>, row: IntegrationRow) =>
+  restView(row, c.get("services").settings);

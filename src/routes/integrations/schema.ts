@@ -177,3 +177,105 @@ export const PageQuery = z.object({
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
+
+export const ProviderCatalogSchema = z
+  .object({
+    providers: z.array(
+      z.object({
+        id: z.string(),
+        category: z.string(),
+        display_name: z.string(),
+        description: z.string(),
+        auth_kind: z.string(),
+        default_base_url: z.string(),
+        customer_base_url: z.boolean(),
+        token_field: z.string(),
+        fields: z.array(
+          z.object({
+            name: z.string(),
+            label: z.string(),
+            type: z.string(),
+            required: z.boolean(),
+            secret: z.boolean(),
+            aliases: z.array(z.string()).optional(),
+            options: z.array(z.string()).optional(),
+            default: z.union([z.string(), z.number(), z.boolean()]).optional(),
+            placeholder: z.string().optional(),
+            help: z.string().optional(),
+          }),
+        ),
+        capabilities: z.object({
+          test: z.boolean(),
+          send: z.array(z.string()),
+          webhooks: z.boolean(),
+          oauth: z.boolean(),
+          sync: z.array(z.string()),
+          push: z.array(z.string()).optional(),
+          calendar: z.boolean().optional(),
+        }),
+        docs_url: z.string().optional(),
+      }),
+    ),
+  })
+  .openapi("ProviderCatalog");
+
+export const StatsSchema = z
+  .object({
+    total: z.number(),
+    by_type: z.record(z.string(), z.number()),
+    by_status: z.record(z.string(), z.number()),
+    error_rate: z.number(),
+    with_recent_errors: z.number(),
+    messages: z.object({
+      total: z.number(),
+      by_status: z.record(z.string(), z.number()),
+      by_channel: z.record(z.string(), z.number()),
+    }),
+    tests: z.object({ succeeded: z.number(), failed: z.number() }),
+  })
+  .openapi("IntegrationStats");
+
+/** `{target}` of `DELETE /api/integrations/{target}`: an integration id or a provider id. */
+export const TargetParam = z.object({
+  target: z
+    .string()
+    .max(64)
+    .openapi({
+      param: { name: "target", in: "path" },
+      description: "An integration id (UUID) or a provider id",
+    }),
+});
+
+export const DeleteResponse = z.object({
+  message: z.string(),
+  status: z.string().optional(),
+  ok: z.boolean().optional(),
+});
+
+export const ConfigureParams = IdParam.extend({
+  type: z
+    .string()
+    .max(64)
+    .openapi({ param: { name: "type", in: "path" }, example: "email" }),
+});
+
+export const LogSchema = z
+  .object({
+    id: z.string(),
+    integration_id: z.string(),
+    level: z.string(),
+    action: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).nullable(),
+    created_at: z.string(),
+  })
+  .openapi("IntegrationLog");
+
+export const LogsResponse = z.object({ logs: z.array(LogSchema), next_cursor: z.string().nullable() });
+
+export const TestResponse = z.object({
+  ok: z.boolean(),
+  message: z.string(),
+  details: z.record(z.string(), z.unknown()).optional(),
+  integration: IntegrationSchema,
+});

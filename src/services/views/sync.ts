@@ -1,5 +1,5 @@
 /** How sync jobs, schedules, records and pushes are shown. */
-import type { RecordPushRow, RecordRow, SyncJobRow, SyncStateRow } from "../../db/schema.ts";
+import type { IntegrationRow, RecordPushRow, RecordRow, SyncJobRow, SyncStateRow } from "../../db/schema.ts";
 import type { EntityStatus } from "../sync/status.ts";
 
 /** A sync job (inbound run or outbound push log entry). */
@@ -80,4 +80,16 @@ export const entityStatusView = (e: EntityStatus) => ({
   },
   current_job: e.current ? syncJobView(e.current) : null,
   last_job: e.last ? syncJobView(e.last) : null,
+});
+
+/** An integration's `sync-status`: every entity's state and the newest jobs. */
+export const syncStatusView = (
+  row: IntegrationRow,
+  status: { entities: EntityStatus[]; jobs: SyncJobRow[] },
+) => ({
+  integration_id: row.id,
+  provider: row.provider,
+  last_sync_at: row.lastSyncAt,
+  entities: status.entities.map(entityStatusView),
+  jobs: status.jobs.map(syncJobView),
 });
