@@ -24,7 +24,10 @@ export const deadLetters = sqliteTable(
     attempts: integer("attempts").notNull(),
     createdAt: text("created_at").notNull().default(now),
   },
-  (t) => [index("dead_letters_org_idx").on(t.orgId, t.id), index("dead_letters_ref_idx").on(t.orgId, t.refId)],
+  (t) => [
+    index("dead_letters_org_idx").on(t.orgId, t.id),
+    index("dead_letters_ref_idx").on(t.orgId, t.refId),
+  ],
 );
 export type DeadLetterRow = typeof deadLetters.$inferSelect;
 

@@ -18,11 +18,9 @@ const DeadLetterSchema = z
   .object({
     id: z.string(),
     kind: z.string().openapi({ description: `The kind of job: ${KINDS.join(", ")}` }),
-    ref_id: z
-      .string()
-      .openapi({
-        description: "The row the job worked on: a message, webhook event, delivery, sync job or push",
-      }),
+    ref_id: z.string().openapi({
+      description: "The row the job worked on: a message, webhook event, delivery, sync job or push",
+    }),
     cause: z.enum(["permanent", "exhausted"]).openapi({
       description: "`permanent`: the provider refused it; `exhausted`: every attempt failed",
     }),
@@ -55,14 +53,12 @@ deadLettersApi.openapi(
   }),
   async (c) => {
     const q = c.req.valid("query");
-    const page = await c
-      .get("services")
-      .jobs.listDeadLetters(orgAuth(c).orgId, {
-        kind: q.kind,
-        refId: q.ref_id,
-        cursor: q.cursor,
-        limit: q.limit,
-      });
+    const page = await c.get("services").jobs.listDeadLetters(orgAuth(c).orgId, {
+      kind: q.kind,
+      refId: q.ref_id,
+      cursor: q.cursor,
+      limit: q.limit,
+    });
     return c.json({ dead_letters: page.items.map(deadLetterView), next_cursor: page.nextCursor }, 200);
   },
 );

@@ -50,7 +50,11 @@ export class Jobs {
       .from(jobCounters)
       .where(eq(jobCounters.orgId, orgId));
     const out: Record<string, Record<string, number>> = {};
-    for (const r of rows) (out[r.kind] ??= {})[r.outcome] = r.count;
+    for (const r of rows) {
+      const kind = out[r.kind] ?? {};
+      kind[r.outcome] = r.count;
+      out[r.kind] = kind;
+    }
     return out;
   }
 }

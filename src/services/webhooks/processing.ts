@@ -7,6 +7,7 @@
 import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { type IntegrationRow, integrations, type WebhookEventRow, webhookEvents } from "../../db/schema.ts";
+import { retryDelaySeconds } from "../../jobs/backoff.ts";
 import type { Logger } from "../../lib/log.ts";
 import { redactTokens } from "../../lib/redact.ts";
 import { getProvider } from "../../providers/registry.ts";
@@ -14,7 +15,6 @@ import { ProviderError } from "../../providers/runtime.ts";
 import type { JobResult } from "../../queue/consumer.ts";
 import type { JobMessage } from "../../queue/messages.ts";
 import type { Events } from "../events.ts";
-import { retryDelaySeconds } from "../../jobs/backoff.ts";
 import type { WebhookEffects } from "./effects.ts";
 import {
   type Emit,
