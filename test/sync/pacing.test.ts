@@ -14,6 +14,10 @@ import { BUDGET_SHARE, Pacer } from "../../src/services/pacing.ts";
 import { ApiProxy } from "../../src/services/proxy.ts";
 import { call, newIntegration, newOrg } from "../harness.ts";
 
+// The end-to-end cases make 60 proxy requests each through the worker: more than the default
+// 5 s on a loaded two-core machine. The clock the budget reads is faked; this bounds only a hang.
+vi.setConfig({ testTimeout: 60_000 });
+
 /** A clock the test moves by hand, starting at a given instant. */
 function manualClock(start: number) {
   let t = start;
