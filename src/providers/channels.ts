@@ -1,6 +1,8 @@
 // The message channels: how each one's recipient is written and what content a message needs.
 import type { Issue } from "../errors.ts";
-import type { Channel } from "./types.ts";
+
+/** Message channels a provider can send on. */
+export type Channel = "email" | "sms" | "whatsapp" | "telegram" | "messenger" | "instagram";
 
 /** Every channel a provider may send on (a module's `channels` name some of them). */
 export const CHANNELS = [

@@ -1,7 +1,11 @@
+import type { Channel } from "./channels.ts";
 import type { OAuthSettings } from "./oauth.ts";
 import type { OutboundMessage, ProviderContext, SendResult, TestResult } from "./runtime.ts";
 import type { ProviderSync, RateBudget } from "./sync.ts";
 import type { ProviderWebhook } from "./webhooks.ts";
+
+/** The channel type lives with the channels' rules; provider declarations name it from here too. */
+export type { Channel } from "./channels.ts";
 
 /**
  * The shape every provider module fills in. One module per provider (src/providers/<id>/)
@@ -67,9 +71,6 @@ export interface ProviderField {
   placeholder?: string;
   help?: string;
 }
-
-/** Message channels a provider can send on. */
-export type Channel = "email" | "sms" | "whatsapp" | "telegram" | "messenger" | "instagram";
 
 /** What the catalog says a provider can do; derived by the registry from the hooks a module defines. */
 export interface ProviderCapabilities {

@@ -13,7 +13,7 @@
  */
 import { fromUtf8, toBase64, toHex, utf8 } from "../crypto/encoding.ts";
 import { timingSafeEqualStrings } from "../crypto/hash.ts";
-import type { Channel } from "./types.ts";
+import type { Channel } from "./channels.ts";
 
 /** Seconds a signed timestamp may be away from now, either way. */
 export const REPLAY_WINDOW_S = 300;

@@ -34,7 +34,6 @@ import {
   clockOffsets,
   codes,
   count,
-  type Grant,
   grants,
   hex,
   issueAccess,
@@ -46,7 +45,7 @@ import {
   revokeToken,
   stats,
 } from "./state.ts";
-import type { ClientAuth, SimulatedOAuth, TokenBodyInput } from "./types.ts";
+import type { ClientAuth, Grant, SimulatedOAuth, TokenBodyInput } from "./types.ts";
 
 const CODE_TTL = 600;
 

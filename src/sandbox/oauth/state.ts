@@ -2,7 +2,7 @@
  * The simulated authorization servers' state, per isolate: pending authorization requests,
  * codes, grants, access and refresh tokens, per-client counters and per-client clocks.
  */
-import type { SimulatedOAuth } from "./types.ts";
+import type { Grant, SimulatedOAuth } from "./types.ts";
 
 /** How long a short-lived client's tokens live, and Meta's long-lived tokens otherwise. */
 const SHORT_TTL = 60;
@@ -29,15 +29,6 @@ export interface CodeRecord {
   expiresAt: number;
   used: boolean;
   grantId?: string;
-}
-
-export interface Grant {
-  id: string;
-  oauth: SimulatedOAuth;
-  clientId: string;
-  scopes: string[];
-  offline: boolean;
-  revoked: boolean;
 }
 
 export interface AccessRecord {

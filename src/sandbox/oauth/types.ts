@@ -4,13 +4,22 @@
  * folder knows no provider.
  */
 import type { Context, Hono } from "hono";
-import type { Grant } from "./state.ts";
 
 /** How refresh tokens behave on refresh. */
 export type RefreshPolicy = "never" | "static" | "rotate" | "rotate-if-client";
 
 /** How a client authenticates at the token (and revoke) endpoint. */
 export type ClientAuth = "body" | "basic" | "either";
+
+/** One authorization a client holds: what it was granted and whether it was revoked. */
+export interface Grant {
+  id: string;
+  oauth: SimulatedOAuth;
+  clientId: string;
+  scopes: string[];
+  offline: boolean;
+  revoked: boolean;
+}
 
 /** What a token-body hook is given: the grant, the new access token, the refresh token to hand back. */
 export interface TokenBodyInput {

@@ -12,8 +12,7 @@ import type { Logger } from "../../lib/log.ts";
 import { redactTokens } from "../../lib/redact.ts";
 import { getProvider } from "../../providers/registry.ts";
 import { ProviderError } from "../../providers/runtime.ts";
-import type { JobResult } from "../../queue/consumer.ts";
-import type { JobMessage } from "../../queue/messages.ts";
+import type { JobMessage, JobResult } from "../../queue/messages.ts";
 import type { Events } from "../events.ts";
 import type { WebhookEffects } from "./effects.ts";
 import {
