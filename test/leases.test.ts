@@ -290,6 +290,98 @@ describe("sync pages", () => {
   });
 });
 
+describe("sync page retries", () => {
+  it("a retry is a new delayed message for the same page; a 429 pauses the job without using an attempt", async () => {
+    const token = `pat-na1-retry${crypto.randomUUID().slice(0, 8)}`;
+    const integration = await newIntegration(org, {
+      provider: "hubspot",
+      private_app_token: token,
+      name: `hs ${crypto.randomUUID().slice(0, 8)}`,
+    });
+    await shapeData("hubspot", "contacts", { account: token, count: 20 });
+    const row = await services.integrations.get(org.orgId, integration.id);
+    const { job } = await services.sync.start(row, "contacts", { trigger: "manual", actor: "test" });
+    const page0 = { type: "sync.page", orgId: org.orgId, jobId: job.id, page: 0 };
+    const failing = (e: ProviderError) => {
+      const held = heldConnections(services.connections);
+      held.release(e);
+      return syncWorker(held.connections);
+    };
+    const t0 = Date.now();
+
+    // A transient failure: the delivery is acknowledged and a new message names the same page.
+    jobs.sent.length = 0;
+    jobs.delays.length = 0;
+    const transient = await failing(new ProviderError("transient", "HTTP 503 from the provider")).processPage(
+      org.orgId,
+      job.id,
+      0,
+      log,
+      t0,
+    );
+    expect(transient).toMatchObject({ action: "retry" });
+    expect(await jobRow(job.id)).toMatchObject({
+      status: "running",
+      attempts: 1,
+      lease_until: null,
+      error_message: "Retrying: HTTP 503 from the provider",
+    });
+    expect(jobs.sent).toEqual([page0]);
+    expect(jobs.delays[0]).toBeGreaterThan(0);
+
+    // A 429: paused until Retry-After, the attempt given back.
+    jobs.sent.length = 0;
+    jobs.delays.length = 0;
+    const t1 = t0 + 60_000;
+    const limited = await failing(
+      new ProviderError("rate_limited", "HTTP 429", { retryAfterSeconds: 30 }),
+    ).processPage(org.orgId, job.id, 0, log, t1);
+    expect(limited).toEqual({ action: "retry", delaySeconds: 30, reason: "HTTP 429" });
+    expect(await jobRow(job.id)).toMatchObject({
+      status: "paused",
+      attempts: 1,
+      resume_at: t1 + 30_000,
+      lease_until: null,
+      error_message: "Paused: HTTP 429",
+    });
+    expect(jobs.sent).toEqual([page0]);
+    expect(jobs.delays).toEqual([30]);
+
+    // A delivery before the resume time waits for it; one of a page already past is acknowledged.
+    jobs.sent.length = 0;
+    jobs.delays.length = 0;
+    expect(await services.sync.processPage(org.orgId, job.id, 0, log, t1 + 5_000)).toMatchObject({
+      action: "retry",
+    });
+    expect(jobs.sent).toEqual([page0]);
+    expect((await jobRow(job.id)).status).toBe("paused");
+    expect(await services.sync.processPage(org.orgId, job.id, 3, log, t1 + 40_000)).toMatchObject({
+      action: "ack",
+    });
+
+    // The pause's message lost: the cron drives the job again once its resume time has passed.
+    jobs.sent.length = 0;
+    const later = t1 + 10 * 60_000;
+    expect(await services.sync.requeueStuck(later)).toBeGreaterThanOrEqual(1);
+    expect(jobs.sent).toContainEqual(page0);
+    expect(await services.sync.processPage(org.orgId, job.id, 0, log, later)).toMatchObject({
+      action: "ack",
+    });
+    for (let page = 1; page < 5 && (await jobRow(job.id)).status === "running"; page++) {
+      expect(await services.sync.processPage(org.orgId, job.id, page, log, later)).toMatchObject({
+        action: "ack",
+      });
+    }
+    expect(await jobRow(job.id)).toMatchObject({
+      status: "success",
+      records_synced: 20,
+      attempts: 0,
+      lease_until: null,
+      resume_at: null,
+    });
+  });
+});
+
 describe("record pushes", () => {
   async function quickbooks() {
     const integration = await newIntegration(org, {

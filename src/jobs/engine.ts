@@ -97,8 +97,12 @@ export interface JobKind<
   dueAt?: (row: Row) => number | null;
   /** A further condition of this delivery (the page it names, say): not met means stale, acked. */
   matches?: (message: JobMessage) => SQL | undefined;
-  /** The queue message(s) that name these rows of one organization. */
-  messages: (orgId: string, ids: string[], message?: JobMessage) => JobMessage[];
+  /**
+   * The queue message(s) that name these rows of one organization: `message` is the delivery
+   * being rescheduled, `rows` the rows themselves where the engine has them (a retry, a
+   * re-drive), for a kind whose message says more than the row's id (the page it is on, say).
+   */
+  messages: (orgId: string, ids: string[], message?: JobMessage, rows?: Row[]) => JobMessage[];
   /** Runs before the attempts (one read shared by a batch of rows, say). */
   prepare?: (orgId: string, rows: Row[], log: Logger) => Promise<unknown>;
   /** The handler: one attempt at one row. A throw is read by `outcomeOf`. */
@@ -299,7 +303,7 @@ export class JobEngine {
         in_seconds: delaySeconds,
         reason: outcome.reason,
       });
-      await this.enqueue(kind, row.orgId, [row.id], delaySeconds);
+      await this.enqueue(kind, row.orgId, [row.id], delaySeconds, undefined, [row]);
       return { action: "retry", delaySeconds, reason: outcome.reason };
     }
 
@@ -347,9 +351,16 @@ export class JobEngine {
       });
   }
 
-  /** Sends the queue message(s) naming `ids`, after `delaySeconds`. */
-  async enqueue(kind: AnyJobKind, orgId: string, ids: string[], delaySeconds?: number, message?: JobMessage) {
-    const bodies = kind.messages(orgId, ids, message);
+  /** Sends the queue message(s) naming `ids` (whose `rows` may be given), after `delaySeconds`. */
+  async enqueue(
+    kind: AnyJobKind,
+    orgId: string,
+    ids: string[],
+    delaySeconds?: number,
+    message?: JobMessage,
+    rows?: { id: string }[],
+  ) {
+    const bodies = kind.messages(orgId, ids, message, rows);
     const options = delaySeconds ? { delaySeconds } : undefined;
     if (bodies.length === 1) await this.queue.send(bodies[0], options);
     else if (bodies.length) await this.queue.sendBatch(bodies.map((body) => ({ body, ...options })));
@@ -363,14 +374,21 @@ export class JobEngine {
   async redrive(kind: AnyJobKind, now = Date.now(), limit = 100): Promise<number> {
     const t = kind.table;
     const rows = (await this.db
-      .select({ id: t.id, orgId: t.orgId })
+      .select()
       .from(t)
       .where(or(and(eq(t.status, kind.running), lt(t.leaseUntil, now)), kind.stuck?.(now)))
       .orderBy(asc(t.leaseUntil))
       .limit(limit)) as { id: string; orgId: string }[];
-    const byOrg = new Map<string, string[]>();
-    for (const r of rows) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r.id]);
-    const bodies = [...byOrg].flatMap(([orgId, ids]) => kind.messages(orgId, ids));
+    const byOrg = new Map<string, { id: string; orgId: string }[]>();
+    for (const r of rows) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r]);
+    const bodies = [...byOrg].flatMap(([orgId, of]) =>
+      kind.messages(
+        orgId,
+        of.map((r) => r.id),
+        undefined,
+        of,
+      ),
+    );
     for (let i = 0; i < bodies.length; i += 100)
       await this.queue.sendBatch(bodies.slice(i, i + 100).map((body) => ({ body })));
     return rows.length;

@@ -5,17 +5,11 @@
  */
 import { createLogger, type Logger } from "../lib/log.ts";
 import { createServices, type Services } from "../services/index.ts";
-import { JobMessage } from "./messages.ts";
+import { JobMessage, type JobResult } from "./messages.ts";
 
 const BATCH = 100;
 
 export const backoffSeconds = (attempts: number) => Math.min(300, 2 ** Math.max(0, attempts - 1) * 5);
-
-/** What a job that can fail says: done, try again later, or give up with the reason. */
-export type JobResult =
-  | { action: "ack" }
-  | { action: "retry"; delaySeconds: number; reason: string }
-  | { action: "dead-letter"; reason: string };
 
 /** What to do with the queue message: acknowledged, or retried after a delay. */
 type Outcome = { retryInSeconds?: number };
@@ -34,9 +28,11 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
       await services.events.deliver(job.orgId, job.deliveryId, log);
       return {};
     case "sync.page":
-      return services.sync.processPage(job.orgId, job.jobId, job.page, log);
+      await services.sync.processPage(job.orgId, job.jobId, job.page, log);
+      return {};
     case "record.push":
-      return services.sync.processPush(job.orgId, job.pushId, log);
+      await services.sync.processPush(job.orgId, job.pushId, log);
+      return {};
     case "vault.rewrap": {
       const vault = await services.vault();
       const r = await vault.rewrapBatch(BATCH);

@@ -165,7 +165,7 @@ export function createServices(env: Env, requestId: string): Services {
       env.OAUTH_RETURN_ORIGINS || undefined,
     ),
     connectSessions: new ConnectSessions(db, activity),
-    sync: new Sync(db, activity, integrations, connections, events, env.JOBS, env.DLQ),
+    sync: new Sync(db, activity, integrations, connections, events, env.JOBS),
     keys: new Keys(db, activity, organizations, getVault, env.JOBS),
     jobs: new Jobs(db),
   };

@@ -6,8 +6,9 @@
  * or crashed delivery never counts or writes anything twice), and keeps the provider's cursor
  * and a modified-since watermark so the next run is incremental. Deletions come from the
  * provider's tombstones, or, where it keeps none, from a full run's sweep of what it did not
- * see. A 429 pauses the job until Retry-After; other transient failures retry with backoff;
- * anything else fails the job with its reason (and a dead letter that says so).
+ * see. Pages and pushes are kinds of job of the job engine (src/jobs/engine.ts): a 429 pauses
+ * the job until Retry-After; other transient failures retry with the engine's backoff; anything
+ * else fails the job with its reason and a dead letter in D1 that says so.
  *
  * Outward pushes (accounting providers) create or update a record at the provider from the
  * queue, idempotent under an Idempotency-Key, and store the provider's id.
@@ -29,7 +30,6 @@ import { SyncSchedules } from "./sync/schedules.ts";
 import { SyncStatus } from "./sync/status.ts";
 
 export {
-  backoff,
   LEASE_MS,
   MAX_ATTEMPTS,
   type PushOptions,
@@ -55,9 +55,8 @@ export class Sync {
     connections: Connections,
     events: Events,
     queue: Queue,
-    dlq?: Queue,
   ) {
-    const deps = { db, activity, integrations, connections, events, queue, dlq };
+    const deps = { db, activity, integrations, connections, events, queue };
     this.jobs = new SyncJobs(deps);
     this.pages = new SyncPages(deps);
     this.schedules = new SyncSchedules(deps, this.jobs);
@@ -79,8 +78,12 @@ export class Sync {
   job: SyncJobs["job"] = (...a) => this.jobs.job(...a);
   /** An integration's jobs, newest first, filtered. */
   history: SyncJobs["history"] = (...a) => this.jobs.history(...a);
-  /** Cron: drives jobs and pushes whose queue message was lost. */
-  requeueStuck: SyncJobs["requeueStuck"] = (...a) => this.jobs.requeueStuck(...a);
+  /**
+   * Cron: drives again the jobs and pushes whose queue message was lost or whose worker died
+   * (the job engine's re-drive of each kind); answers how many were re-enqueued.
+   */
+  requeueStuck = async (now = Date.now()): Promise<number> =>
+    (await this.pages.redrive(now)) + (await this.pushes.redrive(now));
 
   /** Processes page `page` of a job (one queue message). Never throws for a provider failure. */
   processPage: SyncPages["processPage"] = (...a) => this.pages.processPage(...a);

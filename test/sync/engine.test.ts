@@ -271,6 +271,15 @@ describe("engine", () => {
     const events = await call("GET", "/api/events?type=sync.completed", { key: org.adminKey });
     expect(events.status).toBe(200);
     expect(JSON.stringify(events.json)).toContain(failed.id);
+    // The failure is a dead letter of the job engine, with its reason.
+    const dead = await call("GET", `/api/dead-letters?kind=sync.page&ref_id=${failed.id}`, {
+      key: org.adminKey,
+    });
+    expect(dead.status).toBe(200);
+    expect(dead.json.dead_letters).toEqual([
+      expect.objectContaining({ kind: "sync.page", ref_id: failed.id, cause: "permanent", attempts: 1 }),
+    ]);
+    expect(dead.json.dead_letters[0].reason).toBe(failed.error_message);
   });
 
   it("lost and repeated queue deliveries never duplicate a record", async () => {

@@ -1,10 +1,7 @@
-/**
- * Starting sync jobs (at most one unfinished job per entity), reading them, and driving again
- * the jobs and pushes whose queue message was lost.
- */
-import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+/** Starting sync jobs (at most one unfinished job per entity) and reading them. */
+import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import { type IntegrationRow, recordPushes, type SyncJobRow, syncJobs, syncState } from "../../db/schema.ts";
+import { type IntegrationRow, type SyncJobRow, syncJobs, syncState } from "../../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import { decodeCursor, pageOf } from "../../lib/pagination.ts";
@@ -130,63 +127,5 @@ export class SyncJobs {
       .orderBy(desc(syncJobs.id))
       .limit(opts.limit + 1);
     return pageOf(rows, opts.limit);
-  }
-
-  /** Cron: drives jobs and pushes whose queue message was lost (a crash between two steps). */
-  async requeueStuck(now = Date.now()): Promise<number> {
-    const before = new Date(now - STUCK_MS).toISOString();
-    const jobs = await this.db
-      .select()
-      .from(syncJobs)
-      .where(
-        and(
-          inArray(syncJobs.status, [...ACTIVE]),
-          lt(syncJobs.updatedAt, before),
-          or(isNull(syncJobs.leaseUntil), lt(syncJobs.leaseUntil, now)),
-          or(isNull(syncJobs.resumeAt), lt(syncJobs.resumeAt, now - 60_000)),
-        ),
-      )
-      .limit(100);
-    const pushes = await this.db
-      .select({ id: recordPushes.id, orgId: recordPushes.orgId })
-      .from(recordPushes)
-      .where(
-        and(
-          inArray(recordPushes.status, ["queued", "processing"]),
-          lt(recordPushes.updatedAt, before),
-          or(isNull(recordPushes.leaseUntil), lt(recordPushes.leaseUntil, now)),
-        ),
-      )
-      .limit(100);
-    const messages: JobMessage[] = [
-      ...jobs.map((j) => ({ type: "sync.page" as const, orgId: j.orgId, jobId: j.id, page: j.pagesDone })),
-      ...pushes.map((p) => ({ type: "record.push" as const, orgId: p.orgId, pushId: p.id })),
-    ];
-    for (let i = 0; i < messages.length; i += 100) {
-      await this.queue.sendBatch(messages.slice(i, i + 100).map((body) => ({ body })));
-    }
-    if (jobs.length) {
-      await this.db
-        .update(syncJobs)
-        .set({ updatedAt: new Date(now).toISOString() })
-        .where(
-          inArray(
-            syncJobs.id,
-            jobs.map((j) => j.id),
-          ),
-        );
-    }
-    if (pushes.length) {
-      await this.db
-        .update(recordPushes)
-        .set({ updatedAt: new Date(now).toISOString() })
-        .where(
-          inArray(
-            recordPushes.id,
-            pushes.map((p) => p.id),
-          ),
-        );
-    }
-    return messages.length;
   }
 }

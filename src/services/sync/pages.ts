@@ -1,9 +1,11 @@
 /**
- * Running one page of a sync job (one queue message): the page is leased, fetched from the
- * provider, and its records upserted together with the job's progress in one atomic batch under
- * the lease; the last page ends the job (the sweep, the state for the next run, the event).
+ * Running one page of a sync job (one queue message), a kind of job of the job engine: the
+ * engine claims the job for the page the message names, the handler fetches the page from the
+ * provider and upserts its records together with the job's progress in one atomic batch under
+ * the claim's lease; the last page ends the job (the sweep, the state for the next run, the
+ * event). A 429 pauses the job until Retry-After without using an attempt.
  */
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import {
   type IntegrationRow,
@@ -13,6 +15,8 @@ import {
   syncJobs,
   syncState,
 } from "../../db/schema.ts";
+import type { RetryPolicy } from "../../jobs/backoff.ts";
+import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../../jobs/engine.ts";
 import { holds, type Lease } from "../../jobs/lease.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
@@ -26,13 +30,27 @@ import { savePage } from "./save-page.ts";
 import {
   ACTIVE,
   announce,
-  backoff,
   LEASE_MS,
   MAX_ATTEMPTS,
   nowIso,
   resolveEntity,
+  STUCK_MS,
   type SyncDeps,
 } from "./shared.ts";
+
+/**
+ * A page retries after 5 s, 10 s, 20 s, ... (±20 %), capped at 5 minutes; a rate limit pauses
+ * the job instead and does not count.
+ */
+const PAGE_POLICY: RetryPolicy = {
+  maxAttempts: MAX_ATTEMPTS,
+  baseSeconds: 5,
+  capSeconds: 300,
+  rateLimitsAreFree: true,
+};
+
+/** How long a 429 pauses a job: the provider's Retry-After, else 30 s, at most an hour. */
+const pauseSeconds = (e: ProviderError) => Math.max(1, Math.min(3600, e.opts.retryAfterSeconds ?? 30));
 
 export class SyncPages {
   private readonly db: Db;
@@ -41,7 +59,7 @@ export class SyncPages {
   private readonly connections: Connections;
   private readonly events: Events;
   private readonly queue: Queue;
-  private readonly dlq?: Queue;
+  private readonly engine: JobEngine;
 
   constructor(deps: SyncDeps) {
     this.db = deps.db;
@@ -50,157 +68,144 @@ export class SyncPages {
     this.connections = deps.connections;
     this.events = deps.events;
     this.queue = deps.queue;
-    this.dlq = deps.dlq;
+    this.engine = new JobEngine(deps.db, deps.queue);
   }
 
-  /** Processes page `page` of a job (one queue message). Never throws for a provider failure. */
-  async processPage(
-    orgId: string,
-    jobId: string,
-    page: number,
-    log: Logger,
-    now = Date.now(),
-  ): Promise<{ retryInSeconds?: number }> {
-    const [job] = await this.db
-      .select()
-      .from(syncJobs)
-      .where(and(eq(syncJobs.orgId, orgId), eq(syncJobs.id, jobId)))
-      .limit(1);
-    if (!job || !(ACTIVE as readonly string[]).includes(job.status)) return {};
-    // A repeated delivery of a page already done: the job has moved on.
-    if (job.pagesDone !== page) return {};
-    // Everything this consumer writes for the page from here on holds this lease.
-    const lease: Lease = { table: syncJobs, id: job.id, until: now + LEASE_MS };
-    const leased = await this.db
-      .update(syncJobs)
-      .set({
-        status: "running",
-        leaseUntil: lease.until,
+  /**
+   * Processes page `page` of a job (one queue message), through the job engine. A delivery of
+   * a page already done, or of a job that ended, is acknowledged without a provider call; one
+   * another worker holds, or one of a paused job, is looked at again when it may run.
+   */
+  processPage(orgId: string, jobId: string, page: number, log: Logger, now = Date.now()): Promise<RunResult> {
+    const message: JobMessage = { type: "sync.page", orgId, jobId, page };
+    return this.engine.run(this.pageJob, orgId, [jobId], log, now, message);
+  }
+
+  /** Re-enqueues jobs nobody is working on (the minutely cron); answers how many. */
+  redrive(now = Date.now()): Promise<number> {
+    return this.engine.redrive(this.pageJob, now);
+  }
+
+  /** The `sync.page` job kind. */
+  get pageJob(): JobKind<SyncJobRow> {
+    return {
+      type: "sync.page",
+      table: syncJobs,
+      // Between two pages a job stays `running` without a lease, waiting for its next message.
+      waiting: ACTIVE,
+      running: "running",
+      leaseMs: LEASE_MS,
+      policy: PAGE_POLICY,
+      onClaim: (now) => ({
         resumeAt: null,
-        startedAt: job.startedAt ?? new Date(now).toISOString(),
+        startedAt: sql`coalesce(${syncJobs.startedAt}, ${new Date(now).toISOString()})`,
         updatedAt: new Date(now).toISOString(),
-      })
-      .where(
+      }),
+      // A paused job waits for its resume time (one second early is close enough).
+      due: (now) =>
+        or(ne(syncJobs.status, "paused"), isNull(syncJobs.resumeAt), lte(syncJobs.resumeAt, now + 1_000)),
+      dueAt: (j) => (j.status === "paused" ? j.resumeAt : null),
+      // The page a message names is the job's next one; any other is a stale delivery.
+      matches: (m) => (m.type === "sync.page" ? eq(syncJobs.pagesDone, m.page) : undefined),
+      messages: (orgId, ids, message, rows) =>
+        ids.map((jobId) => ({
+          type: "sync.page",
+          orgId,
+          jobId,
+          page:
+            rows?.find((r) => r.id === jobId)?.pagesDone ??
+            (message?.type === "sync.page" ? message.page : 0),
+        })),
+      run: (job) => this.attempt(job),
+      retrying: (_j, w) =>
+        w.rateLimited
+          ? { status: "paused", resumeAt: w.at, errorMessage: `Paused: ${w.reason}`, updatedAt: nowIso() }
+          : { status: "running", errorMessage: `Retrying: ${w.reason}`, updatedAt: nowIso() },
+      failed: (_j, reason) => ({
+        status: "failed",
+        errorMessage: reason,
+        completedAt: nowIso(),
+        updatedAt: nowIso(),
+      }),
+      failedWrite: (j, reason) => [
+        this.activity.logStatement({
+          orgId: j.orgId,
+          integrationId: j.integrationId,
+          level: "error",
+          action: "sync.failed",
+          message: `Sync of ${j.entity} failed: ${reason}`,
+          details: { job_id: j.id },
+        }),
+      ],
+      afterFailed: async (j, e) => {
+        await this.announceStored(j);
+        if (!(e instanceof ProviderError) || e.kind !== "auth") return;
+        const row = await this.integrations.get(j.orgId, j.integrationId).catch(() => null);
+        if (row) await this.connections.markError(row, e.message, "sync");
+      },
+      // Lost by the queue (a crash between two steps), or paused past its resume time.
+      stuck: (now) =>
         and(
-          eq(syncJobs.id, job.id),
-          eq(syncJobs.pagesDone, page),
           inArray(syncJobs.status, [...ACTIVE]),
+          lt(syncJobs.updatedAt, new Date(now - STUCK_MS).toISOString()),
           or(isNull(syncJobs.leaseUntil), lt(syncJobs.leaseUntil, now)),
+          or(isNull(syncJobs.resumeAt), lt(syncJobs.resumeAt, now - 60_000)),
         ),
-      )
-      .returning({ id: syncJobs.id });
-    if (!leased.length) {
-      // Another consumer holds this page; come back when its lease would have run out.
-      return { retryInSeconds: Math.max(1, Math.ceil(((job.leaseUntil ?? now) - now) / 1000) + 1) };
-    }
+    };
+  }
+
+  /** One attempt at the page a claimed job is on. */
+  private async attempt({ row: job, lease, log }: Claimed<SyncJobRow>): Promise<Outcome> {
+    const page = job.pagesDone;
     let row: IntegrationRow;
     try {
-      row = await this.integrations.get(orgId, job.integrationId);
+      row = await this.integrations.get(job.orgId, job.integrationId);
     } catch {
-      await this.fail(job, lease, "the integration was deleted", log);
-      return {};
+      return {
+        result: "failed",
+        reason: "the integration was deleted",
+        after: () => this.announceStored(job),
+      };
     }
     // Paging is over (a crash came between the last page and the end): finish.
-    if (page > 0 && job.cursor === null) {
-      await this.finish(job, lease, row, log);
-      return {};
-    }
-    const provider = providerOf(row);
-    const { sync, spec } = resolveEntity(provider, job.entity);
+    if (page > 0 && job.cursor === null) return this.finish(job, lease, row, log);
+    const { sync, spec } = resolveEntity(providerOf(row), job.entity);
+    let result: Awaited<ReturnType<typeof sync.page>>;
     try {
-      const result = await this.connections.run(row, (ctx) =>
+      result = await this.connections.run(row, (ctx) =>
         sync.page(ctx, { entity: job.entity, cursor: job.cursor, since: job.since }),
       );
-      const saved = await savePage(
-        this.db,
-        job,
-        lease,
-        row,
-        spec,
-        result.items,
-        result.deleted ?? [],
-        result.next,
-        page,
-      );
-      // Another consumer took the page over: its result stands.
-      if (!saved) return {};
-      const [after] = await this.db.select().from(syncJobs).where(eq(syncJobs.id, job.id)).limit(1);
-      if (!after) return {};
-      if (result.next !== null && after.pagesDone === page + 1) {
-        await this.queue.send({ type: "sync.page", orgId, jobId, page: page + 1 } satisfies JobMessage);
-      } else if (result.next === null) {
-        await this.finish(after, lease, row, log);
-      }
-      return {};
     } catch (e) {
-      if (!(e instanceof ProviderError)) {
-        // Not a provider failure (a D1 hiccup, a bug): release the page and let the queue retry.
-        await this.db.update(syncJobs).set({ leaseUntil: null }).where(holds(lease));
-        throw e;
-      }
-      return this.failure(job, lease, row, e, page, log);
+      if (!(e instanceof ProviderError) || e.kind !== "rate_limited") throw e;
+      return { result: "retry", reason: e.message, rateLimited: true, retryAfterSeconds: pauseSeconds(e) };
     }
+    const saved = await savePage(
+      this.db,
+      job,
+      lease,
+      row,
+      spec,
+      result.items,
+      result.deleted ?? [],
+      result.next,
+      page,
+    );
+    // Another worker took the job over: the engine finds the lease gone and keeps its result.
+    if (!saved) return { result: "succeeded", set: {} };
+    if (result.next !== null) {
+      const next: JobMessage = { type: "sync.page", orgId: job.orgId, jobId: job.id, page: page + 1 };
+      return { result: "succeeded", set: { status: "running" }, after: () => this.queue.send(next) };
+    }
+    const [after] = await this.db.select().from(syncJobs).where(eq(syncJobs.id, job.id)).limit(1);
+    return this.finish(after ?? job, lease, row, log);
   }
 
-  /** A provider failure on a page: pause (429), retry with backoff (transient), or fail. */
-  private async failure(
-    job: SyncJobRow,
-    lease: Lease,
-    row: IntegrationRow,
-    e: ProviderError,
-    page: number,
-    log: Logger,
-  ) {
-    const now = Date.now();
-    if (e.kind === "rate_limited") {
-      const wait = Math.max(1, Math.min(3600, e.opts.retryAfterSeconds ?? 30));
-      const paused = await this.db
-        .update(syncJobs)
-        .set({
-          status: "paused",
-          leaseUntil: null,
-          resumeAt: now + wait * 1000,
-          errorMessage: `Paused: ${e.message}`,
-          updatedAt: nowIso(),
-        })
-        .where(holds(lease))
-        .run();
-      if (paused.meta.changes !== 1) return {};
-      log.info("sync paused by rate limit", { job_id: job.id, resume_in_seconds: wait });
-      await this.queue.send(
-        { type: "sync.page", orgId: job.orgId, jobId: job.id, page } satisfies JobMessage,
-        {
-          delaySeconds: wait,
-        },
-      );
-      return {};
-    }
-    const attempts = job.attempts + 1;
-    if (e.kind === "transient" && attempts < MAX_ATTEMPTS) {
-      const wait = e.opts.retryAfterSeconds ?? backoff(attempts);
-      const retried = await this.db
-        .update(syncJobs)
-        .set({ attempts, leaseUntil: null, errorMessage: `Retrying: ${e.message}`, updatedAt: nowIso() })
-        .where(holds(lease))
-        .run();
-      if (retried.meta.changes !== 1) return {};
-      await this.queue.send(
-        { type: "sync.page", orgId: job.orgId, jobId: job.id, page } satisfies JobMessage,
-        {
-          delaySeconds: wait,
-        },
-      );
-      return {};
-    }
-    const failed = await this.fail({ ...job, attempts }, lease, e.message, log, row);
-    if (failed && e.kind === "auth") await this.connections.markError(row, e.message, "sync");
-    return {};
-  }
-
-  /** Ends a job whose paging is done: the sweep, the state for the next run, the log and the event. */
-  private async finish(job: SyncJobRow, lease: Lease, row: IntegrationRow, log: Logger) {
-    const provider = providerOf(row);
-    const { spec } = resolveEntity(provider, job.entity);
+  /**
+   * Ends a job whose paging is done: the sweep under the lease, then the job's end, the state for
+   * the next run and the log in the engine's batch, and the event once that is stored.
+   */
+  private async finish(job: SyncJobRow, lease: Lease, row: IntegrationRow, log: Logger): Promise<Outcome> {
+    const { spec } = resolveEntity(providerOf(row), job.entity);
     const now = nowIso();
     let swept = 0;
     if (job.mode === "full" && spec.deletions === "sweep") {
@@ -220,88 +225,64 @@ export class SyncPages {
       swept = res.length;
     }
     const status = job.recordsFailed > 0 ? "partial" : "success";
-    const done = await this.db
-      .update(syncJobs)
-      .set({
+    return {
+      result: "succeeded",
+      set: {
         status,
+        attempts: 0,
         completedAt: now,
-        leaseUntil: null,
         recordsDeleted: sql`${syncJobs.recordsDeleted} + ${swept}`,
         errorMessage: job.recordsFailed > 0 ? `${job.recordsFailed} item(s) could not be mapped` : null,
         updatedAt: now,
-      })
-      .where(and(holds(lease), inArray(syncJobs.status, [...ACTIVE])))
-      .returning();
-    const final = done[0];
-    if (!final) return;
-    await this.db.batch([
-      this.db
-        .insert(syncState)
-        .values({
-          integrationId: row.id,
-          entity: job.entity,
-          orgId: row.orgId,
-          watermark: final.watermark,
-          lastJobId: job.id,
-          lastFullAt: job.mode === "full" ? now : null,
-          updatedAt: now,
-        })
-        .onConflictDoUpdate({
-          target: [syncState.integrationId, syncState.entity],
-          set: {
-            watermark: sql`excluded.watermark`,
+      },
+      write: [
+        this.db
+          .insert(syncState)
+          .values({
+            integrationId: row.id,
+            entity: job.entity,
+            orgId: row.orgId,
+            watermark: job.watermark,
             lastJobId: job.id,
-            lastFullAt: job.mode === "full" ? now : sql`${syncState.lastFullAt}`,
+            lastFullAt: job.mode === "full" ? now : null,
             updatedAt: now,
-          },
+          })
+          .onConflictDoUpdate({
+            target: [syncState.integrationId, syncState.entity],
+            set: {
+              watermark: sql`excluded.watermark`,
+              lastJobId: job.id,
+              lastFullAt: job.mode === "full" ? now : sql`${syncState.lastFullAt}`,
+              updatedAt: now,
+            },
+          }),
+        this.db
+          .update(integrations)
+          .set({ lastSyncAt: now })
+          .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
+        this.activity.logStatement({
+          orgId: row.orgId,
+          integrationId: row.id,
+          level: status === "success" ? "info" : "warn",
+          action: "sync.completed",
+          message: `Sync of ${job.entity} ${status}: ${job.recordsSynced} synced, ${job.recordsFailed} failed, ${job.recordsDeleted + swept} deleted`,
+          details: { job_id: job.id, pages: job.pagesDone },
         }),
-      this.db
-        .update(integrations)
-        .set({ lastSyncAt: now })
-        .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
-      this.activity.logStatement({
-        orgId: row.orgId,
-        integrationId: row.id,
-        level: status === "success" ? "info" : "warn",
-        action: "sync.completed",
-        message: `Sync of ${job.entity} ${status}: ${final.recordsSynced} synced, ${final.recordsFailed} failed, ${final.recordsDeleted} deleted`,
-        details: { job_id: job.id, pages: final.pagesDone },
-      }),
-    ]);
-    log.info("sync completed", { job_id: job.id, status, records: final.recordsSynced });
-    await announce(this.events, final);
+      ],
+      after: async () => {
+        log.info("sync completed", { job_id: job.id, status, records: job.recordsSynced });
+        await this.announceStored(job);
+      },
+    };
   }
 
-  /** Ends a job as failed, under its lease; false when another consumer has taken it over. */
-  private async fail(job: SyncJobRow, lease: Lease, reason: string, log: Logger, row?: IntegrationRow) {
-    const now = nowIso();
-    const done = await this.db
-      .update(syncJobs)
-      .set({
-        status: "failed",
-        attempts: job.attempts,
-        errorMessage: reason,
-        leaseUntil: null,
-        completedAt: now,
-        updatedAt: now,
-      })
-      .where(and(holds(lease), inArray(syncJobs.status, [...ACTIVE])))
-      .returning();
-    const final = done[0];
-    if (!final) return false;
-    log.error("sync failed", { job_id: job.id, reason });
-    await this.dlq?.send({ type: "sync.page", orgId: job.orgId, jobId: job.id, reason });
-    if (row) {
-      await this.activity.logStatement({
-        orgId: row.orgId,
-        integrationId: row.id,
-        level: "error",
-        action: "sync.failed",
-        message: `Sync of ${job.entity} failed: ${reason}`,
-        details: { job_id: job.id },
-      });
-    }
-    await announce(this.events, final);
-    return true;
+  /** Emits `sync.completed` for a job as it was stored at its end. */
+  private async announceStored(job: SyncJobRow) {
+    const [final] = await this.db
+      .select()
+      .from(syncJobs)
+      .where(and(eq(syncJobs.orgId, job.orgId), eq(syncJobs.id, job.id)))
+      .limit(1);
+    if (final) await announce(this.events, final);
   }
 }

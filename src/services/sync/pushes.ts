@@ -1,8 +1,10 @@
 /**
  * Outward pushes (accounting providers): a create or update of a record at the provider, queued,
- * idempotent under an Idempotency-Key, sent under a lease, and the provider's id stored.
+ * idempotent under an Idempotency-Key, sent as a kind of job of the job engine (claimed under a
+ * lease, retried with backoff, a dead letter when it fails for good), and the provider's id
+ * stored.
  */
-import { and, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { sha256Hex } from "../../crypto/hash.ts";
 import type { Db } from "../../db/client.ts";
 import {
@@ -14,7 +16,8 @@ import {
   syncJobs,
 } from "../../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../../errors.ts";
-import { batchUnderLease, holds, type Lease } from "../../jobs/lease.ts";
+import type { RetryPolicy } from "../../jobs/backoff.ts";
+import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../../jobs/engine.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
@@ -28,14 +31,17 @@ import { providerOf } from "../integrations.ts";
 import type { SyncRecords } from "./records.ts";
 import {
   announce,
-  backoff,
   LEASE_MS,
   MAX_ATTEMPTS,
   nowIso,
   type PushOptions,
   resolveEntity,
+  STUCK_MS,
   type SyncDeps,
 } from "./shared.ts";
+
+/** A push retries after 5 s, 10 s, 20 s, ... (±20 %), capped at 5 minutes. */
+const PUSH_POLICY: RetryPolicy = { maxAttempts: MAX_ATTEMPTS, baseSeconds: 5, capSeconds: 300 };
 
 export class SyncPushes {
   private readonly db: Db;
@@ -44,7 +50,7 @@ export class SyncPushes {
   private readonly connections: Connections;
   private readonly events: Events;
   private readonly queue: Queue;
-  private readonly dlq?: Queue;
+  private readonly engine: JobEngine;
 
   constructor(
     deps: SyncDeps,
@@ -56,7 +62,7 @@ export class SyncPushes {
     this.connections = deps.connections;
     this.events = deps.events;
     this.queue = deps.queue;
-    this.dlq = deps.dlq;
+    this.engine = new JobEngine(deps.db, deps.queue);
   }
 
   /**
@@ -162,177 +168,166 @@ export class SyncPushes {
     return p;
   }
 
-  /** Sends one push to the provider (one queue message); a repeated delivery does nothing twice. */
-  async processPush(
-    orgId: string,
-    pushId: string,
-    log: Logger,
-    now = Date.now(),
-  ): Promise<{ retryInSeconds?: number }> {
-    const lease: Lease = { table: recordPushes, id: pushId, until: now + LEASE_MS };
-    const [taken] = await this.db
-      .update(recordPushes)
-      .set({
-        status: "processing",
-        leaseUntil: lease.until,
-        attempts: sql`${recordPushes.attempts} + 1`,
+  /**
+   * Sends one push to the provider (one queue message), through the job engine: a push already
+   * finished is acknowledged without a second call; one another worker holds is looked at again
+   * when its lease runs out.
+   */
+  processPush(orgId: string, pushId: string, log: Logger, now = Date.now()): Promise<RunResult> {
+    return this.engine.run(this.pushJob, orgId, [pushId], log, now);
+  }
+
+  /** Re-enqueues pushes nobody is working on (the minutely cron); answers how many. */
+  redrive(now = Date.now()): Promise<number> {
+    return this.engine.redrive(this.pushJob, now);
+  }
+
+  /** The `record.push` job kind. */
+  get pushJob(): JobKind<RecordPushRow> {
+    return {
+      type: "record.push",
+      table: recordPushes,
+      waiting: ["queued"],
+      running: "processing",
+      leaseMs: LEASE_MS,
+      policy: PUSH_POLICY,
+      onClaim: () => ({ updatedAt: nowIso() }),
+      messages: (orgId, ids) => ids.map((pushId) => ({ type: "record.push", orgId, pushId })),
+      run: (job) => this.attempt(job),
+      retrying: (_p, w) => ({ status: "queued", error: `Retrying: ${w.reason}`, updatedAt: nowIso() }),
+      failed: (_p, reason) => ({
+        status: "failed",
+        error: reason,
+        completedAt: nowIso(),
         updatedAt: nowIso(),
-      })
-      .where(
+      }),
+      // The outbound log entry of a push that failed at its provider, and the connection's state.
+      afterFailed: async (p, e) => {
+        const row = await this.integrations.get(p.orgId, p.integrationId).catch(() => null);
+        if (!row) return;
+        const [stored] = await this.db.select().from(recordPushes).where(eq(recordPushes.id, p.id)).limit(1);
+        const logId = prefixedId("sync");
+        // The claim stamped `updated_at`: the push started then.
+        await this.outboundLog(logId, p, row, "failed", p.updatedAt, stored?.error ?? null);
+        await this.announceLog(p.orgId, logId);
+        if (e instanceof ProviderError && e.kind === "auth")
+          await this.connections.markError(row, e.message, "sync");
+      },
+      // Lost by the queue: an enqueue that failed after the push was stored, or a retry's message.
+      stuck: (now) =>
         and(
-          eq(recordPushes.orgId, orgId),
-          eq(recordPushes.id, pushId),
           inArray(recordPushes.status, ["queued", "processing"]),
+          lt(recordPushes.updatedAt, new Date(now - STUCK_MS).toISOString()),
           or(isNull(recordPushes.leaseUntil), lt(recordPushes.leaseUntil, now)),
         ),
-      )
-      .returning();
-    if (!taken) {
-      const [p] = await this.db.select().from(recordPushes).where(eq(recordPushes.id, pushId)).limit(1);
-      if (p && (p.status === "queued" || p.status === "processing")) {
-        return { retryInSeconds: Math.max(1, Math.ceil(((p.leaseUntil ?? now) - now) / 1000) + 1) };
-      }
-      return {};
-    }
+    };
+  }
+
+  /** One attempt at sending a claimed push to its provider. */
+  private async attempt({ row: taken }: Claimed<RecordPushRow>): Promise<Outcome> {
+    const orgId = taken.orgId;
     let row: IntegrationRow;
     try {
       row = await this.integrations.get(orgId, taken.integrationId);
     } catch {
-      await this.endPush(lease, "failed", { error: "the integration was deleted" });
-      return {};
+      return { result: "failed", reason: "the integration was deleted" };
     }
     const provider = providerOf(row);
     const { sync, spec } = resolveEntity(provider, taken.entity);
     const started = nowIso();
-    try {
-      const current = taken.externalId
-        ? (await this.reader.record(orgId, row.id, taken.entity, taken.externalId).catch(() => null))?.raw
-        : undefined;
-      const push = sync.push;
-      if (!push) throw new ProviderError("permanent", "this provider takes no pushes");
-      const result = await this.connections.run(row, (ctx) =>
-        push(ctx, taken.entity, {
-          externalId: taken.externalId ?? undefined,
-          data: taken.data as RecordData,
-          current,
-        }),
-      );
-      const mapped = result.data ? RECORD_SCHEMAS[spec.kind].safeParse(result.data) : null;
-      const data = {
-        ...(mapped?.success ? mapped.data : taken.data),
-        external_id: result.externalId,
-        external_provider: row.provider,
-      };
-      const ts = nowIso();
-      const upsert = this.db
-        .insert(records)
-        .values({
-          id: prefixedId("rec"),
-          orgId,
-          integrationId: row.id,
-          entity: taken.entity,
-          externalId: result.externalId,
-          data,
-          raw: result.raw ?? null,
-          updatedAt: ts,
-        })
-        .onConflictDoUpdate({
-          target: [records.integrationId, records.entity, records.externalId],
-          set: { data, raw: result.raw ?? null, updatedAt: ts, deletedAt: null },
-        });
-      // The record and the push's end in one batch, only while this consumer holds the push.
-      const recordId = sql`(select ${records.id} from ${records} where ${records.integrationId} = ${row.id}
-        and ${records.entity} = ${taken.entity} and ${records.externalId} = ${result.externalId})`;
-      const saved = await batchUnderLease(this.db, lease, [
-        upsert,
-        this.endPushStatement(lease, "succeeded", { externalId: result.externalId, recordId }),
-      ]);
-      if (saved) await this.logPush(taken, row, "success", started, null);
-      return {};
-    } catch (e) {
-      if (!(e instanceof ProviderError)) {
-        await this.db.update(recordPushes).set({ leaseUntil: null }).where(holds(lease));
-        throw e;
-      }
-      if (e.retryable && taken.attempts < MAX_ATTEMPTS) {
-        const wait = e.opts.retryAfterSeconds ?? backoff(taken.attempts);
-        const retried = await this.db
-          .update(recordPushes)
-          .set({ status: "queued", leaseUntil: null, error: `Retrying: ${e.message}`, updatedAt: nowIso() })
-          .where(holds(lease))
-          .run();
-        if (retried.meta.changes !== 1) return {};
-        await this.queue.send({ type: "record.push", orgId, pushId } satisfies JobMessage, {
-          delaySeconds: wait,
-        });
-        return {};
-      }
-      if (!(await this.endPush(lease, "failed", { error: e.message }))) return {};
-      log.error("push failed", { push_id: taken.id, reason: e.message });
-      await this.dlq?.send({ type: "record.push", orgId, pushId, reason: e.message });
-      await this.logPush(taken, row, "failed", started, e.message);
-      if (e.kind === "auth") await this.connections.markError(row, e.message, "sync");
-      return {};
-    }
-  }
-
-  /** Ends a push, only under `lease`. */
-  private endPushStatement(
-    lease: Lease,
-    status: "succeeded" | "failed",
-    set: { externalId?: string; recordId?: string | SQL | null; error?: string },
-  ) {
-    return this.db
-      .update(recordPushes)
-      .set({
-        status,
-        leaseUntil: null,
-        completedAt: nowIso(),
-        updatedAt: nowIso(),
-        error: set.error ?? null,
-        ...set,
+    const current = taken.externalId
+      ? (await this.reader.record(orgId, row.id, taken.entity, taken.externalId).catch(() => null))?.raw
+      : undefined;
+    const push = sync.push;
+    if (!push) throw new ProviderError("permanent", "this provider takes no pushes");
+    const result = await this.connections.run(row, (ctx) =>
+      push(ctx, taken.entity, {
+        externalId: taken.externalId ?? undefined,
+        data: taken.data as RecordData,
+        current,
+      }),
+    );
+    const mapped = result.data ? RECORD_SCHEMAS[spec.kind].safeParse(result.data) : null;
+    const data = {
+      ...(mapped?.success ? mapped.data : taken.data),
+      external_id: result.externalId,
+      external_provider: row.provider,
+    };
+    const ts = nowIso();
+    const upsert = this.db
+      .insert(records)
+      .values({
+        id: prefixedId("rec"),
+        orgId,
+        integrationId: row.id,
+        entity: taken.entity,
+        externalId: result.externalId,
+        data,
+        raw: result.raw ?? null,
+        updatedAt: ts,
       })
-      .where(holds(lease));
+      .onConflictDoUpdate({
+        target: [records.integrationId, records.entity, records.externalId],
+        set: { data, raw: result.raw ?? null, updatedAt: ts, deletedAt: null },
+      });
+    const recordId = sql`(select ${records.id} from ${records} where ${records.integrationId} = ${row.id}
+      and ${records.entity} = ${taken.entity} and ${records.externalId} = ${result.externalId})`;
+    const logId = prefixedId("sync");
+    // The push's end, the record and the outbound log in the engine's one batch under the lease.
+    return {
+      result: "succeeded",
+      set: {
+        status: "succeeded",
+        externalId: result.externalId,
+        error: null,
+        completedAt: ts,
+        updatedAt: ts,
+      },
+      write: [
+        upsert,
+        this.db.update(recordPushes).set({ recordId }).where(eq(recordPushes.id, taken.id)),
+        this.outboundLog(logId, taken, row, "success", started, null),
+        this.db.update(integrations).set({ lastSyncAt: ts }).where(eq(integrations.id, row.id)),
+      ],
+      after: () => this.announceLog(orgId, logId),
+    };
   }
 
-  /** Ends a push under `lease`; false (nothing written) when another consumer has taken it over. */
-  private async endPush(lease: Lease, status: "succeeded" | "failed", set: { error?: string }) {
-    const r = await this.endPushStatement(lease, status, set).run();
-    return r.meta.changes === 1;
-  }
-
-  /** An outbound entry in the sync log for a finished push. */
-  private async logPush(
+  /** The outbound entry in the sync log for a finished push. */
+  private outboundLog(
+    id: string,
     p: RecordPushRow,
     row: IntegrationRow,
     status: "success" | "failed",
     started: string,
     error: string | null,
   ) {
-    const now = nowIso();
+    return this.db.insert(syncJobs).values({
+      id,
+      orgId: row.orgId,
+      integrationId: row.id,
+      provider: row.provider,
+      entity: p.entity,
+      direction: "outbound",
+      trigger: "push",
+      mode: "incremental",
+      status,
+      pagesDone: 1,
+      recordsSynced: status === "success" ? 1 : 0,
+      recordsFailed: status === "success" ? 0 : 1,
+      errorMessage: error,
+      startedAt: started,
+      completedAt: nowIso(),
+    });
+  }
+
+  /** Emits `sync.completed` for a push's outbound log entry. */
+  private async announceLog(orgId: string, id: string) {
     const [job] = await this.db
-      .insert(syncJobs)
-      .values({
-        id: prefixedId("sync"),
-        orgId: row.orgId,
-        integrationId: row.id,
-        provider: row.provider,
-        entity: p.entity,
-        direction: "outbound",
-        trigger: "push",
-        mode: "incremental",
-        status,
-        pagesDone: 1,
-        recordsSynced: status === "success" ? 1 : 0,
-        recordsFailed: status === "success" ? 0 : 1,
-        errorMessage: error,
-        startedAt: started,
-        completedAt: now,
-      })
-      .returning();
-    if (status === "success") {
-      await this.db.update(integrations).set({ lastSyncAt: now }).where(eq(integrations.id, row.id));
-    }
+      .select()
+      .from(syncJobs)
+      .where(and(eq(syncJobs.orgId, orgId), eq(syncJobs.id, id)))
+      .limit(1);
     if (job) await announce(this.events, job);
   }
 }

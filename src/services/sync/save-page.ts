@@ -1,7 +1,7 @@
 /**
  * Saving one page of a sync job: the page's records upserted by (integration, entity,
  * external_id), its tombstones applied, and the job advanced, in one atomic batch under the
- * page's lease, so a repeated or crashed delivery never counts or writes anything twice.
+ * claim's lease, so a repeated or crashed delivery never counts or writes anything twice.
  */
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
@@ -12,8 +12,9 @@ import { RECORD_SCHEMAS, type SyncEntity, type SyncItem } from "../../providers/
 import { ID_CHUNK, MAX_FAILURES_KEPT, maxIso, nowIso, UPSERT_ROWS } from "./shared.ts";
 
 /**
- * Upserts a page's records and advances the job, in one atomic batch under the page's lease;
- * false (nothing written) when another consumer has taken the page over.
+ * Upserts a page's records and advances the job (resetting its attempts at the page), in one
+ * atomic batch under the claim's lease; false (nothing written) when another consumer has taken
+ * the job over.
  */
 export async function savePage(
   db: Db,
@@ -109,8 +110,7 @@ export async function savePage(
         failures: kept.length ? kept : null,
         attempts: 0,
         errorMessage: null,
-        // The last page keeps the lease: finishing the job holds it too.
-        leaseUntil: next === null ? lease.until : null,
+        // The lease stays: the job engine releases it when it stores the attempt's outcome.
         updatedAt: now,
       })
       .where(and(holds(lease), eq(syncJobs.pagesDone, page))),

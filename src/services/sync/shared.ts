@@ -1,6 +1,6 @@
 /**
- * What the parts of the sync engine share: attempts, leases and limits, the one backoff, the
- * entity a path names, its dependencies, and the `sync.completed` event every ended job emits.
+ * What the parts of the sync engine share: attempts, leases and limits, the entity a path names,
+ * its dependencies, and the `sync.completed` event every ended job emits.
  */
 import type { Db } from "../../db/client.ts";
 import type { SyncJobRow } from "../../db/schema.ts";
@@ -26,8 +26,6 @@ export const MAX_FAILURES_KEPT = 20;
 export const STUCK_MS = 2 * 60_000;
 
 export const ACTIVE = ["queued", "running", "paused"] as const;
-
-export const backoff = (attempt: number) => Math.min(300, 5 * 2 ** Math.max(0, attempt - 1));
 
 export interface StartOptions {
   full?: boolean;
@@ -78,7 +76,6 @@ export interface SyncDeps {
   connections: Connections;
   events: Events;
   queue: Queue;
-  dlq?: Queue;
 }
 
 /** Emits `sync.completed` for a job that ended (keyed by the job, so it is emitted once). */
