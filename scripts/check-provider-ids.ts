@@ -2,7 +2,8 @@
  * A provider is one folder: fails (exit 1) when a provider id is written as a string outside
  * `src/providers/` and the simulator's per-provider files. Run by `npm run lint`.
  *
- * The ids are the registry's (`PROVIDER_IDS` in src/providers/registry.ts, read from its source).
+ * The ids are the catalog's (the keys of `PROVIDER_MODULES` in src/providers/all.ts, read from
+ * its source).
  * A string counts when its whole value is an id, or an id followed by `:` (an address prefix
  * such as `whatsapp:`); a regular expression counts when it names an id as a word. Prose that
  * merely mentions a provider (a description, a comment) does not count: comments are not read.
@@ -28,16 +29,25 @@ const KNOWN: Record<string, { max: number; why: string }> = {
   "src/sandbox/lib.ts": { max: 2, why: "the word `other` as a body encoding" },
 };
 
-/** The registry's provider ids, read from the `PROVIDER_IDS` array literal. */
-export function registryIds(source: string): string[] {
-  const file = ts.createSourceFile("registry.ts", source, ts.ScriptTarget.Latest, true);
+/** The catalog's provider ids: the keys of the `PROVIDER_MODULES` object literal, in order. */
+export function catalogIds(source: string): string[] {
+  const file = ts.createSourceFile("all.ts", source, ts.ScriptTarget.Latest, true);
   let ids: string[] = [];
   const visit = (node: ts.Node) => {
-    if (ts.isVariableDeclaration(node) && node.name.getText(file) === "PROVIDER_IDS" && node.initializer) {
+    if (
+      ts.isVariableDeclaration(node) &&
+      node.name.getText(file) === "PROVIDER_MODULES" &&
+      node.initializer
+    ) {
       let init: ts.Expression = node.initializer;
       while (ts.isAsExpression(init) || ts.isSatisfiesExpression(init)) init = init.expression;
-      if (ts.isArrayLiteralExpression(init))
-        ids = init.elements.filter(ts.isStringLiteral).map((e) => e.text);
+      if (ts.isObjectLiteralExpression(init))
+        ids = init.properties.flatMap((p) =>
+          (ts.isShorthandPropertyAssignment(p) || ts.isPropertyAssignment(p)) &&
+          (ts.isIdentifier(p.name) || ts.isStringLiteral(p.name))
+            ? [p.name.text]
+            : [],
+        );
     }
     ts.forEachChild(node, visit);
   };
@@ -103,7 +113,7 @@ function sourceFiles(dir: string): string[] {
 
 function selfTest(ids: readonly string[]) {
   const [id] = ids;
-  if (!id || ids.length < 2) throw new Error("could not read PROVIDER_IDS from src/providers/registry.ts");
+  if (!id || ids.length < 2) throw new Error("could not read PROVIDER_MODULES from src/providers/all.ts");
   const positives = [
     `const x = "${id}";`,
     `if (p === '${id}') {}`,
@@ -123,7 +133,7 @@ function selfTest(ids: readonly string[]) {
 }
 
 function main() {
-  const ids = registryIds(readFileSync(join(SRC, "providers", "registry.ts"), "utf8"));
+  const ids = catalogIds(readFileSync(join(SRC, "providers", "all.ts"), "utf8"));
   selfTest(ids);
   const folders = readdirSync(join(SRC, "providers"), { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -132,7 +142,7 @@ function main() {
   const problems: string[] = [];
   if (folders.join() !== [...ids].sort().join())
     problems.push(
-      `src/providers/ folders (${folders.join(", ")}) differ from PROVIDER_IDS (${ids.join(", ")})`,
+      `src/providers/ folders (${folders.join(", ")}) differ from PROVIDER_MODULES in src/providers/all.ts (${ids.join(", ")})`,
     );
   for (const path of sourceFiles(SRC)) {
     const rel = relative(ROOT, path).split("\\").join("/");

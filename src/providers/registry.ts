@@ -1,60 +1,19 @@
 // The provider catalog: every provider module keyed by id, with lookups by id and by category.
-import { provider as autocount } from "./autocount/index.ts";
-import { provider as aws_ses } from "./aws_ses/index.ts";
-import { provider as aws_sns } from "./aws_sns/index.ts";
+import { PROVIDER_MODULES } from "./all.ts";
 import { capabilitiesOf } from "./define.ts";
-import { provider as facebook } from "./facebook/index.ts";
-import { provider as google_calendar } from "./google_calendar/index.ts";
-import { provider as hubspot } from "./hubspot/index.ts";
-import { provider as instagram } from "./instagram/index.ts";
-import { provider as mailchimp } from "./mailchimp/index.ts";
-import { provider as mailgun } from "./mailgun/index.ts";
-import { provider as odoo_crm } from "./odoo_crm/index.ts";
-import { provider as other } from "./other/index.ts";
-import { provider as plivo } from "./plivo/index.ts";
-import { provider as quickbooks } from "./quickbooks/index.ts";
-import { provider as salesforce } from "./salesforce/index.ts";
-import { provider as sendgrid } from "./sendgrid/index.ts";
-import { provider as signup_page } from "./signup_page/index.ts";
-import { provider as smtp } from "./smtp/index.ts";
-import { provider as sql_accounting } from "./sql_accounting/index.ts";
-import { provider as telegram } from "./telegram/index.ts";
-import { provider as twilio } from "./twilio/index.ts";
-import { provider as twilio_whatsapp } from "./twilio_whatsapp/index.ts";
 import type { Category, Provider, ProviderField, ProviderModule } from "./types.ts";
-import { provider as vonage } from "./vonage/index.ts";
-import { provider as whatsapp } from "./whatsapp/index.ts";
-import { provider as xero } from "./xero/index.ts";
+
+/** A provider's id: a key of `PROVIDER_MODULES` (src/providers/all.ts). */
+export type ProviderId = keyof typeof PROVIDER_MODULES;
+
+/**
+ * The modules by id, each checked to declare the id it is listed under: a module listed under
+ * another key does not compile.
+ */
+const DECLARED: { readonly [K in ProviderId]: ProviderModule & { readonly id: K } } = PROVIDER_MODULES;
 
 /** Every provider id, in catalog order (grouped by category). */
-export const PROVIDER_IDS = [
-  "hubspot",
-  "salesforce",
-  "odoo_crm",
-  "facebook",
-  "instagram",
-  "whatsapp",
-  "twilio_whatsapp",
-  "sendgrid",
-  "mailgun",
-  "aws_ses",
-  "smtp",
-  "mailchimp",
-  "twilio",
-  "vonage",
-  "aws_sns",
-  "plivo",
-  "telegram",
-  "google_calendar",
-  "quickbooks",
-  "xero",
-  "sql_accounting",
-  "autocount",
-  "signup_page",
-  "other",
-] as const;
-
-export type ProviderId = (typeof PROVIDER_IDS)[number];
+export const PROVIDER_IDS = Object.keys(DECLARED) as readonly ProviderId[];
 
 /**
  * Settings every provider that sends messages has: `sandbox_mode` records messages instead of
@@ -86,34 +45,7 @@ function entryOf(m: ProviderModule): Provider {
   return { ...m, fields, capabilities };
 }
 
-const DECLARED: Record<ProviderId, ProviderModule> = {
-  hubspot,
-  salesforce,
-  odoo_crm,
-  facebook,
-  instagram,
-  whatsapp,
-  twilio_whatsapp,
-  sendgrid,
-  mailgun,
-  aws_ses,
-  smtp,
-  mailchimp,
-  twilio,
-  vonage,
-  aws_sns,
-  plivo,
-  telegram,
-  google_calendar,
-  quickbooks,
-  xero,
-  sql_accounting,
-  autocount,
-  signup_page,
-  other,
-};
-
-/** Every provider by id; a provider missing here is a compile error. */
+/** Every provider's catalog entry by id. */
 export const PROVIDERS = Object.fromEntries(PROVIDER_IDS.map((id) => [id, entryOf(DECLARED[id])])) as Record<
   ProviderId,
   Provider
