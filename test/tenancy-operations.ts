@@ -1,7 +1,8 @@
 /**
  * The operations the tenancy matrix (tenancy.test.ts) walks: every operation of GET
- * /openapi.json plus the routes the worker serves outside it, each classified by who may call
- * it, and the real objects of an organization that its path and query parameters name.
+ * /openapi.json (test/openapi.test.ts holds the document to every route the worker serves),
+ * each classified by who may call it, and the real objects of an organization that its path
+ * and query parameters name.
  */
 import { BASE, type CallResult, call, newIntegration, stubQueue, type TestOrg } from "./harness.ts";
 
@@ -18,7 +19,10 @@ interface OpenApiDoc {
   paths: Record<string, Record<string, Record<string, unknown>>>;
 }
 
-/** The operations of an OpenAPI document, with how each authenticates. */
+/**
+ * The operations of an OpenAPI document, with how each authenticates. HEAD operations are left
+ * out: their answers have no body to hold an error code, and each has a GET beside it.
+ */
 export function operationsOf(doc: OpenApiDoc): Operation[] {
   const ops: Operation[] = [];
   for (const [path, item] of Object.entries(doc.paths)) {
@@ -46,49 +50,6 @@ export function operationsOf(doc: OpenApiDoc): Operation[] {
   return ops;
 }
 
-/**
- * Routes the document does not describe (as in test/fuzz.test.ts): the API proxy, whose path
- * is any provider path, the public sign-up endpoint and the webhook verification handshakes.
- */
-export const UNDOCUMENTED: Operation[] = [
-  ...["GET", "POST", "DELETE"].map(
-    (method): Operation => ({
-      method,
-      path: "/api/integrations/{id}/proxy/{rest}",
-      params: [
-        { name: "id", in: "path" },
-        { name: "rest", in: "path" },
-      ],
-      auth: "org",
-      hasBody: method !== "GET",
-    }),
-  ),
-  {
-    method: "POST",
-    path: "/signup/{id}",
-    params: [{ name: "id", in: "path" }],
-    auth: "none",
-    hasBody: true,
-  },
-  {
-    method: "GET",
-    path: "/webhooks/{provider}/{integration_id}",
-    params: [
-      { name: "provider", in: "path" },
-      { name: "integration_id", in: "path" },
-    ],
-    auth: "none",
-    hasBody: false,
-  },
-  {
-    method: "GET",
-    path: "/webhook",
-    params: [{ name: "org_id", in: "query" }],
-    auth: "none",
-    hasBody: false,
-  },
-];
-
 /** Operations anyone may call, each with the reason; every other operation needs a key. */
 export const PUBLIC: Record<string, string> = {
   "GET /health": "the liveness probe: no organization's data",
@@ -97,8 +58,10 @@ export const PUBLIC: Record<string, string> = {
     "the OAuth redirect target: the signed, single-use state names the flow, not a key",
   "POST /webhooks/{provider}/{integration_id}": "providers post here; the provider's signature authenticates",
   "GET /webhooks/{provider}/{integration_id}":
-    "Meta's hub.challenge handshake; the verify token authenticates",
+    "Meta's hub.challenge handshake (the verify token authenticates) or a delivery by GET (the signature does)",
   "POST /api/integrations/{provider}/webhook": "the 001 webhook URL; the provider's signature authenticates",
+  "GET /api/integrations/{provider}/webhook":
+    "the 001 webhook URL's handshake (the verify token authenticates) or a delivery by GET (the signature does)",
   "POST /webhook": "the 001 Facebook webhook URL; the app secret's signature authenticates",
   "GET /webhook": "the 001 Facebook handshake; the verify token authenticates",
   "POST /signup/{id}": "a public sign-up form posts here; the page's allowed origins and rate limit apply",
