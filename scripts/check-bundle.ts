@@ -2,36 +2,162 @@
  * `npm run check:bundle`: builds the production bundle (`wrangler deploy --dry-run --env
  * production`) and fails if any module of the provider simulator (src/sandbox) or the
  * development entry (src/dev.ts) is in it, or if it is over the budget. Prints its raw and gzip
- * sizes. Modules are read from the bundle's source map, which names every input file.
+ * sizes. Modules are read from esbuild's build metadata (`--metafile`), which names every input
+ * file and the bytes it contributes to the minified bundle.
+ *
+ * It also fails when code under src/ reads a member of zod's `z` that src/lib/zod-bundle.ts (what
+ * `zod` is in the deployed bundle) does not export: the tests run on zod itself and would pass.
+ *
+ * `npm run check:bundle -- --top 20` also prints the 20 largest contributors: each npm package
+ * as a whole, and the project's own files by folder. A package bundled from two directories (two
+ * copies) is flagged.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative, resolve } from "node:path";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { gzipSync } from "node:zlib";
-import { ROOT, runWrangler } from "./lib.ts";
+import ts from "typescript";
+import { flagValue, ROOT, runWrangler } from "./lib.ts";
 
 /** The production bundle's budget, raw (before gzip). */
 export const BUDGET_KIB = 600;
 
 const FORBIDDEN = [/^src\/sandbox\//, /^src\/dev\.ts$/];
 
+/** The part of esbuild's metafile read here: per output file, the bytes each input gave it. */
+interface Metafile {
+  outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }> }>;
+}
+
+/** One line of the `--top` listing: an npm package or a folder of the project's own files. */
+export interface Contributor {
+  name: string;
+  bytes: number;
+  /** The directories a package was bundled from; more than one means duplicate copies. */
+  copies: string[];
+}
+
 const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
+/**
+ * Groups a bundle's inputs (paths relative to the project root, as esbuild names them) into npm
+ * packages (by the innermost `node_modules/` segment, so a nested copy counts under the same
+ * name) and folders of the project's own files, largest first.
+ */
+export function contributors(inputs: Record<string, { bytesInOutput: number }>): Contributor[] {
+  const groups = new Map<string, { bytes: number; copies: Set<string> }>();
+  for (const [path, { bytesInOutput }] of Object.entries(inputs)) {
+    const p = path.replaceAll("\\", "/");
+    const m = p.match(/^(.*node_modules\/)((?:@[^/]+\/)?[^/]+)/);
+    const name = m?.[2] ?? (p.includes("/") ? p.slice(0, p.lastIndexOf("/")) : p);
+    const group = groups.get(name) ?? { bytes: 0, copies: new Set<string>() };
+    group.bytes += bytesInOutput;
+    if (m) group.copies.add(`${m[1]}${m[2]}`);
+    groups.set(name, group);
+  }
+  return [...groups]
+    .map(([name, g]) => ({ name, bytes: g.bytes, copies: [...g.copies] }))
+    .sort((a, b) => b.bytes - a.bytes);
+}
+
+/** Modules whose `z` export is zod's namespace (in the bundle, src/lib/zod-bundle.ts). */
+const ZOD_MODULES = new Set(["zod", "@hono/zod-openapi"]);
+
+/**
+ * The members of zod a module reads at run time: `z.<name>` where `z` is imported from `zod` or
+ * `@hono/zod-openapi` (named, default or namespace import), and values imported by name from
+ * `zod`. Type-only imports and types such as `z.infer<…>` do not count.
+ */
+export function zodMembersRead(fileName: string, text: string): { name: string; line: number }[] {
+  const sf = ts.createSourceFile(fileName, text, ts.ScriptTarget.Latest, true);
+  const namespaces = new Set<string>();
+  const read: { name: string; line: number }[] = [];
+  const lineOf = (node: ts.Node) => sf.getLineAndCharacterOfPosition(node.getStart(sf)).line + 1;
+  for (const st of sf.statements) {
+    if (!ts.isImportDeclaration(st) || !ts.isStringLiteral(st.moduleSpecifier)) continue;
+    const from = st.moduleSpecifier.text;
+    const clause = st.importClause;
+    if (!ZOD_MODULES.has(from) || !clause || clause.isTypeOnly) continue;
+    if (clause.name && from === "zod") namespaces.add(clause.name.text);
+    const bindings = clause.namedBindings;
+    if (bindings && ts.isNamespaceImport(bindings) && from === "zod") namespaces.add(bindings.name.text);
+    if (bindings && ts.isNamedImports(bindings)) {
+      for (const el of bindings.elements) {
+        if (el.isTypeOnly) continue;
+        const imported = (el.propertyName ?? el.name).text;
+        if (imported === "z") namespaces.add(el.name.text);
+        else if (from === "zod") read.push({ name: imported, line: lineOf(el) });
+      }
+    }
+  }
+  if (namespaces.size === 0) return read;
+  const visit = (node: ts.Node) => {
+    if (
+      ts.isPropertyAccessExpression(node) &&
+      ts.isIdentifier(node.expression) &&
+      namespaces.has(node.expression.text)
+    )
+      read.push({ name: node.name.text, line: lineOf(node) });
+    ts.forEachChild(node, visit);
+  };
+  visit(sf);
+  return read;
+}
+
+/** `file:line z.<name>` for every member of zod read under src/ that the bundle's zod lacks. */
+async function missingZodMembers(): Promise<string[]> {
+  const bundled = new Set(Object.keys(await import(pathToFileURL(join(ROOT, "src/lib/zod-bundle.ts")).href)));
+  const missing: string[] = [];
+  const files = readdirSync(join(ROOT, "src"), { recursive: true, encoding: "utf8" });
+  for (const rel of files.map((f) => `src/${f.replaceAll("\\", "/")}`).sort()) {
+    if (!rel.endsWith(".ts") || rel.endsWith(".test.ts") || rel === "src/lib/zod-bundle.ts") continue;
+    for (const { name, line } of zodMembersRead(rel, readFileSync(join(ROOT, rel), "utf8")))
+      if (!bundled.has(name)) missing.push(`${rel}:${line} z.${name}`);
+  }
+  return missing;
+}
+
+function printTop(list: Contributor[], n: number, total: number) {
+  console.log(`largest ${Math.min(n, list.length)} of ${list.length} contributors (minified bytes):`);
+  for (const c of list.slice(0, n)) {
+    const share = `${((100 * c.bytes) / total).toFixed(1)}%`;
+    const dup = c.copies.length > 1 ? `  (${c.copies.length} copies: ${c.copies.join(", ")})` : "";
+    console.log(`${kib(c.bytes).padStart(11)} ${share.padStart(6)}  ${c.name}${dup}`);
+  }
+}
+
 async function main() {
+  const argv = process.argv.slice(2);
+  const topArg = flagValue(argv, "--top");
+  const top = topArg === undefined ? 0 : Number(topArg);
+  if (!Number.isInteger(top) || top < 0) throw new Error(`--top wants a whole number, not "${topArg}"`);
   const out = mkdtempSync(join(tmpdir(), "switchboard-bundle-"));
   try {
-    await runWrangler(["deploy", "--dry-run", "--env", "production", "--outdir", out], { quiet: true });
+    const metafile = join(out, "meta.json");
+    await runWrangler(
+      ["deploy", "--dry-run", "--env", "production", "--outdir", out, "--metafile", metafile],
+      { quiet: true },
+    );
     const code = readFileSync(join(out, "index.js"));
-    const map = JSON.parse(readFileSync(join(out, "index.js.map"), "utf8")) as { sources: string[] };
-    const sources = map.sources.map((s) => relative(ROOT, resolve(out, s)).replaceAll("\\", "/"));
+    const meta = JSON.parse(readFileSync(metafile, "utf8")) as Metafile;
+    const bundle = Object.entries(meta.outputs).find(([path]) => path.endsWith("index.js"))?.[1];
+    if (!bundle) throw new Error("the build metadata names no index.js output");
+    const sources = Object.keys(bundle.inputs).map((s) => s.replaceAll("\\", "/"));
     const forbidden = sources.filter((s) => FORBIDDEN.some((re) => re.test(s)));
     const raw = code.byteLength;
     const gzip = gzipSync(code, { level: 9 }).byteLength;
+    if (top) printTop(contributors(bundle.inputs), top, raw);
     console.log(`production bundle: ${kib(raw)} raw, ${kib(gzip)} gzip (budget ${BUDGET_KIB} KiB raw)`);
     const failures: string[] = [];
     if (forbidden.length) failures.push(`development-only modules in the bundle: ${forbidden.join(", ")}`);
     if (raw > BUDGET_KIB * 1024) failures.push(`over budget by ${kib(raw - BUDGET_KIB * 1024)}`);
-    if (!sources.some((s) => s === "src/index.ts")) failures.push("src/index.ts is not in the source map");
+    if (!sources.includes("src/index.ts")) failures.push("src/index.ts is not in the bundle");
+    const missing = await missingZodMembers();
+    if (missing.length)
+      failures.push(
+        `zod members read but not exported by src/lib/zod-bundle.ts (add them there): ${missing.join(", ")}`,
+      );
     for (const f of failures) console.error(`check-bundle: ${f}`);
     process.exitCode = failures.length ? 1 : 0;
   } finally {
@@ -39,7 +165,9 @@ async function main() {
   }
 }
 
-main().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
-  process.exitCode = 1;
-});
+if (import.meta.main) {
+  main().catch((e) => {
+    console.error(e instanceof Error ? e.message : e);
+    process.exitCode = 1;
+  });
+}

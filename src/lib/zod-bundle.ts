@@ -1,53 +1,40 @@
 /**
- * What `zod` is in the deployed bundle (wrangler.toml `[alias]`): zod 4's classic API, the same
- * modules `zod` itself re-exports, minus its `locales` namespace. `import { z } from "zod"` (ours
- * and @hono/zod-openapi's) keeps the whole namespace object, so every one of zod's ~50 locales
- * (260 KiB minified) would ship although the hub speaks only zod's default, English. Types, the
- * tests and the tools use zod itself; nothing here changes behaviour, only what is bundled.
+ * What `zod` is in the deployed bundle (wrangler.toml `[alias]`): the members of zod 4's classic
+ * API that the hub's code and the libraries it bundles read, taken from the same modules `zod`
+ * itself re-exports. `import { z } from "zod"` (ours and @hono/zod-openapi's) keeps the whole
+ * namespace object, so everything it names ships whether it is called or not: zod's ~250
+ * exports, its `core` namespace and its ~50 locales, where the hub needs a few schema builders,
+ * English messages and what their methods reach. A schema built here is the very object zod
+ * builds (methods, checks, errors, JSON Schema); only the names on `z` are fewer. Types, the
+ * tests and the tools use zod itself.
+ *
+ * Code that reads a member of `z` not exported here would get `undefined` in the deployed Worker
+ * only, so `npm run check:bundle` fails until the member is added below.
+ * @hono/zod-openapi reads `z.ZodType` (to add `.openapi()` to every schema).
  */
 import * as z from "./zod-bundle.ts";
 
-export * from "../../node_modules/zod/v4/classic/checks.js";
 export * as coerce from "../../node_modules/zod/v4/classic/coerce.js";
-export * from "../../node_modules/zod/v4/classic/compat.js";
-export { deepPartial } from "../../node_modules/zod/v4/classic/deep-partial.js";
-export * from "../../node_modules/zod/v4/classic/errors.js";
-export { fromJSONSchema } from "../../node_modules/zod/v4/classic/from-json-schema.js";
-export { input, output } from "../../node_modules/zod/v4/classic/in-out.js";
+export { ZodError } from "../../node_modules/zod/v4/classic/errors.js";
 export * as iso from "../../node_modules/zod/v4/classic/iso.js";
 export {
-  ZodISODate,
-  ZodISODateTime,
-  ZodISODuration,
-  ZodISOTime,
-} from "../../node_modules/zod/v4/classic/iso.js";
-export * from "../../node_modules/zod/v4/classic/parse.js";
-export * from "../../node_modules/zod/v4/classic/schemas.js";
-export {
-  $brand,
-  $input,
-  $output,
-  clone,
-  compile,
-  config,
-  flattenError,
-  formatError,
-  getDiscriminatedOption,
-  globalRegistry,
-  INVALID,
-  memoizer,
-  NEVER,
-  prettifyError,
-  regexes,
-  registry,
-  TimePrecision,
-  toZod,
-  treeifyError,
-  util,
-  withParser,
-  ZodCompileAsyncError,
-  ZodCompileUnsupportedError,
-} from "../../node_modules/zod/v4/core/index.js";
-export { toJSONSchema } from "../../node_modules/zod/v4/core/json-schema-processors.js";
-export * as core from "./zod-bundle-core.ts";
+  array,
+  boolean,
+  discriminatedUnion,
+  email,
+  enum,
+  literal,
+  number,
+  object,
+  record,
+  strictObject,
+  string,
+  union,
+  unknown,
+  url,
+  uuid,
+  ZodObject,
+  ZodType,
+} from "../../node_modules/zod/v4/classic/schemas.js";
+export { NEVER } from "../../node_modules/zod/v4/core/core.js";
 export { z, z as default };
