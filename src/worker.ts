@@ -16,7 +16,7 @@ export function createWorker(app: ReturnType<typeof createApp>) {
 
     async queue(batch, env, _ctx) {
       // The dead-letter queue is the one wrangler.toml names (DEAD_LETTER_QUEUE, per environment).
-      if (batch.queue === env.DEAD_LETTER_QUEUE) return consumeDeadLetters(batch);
+      if (batch.queue === env.DEAD_LETTER_QUEUE) return consumeDeadLetters(batch, env);
       return consumeJobs(batch, env);
     },
 

@@ -8,7 +8,6 @@
 import { createExecutionContext, createScheduledController } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import { requeueStuckMessages } from "../src/cron/requeue-messages.ts";
 import { EVERY_FIVE_MINUTES, EVERY_MINUTE, jobsFor } from "../src/cron/schedule.ts";
 import type { IntegrationRow } from "../src/db/schema.ts";
 import worker from "../src/index.ts";
@@ -154,7 +153,8 @@ describe("messages", () => {
     await dead.reached;
     const redrive = { type: "message.send", orgId: org.orgId, messageId: id };
     const cron = stubQueue();
-    const run = (at: number) => requeueStuckMessages(services, { ...env, JOBS: cron.queue } as Env, at);
+    const run = (at: number) =>
+      createServices({ ...env, JOBS: cron.queue } as Env, "cron").messages.redrive(at);
     // Still leased: left alone.
     await run(t0 + 1_000);
     expect(cron.sent).not.toContainEqual(redrive);
@@ -179,7 +179,8 @@ describe("messages", () => {
     const created = Date.parse(String((await messageRow(id)).updated_at));
     const redrive = { type: "message.send", orgId: org.orgId, messageId: id };
     const cron = stubQueue();
-    const run = (at: number) => requeueStuckMessages(services, { ...env, JOBS: cron.queue } as Env, at);
+    const run = (at: number) =>
+      createServices({ ...env, JOBS: cron.queue } as Env, "cron").messages.redrive(at);
     // Just sent to the queue: not stuck yet.
     await run(created + 5_000);
     expect(cron.sent).not.toContainEqual(redrive);
@@ -195,7 +196,8 @@ describe("messages", () => {
       .run();
     const redrive = { type: "message.send", orgId: org.orgId, messageId: id };
     const cron = stubQueue();
-    const run = (at: number) => requeueStuckMessages(services, { ...env, JOBS: cron.queue } as Env, at);
+    const run = (at: number) =>
+      createServices({ ...env, JOBS: cron.queue } as Env, "cron").messages.redrive(at);
     await run(due - 60_000);
     expect(cron.sent).not.toContainEqual(redrive);
     await run(due + 120_000);
@@ -362,7 +364,7 @@ describe("sync page retries", () => {
     // The pause's message lost: the cron drives the job again once its resume time has passed.
     jobs.sent.length = 0;
     const later = t1 + 10 * 60_000;
-    expect(await services.sync.requeueStuck(later)).toBeGreaterThanOrEqual(1);
+    expect(await services.sync.redrive(later)).toBeGreaterThanOrEqual(1);
     expect(jobs.sent).toContainEqual(page0);
     expect(await services.sync.processPage(org.orgId, job.id, 0, log, later)).toMatchObject({
       action: "ack",

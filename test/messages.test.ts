@@ -52,11 +52,20 @@ async function scheduledDelay(id: string, since: number): Promise<number> {
 }
 
 /**
- * Runs the jobs consumer on one delivery of a queue message, as attempt number `attempts`.
+ * Runs the jobs consumer on one delivery of a queue message, as attempt number `attempts`, once
+ * the message's retry (if one is scheduled) is due: as if its delay had passed, the retry time
+ * is moved to now (a delivery before it is only rescheduled, see test/jobs/fault-matrix.test.ts).
  * `retried` is the delay of the retry the job engine scheduled: a new queue message naming the
  * same message (the delivery itself is acknowledged), or undefined when it scheduled none.
  */
 async function deliver(body: unknown, attempts = 1) {
+  const id = (body as { messageId?: unknown }).messageId;
+  if (typeof id === "string") {
+    const now = new Date().toISOString();
+    await env.DB.prepare("UPDATE messages SET next_attempt_at = ? WHERE id = ? AND next_attempt_at > ?")
+      .bind(now, id, now)
+      .run();
+  }
   const batch = createMessageBatch("switchboard-jobs", [
     { id: `q-${Math.random()}`, timestamp: new Date(), attempts, body },
   ]);

@@ -1,13 +1,11 @@
 /**
- * Which jobs each cron schedule runs (wrangler.toml [triggers]). Every minute: whatever re-drives
- * stuck work, so a message whose queue message was lost or whose consumer died is sent within
- * two minutes. Every five minutes: the slower housekeeping. Each job is idempotent when a run
+ * Which jobs each cron schedule runs (wrangler.toml [triggers]). Every minute: the job engine's
+ * re-drive of each kind (rows whose lease ran out, or whose queue message was lost), so stuck
+ * work is driven again within two minutes. Every five minutes: the slower housekeeping. Each job is idempotent when a run
  * repeats or is skipped; a schedule this table does not know runs every job.
  */
 import type { Logger } from "../lib/log.ts";
 import type { Services } from "../services/index.ts";
-import { requeueStuckMessages } from "./requeue-messages.ts";
-import { requeueStuckWebhooks } from "./requeue-webhooks.ts";
 import { rewrapKeys } from "./rewrap-keys.ts";
 
 export type CronJob = (services: Services, env: Env, now: number, log: Logger) => Promise<unknown>;
@@ -16,10 +14,10 @@ export const EVERY_MINUTE = "* * * * *";
 export const EVERY_FIVE_MINUTES = "*/5 * * * *";
 
 const REDRIVE: Record<string, CronJob> = {
-  "requeue-messages": (s, env, now) => requeueStuckMessages(s, env, now),
-  "requeue-webhooks": (s) => requeueStuckWebhooks(s),
-  "requeue-event-deliveries": (s) => s.events.requeueStuck(),
-  "requeue-syncs": (s, _env, now) => s.sync.requeueStuck(now),
+  "requeue-messages": (s, _env, now) => s.messages.redrive(now),
+  "requeue-webhooks": (s, _env, now) => s.webhooks.redrive(now),
+  "requeue-event-deliveries": (s, _env, now) => s.events.redrive(now),
+  "requeue-syncs": (s, _env, now) => s.sync.redrive(now),
 };
 
 const HOUSEKEEPING: Record<string, CronJob> = {

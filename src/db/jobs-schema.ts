@@ -18,8 +18,11 @@ export const deadLetters = sqliteTable(
     orgId: text("org_id").notNull(),
     kind: text("kind").notNull(),
     refId: text("ref_id").notNull(),
-    /** `permanent` (the provider refused it) or `exhausted` (retries used up). */
-    cause: text("cause", { enum: ["permanent", "exhausted"] }).notNull(),
+    /**
+     * `permanent` (the provider refused it), `exhausted` (retries used up) or `queue` (the queue
+     * gave up delivering its message, which the consumer never finished).
+     */
+    cause: text("cause", { enum: ["permanent", "exhausted", "queue"] }).notNull(),
     reason: text("reason").notNull(),
     attempts: integer("attempts").notNull(),
     createdAt: text("created_at").notNull().default(now),

@@ -8,4 +8,5 @@ export const EXPECTED_MIGRATIONS = [
   "0005_sync.sql",
   "0006_messages_status_idx.sql",
   "0007_jobs.sql",
+  "0008_retry_times.sql",
 ] as const;

@@ -7,7 +7,7 @@
  * outcome is stored. The engine owns the rest:
  * - the claim: one compare-and-set UPDATE that takes every named row that waits (and is due) or
  *   whose lease ran out, writing `lease_until = now + lease` (the lease token, see lease.ts) and
- *   counting the attempt;
+ *   counting the attempt; a handler whose work may outlast the lease renews it (`job.renew()`);
  * - finishing by the lease holder only: the outcome's writes run in one D1 batch that aborts
  *   unless the lease is still held, so a late worker never overwrites a newer holder's result;
  * - retries: one backoff with jitter (backoff.ts), a provider's Retry-After, and one mechanism:
@@ -19,7 +19,7 @@
  * - re-drive: `redrive()` (from the minutely cron) enqueues rows whose queue message was lost or
  *   whose worker died holding a lease that has since run out.
  */
-import { and, asc, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, isNull, lt, lte, or, type SQL, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client.ts";
@@ -30,7 +30,7 @@ import { redactTokens } from "../lib/redact.ts";
 import { ProviderError } from "../providers/runtime.ts";
 import type { JobMessage } from "../queue/messages.ts";
 import { MAX_QUEUE_DELAY_SECONDS, type RetryPolicy, retryDelaySeconds } from "./backoff.ts";
-import { batchUnderLease, holds, type Lease, type LeasedTable } from "./lease.ts";
+import { batchUnderLease, holds, type Lease, type LeasedTable, stillHeld } from "./lease.ts";
 
 /** A table of jobs: leased rows that belong to an organization and count their attempts. */
 export type JobTable = LeasedTable & { orgId: SQLiteColumn; attempts: SQLiteColumn };
@@ -65,6 +65,12 @@ export interface Claimed<Row> {
   attempt: number;
   now: number;
   log: Logger;
+  /**
+   * Renews the lease for the kind's lease time from `at` (a handler whose work may outlast it
+   * calls this between steps). Answers false, and changes nothing, when the lease was lost: the
+   * job's finish will then be dropped, so the handler may stop early.
+   */
+  renew: (at?: number) => Promise<boolean>;
 }
 
 /** How a retry or a failure is written to a kind's row (the lease is released by the engine). */
@@ -188,12 +194,14 @@ export class JobEngine {
     const shared = await kind.prepare?.(orgId, claimed, log);
     const attempts: { job: Claimed<Row>; outcome: Outcome; error?: unknown }[] = [];
     for (const row of claimed) {
+      const lease: Lease = { table: t, id: row.id, until };
       const job: Claimed<Row> = {
         row,
-        lease: { table: t, id: row.id, until },
+        lease,
         attempt: row.attempts,
         now,
         log,
+        renew: (at = Date.now()) => this.renew(lease, at + kind.leaseMs),
       };
       try {
         attempts.push({ job, outcome: await kind.run(job, shared) });
@@ -209,6 +217,22 @@ export class JobEngine {
       results.find((r) => r.action === "retry") ??
       (results.at(-1) as RunResult)
     );
+  }
+
+  /**
+   * Moves a held lease on to `until` (never back). The new `lease_until` is the holder's token
+   * from then on: `lease` is updated in place, so the finish is fenced on it.
+   */
+  private async renew(lease: Lease, until: number): Promise<boolean> {
+    if (until <= lease.until) return stillHeld(this.db, lease);
+    const renewed = await this.db
+      .update(lease.table)
+      .set({ leaseUntil: until } as never)
+      .where(holds(lease))
+      .returning({ id: lease.table.id });
+    if (!renewed.length) return false;
+    lease.until = until;
+    return true;
   }
 
   /** Rows the claim did not take: gone or done (acknowledged), held or not yet due (rescheduled). */
@@ -339,16 +363,7 @@ export class JobEngine {
 
   /** Adds one to a kind's counter of an outcome. */
   count(orgId: string, kind: string, outcome: Counted) {
-    return this.db
-      .insert(jobCounters)
-      .values({ orgId, kind, outcome, count: 1 })
-      .onConflictDoUpdate({
-        target: [jobCounters.orgId, jobCounters.kind, jobCounters.outcome],
-        set: {
-          count: sql`${jobCounters.count} + 1`,
-          updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
-        },
-      });
+    return countStatement(this.db, orgId, kind, outcome);
   }
 
   /** Sends the queue message(s) naming `ids` (whose `rows` may be given), after `delaySeconds`. */
@@ -393,6 +408,33 @@ export class JobEngine {
       await this.queue.sendBatch(bodies.slice(i, i + 100).map((body) => ({ body })));
     return rows.length;
   }
+}
+
+/**
+ * `due` and `dueAt` of a kind whose rows keep a retry's time in an ISO `next_attempt_at`: a
+ * delivery that comes before it (a duplicate, an early re-drive) is rescheduled, not run.
+ */
+export function retryTime(column: SQLiteColumn) {
+  return {
+    // One second early is close enough.
+    due: (now: number) => or(isNull(column), lte(column, new Date(now + 1_000).toISOString())),
+    dueAt: (row: { nextAttemptAt: string | null }) =>
+      row.nextAttemptAt ? Date.parse(row.nextAttemptAt) : null,
+  };
+}
+
+/** The statement that adds one to a kind's counter of an outcome. */
+export function countStatement(db: Db, orgId: string, kind: string, outcome: Counted) {
+  return db
+    .insert(jobCounters)
+    .values({ orgId, kind, outcome, count: 1 })
+    .onConflictDoUpdate({
+      target: [jobCounters.orgId, jobCounters.kind, jobCounters.outcome],
+      set: {
+        count: sql`${jobCounters.count} + 1`,
+        updatedAt: sql`(strftime('%Y-%m-%dT%H:%M:%fZ', 'now'))`,
+      },
+    });
 }
 
 /**

@@ -1,45 +1,50 @@
 /**
- * The jobs queue consumer: each message is handled on its own, acked on success, retried with
- * capped exponential backoff on failure (the queue dead-letters it after max_retries), and a
- * message that does not parse is dead-lettered at once with its reason.
+ * The jobs queue consumer: each message is handled on its own. The job engine stores a job's
+ * outcome, schedules its retry as a new message and records its dead letter itself, so a
+ * handled message is acknowledged. A throw means the store or the queue failed: the message is
+ * retried after the engine's backoff (the queue dead-letters it after max_retries, and the
+ * dead-letter consumer records that in D1). A message that does not parse is dead-lettered at
+ * once with its reason.
  */
+import { type RetryPolicy, retryDelaySeconds } from "../jobs/backoff.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import { createServices, type Services } from "../services/index.ts";
-import { JobMessage, type JobResult } from "./messages.ts";
+import { JobMessage } from "./messages.ts";
 
 const BATCH = 100;
 
-export const backoffSeconds = (attempts: number) => Math.min(300, 2 ** Math.max(0, attempts - 1) * 5);
+/** A delivery whose handler threw (the store or the queue failing), retried by the queue. */
+const REDELIVERY_POLICY: RetryPolicy = {
+  maxAttempts: Number.POSITIVE_INFINITY,
+  baseSeconds: 5,
+  capSeconds: 300,
+};
 
-/** What to do with the queue message: acknowledged, or retried after a delay. */
-type Outcome = { retryInSeconds?: number };
-
-async function handle(job: JobMessage, services: Services, env: Env, log: Logger): Promise<Outcome> {
+async function handle(job: JobMessage, services: Services, env: Env, log: Logger): Promise<void> {
   switch (job.type) {
     case "message.send":
       // The job engine stores the outcome, schedules a retry and records a dead letter itself.
       await services.messages.process(job.orgId, job.messageId, log);
-      return {};
-    case "webhook.process": {
-      const r = await services.webhooks.process(job.orgId, job.eventIds, log);
-      return settle(r, job, env, log);
-    }
+      return;
+    case "webhook.process":
+      await services.webhooks.process(job.orgId, job.eventIds, log);
+      return;
     case "event.deliver":
       await services.events.deliver(job.orgId, job.deliveryId, log);
-      return {};
+      return;
     case "sync.page":
       await services.sync.processPage(job.orgId, job.jobId, job.page, log);
-      return {};
+      return;
     case "record.push":
       await services.sync.processPush(job.orgId, job.pushId, log);
-      return {};
+      return;
     case "vault.rewrap": {
       const vault = await services.vault();
       const r = await vault.rewrapBatch(BATCH);
       log.info("vault rewrap batch", r);
       if (r.rewrapped > 0 && r.remaining > 0)
         await env.JOBS.send({ type: "vault.rewrap" } satisfies JobMessage);
-      return {};
+      return;
     }
     case "vault.reencrypt": {
       const vault = await services.vault();
@@ -52,22 +57,9 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
         status: r.status,
       });
       if (r.status === "running") await env.JOBS.send(job);
-      return {};
+      return;
     }
   }
-}
-
-/** The queue outcome of a job that reports ack, retry or dead-letter. */
-async function settle(r: JobResult, job: JobMessage, env: Env, log: Logger): Promise<Outcome> {
-  if (r.action === "retry") {
-    log.warn(`${job.type} will be retried`, { in_seconds: r.delaySeconds, reason: r.reason });
-    return { retryInSeconds: r.delaySeconds };
-  }
-  if (r.action === "dead-letter") {
-    log.error(`${job.type} dead-lettered`, { reason: r.reason });
-    await env.DLQ.send({ ...job, reason: r.reason });
-  }
-  return {};
 }
 
 /** Handles every message of a batch concurrently; each is acked or retried on its own. */
@@ -85,25 +77,34 @@ async function consumeOne(msg: Message<unknown>, queue: string, env: Env): Promi
     return;
   }
   try {
-    const outcome = await handle(parsed.data, createServices(env, msg.id), env, log);
-    if (outcome.retryInSeconds !== undefined) msg.retry({ delaySeconds: outcome.retryInSeconds });
-    else msg.ack();
+    await handle(parsed.data, createServices(env, msg.id), env, log);
+    msg.ack();
   } catch (e) {
     log.error("job failed, will retry", {
       type: parsed.data.type,
       reason: e instanceof Error ? e.message : String(e),
     });
-    msg.retry({ delaySeconds: backoffSeconds(msg.attempts) });
+    msg.retry({ delaySeconds: retryDelaySeconds(REDELIVERY_POLICY, msg.attempts) });
   }
 }
 
-/** Dead letters: recorded in the log with their reason; nothing is dropped silently. */
-export async function consumeDeadLetters(batch: MessageBatch<unknown>): Promise<void> {
+/**
+ * Dead letters of the queue: messages it gave up on after max_retries, and ones that did not
+ * parse. Each is logged with its body and, where it names an organization's rows, stored in D1 as
+ * a dead letter (`GET /api/dead-letters`); nothing is dropped silently. A failure to store it
+ * leaves the message for the queue to deliver again.
+ */
+export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
+  const services = createServices(env, `dlq_${Date.now()}`);
   for (const msg of batch.messages) {
-    createLogger({ job_id: msg.id, queue: batch.queue }).error("dead letter", {
-      body: msg.body,
-      attempts: msg.attempts,
-    });
-    msg.ack();
+    const log = createLogger({ job_id: msg.id, queue: batch.queue });
+    log.error("dead letter", { body: msg.body, attempts: msg.attempts });
+    try {
+      await services.jobs.recordQueueDeadLetter(msg.body, msg.attempts);
+      msg.ack();
+    } catch (e) {
+      log.error("dead letter not stored, will retry", { reason: e instanceof Error ? e.message : String(e) });
+      msg.retry();
+    }
   }
 }

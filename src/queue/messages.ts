@@ -27,9 +27,3 @@ export const JobMessage = z.discriminatedUnion("type", [
   z.object({ type: z.literal("record.push"), orgId: z.string(), pushId: z.string() }),
 ]);
 export type JobMessage = z.infer<typeof JobMessage>;
-
-/** What a job that can fail says: done, try again later, or give up with the reason. */
-export type JobResult =
-  | { action: "ack" }
-  | { action: "retry"; delaySeconds: number; reason: string }
-  | { action: "dead-letter"; reason: string };

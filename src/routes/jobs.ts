@@ -21,8 +21,9 @@ const DeadLetterSchema = z
     ref_id: z.string().openapi({
       description: "The row the job worked on: a message, webhook event, delivery, sync job or push",
     }),
-    cause: z.enum(["permanent", "exhausted"]).openapi({
-      description: "`permanent`: the provider refused it; `exhausted`: every attempt failed",
+    cause: z.enum(["permanent", "exhausted", "queue"]).openapi({
+      description:
+        "`permanent`: the provider refused it; `exhausted`: every attempt failed; `queue`: the queue gave up delivering its message (the store was failing); an open row is re-driven by the cron",
     }),
     reason: z.string(),
     attempts: z.number().int(),

@@ -28,6 +28,10 @@ const WebhookEventSchema = z
     duplicates: z.number().openapi({ description: "Repeated deliveries acknowledged without a second row" }),
     result: z.record(z.string(), z.unknown()).nullable(),
     last_error: z.string().nullable(),
+    next_attempt_at: z
+      .string()
+      .nullable()
+      .openapi({ description: "When a failed attempt's retry is due; null otherwise" }),
     received_at: z.string(),
     processed_at: z.string().nullable(),
   })

@@ -84,5 +84,9 @@ export class Events {
   /** One delivery attempt (the queue consumer's work); idempotent. */
   deliver: EventDelivery["deliver"] = (...a) => this.delivery.deliver(...a);
   /** Re-enqueues deliveries the queue lost; for a scheduled job, idempotent. */
-  requeueStuck: EventDelivery["requeueStuck"] = (...a) => this.delivery.requeueStuck(...a);
+  redrive: EventDelivery["redrive"] = (...a) => this.delivery.redrive(...a);
+  /** The `event.deliver` job kind. */
+  get deliverJob(): EventDelivery["deliverJob"] {
+    return this.delivery.deliverJob;
+  }
 }

@@ -10,7 +10,14 @@ import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../errors.ts";
 import type { RetryPolicy } from "../jobs/backoff.ts";
-import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../jobs/engine.ts";
+import {
+  type Claimed,
+  JobEngine,
+  type JobKind,
+  type Outcome,
+  type RunResult,
+  retryTime,
+} from "../jobs/engine.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
@@ -281,6 +288,7 @@ export class Messages {
       running: "sending",
       leaseMs: this.leaseMs,
       policy: SEND_POLICY,
+      ...retryTime(messages.nextAttemptAt),
       messages: (orgId, ids) => ids.map((messageId) => ({ type: "message.send", orgId, messageId })),
       run: (job) => this.attempt(job),
       retrying: (_m, w) => ({

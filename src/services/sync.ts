@@ -82,7 +82,7 @@ export class Sync {
    * Cron: drives again the jobs and pushes whose queue message was lost or whose worker died
    * (the job engine's re-drive of each kind); answers how many were re-enqueued.
    */
-  requeueStuck = async (now = Date.now()): Promise<number> =>
+  redrive = async (now = Date.now()): Promise<number> =>
     (await this.pages.redrive(now)) + (await this.pushes.redrive(now));
 
   /** Processes page `page` of a job (one queue message). Never throws for a provider failure. */
@@ -109,6 +109,14 @@ export class Sync {
   getPush: SyncPushes["getPush"] = (...a) => this.pushes.getPush(...a);
   /** Sends one push to the provider (one queue message). */
   processPush: SyncPushes["processPush"] = (...a) => this.pushes.processPush(...a);
+  /** The `sync.page` job kind. */
+  get pageJob(): SyncPages["pageJob"] {
+    return this.pages.pageJob;
+  }
+  /** The `record.push` job kind. */
+  get pushJob(): SyncPushes["pushJob"] {
+    return this.pushes.pushJob;
+  }
 
   // The API's requests, each of the organization's integration a path names (a 404 otherwise).
   /** Starts a sync of one entity, or answers the job under way. */

@@ -57,6 +57,10 @@ export class Webhooks {
   get: WebhookLog["get"] = (...a) => this.log.get(...a);
   /** Processes a stored event again: it goes back on the queue. */
   replay: WebhookLog["replay"] = (...a) => this.log.replay(...a);
-  /** Re-queues events left pending or leased by a consumer that died (for the cron). */
-  requeueStuck: WebhookLog["requeueStuck"] = (...a) => this.log.requeueStuck(...a);
+  /** Re-enqueues events nobody is working on (for the minutely cron). */
+  redrive: WebhookProcessing["redrive"] = (...a) => this.processing.redrive(...a);
+  /** The `webhook.process` job kind. */
+  get processJob(): WebhookProcessing["processJob"] {
+    return this.processing.processJob;
+  }
 }

@@ -307,7 +307,7 @@ describe("engine", () => {
     await services.sync.processPage(org.orgId, job.id, 0, log);
     // The message for page 1 is lost (a crash after page 0): cron drives the job again.
     sent.length = 0;
-    await services.sync.requeueStuck(Date.now() + 10 * 60_000);
+    await services.sync.redrive(Date.now() + 10 * 60_000);
     expect(sent.map((m) => m.body)).toContainEqual({
       type: "sync.page",
       orgId: org.orgId,

@@ -8,7 +8,7 @@ import { createExecutionContext, createMessageBatch, getQueueResult } from "clou
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import worker from "../../src/index.ts";
-import { ADMIN_TOKEN, call, newIntegration, newOrg, type TestOrg } from "../harness.ts";
+import { ADMIN_TOKEN, call, newIntegration, newOrg, stubQueue, type TestOrg } from "../harness.ts";
 
 const SECRET = "tg-secret_0123456789";
 
@@ -264,12 +264,12 @@ describe("the 003 form", () => {
 });
 
 describe("processing on the queue", () => {
-  /** Runs the jobs consumer on one queue delivery. */
-  async function consume(body: unknown) {
+  /** Runs the jobs consumer on one queue delivery; what it enqueues goes to `jobs`. */
+  async function consume(body: unknown, jobs = stubQueue()) {
     const id = `q-${Math.random()}`;
     const batch = createMessageBatch("switchboard-jobs", [{ id, timestamp: new Date(), attempts: 1, body }]);
     const ctx = createExecutionContext();
-    await worker.queue(batch, env, ctx);
+    await worker.queue(batch, { ...env, JOBS: jobs.queue }, ctx);
     return getQueueResult(batch, ctx);
   }
 
@@ -283,8 +283,14 @@ describe("processing on the queue", () => {
     await env.DB.prepare("UPDATE webhook_events SET status = 'processing', lease_until = ? WHERE id = ?")
       .bind(Date.now() + 60_000, eventId)
       .run();
-    const held = await consume({ type: "webhook.process", orgId: org.orgId, eventIds: [eventId] });
-    expect(held.retryMessages).toHaveLength(1);
+    // Held by that consumer: this delivery is acknowledged, and a new message names the event
+    // for when the lease runs out; nothing is done and no attempt is counted.
+    const later = stubQueue();
+    const held = await consume({ type: "webhook.process", orgId: org.orgId, eventIds: [eventId] }, later);
+    expect(held.explicitAcks).toHaveLength(1);
+    expect(later.sent).toEqual([{ type: "webhook.process", orgId: org.orgId, eventIds: [eventId] }]);
+    expect(later.delays[0]).toBeGreaterThanOrEqual(60);
+    expect(await events(org, bot.id)).toMatchObject([{ status: "processing", attempts: 1 }]);
     await env.DB.prepare("UPDATE webhook_events SET lease_until = ? WHERE id = ?")
       .bind(Date.now() - 1, eventId)
       .run();

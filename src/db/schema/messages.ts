@@ -42,7 +42,7 @@ export const messages = sqliteTable(
   (t) => [
     index("messages_org_idx").on(t.orgId, t.id),
     index("messages_org_status_idx").on(t.orgId, t.status, t.id),
-    // The minutely cron's look for stuck messages (src/cron/requeue-messages.ts).
+    // The minutely cron's look for stuck messages (the job engine's re-drive of `message.send`).
     index("messages_status_idx").on(t.status, t.updatedAt),
     index("messages_provider_message_idx").on(t.provider, t.providerMessageId),
     uniqueIndex("messages_org_idempotency_uq").on(t.orgId, t.idempotencyKey),

@@ -68,7 +68,7 @@ export const syncJobs = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     /** While a consumer works on a page, no other may take the job before this time (ms epoch). */
     leaseUntil: integer("lease_until"),
-    /** A paused job (429) resumes at this time (ms epoch). */
+    /** A job paused by a 429, or retrying a failed page, goes on at this time (ms epoch). */
     resumeAt: integer("resume_at"),
     errorMessage: text("error_message"),
     /** Items that failed to map, the first few with their reasons. */
@@ -131,6 +131,8 @@ export const recordPushes = sqliteTable(
     status: text("status", { enum: ["queued", "processing", "succeeded", "failed"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     leaseUntil: integer("lease_until"),
+    /** When a failed attempt's retry is due (ISO time); null otherwise. */
+    nextAttemptAt: text("next_attempt_at"),
     recordId: text("record_id"),
     error: text("error"),
     createdAt: text("created_at").notNull().default(now),

@@ -27,6 +27,8 @@ export const webhookEvents = sqliteTable(
     attempts: integer("attempts").notNull().default(0),
     /** While `processing`, no other consumer may take the event before this time (ms epoch). */
     leaseUntil: integer("lease_until"),
+    /** When a failed attempt's retry is due (ISO time); null while the event waits its first. */
+    nextAttemptAt: text("next_attempt_at"),
     /** What processing did (`messages_updated`, `contact_id`, ...). */
     result: text("result", { mode: "json" }).$type<Record<string, unknown>>(),
     lastError: text("last_error"),

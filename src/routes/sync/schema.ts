@@ -28,7 +28,10 @@ export const SyncJobSchema = z
       .openapi({ description: "Newest provider change seen; the next run's since" }),
     failures: z.array(z.object({ external_id: z.string(), reason: z.string() })),
     error_message: z.string().nullable(),
-    resume_at: z.string().nullable().openapi({ description: "A paused job resumes then (rate limit)" }),
+    resume_at: z
+      .string()
+      .nullable()
+      .openapi({ description: "When a job paused by a rate limit, or retrying a failed page, goes on" }),
     started_at: z.string().nullable(),
     completed_at: z.string().nullable(),
     created_at: z.string(),

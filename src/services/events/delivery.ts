@@ -4,7 +4,7 @@
  * Retries follow Svix's schedule without jitter, a Retry-After only lengthening a wait; the
  * eighth failure is a dead letter. A 410 Gone disables the endpoint.
  */
-import { and, eq, isNull, lt, lte, or } from "drizzle-orm";
+import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { Settings } from "../../config.ts";
 import type { Db } from "../../db/client.ts";
 import {
@@ -15,7 +15,14 @@ import {
   events,
 } from "../../db/schema.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
-import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../../jobs/engine.ts";
+import {
+  type Claimed,
+  JobEngine,
+  type JobKind,
+  type Outcome,
+  type RunResult,
+  retryTime,
+} from "../../jobs/engine.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import {
@@ -104,13 +111,7 @@ export class EventDelivery {
       running: "delivering",
       leaseMs: this.leaseMs,
       policy: DELIVERY_POLICY,
-      // A retry's time has come (one second early is close enough).
-      due: (now) =>
-        or(
-          isNull(eventDeliveries.nextAttemptAt),
-          lte(eventDeliveries.nextAttemptAt, new Date(now + 1_000).toISOString()),
-        ),
-      dueAt: (d) => (d.nextAttemptAt ? Date.parse(d.nextAttemptAt) : null),
+      ...retryTime(eventDeliveries.nextAttemptAt),
       messages: (orgId, ids) => ids.map((deliveryId) => ({ type: "event.deliver", orgId, deliveryId })),
       run: (job) => this.attempt(job),
       retrying: (_d, w) => ({
@@ -224,7 +225,7 @@ export class EventDelivery {
    * Re-enqueues deliveries nobody is working on (the minutely cron): lost by the queue, or held
    * by a worker that died. Idempotent: the engine claims a delivery before attempting it.
    */
-  requeueStuck(now = Date.now(), limit = 100): Promise<number> {
+  redrive(now = Date.now(), limit = 100): Promise<number> {
     return this.engine.redrive(this.deliverJob, now, limit);
   }
 

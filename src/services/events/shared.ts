@@ -53,7 +53,7 @@ export const forgetSubscribers = (orgId: string) => subscriberCache.delete(orgId
 /** Statuses whose Retry-After is honoured (Standard Webhooks: slow down on 429/502/504). */
 export const RETRY_AFTER_STATUSES = new Set([429, 502, 503, 504]);
 export const USER_AGENT = "Switchboard-Webhooks/1";
-/** Deliveries untouched this long while pending were lost by the queue (see `requeueStuck`). */
+/** Deliveries untouched this long while pending were lost by the queue (see `redrive`). */
 export const STUCK_AFTER_MS = 15 * 60_000;
 
 export interface EndpointInput {

@@ -5,7 +5,7 @@
  * the claim's lease; the last page ends the job (the sweep, the state for the next run, the
  * event). A 429 pauses the job until Retry-After without using an attempt.
  */
-import { and, eq, inArray, isNull, lt, lte, ne, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import {
   type IntegrationRow,
@@ -101,10 +101,10 @@ export class SyncPages {
         startedAt: sql`coalesce(${syncJobs.startedAt}, ${new Date(now).toISOString()})`,
         updatedAt: new Date(now).toISOString(),
       }),
-      // A paused job waits for its resume time (one second early is close enough).
-      due: (now) =>
-        or(ne(syncJobs.status, "paused"), isNull(syncJobs.resumeAt), lte(syncJobs.resumeAt, now + 1_000)),
-      dueAt: (j) => (j.status === "paused" ? j.resumeAt : null),
+      // A paused job, or one retrying a page, waits for its resume time (one second early is
+      // close enough).
+      due: (now) => or(isNull(syncJobs.resumeAt), lte(syncJobs.resumeAt, now + 1_000)),
+      dueAt: (j) => j.resumeAt,
       // The page a message names is the job's next one; any other is a stale delivery.
       matches: (m) => (m.type === "sync.page" ? eq(syncJobs.pagesDone, m.page) : undefined),
       messages: (orgId, ids, message, rows) =>
@@ -120,7 +120,7 @@ export class SyncPages {
       retrying: (_j, w) =>
         w.rateLimited
           ? { status: "paused", resumeAt: w.at, errorMessage: `Paused: ${w.reason}`, updatedAt: nowIso() }
-          : { status: "running", errorMessage: `Retrying: ${w.reason}`, updatedAt: nowIso() },
+          : { status: "running", resumeAt: w.at, errorMessage: `Retrying: ${w.reason}`, updatedAt: nowIso() },
       failed: (_j, reason) => ({
         status: "failed",
         errorMessage: reason,
@@ -155,7 +155,7 @@ export class SyncPages {
   }
 
   /** One attempt at the page a claimed job is on. */
-  private async attempt({ row: job, lease, log }: Claimed<SyncJobRow>): Promise<Outcome> {
+  private async attempt({ row: job, lease, log, renew }: Claimed<SyncJobRow>): Promise<Outcome> {
     const page = job.pagesDone;
     let row: IntegrationRow;
     try {
@@ -179,6 +179,8 @@ export class SyncPages {
       if (!(e instanceof ProviderError) || e.kind !== "rate_limited") throw e;
       return { result: "retry", reason: e.message, rateLimited: true, retryAfterSeconds: pauseSeconds(e) };
     }
+    // The page is in hand (the provider may have taken most of the lease): a full lease to store it.
+    if (!(await renew())) return { result: "succeeded", set: {} };
     const saved = await savePage(
       this.db,
       job,

@@ -17,7 +17,14 @@ import {
 } from "../../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../../errors.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
-import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../../jobs/engine.ts";
+import {
+  type Claimed,
+  JobEngine,
+  type JobKind,
+  type Outcome,
+  type RunResult,
+  retryTime,
+} from "../../jobs/engine.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
@@ -192,11 +199,18 @@ export class SyncPushes {
       leaseMs: LEASE_MS,
       policy: PUSH_POLICY,
       onClaim: () => ({ updatedAt: nowIso() }),
+      ...retryTime(recordPushes.nextAttemptAt),
       messages: (orgId, ids) => ids.map((pushId) => ({ type: "record.push", orgId, pushId })),
       run: (job) => this.attempt(job),
-      retrying: (_p, w) => ({ status: "queued", error: `Retrying: ${w.reason}`, updatedAt: nowIso() }),
+      retrying: (_p, w) => ({
+        status: "queued",
+        error: `Retrying: ${w.reason}`,
+        nextAttemptAt: new Date(w.at).toISOString(),
+        updatedAt: nowIso(),
+      }),
       failed: (_p, reason) => ({
         status: "failed",
+        nextAttemptAt: null,
         error: reason,
         completedAt: nowIso(),
         updatedAt: nowIso(),
@@ -214,12 +228,15 @@ export class SyncPushes {
           await this.connections.markError(row, e.message, "sync");
       },
       // Lost by the queue: an enqueue that failed after the push was stored, or a retry's message.
-      stuck: (now) =>
-        and(
+      stuck: (now) => {
+        const before = new Date(now - STUCK_MS).toISOString();
+        return and(
           inArray(recordPushes.status, ["queued", "processing"]),
-          lt(recordPushes.updatedAt, new Date(now - STUCK_MS).toISOString()),
+          lt(recordPushes.updatedAt, before),
           or(isNull(recordPushes.leaseUntil), lt(recordPushes.leaseUntil, now)),
-        ),
+          or(isNull(recordPushes.nextAttemptAt), lt(recordPushes.nextAttemptAt, before)),
+        );
+      },
     };
   }
 

@@ -17,6 +17,7 @@ export function webhookEventView(e: WebhookEventRow) {
     duplicates: e.duplicates,
     result: e.result,
     last_error: e.lastError,
+    next_attempt_at: e.nextAttemptAt,
     received_at: e.receivedAt,
     processed_at: e.processedAt,
   };

@@ -1,14 +1,14 @@
 /**
- * Reading an organization's stored webhook events, replaying one, and re-queueing those a lost
- * queue send or a dead consumer left behind (for the cron).
+ * Reading an organization's stored webhook events, and replaying one (the job engine re-drives
+ * those a lost queue send or a dead consumer left behind).
  */
-import { and, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { type WebhookEventRow, webhookEvents } from "../../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { decodeCursor, pageOf } from "../../lib/pagination.ts";
 import type { JobMessage } from "../../queue/messages.ts";
-import { type EventFilter, MAX_EVENTS_PER_JOB, type WebhooksDeps } from "./shared.ts";
+import type { EventFilter, WebhooksDeps } from "./shared.ts";
 
 export class WebhookLog {
   private readonly db: Db;
@@ -64,43 +64,10 @@ export class WebhookLog {
       throw new ApiError(ErrorCode.CONFLICT, "The event is being processed right now");
     const [updated] = await this.db
       .update(webhookEvents)
-      .set({ status: "pending", attempts: 0, leaseUntil: null, lastError: null })
+      .set({ status: "pending", attempts: 0, leaseUntil: null, lastError: null, nextAttemptAt: null })
       .where(and(eq(webhookEvents.orgId, orgId), eq(webhookEvents.id, eventId)))
       .returning();
     await this.jobs.send({ type: "webhook.process", orgId, eventIds: [eventId] } satisfies JobMessage);
     return updated ?? row;
-  }
-
-  /** Re-queues events left pending (a lost queue send) or leased by a consumer that died. */
-  async requeueStuck(olderThanMs = 2 * 60_000, limit = 200): Promise<number> {
-    const before = new Date(Date.now() - olderThanMs).toISOString();
-    const rows = await this.db
-      .select({ id: webhookEvents.id, orgId: webhookEvents.orgId })
-      .from(webhookEvents)
-      .where(
-        and(
-          lt(webhookEvents.receivedAt, before),
-          or(
-            // Never tried: its queue send was lost. (A pending event with attempts waits for its retry.)
-            and(eq(webhookEvents.status, "pending"), eq(webhookEvents.attempts, 0)),
-            and(
-              eq(webhookEvents.status, "processing"),
-              or(isNull(webhookEvents.leaseUntil), lt(webhookEvents.leaseUntil, Date.now())),
-            ),
-          ),
-        ),
-      )
-      .limit(limit);
-    const byOrg = new Map<string, string[]>();
-    for (const r of rows) byOrg.set(r.orgId, [...(byOrg.get(r.orgId) ?? []), r.id]);
-    const jobs: JobMessage[] = [...byOrg].flatMap(([orgId, ids]) => {
-      const chunks: JobMessage[] = [];
-      for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_JOB)
-        chunks.push({ type: "webhook.process", orgId, eventIds: ids.slice(i, i + MAX_EVENTS_PER_JOB) });
-      return chunks;
-    });
-    for (let i = 0; i < jobs.length; i += 100)
-      await this.jobs.sendBatch(jobs.slice(i, i + 100).map((body) => ({ body })));
-    return rows.length;
   }
 }

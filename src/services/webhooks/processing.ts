@@ -1,18 +1,25 @@
 /**
- * Processing stored webhook events on the queue: a lease in D1 (compare-and-set) gives one
- * consumer the event; each effect is idempotent (status moves only forward, inbound messages and
- * contacts are keyed), so a crash mid-way and a retry neither lose nor duplicate anything.
- * Failures retry with backoff, then the event is `failed` with its reason and dead-lettered.
+ * Processing stored webhook events on the queue, through the job engine: the engine's
+ * compare-and-set lease gives one consumer the event; each effect is idempotent (status moves
+ * only forward, inbound messages and contacts are keyed), so a crash mid-way and a retry neither
+ * lose nor duplicate anything. Failures retry with the engine's backoff, then the event is
+ * `failed` with its reason and a dead letter.
  */
-import { and, eq, inArray, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { type IntegrationRow, integrations, type WebhookEventRow, webhookEvents } from "../../db/schema.ts";
-import { retryDelaySeconds } from "../../jobs/backoff.ts";
+import type { RetryPolicy } from "../../jobs/backoff.ts";
+import {
+  type Claimed,
+  JobEngine,
+  type JobKind,
+  type Outcome,
+  type RunResult,
+  retryTime,
+} from "../../jobs/engine.ts";
 import type { Logger } from "../../lib/log.ts";
-import { redactTokens } from "../../lib/redact.ts";
 import { getProvider } from "../../providers/registry.ts";
-import { ProviderError } from "../../providers/runtime.ts";
-import type { JobMessage, JobResult } from "../../queue/messages.ts";
+import type { JobMessage } from "../../queue/messages.ts";
 import type { Events } from "../events.ts";
 import type { WebhookEffects } from "./effects.ts";
 import {
@@ -23,10 +30,22 @@ import {
   type WebhooksDeps,
 } from "./shared.ts";
 
+/** How processing an event retries: five attempts, 5 s doubling with jitter. */
+export const PROCESS_POLICY: RetryPolicy = { maxAttempts: MAX_PROCESS_ATTEMPTS };
+
+/** An event waiting longer than this for its first attempt, or past its retry's time, was lost by the queue. */
+export const STUCK_AFTER_MS = 2 * 60_000;
+
+/** What the events of one delivery share: their integrations, and the host-app events they emit. */
+interface Shared {
+  byId: Map<string, IntegrationRow>;
+  emissions: Parameters<Events["emitMany"]>[1];
+}
+
 export class WebhookProcessing {
   private readonly db: Db;
   private readonly events: Events;
-  private readonly jobs: Queue;
+  private readonly engine: JobEngine;
 
   constructor(
     deps: WebhooksDeps,
@@ -34,117 +53,91 @@ export class WebhookProcessing {
   ) {
     this.db = deps.db;
     this.events = deps.events;
-    this.jobs = deps.jobs;
+    this.engine = new JobEngine(deps.db, deps.jobs);
   }
 
   /**
    * One queue delivery of `webhook.process`: a few events of one organization, processed
-   * together (one lease, one read of their integrations, one write of their outcomes). An event
-   * that fails goes back on the queue on its own, after its backoff; one that has used its
-   * attempts is `failed` and dead-lettered with its reason.
+   * together (one claim, one read of their integrations, one write of their host-app events).
+   * An event that fails goes back on the queue on its own, after its backoff; one that has used
+   * its attempts is `failed` and a dead letter with its reason.
    */
-  async process(orgId: string, eventIds: string[], log: Logger): Promise<JobResult> {
+  process(orgId: string, eventIds: string[], log: Logger, now = Date.now()): Promise<RunResult> {
     const ids = [...new Set(eventIds)].slice(0, MAX_EVENTS_PER_JOB);
-    const now = Date.now();
-    const leased = await this.db
-      .update(webhookEvents)
-      .set({ status: "processing", leaseUntil: now + LEASE_MS, attempts: sql`${webhookEvents.attempts} + 1` })
-      .where(
-        and(
-          eq(webhookEvents.orgId, orgId),
-          inArray(webhookEvents.id, ids),
-          or(
-            eq(webhookEvents.status, "pending"),
-            and(eq(webhookEvents.status, "processing"), lt(webhookEvents.leaseUntil, now)),
-          ),
-        ),
-      )
-      .returning();
-    let heldUntil = 0;
-    if (leased.length < ids.length) {
-      const leasedIds = new Set(leased.map((e) => e.id));
-      const others = await this.db
-        .select({ id: webhookEvents.id, status: webhookEvents.status, leaseUntil: webhookEvents.leaseUntil })
-        .from(webhookEvents)
-        .where(and(eq(webhookEvents.orgId, orgId), inArray(webhookEvents.id, ids)));
-      for (const o of others)
-        if (!leasedIds.has(o.id) && o.status === "processing")
-          heldUntil = Math.max(heldUntil, o.leaseUntil ?? now);
-    }
-
-    const integrationIds = [...new Set(leased.map((e) => e.integrationId))];
-    const rows = integrationIds.length
-      ? await this.db
-          .select()
-          .from(integrations)
-          .where(and(eq(integrations.orgId, orgId), inArray(integrations.id, integrationIds)))
-      : [];
-    const byId = new Map(rows.map((r) => [r.id, r]));
-
-    // Host-app events of the whole job, written together before the outcomes. Each is keyed by
-    // its cause, so a retried job emits nothing twice.
-    const emissions: Parameters<Events["emitMany"]>[1] = [];
-    const emit: Emit = (type, data, key) => emissions.push({ type, data, key });
-    const finished: ReturnType<typeof this.finishStatement>[] = [];
-    const retries = new Map<number, string[]>();
-    const deadLetters: string[] = [];
-    for (const event of leased) {
-      try {
-        const result = await this.apply(event, byId.get(event.integrationId), emit, log);
-        finished.push(
-          this.finishStatement(event, {
-            status: "processed",
-            processedAt: new Date().toISOString(),
-            result,
-            lastError: null,
-          }),
-        );
-      } catch (e) {
-        const reason = redactTokens(e instanceof Error ? e.message : String(e));
-        const retryable = !(e instanceof ProviderError) || e.retryable;
-        if (retryable && event.attempts < MAX_PROCESS_ATTEMPTS) {
-          const delay =
-            e instanceof ProviderError && e.opts.retryAfterSeconds !== undefined
-              ? Math.max(1, e.opts.retryAfterSeconds)
-              : retryDelaySeconds({ maxAttempts: MAX_PROCESS_ATTEMPTS }, event.attempts);
-          retries.set(delay, [...(retries.get(delay) ?? []), event.id]);
-          log.warn("webhook event will be retried", { event_id: event.id, in_seconds: delay, reason });
-          finished.push(this.finishStatement(event, { status: "pending", lastError: reason }));
-        } else {
-          deadLetters.push(`webhook event ${event.id}: ${reason}`);
-          finished.push(this.finishStatement(event, { status: "failed", lastError: reason }));
-        }
-      }
-    }
-    await this.events.emitMany(orgId, emissions);
-    const [first, ...more] = finished;
-    if (first) await this.db.batch([first, ...more]);
-    for (const [delaySeconds, retryIds] of retries)
-      await this.jobs.send({ type: "webhook.process", orgId, eventIds: retryIds } satisfies JobMessage, {
-        delaySeconds,
-      });
-    if (deadLetters.length) return { action: "dead-letter", reason: deadLetters.join("; ") };
-    if (heldUntil > 0) {
-      // Another consumer holds some of them: look again when its lease runs out.
-      const wait = Math.max(1, Math.ceil((heldUntil - now) / 1000) + 1);
-      return { action: "retry", delaySeconds: wait, reason: "being processed by another consumer" };
-    }
-    return { action: "ack" };
+    return this.engine.run(this.processJob, orgId, ids, log, now);
   }
 
-  /** Ends a processing attempt, only while this consumer still holds the lease. */
-  private finishStatement(event: WebhookEventRow, set: Partial<typeof webhookEvents.$inferInsert>) {
-    return this.db
-      .update(webhookEvents)
-      .set({ leaseUntil: null, ...set })
-      .where(
-        and(
-          eq(webhookEvents.orgId, event.orgId),
-          eq(webhookEvents.id, event.id),
-          eq(webhookEvents.status, "processing"),
-          eq(webhookEvents.leaseUntil, event.leaseUntil ?? 0),
-        ),
-      );
+  /** Re-enqueues events nobody is working on (the minutely cron); answers how many. */
+  redrive(now = Date.now()): Promise<number> {
+    return this.engine.redrive(this.processJob, now, 200);
+  }
+
+  /** The `webhook.process` job kind. */
+  get processJob(): JobKind<WebhookEventRow> {
+    return {
+      type: "webhook.process",
+      table: webhookEvents,
+      waiting: ["pending"],
+      running: "processing",
+      leaseMs: LEASE_MS,
+      policy: PROCESS_POLICY,
+      ...retryTime(webhookEvents.nextAttemptAt),
+      messages: (orgId, ids) => {
+        const out: JobMessage[] = [];
+        for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_JOB)
+          out.push({ type: "webhook.process", orgId, eventIds: ids.slice(i, i + MAX_EVENTS_PER_JOB) });
+        return out;
+      },
+      prepare: (orgId, rows) => this.prepare(orgId, rows),
+      run: (job, shared) => this.attempt(job, shared as Shared),
+      // Host-app events of the whole delivery, written before the outcomes. Each is keyed by its
+      // cause, so a retried event emits nothing twice.
+      beforeFinish: (orgId, shared) => this.events.emitMany(orgId, (shared as Shared).emissions),
+      retrying: (_e, w) => ({
+        status: "pending",
+        lastError: w.reason,
+        nextAttemptAt: new Date(w.at).toISOString(),
+      }),
+      failed: (_e, reason) => ({ status: "failed", lastError: reason, nextAttemptAt: null }),
+      // Never tried (its queue send after the response was lost), or a retry whose message was lost.
+      stuck: (now) => {
+        const before = new Date(now - STUCK_AFTER_MS).toISOString();
+        return and(
+          eq(webhookEvents.status, "pending"),
+          lt(webhookEvents.receivedAt, before),
+          or(
+            and(isNull(webhookEvents.nextAttemptAt), eq(webhookEvents.attempts, 0)),
+            lt(webhookEvents.nextAttemptAt, before),
+          ),
+        );
+      },
+    };
+  }
+
+  /** One read of the integrations a delivery's events belong to. */
+  private async prepare(orgId: string, rows: WebhookEventRow[]): Promise<Shared> {
+    const integrationIds = [...new Set(rows.map((e) => e.integrationId))];
+    const found = await this.db
+      .select()
+      .from(integrations)
+      .where(and(eq(integrations.orgId, orgId), inArray(integrations.id, integrationIds)));
+    return { byId: new Map(found.map((r) => [r.id, r])), emissions: [] };
+  }
+
+  /** One attempt at one claimed event. */
+  private async attempt({ row: event, log }: Claimed<WebhookEventRow>, shared: Shared): Promise<Outcome> {
+    const emit: Emit = (type, data, key) => shared.emissions.push({ type, data, key });
+    const result = await this.apply(event, shared.byId.get(event.integrationId), emit, log);
+    return {
+      result: "succeeded",
+      set: {
+        status: "processed",
+        processedAt: new Date().toISOString(),
+        result,
+        lastError: null,
+        nextAttemptAt: null,
+      },
+    };
   }
 
   /** Applies an event's effects; each one is idempotent. */
