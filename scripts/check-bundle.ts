@@ -7,6 +7,11 @@
  *
  * It also fails when code under src/ reads a member of zod's `z` that src/lib/zod-bundle.ts (what
  * `zod` is in the deployed bundle) does not export: the tests run on zod itself and would pass.
+ * And it runs the production entry, built the way it deploys (wrangler.toml `[alias]`: the zod
+ * bundle, the OpenAPI library without its generators, drizzle without Postgres), on local
+ * bindings, to see a few requests answered as the tests see them on the real libraries: a bare
+ * route, a JSON 404, a 401, a validation error with its issues, and GET /openapi.json from the
+ * static assets.
  *
  * `npm run check:bundle -- --top 20` also prints the 20 largest contributors: each npm package
  * as a whole, and the project's own files by folder. A package bundled from two directories (two
@@ -24,6 +29,79 @@ import { flagValue, ROOT, runWrangler } from "./lib.ts";
 export const BUDGET_KIB = 600;
 
 const FORBIDDEN = [/^src\/sandbox\//, /^src\/dev\.ts$/];
+
+const SMOKE_ADMIN_TOKEN = "check-bundle-admin-token-0123456789";
+
+/** What the production entry answered that it should not have; empty when all is well. */
+async function smoke(): Promise<string[]> {
+  const { unstable_startWorker } = await import("wrangler");
+  const worker = await unstable_startWorker({
+    config: join(ROOT, "wrangler.toml"),
+    env: "production",
+    bindings: {
+      ADMIN_TOKEN: { type: "plain_text", value: SMOKE_ADMIN_TOKEN },
+      ENCRYPTION_KEYS: { type: "plain_text", value: `k1:${Buffer.alloc(32).toString("base64")}` },
+    },
+    dev: {
+      server: { hostname: "127.0.0.1", port: 0 },
+      inspector: false,
+      persist: mkdtempSync(join(tmpdir(), "switchboard-smoke-")),
+    },
+  });
+  const problems: string[] = [];
+  try {
+    await worker.ready;
+    const ask = async (
+      path: string,
+      init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+    ) => {
+      const res = await worker.fetch(`http://hub.test${path}`, init);
+      const text = await res.text();
+      return {
+        status: res.status,
+        text,
+        json: (() => {
+          try {
+            return JSON.parse(text);
+          } catch {
+            return null;
+          }
+        })(),
+      };
+    };
+    const expectAnswer = (
+      name: string,
+      got: { status: number; text: string },
+      status: number,
+      ok: boolean,
+    ) => {
+      if (got.status !== status || !ok) problems.push(`${name}: ${got.status} ${got.text.slice(0, 200)}`);
+    };
+    const ping = await ask("/ping");
+    expectAnswer("GET /ping", ping, 200, ping.text === "ok");
+    const missing = await ask("/no-such-route");
+    expectAnswer("an unknown route", missing, 404, missing.json?.code === "NOT_FOUND");
+    const anonymous = await ask("/api/integrations");
+    expectAnswer("no API key", anonymous, 401, typeof anonymous.json?.error === "string");
+    const invalid = await ask("/admin/organizations", {
+      method: "POST",
+      headers: { authorization: `Bearer ${SMOKE_ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify({ name: 42 }),
+    });
+    expectAnswer(
+      "a body that fails validation",
+      invalid,
+      400,
+      Array.isArray(invalid.json?.issues) &&
+        invalid.json.issues.some((i: { path?: string }) => i.path === "name"),
+    );
+    const document = await ask("/openapi.json");
+    expectAnswer("GET /openapi.json", document, 200, document.json?.openapi === "3.1.0");
+  } finally {
+    await worker.dispose();
+  }
+  return problems;
+}
 
 /** The part of esbuild's metafile read here: per output file, the bytes each input gave it. */
 interface Metafile {
@@ -158,6 +236,9 @@ async function main() {
       failures.push(
         `zod members read but not exported by src/lib/zod-bundle.ts (add them there): ${missing.join(", ")}`,
       );
+    const problems = await smoke();
+    for (const p of problems) failures.push(`the production entry answered wrongly: ${p}`);
+    if (!problems.length) console.log("production entry: answers as the tests expect");
     for (const f of failures) console.error(`check-bundle: ${f}`);
     process.exitCode = failures.length ? 1 : 0;
   } finally {

@@ -1,6 +1,7 @@
 /**
  * Builds the Hono app: request context, body guards, authentication, the sub-apps of both
- * dialects, the operator API, /health, /openapi.json and /docs, and the one error handler.
+ * dialects, the operator API, /health and /docs, and the one error handler. The routes describe
+ * themselves for the OpenAPI document (src/openapi/), which is written ahead of time.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
 import { cors } from "hono/cors";
@@ -25,7 +26,7 @@ import { signupApi } from "./routes/signup.ts";
 import { syncApi } from "./routes/sync.ts";
 import { tokensApi } from "./routes/tokens.ts";
 import { webhookLogsApi } from "./routes/webhook-logs.ts";
-import { documentWebhookRoutes, webhooksApi } from "./routes/webhooks.ts";
+import { webhooksApi } from "./routes/webhooks.ts";
 
 /** Paths of the 001 dialect, which authenticate like the REST API. */
 const COMPAT_PATHS = [
@@ -102,27 +103,8 @@ export function createApp(opts: AppOptions = {}) {
   opts.mount?.(app);
   app.route("/", compatApi);
 
-  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", {
-    type: "http",
-    scheme: "bearer",
-    description: "An organization API key (`sbk_…`)",
-  });
-  app.openAPIRegistry.registerComponent("securitySchemes", "adminToken", {
-    type: "http",
-    scheme: "bearer",
-    description: "The deployment's ADMIN_TOKEN",
-  });
-  documentWebhookRoutes(app.openAPIRegistry);
-  app.doc31("/openapi.json", (c) => ({
-    openapi: "3.1.0",
-    info: {
-      title: "Switchboard",
-      version: "0.1.0",
-      description: "Integrations hub: per-organization connections with an encrypted credentials vault.",
-      license: { name: "MIT", identifier: "MIT" },
-    },
-    servers: [{ url: new URL(c.req.url).origin }],
-  }));
+  // GET /openapi.json is the static asset public/openapi.json, written from these routes ahead of
+  // time (src/openapi/): the Worker never builds the document.
   app.get("/docs", (c) => c.html(DOCS_HTML));
 
   app.notFound((c) =>

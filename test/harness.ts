@@ -2,10 +2,19 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, vi } from "vitest";
+import { createApp } from "../src/app.ts";
 import worker from "../src/index.ts";
+import { openApiDocument } from "../src/openapi/index.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 export const BASE = "https://hub.test";
+
+/**
+ * The OpenAPI document the routes describe (what `npm run openapi` writes to public/openapi.json,
+ * which `npm run lint` and test/openapi.test.ts check is current).
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a JSON document, read by each test its own way.
+export const apiDocument = (): any => JSON.parse(JSON.stringify(openApiDocument(createApp())));
 
 export interface CallOptions {
   key?: string | null;

@@ -5,24 +5,16 @@
  * get 201 JSON. See src/services/signup.ts for validation and storage.
  *
  * Each page declares its own fields and the handler reads three body types, so the route is a
- * plain one; its operation is described in the sub-app's registry beside it, which
- * `app.route()` merges into /openapi.json.
+ * plain one; its operation is described in src/openapi/signup.ts.
  */
-import { OpenAPIHono, z } from "@hono/zod-openapi";
+import { OpenAPIHono } from "@hono/zod-openapi";
 import type { Context } from "hono";
 import type { AppEnv } from "../context.ts";
 import type { IntegrationRow } from "../db/schema.ts";
 import { ApiError, ErrorCode, onError } from "../errors.ts";
 import { limitBody } from "../middleware/body.ts";
 import { allowFraming } from "../middleware/security-headers.ts";
-import {
-  allowedOriginsOf,
-  corsHeaders,
-  MAX_SIGNUP_BYTES,
-  redirectUrlOf,
-  SIGNUP_RATE_LIMIT,
-} from "../services/signup.ts";
-import { ErrorSchema } from "./openapi.ts";
+import { allowedOriginsOf, corsHeaders, MAX_SIGNUP_BYTES, redirectUrlOf } from "../services/signup.ts";
 
 export const signupApi = new OpenAPIHono<AppEnv>();
 
@@ -105,74 +97,4 @@ signupApi.post("/signup/:id", limitBody(MAX_SIGNUP_BYTES), async (c) => {
   } catch (err) {
     return withHeaders(onError(err, c), cors);
   }
-});
-
-const error = (description: string) => ({
-  description,
-  content: { "application/json": { schema: ErrorSchema } },
-});
-
-/** The submitted fields: the page's own (its `form_fields`), so any names; unknown ones are dropped. */
-const Answers = z
-  .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.array(z.string())]))
-  .openapi({
-    description:
-      "The page's fields by name (`form_fields` of the sign-up page integration): a checkbox is `true`, `on`, `1` or `yes`; fields the page does not declare are dropped",
-    example: { email: "ada@example.com", name: "Ada Lovelace", terms: true },
-  });
-const FormAnswers = z.record(z.string(), z.union([z.string(), z.array(z.string())])).openapi({
-  description: "The page's fields by name, as a browser form posts them (files are ignored)",
-});
-
-signupApi.openAPIRegistry.registerPath({
-  method: "post",
-  path: "/signup/{id}",
-  tags: ["Sign-up pages"],
-  // No API key: the page is public; an empty requirement says so to clients.
-  security: [],
-  summary: "Submit a sign-up page (public: no API key)",
-  description: `The public submission endpoint of a sign-up page (an active \`signup_page\` integration): it validates the answers against the page's \`form_fields\`, stores the contact and emits \`lead.created\`. No API key. Browsers get CORS headers (for this POST and its preflight) only from the origins in the page's \`allowed_origins\` (a \`*\` line allows any); a submission from elsewhere is still taken, the browser just cannot read the answer. ${SIGNUP_RATE_LIMIT.limit} submissions per client address per ${SIGNUP_RATE_LIMIT.windowSeconds} seconds, then 429 with Retry-After. A browser (a plain form post, or \`Accept: text/html\`) is sent on to the page's \`redirect_url\` with 303, or shown a thank-you page; an API caller gets 201 JSON.`,
-  request: {
-    params: z.object({ id: z.string().openapi({ description: "The sign-up page integration" }) }),
-    body: {
-      required: true,
-      description: `The answers, ${MAX_SIGNUP_BYTES / 1024} KiB at most`,
-      content: {
-        "application/json": { schema: Answers },
-        "application/x-www-form-urlencoded": { schema: FormAnswers },
-        "multipart/form-data": { schema: FormAnswers },
-      },
-    },
-  },
-  responses: {
-    200: {
-      description: "Stored; a browser without a `redirect_url` to go to sees a thank-you page",
-      content: { "text/html": { schema: z.string() } },
-    },
-    201: {
-      description: "Stored (an API caller)",
-      content: {
-        "application/json": {
-          schema: z
-            .object({
-              ok: z.literal(true),
-              contact_id: z
-                .string()
-                .nullable()
-                .openapi({ description: "The contact record; null when the page creates none" }),
-              lead_id: z.string(),
-            })
-            .openapi("SignupResult"),
-        },
-      },
-    },
-    303: { description: "Stored; a browser is sent on to the page's `redirect_url` (in Location)" },
-    400: error(
-      "Malformed JSON or form body, a body that is not an object, or an invalid field (named in `issues`)",
-    ),
-    404: error("No such active sign-up page"),
-    413: error(`Body larger than ${MAX_SIGNUP_BYTES / 1024} KiB`),
-    415: error("Body is not JSON, urlencoded or multipart"),
-    429: error("Too many submissions from this address; Retry-After says when to try again"),
-  },
 });
