@@ -5,7 +5,7 @@
  * their requests to it in-process.
  */
 import { Hono } from "hono";
-import type { ProviderId } from "../providers/registry.ts";
+import { PROVIDER_IDS, type ProviderId } from "../providers/registry.ts";
 import { datasetControl } from "./dataset.ts";
 import { inboxEntries } from "./lib.ts";
 import { oauthControl, oauthServer } from "./oauth/server.ts";
@@ -24,11 +24,12 @@ import { type HubFetch, webhookFirer } from "./webhooks/index.ts";
 type Simulator = Hono<{ Bindings: Env }>;
 
 /**
- * Every provider's simulated API by id (src/sandbox/providers/all.ts): a provider without one,
- * or one exported under a name that is not a provider id, does not compile.
+ * The providers' simulated APIs by id (src/sandbox/providers/all.ts). A simulator is optional: a
+ * provider without one is answered 501, naming it, when the sandbox is asked for it. One exported
+ * under a name that is not a provider id does not compile.
  */
-const simulators: Record<ProviderId, Simulator> & Record<Exclude<keyof typeof simulated, ProviderId>, never> =
-  simulated;
+export const SIMULATORS: Partial<Record<ProviderId, Simulator>> &
+  Record<Exclude<keyof typeof simulated, ProviderId>, never> = simulated;
 
 /** The simulated authorization servers: each provider's declaration, mounted at its prefix. */
 const authorizationServers: SimulatedOAuth[] = [
@@ -41,8 +42,14 @@ const authorizationServers: SimulatedOAuth[] = [
   instagramOAuth,
 ];
 
-/** @param hub The hub's own fetch, for firing webhooks at it in-process. */
-export function createSandboxApp(hub?: HubFetch) {
+/**
+ * @param hub The hub's own fetch, for firing webhooks at it in-process.
+ * @param simulators The simulated APIs to mount (all of them, but for a test).
+ */
+export function createSandboxApp(
+  hub?: HubFetch,
+  simulators: Partial<Record<ProviderId, Simulator>> = SIMULATORS,
+) {
   const app = new Hono<{ Bindings: Env }>();
   app.get("/_inbox", (c) => c.json({ messages: inboxEntries(c.req.query("provider")) }));
   app.route("/_webhooks", webhookFirer(hub));
@@ -50,7 +57,19 @@ export function createSandboxApp(hub?: HubFetch) {
   app.route("/_oauth", oauthControl);
   app.route("/_data", datasetControl);
   for (const oauth of authorizationServers) app.route(`/${oauth.id}`, oauthServer(oauth));
-  for (const [id, sim] of Object.entries(simulators)) app.route(`/${id}`, sim);
+  for (const id of PROVIDER_IDS) {
+    const sim = simulators[id];
+    if (sim) app.route(`/${id}`, sim);
+    else
+      app.all(`/${id}/*`, (c) =>
+        c.json(
+          {
+            error: `sandbox: ${id} has no simulator, so its calls cannot be answered here; turn SANDBOX_ENABLED off to reach its real API`,
+          },
+          501,
+        ),
+      );
+  }
   app.notFound((c) =>
     c.json({ error: `sandbox: no simulated endpoint for ${c.req.method} ${c.req.path}` }, 404),
   );

@@ -462,3 +462,49 @@ describe("provider catalog", () => {
     expect(listed.json.integrations.map((i: { name: string }) => i.name)).toEqual(["WA"]);
   });
 });
+
+describe("simulators", () => {
+  it("lists the providers that have one; the simulator is optional", async () => {
+    const { SIMULATORS } = await import("../../src/sandbox/index.ts");
+    const { PROVIDER_IDS } = await import("../../src/providers/registry.ts");
+    const simulated = Object.keys(SIMULATORS).sort();
+    // Every provider has one today; a new provider may come without.
+    expect(simulated).toEqual([...PROVIDER_IDS].sort());
+    expect(simulated).toEqual([
+      "autocount",
+      "aws_ses",
+      "aws_sns",
+      "facebook",
+      "google_calendar",
+      "hubspot",
+      "instagram",
+      "mailchimp",
+      "mailgun",
+      "odoo_crm",
+      "other",
+      "plivo",
+      "quickbooks",
+      "salesforce",
+      "sendgrid",
+      "signup_page",
+      "smtp",
+      "sql_accounting",
+      "telegram",
+      "twilio",
+      "twilio_whatsapp",
+      "vonage",
+      "whatsapp",
+      "xero",
+    ]);
+  });
+
+  it("a provider without one is answered 501 in the sandbox, naming it", async () => {
+    const { createSandboxApp, SIMULATORS } = await import("../../src/sandbox/index.ts");
+    const sandbox = createSandboxApp(undefined, { telegram: SIMULATORS.telegram });
+    const missing = await sandbox.request("/hubspot/crm/v3/objects/contacts?limit=1");
+    expect(missing.status).toBe(501);
+    expect(((await missing.json()) as { error: string }).error).toMatch(/^sandbox: hubspot has no simulator/);
+    const present = await sandbox.request("/telegram/bot123456:ABCdef/getMe");
+    expect(present.status).not.toBe(501);
+  });
+});
