@@ -10,14 +10,8 @@ import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../errors.ts";
 import type { RetryPolicy } from "../jobs/backoff.ts";
-import {
-  type Claimed,
-  JobEngine,
-  type JobKind,
-  type Outcome,
-  type RunResult,
-  retryTime,
-} from "../jobs/engine.ts";
+import { JobEngine, retryTime } from "../jobs/engine.ts";
+import type { Claimed, JobKind, Outcome, RunResult } from "../jobs/kind.ts";
 import { prefixedId } from "../lib/ids.ts";
 import type { Logger } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";

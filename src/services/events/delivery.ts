@@ -15,14 +15,8 @@ import {
   events,
 } from "../../db/schema.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
-import {
-  type Claimed,
-  JobEngine,
-  type JobKind,
-  type Outcome,
-  type RunResult,
-  retryTime,
-} from "../../jobs/engine.ts";
+import { JobEngine, retryTime } from "../../jobs/engine.ts";
+import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import {

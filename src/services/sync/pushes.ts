@@ -17,14 +17,8 @@ import {
 } from "../../db/schema.ts";
 import { ApiError, ErrorCode, type Issue, notFound } from "../../errors.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
-import {
-  type Claimed,
-  JobEngine,
-  type JobKind,
-  type Outcome,
-  type RunResult,
-  retryTime,
-} from "../../jobs/engine.ts";
+import { JobEngine, retryTime } from "../../jobs/engine.ts";
+import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";

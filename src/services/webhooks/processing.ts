@@ -9,14 +9,8 @@ import { and, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { type IntegrationRow, integrations, type WebhookEventRow, webhookEvents } from "../../db/schema.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
-import {
-  type Claimed,
-  JobEngine,
-  type JobKind,
-  type Outcome,
-  type RunResult,
-  retryTime,
-} from "../../jobs/engine.ts";
+import { JobEngine, retryTime } from "../../jobs/engine.ts";
+import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
 import type { Logger } from "../../lib/log.ts";
 import { getProvider } from "../../providers/registry.ts";
 import type { JobMessage } from "../../queue/messages.ts";
