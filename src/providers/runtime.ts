@@ -35,6 +35,12 @@ export interface ProviderContext {
   connect?: SocketOpener;
   /** Per-request timeout: the provider's own time, from the moment the request goes out. */
   timeoutMs: number;
+  /**
+   * The hub's URL for this integration's webhooks (`{PUBLIC_URL}/webhooks/{provider}/{id}`), for
+   * per-message callbacks (Twilio's `StatusCallback`) and webhook registration. Absent when the
+   * provider takes no webhooks or the deployment has no PUBLIC_URL.
+   */
+  webhookUrl?: string;
 }
 
 export interface OutboundMessage {

@@ -70,6 +70,9 @@ export class Connections {
       pace: pacer && (() => pacer.admit(`${provider.id}:${row.id}`, provider.rateLimits)),
       ...(this.connect ? { connect: this.connect } : {}),
       timeoutMs: this.settings.PROVIDER_TIMEOUT_MS,
+      ...(provider.capabilities.webhooks && this.settings.PUBLIC_URL
+        ? { webhookUrl: `${this.settings.PUBLIC_URL.replace(/\/+$/, "")}/webhooks/${provider.id}/${row.id}` }
+        : {}),
     };
   }
 
