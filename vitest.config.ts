@@ -32,6 +32,10 @@ export default defineConfig(async () => {
     // every test file, so services built directly in a test reach the simulator in-process too.
     setupFiles: ["./test/setup.ts", "./src/dev.ts"],
     silent: "passed-only" as const,
+    // A timeout only catches a test that hangs; no test asserts speed (that is `npm run bench`).
+    // vitest's default of 5 s is a speed limit that a loaded machine breaks: a test that makes a
+    // few hundred requests (every route × every bad body) takes longer when the CPU is shared.
+    testTimeout: 60_000,
   };
   return {
     test: {
