@@ -13,6 +13,7 @@ import { requestContext } from "./middleware/request.ts";
 import { securityHeaders } from "./middleware/security-headers.ts";
 import { adminApi } from "./routes/admin/index.ts";
 import { auditApi } from "./routes/audit.ts";
+import { calendarApi } from "./routes/calendar.ts";
 import { compatApi } from "./routes/compat/index.ts";
 import { DOCS_HTML } from "./routes/docs.ts";
 import { eventEndpointsApi, eventsApi } from "./routes/event-endpoints.ts";
@@ -90,6 +91,7 @@ export function createApp(opts: AppOptions = {}) {
   app.route("/api/connect-sessions", connectSessionsApi);
   app.route("/api/integrations", tokensApi);
   app.route("/api/integrations", syncApi);
+  app.route("/api/integrations", calendarApi);
   app.route("/api/integrations", integrationsApi);
   app.route("/api/audit-logs", auditApi);
   app.route("/api/dead-letters", deadLettersApi);

@@ -32,6 +32,7 @@ export const ErrorCode = {
   RATE_LIMITED: "RATE_LIMITED",
   INTERNAL: "INTERNAL",
   NOT_CONFIGURED: "NOT_CONFIGURED",
+  PROVIDER_UNAVAILABLE: "PROVIDER_UNAVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -50,6 +51,7 @@ export const codeToStatus = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   NOT_CONFIGURED: 503,
+  PROVIDER_UNAVAILABLE: 502,
 } as const satisfies Record<ErrorCode, number>;
 
 export interface Issue {

@@ -669,6 +669,10 @@ const BODIES: Record<string, (o: OrgObjects) => unknown> = {
   "POST /api/integrations/{id}/records/{entity}": () => ({
     data: { name: "Hijack Ltd", email: "h@alpha.example" },
   }),
+  "POST /api/integrations/{id}/calendar/availability": () => ({
+    time_min: "2026-12-07T09:00:00Z",
+    time_max: "2026-12-07T17:00:00Z",
+  }),
   "PATCH /api/event-endpoints/{id}": () => ({ description: "Hijacked" }),
   "POST /update-organization-integration": (o) => ({ id: o.integration.facebook, name: "Hijacked" }),
   "POST /toggle-organization-integration": (o) => ({ id: o.integration.facebook, active: false }),

@@ -1,9 +1,10 @@
 // One integration's detail view: facts, actions, URLs to copy, and the tabs (logs, webhook
-// events, messages, sync).
+// events, messages, sync, a calendar's upcoming events).
 
 import { confirmDelete, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
 import { $, badge, copy, copyRow, fmtDate, h, table } from "./dom.js";
+import { renderEvents } from "./events-tab.js";
 import { openForm } from "./integration-form.js";
 import { show } from "./nav.js";
 import { providerName, state, stopPolling } from "./state.js";
@@ -14,6 +15,7 @@ export const TABS = [
   { id: "webhooks", label: "Webhook events" },
   { id: "messages", label: "Messages" },
   { id: "sync", label: "Sync", when: (p) => p?.capabilities.sync?.length },
+  { id: "events", label: "Upcoming events", when: (p) => p?.capabilities.calendar },
 ];
 
 export async function renderDetail(id) {
@@ -205,6 +207,8 @@ export async function loadTab(i, id) {
       );
     } else if (id === "sync") {
       await renderSync(i, panel);
+    } else if (id === "events") {
+      await renderEvents(i, panel);
     }
   } catch (error) {
     panel.replaceChildren(h("p", { class: "error" }, error.message));

@@ -24,6 +24,7 @@ const HOUSEKEEPING: Record<string, CronJob> = {
   "rewrap-keys": (s, env) => rewrapKeys(s, env),
   "refresh-tokens": (s) => s.tokens.refreshDue(),
   "sync-schedules": (s, _env, now, log) => s.sync.runSchedules(now, log),
+  "renew-calendar-watches": (s, _env, now, log) => s.calendar.renewDue(now, log),
 };
 
 const SCHEDULES: Record<string, Record<string, CronJob>> = {

@@ -9,4 +9,5 @@ export const EXPECTED_MIGRATIONS = [
   "0006_messages_status_idx.sql",
   "0007_jobs.sql",
   "0008_retry_times.sql",
+  "0009_calendar.sql",
 ] as const;

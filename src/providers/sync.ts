@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ProviderContext } from "./runtime.ts";
 
 /** The normalized record kinds. */
-export type RecordKind = "customer" | "product" | "invoice";
+export type RecordKind = "customer" | "product" | "invoice" | "event";
 
 const text = z.string().trim().max(1000);
 const opt = text.nullable().optional();
@@ -77,14 +77,58 @@ export const InvoiceData = z
   .strict();
 export type InvoiceData = z.infer<typeof InvoiceData>;
 
+/** A start or end: `date_time` (RFC 3339 with offset) and its `time_zone`, or `date` for all-day events. */
+export const EventTime = z
+  .object({
+    date_time: z.iso.datetime({ offset: true }).nullable().optional(),
+    date: z.iso.date().nullable().optional(),
+    time_zone: opt,
+  })
+  .strict()
+  .refine((t) => Boolean(t.date_time) !== Boolean(t.date), {
+    message: "needs date_time or date (one of them)",
+  });
+export type EventTime = z.infer<typeof EventTime>;
+
+export const ATTENDEE_RESPONSES = ["needsAction", "declined", "tentative", "accepted"] as const;
+
+export const EventPerson = z
+  .object({
+    email: z.email().max(320),
+    display_name: opt,
+    response_status: z.enum(ATTENDEE_RESPONSES).nullable().optional(),
+  })
+  .strict();
+export type EventPerson = z.infer<typeof EventPerson>;
+
+/** Calendar events (bookings). `updated` is when the provider last changed it. */
+export const EventData = z
+  .object({
+    summary: z.string().trim().max(1024).nullable().optional(),
+    description: z.string().max(8192).nullable().optional(),
+    location: opt,
+    start: EventTime,
+    end: EventTime,
+    all_day: z.boolean().default(false),
+    status: z.enum(["confirmed", "tentative", "cancelled"]).nullable().optional(),
+    attendees: z.array(EventPerson).max(500).default([]),
+    organizer: EventPerson.nullable().optional(),
+    html_link: z.url().max(2000).nullable().optional(),
+    recurring_event_id: opt,
+    updated: z.iso.datetime({ offset: true }).nullable().optional(),
+  })
+  .strict();
+export type EventData = z.infer<typeof EventData>;
+
 /** The schema of each kind's normalized data (also validates outward pushes). */
 export const RECORD_SCHEMAS = {
   customer: CustomerData,
   product: ProductData,
   invoice: InvoiceData,
+  event: EventData,
 } as const;
 
-export type RecordData = CustomerData | ProductData | InvoiceData;
+export type RecordData = CustomerData | ProductData | InvoiceData | EventData;
 
 export interface SyncEntity {
   /** The normalized shape of its records. */
@@ -100,6 +144,17 @@ export interface SyncEntity {
   deletions: "tombstones" | "sweep";
   /** Records of this entity can be created and updated at the provider. */
   push?: boolean;
+  /** Pushes may also delete (cancel) a record at the provider. */
+  pushDelete?: boolean;
+  /** The options a push of this entity takes (`options` in the push body), validated by this schema. */
+  pushOptions?: z.ZodType<Record<string, unknown>>;
+  /** A create may name the provider's id (`external_id`), which must match this pattern. */
+  clientIds?: RegExp;
+  /**
+   * Incremental runs start from the opaque token the provider handed back at the end of the last
+   * run (`SyncPage.syncToken`) rather than from a modified-since time.
+   */
+  syncToken?: boolean;
 }
 
 /** One item of a page, mapped. */
@@ -121,6 +176,11 @@ export interface SyncPageRequest {
   since: string | null;
   /** Items per page the engine wants; providers cap it at their own maximum. */
   pageSize?: number;
+  /**
+   * For entities with `syncToken`: the token the last run handed back, on every page of an
+   * incremental run; null on a full run.
+   */
+  syncToken?: string | null;
 }
 
 export interface SyncPage {
@@ -129,11 +189,44 @@ export interface SyncPage {
   deleted?: string[];
   /** The cursor of the next page (opaque to the engine, at most 2,000 characters); null when done. */
   next: string | null;
+  /** On the last page (entities with `syncToken`): the opaque token the next incremental run starts from. */
+  syncToken?: string | null;
+}
+
+/**
+ * Thrown by `page` when the provider no longer accepts the run's sync token (Google's 410
+ * Gone): the engine drops the token and runs the entity in full instead.
+ */
+export class SyncTokenExpired extends Error {
+  override name = "SyncTokenExpired";
+}
+
+/**
+ * Thrown by `check` (or `push`) when a push would clash with what the provider already holds
+ * (a booking over a busy slot): the push is refused with a 409 naming the conflict.
+ */
+export class PushConflict extends Error {
+  override name = "PushConflict";
+  constructor(
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+  }
 }
 
 export interface PushInput {
   /** Set to update the provider's record; absent to create one. */
   externalId?: string;
+  /** `create`, `update` or `delete`; absent: update when `externalId` is set, else create. */
+  operation?: "create" | "update" | "delete";
+  /**
+   * The same on every attempt of one push (its id): a provider that takes client-chosen ids
+   * derives the new record's id from it, so a retried create never creates twice.
+   */
+  key?: string;
+  /** The entity's `pushOptions`, validated. */
+  options?: Record<string, unknown>;
   data: RecordData;
   /** The stored raw item when updating (SQL Accounting needs `updatecount`, Xero nothing). */
   current?: unknown;
@@ -144,6 +237,8 @@ export interface PushResult {
   /** The record as the provider now has it, mapped, when it answered with it. */
   data?: RecordData;
   raw: unknown;
+  /** The record is gone (or cancelled) at the provider now: the hub marks it deleted. */
+  deleted?: boolean;
 }
 
 export interface ProviderSync {
@@ -152,6 +247,11 @@ export interface ProviderSync {
   page(ctx: ProviderContext, req: SyncPageRequest): Promise<SyncPage>;
   /** Creates or updates one record at the provider. */
   push?(ctx: ProviderContext, entity: string, input: PushInput): Promise<PushResult>;
+  /**
+   * Checks a push before it is queued (a free-slot check); throws PushConflict to refuse it.
+   * The hub calls it while the caller waits, so it answers 409 instead of queueing.
+   */
+  check?(ctx: ProviderContext, entity: string, input: PushInput): Promise<void>;
 }
 
 /** A published request budget of one provider account: `limit` calls per `windowSeconds`. */

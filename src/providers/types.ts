@@ -1,3 +1,4 @@
+import type { ProviderCalendar } from "./calendar.ts";
 import type { Channel } from "./channels.ts";
 import type { OAuthSettings } from "./oauth.ts";
 import type { OutboundMessage, ProviderContext, SendResult, TestResult } from "./runtime.ts";
@@ -115,8 +116,8 @@ export interface Provider {
   capabilities: ProviderCapabilities;
   /** The channels `send` sends on; present exactly when `send` is. */
   channels?: readonly Channel[];
-  /** Calendar operations (listed in the catalog until they are a hook of their own). */
-  calendar?: boolean;
+  /** Calendar operations: free/busy (availability) and push-notification channels. */
+  calendar?: ProviderCalendar;
   /**
    * Other names this provider goes by in per-provider paths (`/api/integrations/{name}/...`), the
    * 004 dialect's: there `whatsapp` is Twilio WhatsApp and `whatsapp_cloud` the Meta Cloud API.

@@ -93,7 +93,9 @@ export type WebhookEffect =
       providerMessageId?: string;
     }
   | { kind: "lead"; leadgenId: string; formId?: string; pageId?: string; adId?: string; createdTime?: string }
-  | { kind: "record.changed"; entity: string; externalId: string; operation: string };
+  | { kind: "record.changed"; entity: string; externalId: string; operation: string }
+  /** Something changed at the provider without saying what: an incremental sync of `entity`. */
+  | { kind: "sync.requested"; entity: string };
 
 export interface ProviderWebhook {
   /**

@@ -9,6 +9,7 @@ import { createDb, type Db } from "../db/client.ts";
 import { createOutbound, type Outbound, OutboundRefused } from "../lib/outbound.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import { Activity } from "./activity.ts";
+import { Calendar } from "./calendar.ts";
 import { ConnectSessions } from "./connect-sessions.ts";
 import { Connections } from "./connections.ts";
 import { Events } from "./events.ts";
@@ -43,6 +44,8 @@ export interface Services {
   oauth: OAuthFlows;
   connectSessions: ConnectSessions;
   sync: Sync;
+  /** Availability and push-notification channels of calendar integrations. */
+  calendar: Calendar;
   /** The operator's key rotation and re-wrap. */
   keys: Keys;
   /** Dead letters and counters of the job engine. */
@@ -137,10 +140,20 @@ export function createServices(env: Env, requestId: string): Services {
     new Pacer(db),
     outbound.connect,
   );
-  const webhooks = new Webhooks(db, activity, integrations, connections, events, env.JOBS, (name) => {
-    const value: unknown = (env as unknown as Record<string, unknown>)[name];
-    return typeof value === "string" && value ? value : undefined;
-  });
+  const sync = new Sync(db, activity, integrations, connections, events, env.JOBS);
+  const webhooks = new Webhooks(
+    db,
+    activity,
+    integrations,
+    connections,
+    events,
+    env.JOBS,
+    (name) => {
+      const value: unknown = (env as unknown as Record<string, unknown>)[name];
+      return typeof value === "string" && value ? value : undefined;
+    },
+    (row, entity) => sync.start(row, entity, { trigger: "webhook", actor: "webhook" }),
+  );
   const organizations = new Organizations(db, activity, getVault);
   return {
     db,
@@ -165,7 +178,8 @@ export function createServices(env: Env, requestId: string): Services {
       env.OAUTH_RETURN_ORIGINS || undefined,
     ),
     connectSessions: new ConnectSessions(db, activity),
-    sync: new Sync(db, activity, integrations, connections, events, env.JOBS),
+    sync,
+    calendar: new Calendar(db, activity, integrations, connections, getVault),
     keys: new Keys(db, activity, organizations, getVault, env.JOBS),
     jobs: new Jobs(db),
   };

@@ -108,10 +108,15 @@ describe("provider catalog", () => {
                   "capabilities": {
                     "calendar": true,
                     "oauth": true,
+                    "push": [
+                      "events",
+                    ],
                     "send": [],
-                    "sync": [],
+                    "sync": [
+                      "events",
+                    ],
                     "test": true,
-                    "webhooks": false,
+                    "webhooks": true,
                   },
                   "category": "calendar",
                   "fields": "access_token,refresh_token,client_id,client_secret,calendar_id",

@@ -60,6 +60,10 @@ export const syncJobs = sqliteTable(
     cursor: text("cursor"),
     /** The newest provider modified time seen so far (the next run's since). */
     watermark: text("watermark"),
+    /** The provider's opaque sync token an incremental run started from (entities with `syncToken`). */
+    syncToken: text("sync_token"),
+    /** The sync token the run's last page handed back: the next incremental run's start. */
+    nextSyncToken: text("next_sync_token"),
     pagesDone: integer("pages_done").notNull().default(0),
     recordsSynced: integer("records_synced").notNull().default(0),
     recordsFailed: integer("records_failed").notNull().default(0),
@@ -96,6 +100,8 @@ export const syncState = sqliteTable(
       .notNull()
       .references(() => organizations.id, { onDelete: "cascade" }),
     watermark: text("watermark"),
+    /** The provider's opaque sync token for the next incremental run (entities with `syncToken`). */
+    syncToken: text("sync_token"),
     lastFullAt: text("last_full_at"),
     lastJobId: text("last_job_id"),
     /** Scheduled runs every this many minutes; null: only on demand. */
@@ -124,10 +130,12 @@ export const recordPushes = sqliteTable(
     idempotencyKey: text("idempotency_key"),
     /** SHA-256 of the request, so a reused key with another body is refused. */
     requestHash: text("request_hash").notNull(),
-    operation: text("operation", { enum: ["create", "update"] }).notNull(),
+    operation: text("operation", { enum: ["create", "update", "delete"] }).notNull(),
     /** The provider's id: given for an update, filled in when a create succeeds. */
     externalId: text("external_id"),
     data: text("data", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
+    /** The entity's push options as validated (`send_updates`, `check_availability`, ...). */
+    options: text("options", { mode: "json" }).$type<Record<string, unknown>>(),
     status: text("status", { enum: ["queued", "processing", "succeeded", "failed"] }).notNull(),
     attempts: integer("attempts").notNull().default(0),
     leaseUntil: integer("lease_until"),

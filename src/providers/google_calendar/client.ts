@@ -20,7 +20,7 @@ const RATE_REASONS = new Set(["rateLimitExceeded", "userRateLimitExceeded", "quo
  * Google answers `{error: {code, message, errors: [{message, domain, reason}], status}}`.
  * 401 `authError` is a refused token; a 403 is a quota error or a missing scope.
  */
-function failure(res: ProviderResponse): ProviderError {
+export function failure(res: ProviderResponse): ProviderError {
   const first = field(res.data, "error", "errors", "0");
   const reasonCode = field(first, "reason");
   const message = String(
@@ -35,10 +35,20 @@ function failure(res: ProviderResponse): ProviderError {
 }
 
 /** The calendar the integration works on: its `calendar_id`, else the user's primary calendar. */
-export function calendarId(ctx: ProviderContext): string {
+export function calendarId(ctx: Pick<ProviderContext, "config">): string {
   const id = ctx.config.calendar_id;
   return typeof id === "string" && id ? id : "primary";
 }
+
+/** The path of a calendar's resource, its id percent-encoded (ids hold `@` and `#`). */
+export const calendarPath = (ctx: Pick<ProviderContext, "config">, rest = "") =>
+  `/calendars/${encodeURIComponent(calendarId(ctx))}${rest}`;
+
+/** Google's reason for a failure (`duplicate`, `fullSyncRequired`, `deleted`, ...), if it gave one. */
+export const reasonOf = (res: ProviderResponse): string | undefined => {
+  const r = field(res.data, "error", "errors", "0", "reason");
+  return typeof r === "string" ? r : undefined;
+};
 
 export async function test(ctx: ProviderContext): Promise<TestResult> {
   const id = calendarId(ctx);

@@ -50,6 +50,9 @@ connectApi.openapi(
 
 /** Disconnects the organization's integration of `provider` (also `DELETE /{provider}`). */
 export const disconnect = async (c: Context<AppEnv>, provider: Provider, integrationId?: string) => {
+  const { orgId, actor } = orgAuth(c);
+  // A calendar's push channel is stopped while the tokens to stop it still exist.
+  await c.get("services").calendar.teardown(orgId, { provider: provider.id, integrationId }, actor);
   await c
     .get("services")
     .tokens.disconnect(orgAuth(c).orgId, provider.id, writeContext(c, "rest"), integrationId);

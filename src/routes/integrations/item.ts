@@ -83,6 +83,7 @@ itemApi.openapi(
   async (c) => {
     const target = integrationRef(c.req.valid("param").target, c.req.valid("query").integration_id);
     if ("provider" in target) return disconnect(c, target.provider, target.integrationId);
+    await c.get("services").calendar.teardown(orgAuth(c).orgId, { id: target.id }, orgAuth(c).actor);
     await c.get("services").integrations.delete(orgAuth(c).orgId, target.id, writeContext(c, "rest"));
     return c.json({ message: "Integration deleted successfully" }, 200);
   },

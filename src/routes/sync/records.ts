@@ -77,7 +77,8 @@ syncRecordsApi.openapi(
     summary: "Create or update a record at the provider (outward sync)",
     description:
       "Validates `data` against the entity's normalized schema and queues the push; with `external_id` it updates that record, without it creates one. " +
-      "The same `Idempotency-Key` answers the first push again (200); with another body it is a 409. Poll `GET …/pushes/{push_id}` for the provider's id.",
+      "The same `Idempotency-Key` answers the first push again (200); with another body it is a 409. Poll `GET …/pushes/{push_id}` for the provider's id. " +
+      "Calendar events also take `operation: delete` (cancel), a client-chosen `external_id` on create, and `options` (`send_updates`, `check_availability`: a busy slot is refused with 409 before anything is queued).",
     request: {
       params: RecordParams,
       headers: PushHeaders,
@@ -95,6 +96,8 @@ syncRecordsApi.openapi(
     const body = c.req.valid("json");
     const r = await c.get("services").sync.pushFor(auth.orgId, id, entity, {
       externalId: body.external_id,
+      operation: body.operation,
+      options: body.options,
       data: body.data,
       idempotencyKey: c.req.valid("header")["idempotency-key"],
       actor: auth.actor,

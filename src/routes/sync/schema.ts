@@ -57,7 +57,7 @@ export const PushSchema = z
     id: z.string(),
     integration_id: z.string(),
     entity: z.string(),
-    operation: z.enum(["create", "update"]),
+    operation: z.enum(["create", "update", "delete"]),
     status: z.enum(["queued", "processing", "succeeded", "failed"]),
     external_id: z.string().nullable(),
     record_id: z.string().nullable(),
@@ -95,7 +95,7 @@ export const JobEnvelope = z.object({ job: SyncJobSchema });
 
 export const EntityStatus = z.object({
   entity: z.string(),
-  kind: z.enum(["customer", "product", "invoice"]),
+  kind: z.enum(["customer", "product", "invoice", "event"]),
   aliases: z.array(z.string()),
   incremental: z.boolean(),
   deletions: z.enum(["tombstones", "sweep"]),
@@ -156,7 +156,23 @@ export const RecordIdParams = RecordParams.extend({
 export const PushHeaders = z.object({ "idempotency-key": z.string().min(1).max(200).optional() });
 
 export const PushBody = z
-  .object({ external_id: z.string().min(1).max(200).optional(), data: limitJson(z.unknown()) })
+  .object({
+    external_id: z.string().min(1).max(1024).optional().openapi({
+      description:
+        "The provider's id: the record to update or delete; on a create, the id to give the new record where the entity takes client-chosen ids (calendar events)",
+    }),
+    operation: z.enum(["create", "update", "delete"]).optional().openapi({
+      description:
+        "Default: update when `external_id` is given, else create. `delete` cancels the record where the entity allows it (calendar events)",
+    }),
+    data: limitJson(z.unknown()).optional().openapi({
+      description: "The record's normalized data (required but for a delete)",
+    }),
+    options: limitJson(z.record(z.string(), z.unknown())).optional().openapi({
+      description:
+        "The entity's push options, e.g. calendar events' `send_updates` (`all`, `externalOnly`, `none`) and `check_availability`",
+    }),
+  })
   .strict();
 
 export const PushEnvelope = z.object({ push: PushSchema });

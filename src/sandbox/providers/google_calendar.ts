@@ -1,65 +1,18 @@
 /**
  * Simulated Google Calendar API v3 (mounted where .../calendar/v3 would be): calendars.get and
  * calendarList.list with a Bearer access token, and Google's `{error: {code, message, errors,
- * status}}` bodies (401 `required` without a token, 401 `authError` for a bad one, 404 `notFound`).
+ * status}}` bodies (401 `required` without a token, 401 `authError` for a bad one, 404 `notFound`);
+ * events, freeBusy and push channels in ./google_calendar/events.ts.
  */
 import { simulator } from "../lib.ts";
 import type { SimulatedOAuth } from "../oauth/types.ts";
-import { bearerToken, validBearer } from "./other.ts";
+import { channelsApi } from "./google_calendar/channels.ts";
+import { authFailure, googleError } from "./google_calendar/errors.ts";
+import { eventsApi } from "./google_calendar/events.ts";
 
 export const google_calendar = simulator();
 
 const PRIMARY = "sandbox.user@example.com";
-const SEE = "See https://developers.google.com/identity/sign-in/web/devconsole-project.";
-const EXPECTED = "Expected OAuth 2 access token, login cookie or other valid authentication credential.";
-
-const googleError = (code: number, status: string, message: string, reason: string, detail = message) =>
-  Response.json(
-    {
-      error: {
-        code,
-        message,
-        errors: [
-          {
-            message: detail,
-            domain: "global",
-            reason,
-            ...(code === 401 ? { location: "Authorization", locationType: "header" } : {}),
-          },
-        ],
-        status,
-      },
-    },
-    {
-      status: code,
-      ...(code === 401
-        ? { headers: { "www-authenticate": 'Bearer realm="https://accounts.google.com/"' } }
-        : {}),
-    },
-  );
-
-/** The auth failure for this request, or null when the Bearer token is usable. */
-function authFailure(header: string | undefined): Response | null {
-  if (!bearerToken(header)) {
-    return googleError(
-      401,
-      "UNAUTHENTICATED",
-      `Request is missing required authentication credential. ${EXPECTED} ${SEE}`,
-      "required",
-      "Login Required.",
-    );
-  }
-  if (!validBearer(header)) {
-    return googleError(
-      401,
-      "UNAUTHENTICATED",
-      `Request had invalid authentication credentials. ${EXPECTED} ${SEE}`,
-      "authError",
-      "Invalid Credentials",
-    );
-  }
-  return null;
-}
 
 /** A calendar resource: `primary` is the user's own; other IDs must look like calendar IDs. */
 function calendar(id: string) {
@@ -94,6 +47,9 @@ google_calendar.get("/users/me/calendarList", (c) => {
     items: [{ ...primary, kind: "calendar#calendarListEntry", accessRole: "owner", primary: true }],
   });
 });
+
+google_calendar.route("/", eventsApi);
+google_calendar.route("/", channelsApi);
 
 /**
  * Google's authorization server: `/o/oauth2/v2/auth`, `POST /token`, `POST /revoke` (`{}` for

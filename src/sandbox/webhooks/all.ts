@@ -3,6 +3,7 @@
  * provider id. A new sender is its file in this folder plus its line here.
  */
 export { facebook } from "./facebook.ts";
+export { google_calendar } from "./google_calendar.ts";
 export { hubspot } from "./hubspot.ts";
 export { instagram } from "./instagram.ts";
 export { mailchimp } from "./mailchimp.ts";

@@ -42,15 +42,18 @@ export class SyncJobs {
       .from(syncState)
       .where(and(eq(syncState.integrationId, row.id), eq(syncState.entity, entity)))
       .limit(1);
-    const since = !opts.full && spec.incremental ? (state?.watermark ?? null) : null;
+    // Entities that resume from a provider's sync token use it instead of a modified-since time.
+    const syncToken = !opts.full && spec.syncToken ? (state?.syncToken ?? null) : null;
+    const since = !opts.full && spec.incremental && !spec.syncToken ? (state?.watermark ?? null) : null;
+    const mode = since || syncToken ? "incremental" : "full";
     const id = prefixedId("sync");
     const now = nowIso();
     // One statement: the insert happens only while no job of this entity is unfinished.
     const inserted = await this.db.all<{ id: string }>(sql`
       insert into sync_jobs (id, org_id, integration_id, provider, entity, direction, "trigger", mode, status,
-        since, watermark, created_at, updated_at)
+        since, watermark, sync_token, created_at, updated_at)
       select ${id}, ${row.orgId}, ${row.id}, ${row.provider}, ${entity}, 'inbound', ${opts.trigger},
-        ${since ? "incremental" : "full"}, 'queued', ${since}, ${since}, ${now}, ${now}
+        ${mode}, 'queued', ${since}, ${since}, ${syncToken}, ${now}, ${now}
       where not exists (
         select 1 from sync_jobs where integration_id = ${row.id} and entity = ${entity}
           and direction = 'inbound' and status in ('queued', 'running', 'paused'))
@@ -88,7 +91,7 @@ export class SyncJobs {
       orgId: row.orgId,
       integrationId: row.id,
       action: "sync.started",
-      message: `${since ? "Incremental" : "Full"} sync of ${entity} started (${opts.trigger})`,
+      message: `${mode === "incremental" ? "Incremental" : "Full"} sync of ${entity} started (${opts.trigger})`,
       details: { job_id: id, entity, since, actor: opts.actor },
     });
     return { job: await this.job(row.orgId, id), created: true };

@@ -20,6 +20,7 @@ import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } f
 import { holds, type Lease } from "../../jobs/lease.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
+import { SyncTokenExpired } from "../../providers/sync.ts";
 import type { JobMessage } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { Connections } from "../connections.ts";
@@ -170,11 +171,23 @@ export class SyncPages {
     // Paging is over (a crash came between the last page and the end): finish.
     if (page > 0 && job.cursor === null) return this.finish(job, lease, row, log);
     const { sync, spec } = resolveEntity(providerOf(row), job.entity);
-    let result: Awaited<ReturnType<typeof sync.page>>;
-    try {
-      result = await this.connections.run(row, (ctx) =>
-        sync.page(ctx, { entity: job.entity, cursor: job.cursor, since: job.since }),
+    const fetch = (cursor: string | null, syncToken: string | null) =>
+      this.connections.run(row, (ctx) =>
+        sync.page(ctx, { entity: job.entity, cursor, since: job.since, syncToken }),
       );
+    let result: Awaited<ReturnType<typeof sync.page>>;
+    // The provider refused the run's sync token (expired): the job goes on as a full run.
+    let restarted = false;
+    try {
+      try {
+        result = await fetch(job.cursor, job.syncToken);
+      } catch (e) {
+        if (!(e instanceof SyncTokenExpired)) throw e;
+        if (!job.syncToken) throw new ProviderError("permanent", e.message);
+        log.info("sync token expired; running in full", { job_id: job.id });
+        restarted = true;
+        result = await fetch(null, null);
+      }
     } catch (e) {
       if (!(e instanceof ProviderError) || e.kind !== "rate_limited") throw e;
       return { result: "retry", reason: e.message, rateLimited: true, retryAfterSeconds: pauseSeconds(e) };
@@ -191,6 +204,10 @@ export class SyncPages {
       result.deleted ?? [],
       result.next,
       page,
+      {
+        ...(result.syncToken !== undefined ? { nextSyncToken: result.syncToken } : {}),
+        ...(restarted ? { mode: "full", since: null, syncToken: null } : {}),
+      },
     );
     // Another worker took the job over: the engine finds the lease gone and keeps its result.
     if (!saved) return { result: "succeeded", set: {} };
@@ -245,6 +262,7 @@ export class SyncPages {
             entity: job.entity,
             orgId: row.orgId,
             watermark: job.watermark,
+            syncToken: spec.syncToken ? job.nextSyncToken : null,
             lastJobId: job.id,
             lastFullAt: job.mode === "full" ? now : null,
             updatedAt: now,
@@ -253,6 +271,7 @@ export class SyncPages {
             target: [syncState.integrationId, syncState.entity],
             set: {
               watermark: sql`excluded.watermark`,
+              syncToken: sql`excluded.sync_token`,
               lastJobId: job.id,
               lastFullAt: job.mode === "full" ? now : sql`${syncState.lastFullAt}`,
               updatedAt: now,

@@ -15,20 +15,21 @@ import {
   records,
   syncJobs,
 } from "../../db/schema.ts";
-import { ApiError, ErrorCode, type Issue, notFound } from "../../errors.ts";
+import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
 import { JobEngine, retryTime } from "../../jobs/engine.ts";
 import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
-import { RECORD_SCHEMAS, type RecordData } from "../../providers/sync.ts";
+import { PushConflict, RECORD_SCHEMAS, type RecordData } from "../../providers/sync.ts";
 import type { JobMessage } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { Connections } from "../connections.ts";
 import type { Events } from "../events.ts";
 import type { Integrations } from "../integrations.ts";
 import { providerOf } from "../integrations.ts";
+import { checked, parseWith, pushOperation } from "./push-input.ts";
 import type { SyncRecords } from "./records.ts";
 import {
   announce,
@@ -87,23 +88,41 @@ export class SyncPushes {
         },
       );
     }
-    const parsed = RECORD_SCHEMAS[spec.kind].safeParse(opts.data);
-    if (!parsed.success) {
-      const issues: Issue[] = parsed.error.issues.map((i) => ({
-        path: ["data", ...i.path].join("."),
-        message: i.message,
-      }));
-      const first = issues[0] as Issue;
-      throw new ApiError(ErrorCode.INVALID_FIELD, `${first.path}: ${first.message}`, { issues });
-    }
+    const operation = pushOperation(provider.displayName, entity, spec, opts);
+    const data: unknown =
+      operation === "delete" ? {} : parseWith<unknown>(RECORD_SCHEMAS[spec.kind], opts.data, "data");
+    const options = spec.pushOptions ? parseWith(spec.pushOptions, opts.options ?? {}, "options") : null;
+    if (!spec.pushOptions && opts.options && Object.keys(opts.options).length)
+      throw new ApiError(ErrorCode.INVALID_FIELD, `options: ${entity} pushes take no options`, {
+        issues: [{ path: "options", message: "not taken by this entity" }],
+      });
     if (row.disconnectedAt || !row.isActive) {
       throw new ApiError(
         ErrorCode.CONFLICT,
         "The integration is inactive or disconnected; activate it to push records",
       );
     }
-    if (opts.externalId) await this.reader.record(row.orgId, row.id, entity, opts.externalId);
-    const requestHash = await sha256Hex(JSON.stringify([entity, opts.externalId ?? null, parsed.data]));
+    if (opts.externalId && operation !== "create")
+      await this.reader.record(row.orgId, row.id, entity, opts.externalId);
+    const requestHash = await sha256Hex(
+      JSON.stringify([entity, opts.externalId ?? null, operation, data, options]),
+    );
+    // The same key again answers the first push, before any check at the provider.
+    const earlier = opts.idempotencyKey ? await this.byKey(row.id, opts.idempotencyKey) : undefined;
+    if (earlier) return { push: this.sameRequest(earlier, requestHash), created: false };
+    const check = sync.check;
+    if (check && operation !== "delete") {
+      await checked(providerOf(row).displayName, () =>
+        this.connections.run(row, (ctx) =>
+          check(ctx, entity, {
+            operation,
+            ...(opts.externalId ? { externalId: opts.externalId } : {}),
+            data: data as RecordData,
+            ...(options ? { options } : {}),
+          }),
+        ),
+      );
+    }
     const id = prefixedId("push");
     const inserted = await this.db
       .insert(recordPushes)
@@ -114,33 +133,19 @@ export class SyncPushes {
         entity,
         idempotencyKey: opts.idempotencyKey ?? null,
         requestHash,
-        operation: opts.externalId ? "update" : "create",
+        operation,
         externalId: opts.externalId ?? null,
-        data: parsed.data as Record<string, unknown>,
+        data: data as Record<string, unknown>,
+        options,
         status: "queued",
       })
       .onConflictDoNothing()
       .returning();
     const created = inserted[0];
     if (!created) {
-      const [existing] = await this.db
-        .select()
-        .from(recordPushes)
-        .where(
-          and(
-            eq(recordPushes.integrationId, row.id),
-            eq(recordPushes.idempotencyKey, opts.idempotencyKey ?? ""),
-          ),
-        )
-        .limit(1);
+      const existing = await this.byKey(row.id, opts.idempotencyKey ?? "");
       if (!existing) throw new ApiError(ErrorCode.CONFLICT, "Idempotency-Key is in use; retry");
-      if (existing.requestHash !== requestHash) {
-        throw new ApiError(
-          ErrorCode.CONFLICT,
-          "Idempotency-Key was already used for a different request; use a new key for a new record",
-        );
-      }
-      return { push: existing, created: false };
+      return { push: this.sameRequest(existing, requestHash), created: false };
     }
     await this.queue.send({ type: "record.push", orgId: row.orgId, pushId: id } satisfies JobMessage);
     await this.activity.logStatement({
@@ -151,6 +156,27 @@ export class SyncPushes {
       details: { push_id: id, actor: opts.actor },
     });
     return { push: created, created: true };
+  }
+
+  /** The push an Idempotency-Key made on this integration, if any. */
+  private async byKey(integrationId: string, key: string): Promise<RecordPushRow | undefined> {
+    const [existing] = await this.db
+      .select()
+      .from(recordPushes)
+      .where(and(eq(recordPushes.integrationId, integrationId), eq(recordPushes.idempotencyKey, key)))
+      .limit(1);
+    return existing;
+  }
+
+  /** The earlier push of a key, when this request is the same one; a 409 otherwise. */
+  private sameRequest(existing: RecordPushRow, requestHash: string): RecordPushRow {
+    if (existing.requestHash !== requestHash) {
+      throw new ApiError(
+        ErrorCode.CONFLICT,
+        "Idempotency-Key was already used for a different request; use a new key for a new record",
+      );
+    }
+    return existing;
   }
 
   async getPush(orgId: string, integrationId: string, id: string): Promise<RecordPushRow> {
@@ -251,13 +277,23 @@ export class SyncPushes {
       : undefined;
     const push = sync.push;
     if (!push) throw new ProviderError("permanent", "this provider takes no pushes");
-    const result = await this.connections.run(row, (ctx) =>
-      push(ctx, taken.entity, {
-        externalId: taken.externalId ?? undefined,
-        data: taken.data as RecordData,
-        current,
-      }),
-    );
+    let result: Awaited<ReturnType<typeof push>>;
+    try {
+      result = await this.connections.run(row, (ctx) =>
+        push(ctx, taken.entity, {
+          externalId: taken.externalId ?? undefined,
+          operation: taken.operation,
+          key: taken.id,
+          ...(taken.options ? { options: taken.options } : {}),
+          data: taken.data as RecordData,
+          current,
+        }),
+      );
+    } catch (e) {
+      // The slot was taken between the check and the push: refused for good, never booked twice.
+      if (e instanceof PushConflict) throw new ProviderError("permanent", `conflict: ${e.message}`);
+      throw e;
+    }
     const mapped = result.data ? RECORD_SCHEMAS[spec.kind].safeParse(result.data) : null;
     const data = {
       ...(mapped?.success ? mapped.data : taken.data),
@@ -265,6 +301,7 @@ export class SyncPushes {
       external_provider: row.provider,
     };
     const ts = nowIso();
+    const gone = result.deleted === true || taken.operation === "delete";
     const upsert = this.db
       .insert(records)
       .values({
@@ -276,10 +313,14 @@ export class SyncPushes {
         data,
         raw: result.raw ?? null,
         updatedAt: ts,
+        deletedAt: gone ? ts : null,
       })
       .onConflictDoUpdate({
         target: [records.integrationId, records.entity, records.externalId],
-        set: { data, raw: result.raw ?? null, updatedAt: ts, deletedAt: null },
+        // A delete keeps the record's last data and marks it deleted.
+        set: gone
+          ? { raw: result.raw ?? sql`${records.raw}`, updatedAt: ts, deletedAt: ts }
+          : { data, raw: result.raw ?? null, updatedAt: ts, deletedAt: null },
       });
     const recordId = sql`(select ${records.id} from ${records} where ${records.integrationId} = ${row.id}
       and ${records.entity} = ${taken.entity} and ${records.externalId} = ${result.externalId})`;

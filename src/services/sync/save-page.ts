@@ -26,6 +26,8 @@ export async function savePage(
   deleted: string[],
   next: string | null,
   page: number,
+  /** More of the job to set with the page: the next run's sync token, a restart as a full run. */
+  extra: Partial<Pick<SyncJobRow, "nextSyncToken" | "mode" | "since" | "syncToken">> = {},
 ): Promise<boolean> {
   const schema = RECORD_SCHEMAS[spec.kind];
   const now = nowIso();
@@ -108,6 +110,7 @@ export async function savePage(
         recordsFailed: sql`${syncJobs.recordsFailed} + ${failures.length}`,
         recordsDeleted: sql`${syncJobs.recordsDeleted} + ${gone.length}`,
         failures: kept.length ? kept : null,
+        ...extra,
         attempts: 0,
         errorMessage: null,
         // The lease stays: the job engine releases it when it stores the attempt's outcome.

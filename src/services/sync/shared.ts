@@ -29,12 +29,15 @@ export const ACTIVE = ["queued", "running", "paused"] as const;
 
 export interface StartOptions {
   full?: boolean;
-  trigger: "manual" | "schedule";
+  trigger: "manual" | "schedule" | "webhook";
   actor: string;
 }
 
 export interface PushOptions {
   externalId?: string;
+  operation?: "create" | "update" | "delete";
+  /** The entity's push options (validated against its `pushOptions`). */
+  options?: Record<string, unknown>;
   data: unknown;
   idempotencyKey?: string;
   actor: string;

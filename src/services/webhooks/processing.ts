@@ -40,6 +40,7 @@ export class WebhookProcessing {
   private readonly db: Db;
   private readonly events: Events;
   private readonly engine: JobEngine;
+  private readonly startSync: WebhooksDeps["startSync"];
 
   constructor(
     deps: WebhooksDeps,
@@ -47,6 +48,7 @@ export class WebhookProcessing {
   ) {
     this.db = deps.db;
     this.events = deps.events;
+    this.startSync = deps.startSync;
     this.engine = new JobEngine(deps.db, deps.jobs);
   }
 
@@ -152,6 +154,7 @@ export class WebhookProcessing {
       records_changed: 0,
     };
     const notes: string[] = [];
+    const syncJobs: string[] = [];
     for (const [i, effect] of effects.entries()) {
       const key = `${event.id}:${i}`;
       switch (effect.kind) {
@@ -171,6 +174,16 @@ export class WebhookProcessing {
         case "record.changed":
           result.records_changed += 1;
           break;
+        case "sync.requested": {
+          // Starts the sync, or joins the one already under way (one job per entity at a time).
+          if (!this.startSync || integration.disconnectedAt) {
+            notes.push(`sync of ${effect.entity} not started: the integration is disconnected`);
+            break;
+          }
+          const started = await this.startSync(integration, effect.entity);
+          if (!syncJobs.includes(started.job.id)) syncJobs.push(started.job.id);
+          break;
+        }
       }
     }
     emit(
@@ -186,6 +199,10 @@ export class WebhookProcessing {
       },
       `${event.id}:received`,
     );
-    return notes.length ? { ...result, notes } : result;
+    return {
+      ...result,
+      ...(syncJobs.length ? { sync_jobs: syncJobs } : {}),
+      ...(notes.length ? { notes } : {}),
+    };
   }
 }

@@ -4,7 +4,7 @@
  */
 
 import type { Db } from "../../db/client.ts";
-import type { WebhookEventRow } from "../../db/schema.ts";
+import type { IntegrationRow, WebhookEventRow } from "../../db/schema.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import { getProvider } from "../../providers/registry.ts";
 import type { Provider } from "../../providers/types.ts";
@@ -59,4 +59,9 @@ export interface WebhooksDeps {
   jobs: Queue;
   /** A deployment setting by name (the environment's), for providers' `deploymentSecrets`. */
   setting: (name: string) => string | undefined;
+  /**
+   * Starts a sync of an integration's entity, or answers the one under way (a `sync.requested`
+   * effect: a provider said something changed without saying what).
+   */
+  startSync?: (row: IntegrationRow, entity: string) => Promise<{ job: { id: string }; created: boolean }>;
 }

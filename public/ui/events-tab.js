@@ -1,0 +1,90 @@
+// The detail view's events tab of a calendar integration: its upcoming events, read from the
+// records API (what the last sync brought in), and the push channel that keeps them current.
+
+import { api } from "./api.js";
+import { banner, fmtDate, h, table } from "./dom.js";
+
+/** Upcoming events shown at most. */
+const SHOWN = 50;
+/** Record pages read at most (200 each). */
+const PAGES = 10;
+
+const startMs = (e) => Date.parse(e.data.start?.date_time ?? `${e.data.start?.date}T00:00:00`);
+const endMs = (e) => Date.parse(e.data.end?.date_time ?? `${e.data.end?.date}T00:00:00`);
+
+function when(e) {
+  if (e.data.all_day) {
+    const day = e.data.start?.date ?? "";
+    return `${new Date(`${day}T00:00:00`).toLocaleDateString()} (all day)`;
+  }
+  return fmtDate(e.data.start?.date_time);
+}
+
+/** Every live event record of the integration (a few pages at most), upcoming first. */
+export async function upcomingEvents(id, now = Date.now()) {
+  const out = [];
+  let cursor = null;
+  for (let page = 0; page < PAGES; page++) {
+    const q = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    const r = await api("GET", `/api/integrations/${id}/records/events${q}`);
+    out.push(...r.records);
+    cursor = r.next_cursor;
+    if (!cursor) break;
+  }
+  return out
+    .filter((e) => (Number.isFinite(endMs(e)) ? endMs(e) : startMs(e)) >= now)
+    .sort((a, b) => startMs(a) - startMs(b))
+    .slice(0, SHOWN);
+}
+
+export async function renderEvents(i, panel) {
+  const [events, watch] = await Promise.all([
+    upcomingEvents(i.id),
+    api("GET", `/api/integrations/${i.id}/calendar/watch`).then(
+      (r) => r.watch,
+      () => null,
+    ),
+  ]);
+  const watching = watch?.channel_id
+    ? `Watching for changes until ${fmtDate(watch.expires_at)} (renewed automatically).`
+    : "Not watching for changes: events update when a sync runs.";
+  const watchButton = h(
+    "button",
+    {
+      type: "button",
+      class: "btn",
+      id: "watch-calendar",
+      onclick: async () => {
+        try {
+          await api("POST", `/api/integrations/${i.id}/calendar/watch`);
+          banner("Watching the calendar for changes.", "success");
+          await renderEvents(i, panel);
+        } catch (error) {
+          banner(error.message, "error");
+        }
+      },
+    },
+    watch?.channel_id ? "Renew watch" : "Watch for changes",
+  );
+  panel.replaceChildren(
+    h("p", { class: "muted", id: "watch-state" }, watching, " ", watchButton),
+    table(
+      "Upcoming events",
+      [
+        ["When", when],
+        ["Summary", (e) => e.data.summary],
+        ["Location", (e) => e.data.location],
+        ["Attendees", (e) => (e.data.attendees ?? []).map((a) => a.display_name || a.email).join(", ")],
+        ["Status", (e) => e.data.status],
+        [
+          "Link",
+          (e) =>
+            e.data.html_link
+              ? h("a", { href: e.data.html_link, target: "_blank", rel: "noopener noreferrer" }, "Open")
+              : null,
+        ],
+      ],
+      events,
+    ),
+  );
+}
