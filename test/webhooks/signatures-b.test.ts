@@ -26,10 +26,12 @@ import {
 import { provider as xeroProvider } from "../../src/providers/xero/index.ts";
 import { webhook as xeroWebhook } from "../../src/providers/xero/webhook.ts";
 import { hubspot } from "../../src/sandbox/webhooks/hubspot.ts";
+import { hmacMd5, md5 } from "../../src/sandbox/webhooks/md5.ts";
 import { other } from "../../src/sandbox/webhooks/other.ts";
 import { plivo } from "../../src/sandbox/webhooks/plivo.ts";
 import { quickbooks } from "../../src/sandbox/webhooks/quickbooks.ts";
 import { WEBHOOK_FAULTS, type WebhookSender } from "../../src/sandbox/webhooks/sender.ts";
+import { hex, VONAGE_METHODS, vonageSignature } from "../../src/sandbox/webhooks/signing.ts";
 import { vonage } from "../../src/sandbox/webhooks/vonage.ts";
 import { xero } from "../../src/sandbox/webhooks/xero.ts";
 
@@ -82,7 +84,7 @@ describe("the providers declare their webhooks", () => {
     expect(vonageProvider.fields.find((f) => f.name === "signature_method")).toMatchObject({
       type: "select",
       secret: false,
-      options: ["sha256", "sha512", "sha1"],
+      options: ["sha256", "sha512", "sha1", "md5", "md5hash"],
       default: "sha256",
     });
   });
@@ -101,6 +103,8 @@ describe("vonage sig", () => {
   };
   const AT = 1_385_047_698_000;
   const KATS = {
+    md5hash: "d2e7b1dc968737c5998ad624e02f90b7",
+    md5: "DDEBD46008C2D4E93CCE578A332A52D5",
     sha1: "27D0D05C2876C7CB1720DBCDBA4D492E1E55C09A",
     sha256: "DDB8397C2B90AAC7F3882D306475C9A5058C92322EEF43C92B298B6E0FC0D330",
     sha512:
@@ -116,13 +120,67 @@ describe("vonage sig", () => {
   });
 
   for (const [method, sig] of Object.entries(KATS)) {
-    it(`verifies the official HMAC-${method.toUpperCase()} vector, in either case`, async () => {
+    it(`verifies the official ${method} vector, in either case`, async () => {
       expect(await vonageWebhook.verify(get({ ...PARAMS, sig }), vctx(method))).toEqual({ ok: true });
       expect(await vonageWebhook.verify(get({ ...PARAMS, sig: sig.toLowerCase() }), vctx(method))).toEqual({
         ok: true,
       });
     });
   }
+
+  it("the simulator's signer computes each official vector on its own (its MD5 is not the hub's)", async () => {
+    for (const [method, sig] of Object.entries(KATS)) {
+      expect(await vonageSignature(method, SECRET, PARAMS), method).toBe(sig.toUpperCase());
+    }
+  });
+
+  it("the simulator's MD5 gives RFC 1321's test suite answers", () => {
+    const suite: Record<string, string> = {
+      "": "d41d8cd98f00b204e9800998ecf8427e",
+      a: "0cc175b9c0f1b6a831c399e269772661",
+      abc: "900150983cd24fb0d6963f7d28e17f72",
+      "message digest": "f96b697d7cb7938d525a2f31aaf161d0",
+      abcdefghijklmnopqrstuvwxyz: "c3fcd3d76192e4007dfb496cca67e13b",
+      ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789: "d174ab98d277d9f5a5611c2c9f419d9f",
+      "12345678901234567890123456789012345678901234567890123456789012345678901234567890":
+        "57edf4a22be3c955ac49da2e2107b67a",
+    };
+    for (const [input, digest] of Object.entries(suite)) expect(hex(md5(utf8(input))), input).toBe(digest);
+    // RFC 2202's HMAC-MD5 cases 1 and 6 (a key longer than the block is hashed first).
+    expect(hex(hmacMd5(new Uint8Array(16).fill(0x0b), utf8("Hi There")))).toBe(
+      "9294727a3638bb1c13f48ef8158bfc9d",
+    );
+    expect(
+      hex(
+        hmacMd5(
+          new Uint8Array(80).fill(0xaa),
+          utf8("Test Using Larger Than Block-Size Key - Hash Key First"),
+        ),
+      ),
+    ).toBe("6b1ab7fe4bd7bf8f0b62e6ce61b9d0cd");
+  });
+
+  it("each method's receipt from the simulator is verified with the same method only", async () => {
+    for (const method of VONAGE_METHODS) {
+      const req = await vonage.build({
+        url: URL_,
+        secrets: { signature_secret: SECRET },
+        config: { signature_method: method },
+        event: "status",
+      });
+      const wr = await fromRequest(req);
+      expect(await vonageWebhook.verify(wr, vctx(method, Date.now())), method).toEqual({ ok: true });
+      for (const other of VONAGE_METHODS.filter((m) => m !== method)) {
+        expect(
+          await vonageWebhook.verify(wr, vctx(other, Date.now())),
+          `${method} as ${other}`,
+        ).toMatchObject({
+          ok: false,
+          reason: "signature does not match",
+        });
+      }
+    }
+  });
 
   it("defaults to HMAC-SHA256 and reads POSTed forms and JSON alike", async () => {
     const params = { ...PARAMS, sig: KATS.sha256 };
@@ -162,6 +220,11 @@ describe("vonage sig", () => {
       reason: "missing sig parameter",
     });
     expect(await vonageWebhook.verify(get(good), vctx("md5hash"))).toMatchObject({ ok: false });
+    expect(await vonageWebhook.verify(get(good), vctx("md5"))).toMatchObject({ ok: false });
+    expect(await vonageWebhook.verify(get(good), vctx("sha384"))).toMatchObject({
+      ok: false,
+      reason: "unknown signature method sha384",
+    });
   });
 
   it("refuses a timestamp outside the 5-minute window either way", async () => {
