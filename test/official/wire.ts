@@ -16,7 +16,8 @@ import type {
 export interface Wire {
   method: string;
   path: string;
-  query: Record<string, string>;
+  /** A repeated parameter: an array. */
+  query: Record<string, string | string[]>;
   /** The auth scheme and credential (`Basic …`, `Bearer …`, or for SigV4 its scheme and scope). */
   authorization: string | undefined;
   /** The media type, without parameters. */
@@ -80,7 +81,7 @@ export function wireOf(method: string, url: string, headers: Headers, text: stri
   return {
     method: method.toUpperCase(),
     path: u.pathname,
-    query: Object.fromEntries(u.searchParams),
+    query: fields(u.searchParams),
     authorization: stableAuthorization(headers.get("authorization") ?? undefined),
     contentType: media,
     body,
