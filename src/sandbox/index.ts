@@ -1,11 +1,13 @@
 /**
  * The provider simulator (off unless SANDBOX_ENABLED): one simulated API per provider, mounted
- * at /sandbox/<provider id>, plus /sandbox/_inbox listing what it accepted. Nothing outside this
+ * at /sandbox/<provider id>, plus /sandbox/_inbox listing what it accepted and /sandbox/_callbacks
+ * sending the delivery receipts it owes. Nothing outside this
  * folder knows it exists; the composition root points providers' base URL here and routes
  * their requests to it in-process.
  */
 import { Hono } from "hono";
 import { PROVIDER_IDS, type ProviderId } from "../providers/registry.ts";
+import { callbackControl } from "./callbacks.ts";
 import { datasetControl } from "./dataset.ts";
 import { inboxEntries } from "./lib.ts";
 import { oauthControl, oauthServer } from "./oauth/server.ts";
@@ -53,6 +55,7 @@ export function createSandboxApp(
   const app = new Hono<{ Bindings: Env }>();
   app.get("/_inbox", (c) => c.json({ messages: inboxEntries(c.req.query("provider")) }));
   app.route("/_webhooks", webhookFirer(hub));
+  app.route("/_callbacks", callbackControl(hub));
   app.route("/_receiver", receiver);
   app.route("/_oauth", oauthControl);
   app.route("/_data", datasetControl);

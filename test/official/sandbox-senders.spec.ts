@@ -1,13 +1,16 @@
 /**
  * The simulator's webhook senders (src/sandbox/webhooks/) agree with the providers' own
  * libraries: each request a sender builds is verified with the official verify function
- * (twilio, @hubspot/api-client, plivo, @sendgrid/eventwebhook, standardwebhooks) or, where a
+ * (twilio, @hubspot/api-client, plivo, @sendgrid/eventwebhook, standardwebhooks, @vonage/sms in
+ * each of Vonage's signature methods) or, where a
  * provider ships none, with Node's crypto following the provider's documented algorithm. A
  * `bad_signature` request is refused by the same check, so neither side can pass both ways.
  */
 import { createHmac } from "node:crypto";
 import { Signature } from "@hubspot/api-client";
 import { EventWebhook } from "@sendgrid/eventwebhook";
+import { AlgorithmTypes, Auth } from "@vonage/auth";
+import { SMS } from "@vonage/sms";
 import plivoLib from "plivo";
 import { Webhook } from "standardwebhooks";
 import twilioLib from "twilio";
@@ -187,29 +190,38 @@ const CASES: Case[] = [
       header(b, "x-xero-signature") === hmac("sha256", "xero-webhook-key", b.body).digest("base64"),
   },
   {
-    provider: "vonage",
-    sender: vonage,
-    options: {
-      secrets: { signature_secret: "vonage-signature-secret" },
-      config: { signature_method: "sha256" },
-    },
-    verify: (b) => {
-      // Vonage: every parameter but `sig`, sorted, as `&key=value` with `&` and `=` in values as `_`.
-      const { sig, ...params } = JSON.parse(b.body) as Record<string, string>;
-      const signed = Object.keys(params)
-        .sort()
-        .map((k) => `&${k}=${String(params[k]).replace(/[&=]/g, "_")}`)
-        .join("");
-      return sig?.toLowerCase() === hmac("sha256", "vonage-signature-secret", signed).digest("hex");
-    },
-  },
-  {
     provider: "telegram",
     sender: telegram,
     options: { secrets: { webhook_secret: "telegram-secret-token" }, config: {} },
     verify: (b) => header(b, "x-telegram-bot-api-secret-token") === "telegram-secret-token",
   },
 ];
+
+/** The SDK's name of each Vonage `signature_method` setting. */
+const VONAGE_ALGORITHMS: Record<string, AlgorithmTypes> = {
+  md5hash: AlgorithmTypes.md5hash,
+  md5: AlgorithmTypes.md5hmac,
+  sha1: AlgorithmTypes.sha1hmac,
+  sha256: AlgorithmTypes.sha256hmac,
+  sha512: AlgorithmTypes.sha512hmac,
+};
+const vonageSms = new SMS(new Auth({ apiKey: "a1b2c3d4", apiSecret: "vonage-api-secret" }));
+
+// Vonage, in every signature method the dashboard offers: @vonage/sms `verifySignature`.
+for (const [method, algorithm] of Object.entries(VONAGE_ALGORITHMS)) {
+  CASES.push({
+    provider: `vonage (${method})`,
+    sender: vonage,
+    options: {
+      secrets: { signature_secret: "vonage-signature-secret" },
+      config: { signature_method: method },
+    },
+    verify: (b) => {
+      const params = JSON.parse(b.body) as Record<string, string>;
+      return vonageSms.verifySignature(params.sig ?? "", params, "vonage-signature-secret", algorithm);
+    },
+  });
+}
 
 describe.each(CASES)("the sandbox's $provider sender", ({ provider, sender, options, verify }) => {
   it.each(sender.events)("%s: verified by the provider's own check", async (event) => {

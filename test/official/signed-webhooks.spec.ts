@@ -2,12 +2,16 @@
  * Webhooks signed by the providers' own libraries, posted to the real worker (started by the
  * client project's global setup): Twilio with `getExpectedTwilioSignature`, Standard Webhooks
  * with `Webhook.sign`, SendGrid with Node's ECDSA and checked by @sendgrid/eventwebhook first,
- * Plivo signed from its documented V3 algorithm and checked by `validateV3Signature` first, and
- * Telegram's secret token. Correctly signed: accepted (2xx) and stored; signed with a wrong
+ * Plivo signed from its documented V3 algorithm and checked by `validateV3Signature` first,
+ * Vonage in each signature method (md5hash and the MD5, SHA-1, SHA-256, SHA-512 HMACs) signed
+ * from its documented algorithm with Node's crypto and checked by @vonage/sms
+ * `verifySignature` first, and Telegram's secret token. Correctly signed: accepted (2xx) and stored; signed with a wrong
  * secret: 401 and nothing stored. The hub's verifier code is not imported here.
  */
-import { createHmac, generateKeyPairSync, sign } from "node:crypto";
+import { createHash, createHmac, generateKeyPairSync, sign } from "node:crypto";
 import { EventWebhook } from "@sendgrid/eventwebhook";
+import { AlgorithmTypes, Auth } from "@vonage/auth";
+import { SMS } from "@vonage/sms";
 import plivoLib from "plivo";
 import { Webhook } from "standardwebhooks";
 import twilioLib from "twilio";
@@ -17,6 +21,7 @@ import type { WebhookSender } from "../../src/sandbox/webhooks/sender.ts";
 import { sendgrid } from "../../src/sandbox/webhooks/sendgrid.ts";
 import { telegram } from "../../src/sandbox/webhooks/telegram.ts";
 import { twilio } from "../../src/sandbox/webhooks/twilio.ts";
+import { vonage } from "../../src/sandbox/webhooks/vonage.ts";
 import type { Switchboard } from "../client/global-setup.ts";
 
 const hub: Switchboard = inject("switchboard");
@@ -49,7 +54,65 @@ const plivoV3 = (token: string, url: string, fields: URLSearchParams, nonce: str
     .digest("base64");
 };
 
+/**
+ * Vonage's `sig`, written from Vonage's documented algorithm with Node's crypto: every parameter
+ * but `sig`, sorted, as `&key=value` with `&` and `=` in values replaced by `_`; `md5hash` is MD5
+ * of that followed by the secret, the other methods an HMAC keyed with the secret; hex.
+ */
+function vonageSig(method: string, secret: string, params: Record<string, string>): string {
+  const signed = Object.keys(params)
+    .filter((k) => k !== "sig")
+    .sort()
+    .map((k) => `&${k}=${String(params[k]).replace(/[&=]/g, "_")}`)
+    .join("");
+  if (method === "md5hash")
+    return createHash("md5")
+      .update(signed + secret)
+      .digest("hex");
+  return createHmac(method, secret).update(signed).digest("hex");
+}
+
+/** The SDK's name of each `signature_method` setting. */
+const VONAGE_ALGORITHMS: Record<string, AlgorithmTypes> = {
+  md5hash: AlgorithmTypes.md5hash,
+  md5: AlgorithmTypes.md5hmac,
+  sha1: AlgorithmTypes.sha1hmac,
+  sha256: AlgorithmTypes.sha256hmac,
+  sha512: AlgorithmTypes.sha512hmac,
+};
+const vonageSms = new SMS(new Auth({ apiKey: "a1b2c3d4", apiSecret: "vonage-api-secret" }));
+const VONAGE_SECRET = "vonage-signature-secret-0123";
+
+/** One case per Vonage signature method: signed with Node's crypto, checked by @vonage/sms first. */
+const vonageCase = (method: string): Case => ({
+  provider: "vonage",
+  label: `vonage (${method})`,
+  secret: VONAGE_SECRET,
+  fields: (signature_secret) => ({
+    api_key: "a1b2c3d4",
+    api_secret: "vonage-api-secret",
+    from_phone_number: "+447700900001",
+    signature_secret,
+    signature_method: method,
+  }),
+  sender: vonage,
+  async sign(req, secret) {
+    const params = JSON.parse(await req.clone().text()) as Record<string, string>;
+    const sig = vonageSig(method, secret, params).toUpperCase();
+    const algorithm = VONAGE_ALGORITHMS[method] as AlgorithmTypes;
+    // The SDK's own check agrees only when signed with the integration's secret.
+    expect(vonageSms.verifySignature(sig, params, VONAGE_SECRET, algorithm)).toBe(secret === VONAGE_SECRET);
+    return new Request(req.url, {
+      method: "POST",
+      headers: req.headers,
+      body: JSON.stringify({ ...params, sig }),
+    });
+  },
+});
+
 interface Case {
+  /** The test's name (default: the provider id). */
+  label?: string;
   provider: string;
   /** The integration's fields (its secret under `secret`'s name). */
   fields: (secret: string) => Record<string, unknown>;
@@ -181,39 +244,44 @@ const CASES: Case[] = [
   },
 ];
 
-describe.each(CASES)("$provider, signed by the provider's library", (c) => {
-  let id: string;
-  let url: string;
-  beforeAll(async () => {
-    const r = await api("POST", "/api/integrations", {
-      provider: c.provider,
-      name: `Official ${c.provider}`,
-      ...c.fields(c.secret),
-    });
-    id = r.integration.id;
-    url = r.integration.webhook_url ?? `${hub.baseUrl}/webhooks/${c.provider}/${id}`;
-  });
+CASES.push(...Object.keys(VONAGE_ALGORITHMS).map(vonageCase));
 
-  const unsigned = () =>
-    c.sender.build({
-      url,
-      secrets: {},
-      config: {},
-      fault: "missing_signature",
-      data: { event_id: crypto.randomUUID() },
+describe.each(CASES.map((c) => ({ ...c, label: c.label ?? c.provider })))(
+  "$label, signed by the provider's library",
+  (c) => {
+    let id: string;
+    let url: string;
+    beforeAll(async () => {
+      const r = await api("POST", "/api/integrations", {
+        provider: c.provider,
+        name: `Official ${c.label}`,
+        ...c.fields(c.secret),
+      });
+      id = r.integration.id;
+      url = r.integration.webhook_url ?? `${hub.baseUrl}/webhooks/${c.provider}/${id}`;
     });
 
-  it("the right secret: accepted and stored", async () => {
-    const before = await stored(id);
-    const res = await fetch(await c.sign(await unsigned(), c.secret));
-    expect(res.status, await res.clone().text()).toBeLessThan(300);
-    expect(await stored(id)).toBe(before + 1);
-  });
+    const unsigned = () =>
+      c.sender.build({
+        url,
+        secrets: {},
+        config: {},
+        fault: "missing_signature",
+        data: { event_id: crypto.randomUUID() },
+      });
 
-  it("a wrong secret: 401, nothing stored", async () => {
-    const before = await stored(id);
-    const res = await fetch(await c.sign(await unsigned(), c.wrong ?? `${c.secret}x`));
-    expect(res.status).toBe(401);
-    expect(await stored(id)).toBe(before);
-  });
-});
+    it("the right secret: accepted and stored", async () => {
+      const before = await stored(id);
+      const res = await fetch(await c.sign(await unsigned(), c.secret));
+      expect(res.status, await res.clone().text()).toBeLessThan(300);
+      expect(await stored(id)).toBe(before + 1);
+    });
+
+    it("a wrong secret: 401, nothing stored", async () => {
+      const before = await stored(id);
+      const res = await fetch(await c.sign(await unsigned(), c.wrong ?? `${c.secret}x`));
+      expect(res.status).toBe(401);
+      expect(await stored(id)).toBe(before);
+    });
+  },
+);

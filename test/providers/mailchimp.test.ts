@@ -78,7 +78,7 @@ describe("mailchimp (Transactional)", () => {
   });
 
   it("the simulator is strict: key in a JSON body, Mandrill's error objects", async () => {
-    const path = "/sandbox/mailchimp/api/1.0/messages/send";
+    const path = "/sandbox/mailchimp/api/1.3/messages/send";
     const bearer = await call("POST", path, {
       headers: { authorization: `Bearer ${KEY}` },
       body: { message: { from_email: "a@example.com", to: [{ email: "b@example.org" }] } },

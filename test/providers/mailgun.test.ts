@@ -1,4 +1,4 @@
-/** Mailgun through the sandbox: test connection (GET /v3/domains/{domain}) and sending (POST /v3/{domain}/messages). */
+/** Mailgun through the sandbox: test connection (GET /v4/domains/{domain}) and sending (POST /v3/{domain}/messages). */
 import { describe, expect, it } from "vitest";
 import { test as testConnection } from "../../src/providers/mailgun/client.ts";
 import { call, newIntegration, newOrg, sandboxInbox, waitForMessage } from "../harness.ts";
@@ -95,8 +95,8 @@ describe("mailgun", () => {
     await testConnection(ctx("https://api.mailgun.net"));
     await testConnection(ctx("https://mailgun-proxy.example.com"));
     expect(urls).toEqual([
-      "https://api.eu.mailgun.net/v3/domains/mg.example.com",
-      "https://mailgun-proxy.example.com/v3/domains/mg.example.com",
+      "https://api.eu.mailgun.net/v4/domains/mg.example.com",
+      "https://mailgun-proxy.example.com/v4/domains/mg.example.com",
     ]);
   });
 

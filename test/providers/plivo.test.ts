@@ -55,14 +55,21 @@ describe("plivo", () => {
     expect(ok.json.integration).toMatchObject({ status: "active", last_error: null, error_count: 0 });
   });
 
-  it("sends an SMS: sent with the message_uuid; Plivo got exactly src, dst, text as JSON", async () => {
-    const { org } = await plivoOrg();
+  it("sends an SMS: sent with the message_uuid; Plivo got exactly src, dst, text, url, method as JSON", async () => {
+    const { org, integration } = await plivoOrg();
     const sent = await sendSms(org, "Hello from Switchboard via Plivo");
     expect(sent).toMatchObject({ status: "sent", provider: "plivo" });
     expect(sent.provider_message_id).toMatch(/^[0-9a-f-]{36}$/);
     const got = (await sandboxInbox("plivo")).find((m) => m.id === sent.provider_message_id);
     expect(got).toMatchObject({ kind: "sms", to: "+14157654321" });
-    expect(got?.body).toEqual({ src: FROM, dst: "+14157654321", text: "Hello from Switchboard via Plivo" });
+    expect(got?.body).toEqual({
+      src: FROM,
+      dst: "+14157654321",
+      text: "Hello from Switchboard via Plivo",
+      // The message's status goes to the integration's own webhook URL.
+      url: `https://hub.test/webhooks/plivo/${integration.id}`,
+      method: "POST",
+    });
   });
 
   it("a 400 fails the message at once with Plivo's error; a 429 is retried after Retry-After", async () => {

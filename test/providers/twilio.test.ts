@@ -56,14 +56,21 @@ describe("twilio", () => {
     expect(ok.json.integration).toMatchObject({ status: "active", last_error: null, error_count: 0 });
   });
 
-  it("sends an SMS: queued, then sent with the SM sid; Twilio got exactly To, From, Body as a form", async () => {
-    const { org } = await twilioOrg();
+  it("sends an SMS: queued, then sent with the SM sid; Twilio got exactly To, From, Body, StatusCallback as a form", async () => {
+    const { org, integration } = await twilioOrg();
     const sent = await sendSms(org, "Hello from Switchboard via Twilio");
     expect(sent).toMatchObject({ status: "sent", provider: "twilio", channel: "sms" });
     expect(sent.provider_message_id).toMatch(/^SM[0-9a-f]{32}$/);
     const got = (await sandboxInbox("twilio")).find((m) => m.id === sent.provider_message_id);
     expect(got).toMatchObject({ kind: "sms", to: "+15551234567" });
-    expect(got?.body).toEqual({ To: "+15551234567", From: FROM, Body: "Hello from Switchboard via Twilio" });
+    expect(got?.body).toEqual({
+      To: "+15551234567",
+      From: FROM,
+      Body: "Hello from Switchboard via Twilio",
+      // Status changes go to the integration's own webhook URL.
+      StatusCallback: `https://hub.test/webhooks/twilio/${integration.id}`,
+    });
+    expect(integration.webhook_url).toBe(`https://hub.test/webhooks/twilio/${integration.id}`);
   });
 
   it("a permanent rejection fails the message at once with Twilio's reason", async () => {

@@ -50,7 +50,7 @@ describe("twilio_whatsapp", () => {
   });
 
   it("sends free text with whatsapp:-prefixed To and From; Twilio got exactly those form fields", async () => {
-    const { org } = await whatsappOrg();
+    const { org, integration } = await whatsappOrg();
     const sent = await sendWhatsapp(org, { to: "+15557654321", text: "Hello on WhatsApp" });
     expect(sent).toMatchObject({ status: "sent", provider: "twilio_whatsapp" });
     expect(sent.provider_message_id).toMatch(/^SM[0-9a-f]{32}$/);
@@ -60,11 +60,12 @@ describe("twilio_whatsapp", () => {
       To: "whatsapp:+15557654321",
       From: `whatsapp:${FROM}`,
       Body: "Hello on WhatsApp",
+      StatusCallback: `https://hub.test/webhooks/twilio_whatsapp/${integration.id}`,
     });
   });
 
   it("sends a template by Content SID with numbered ContentVariables", async () => {
-    const { org } = await whatsappOrg();
+    const { org, integration } = await whatsappOrg();
     const sent = await sendWhatsapp(org, {
       to: "whatsapp:+15557654322",
       template: { name: CONTENT_SID, language: "en", params: ["Ada", "12:30"] },
@@ -76,6 +77,7 @@ describe("twilio_whatsapp", () => {
       From: `whatsapp:${FROM}`,
       ContentSid: CONTENT_SID,
       ContentVariables: '{"1":"Ada","2":"12:30"}',
+      StatusCallback: `https://hub.test/webhooks/twilio_whatsapp/${integration.id}`,
     });
   });
 

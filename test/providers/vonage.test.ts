@@ -52,8 +52,8 @@ describe("vonage", () => {
     expect(ok.json.integration).toMatchObject({ status: "active", last_error: null, error_count: 0 });
   });
 
-  it("sends an SMS: sent with Vonage's message-id; the SMS API got exactly from, to, text, client-ref", async () => {
-    const { org } = await vonageOrg();
+  it("sends an SMS: sent with Vonage's message-id; the SMS API got exactly from, to, text, client-ref, callback", async () => {
+    const { org, integration } = await vonageOrg();
     const { id, message } = await sendSms(org, "Hello from Switchboard via Vonage");
     expect(message).toMatchObject({ status: "sent", provider: "vonage" });
     expect(message.provider_message_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -64,6 +64,8 @@ describe("vonage", () => {
       to: "447700900123",
       text: "Hello from Switchboard via Vonage",
       "client-ref": id,
+      // The delivery receipt goes to the integration's own webhook URL.
+      callback: `https://hub.test/webhooks/vonage/${integration.id}`,
     });
   });
 

@@ -1,6 +1,7 @@
 /**
- * Mailchimp Transactional (Mandrill) calls: POST /api/1.0/users/ping (test) and
- * POST /api/1.0/messages/send (send), JSON with the API key as `key` in the body. Errors are
+ * Mailchimp Transactional (Mandrill) calls: POST /api/1.3/users/ping (test) and
+ * POST /api/1.3/messages/send (send), JSON with the API key as `key` in the body; 1.3 is the
+ * version @mailchimp/mailchimp_transactional calls (the older 1.0 path still answers). Errors are
  * `{"status":"error","code","name","message"}`, usually with HTTP 500, so they are classified by
  * `name`; a send answers 200 with one result per recipient (sent, queued, rejected, invalid).
  */
@@ -51,7 +52,7 @@ function failure(res: ProviderResponse): ProviderError {
 const call = (ctx: ProviderContext, method: string, body: Record<string, unknown> = {}) =>
   request(ctx, {
     method: "POST",
-    path: `/api/1.0/${method}`,
+    path: `/api/1.3/${method}`,
     json: { key: secret(ctx, "api_key"), ...body },
   });
 

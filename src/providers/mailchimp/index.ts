@@ -14,7 +14,7 @@ export const provider = defineProvider({
     "Sends transactional email through Mailchimp Transactional (Mandrill) and tracks it through webhooks.",
   // Mandrill takes the key as `"key"` inside every JSON request body.
   authKind: "api_key",
-  // Calls go to /api/1.0/<group>/<method> under this host (client.ts).
+  // Calls go to /api/1.3/<group>/<method> under this host (client.ts), as the official SDK's do.
   defaultBaseUrl: "https://mandrillapp.com",
   fields: [
     {

@@ -1,5 +1,6 @@
 /**
- * Mailgun calls: GET /v3/domains/{domain} (test) and POST /v3/{domain}/messages (send,
+ * Mailgun calls: GET /v4/domains/{domain} (test, as mailgun.js `domains.get`) and POST
+ * /v3/{domain}/messages (send,
  * form-urlencoded), with HTTP basic auth `api:<private API key>`. Errors come as
  * `{"message": "..."}`, except a refused key: 401 with the bare text "Forbidden".
  */
@@ -60,7 +61,7 @@ function failure(res: ProviderResponse) {
 /** The sending domain as the key's account sees it in this region (404 when it has none). */
 export async function test(ctx: ProviderContext): Promise<TestResult> {
   const c = regional(ctx);
-  const res = await request(c, { path: `/v3/domains/${domainOf(c)}`, headers: headers(c) });
+  const res = await request(c, { path: `/v4/domains/${domainOf(c)}`, headers: headers(c) });
   if (res.status !== 200) throw failure(res);
   const name = String(field(res.data, "domain", "name") ?? setting(c, "domain"));
   const state = String(field(res.data, "domain", "state") ?? "unknown");

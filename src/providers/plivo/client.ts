@@ -1,6 +1,7 @@
 /**
  * Plivo calls under `/v1/Account/{auth_id}/` with HTTP Basic `auth_id:auth_token`: test
- * connection fetches the Account, send posts a JSON Message (`src`, `dst`, `text`). Error
+ * connection fetches the Account, send posts a JSON Message (`src`, `dst`, `text`, and `url` with
+ * `method` POST: the integration's webhook URL, where Plivo posts the message's status). Error
  * bodies are `{"api_id", "error"}` (plivo-php's MessageCreateErrorResponse; a 401 may lack
  * `api_id` or be plain text).
  */
@@ -58,7 +59,12 @@ export async function send(ctx: ProviderContext, msg: OutboundMessage): Promise<
     method: "POST",
     path: `${path}Message/`,
     headers: { authorization },
-    json: { src: setting(ctx, "from_phone_number"), dst: msg.to, text: msg.text ?? "" },
+    json: {
+      src: setting(ctx, "from_phone_number"),
+      dst: msg.to,
+      text: msg.text ?? "",
+      ...(ctx.webhookUrl ? { url: ctx.webhookUrl, method: "POST" } : {}),
+    },
   });
   // UNCONFIRMED (providers.md §4): success is 202; any 2xx with a message_uuid is taken.
   if (res.status < 200 || res.status >= 300) throw failure(res);

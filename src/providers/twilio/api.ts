@@ -91,14 +91,18 @@ export interface TwilioMessageParams {
   ContentVariables?: string;
 }
 
-/** Send: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded; 201 with the Message. */
+/**
+ * Send: `POST /2010-04-01/Accounts/{AccountSid}/Messages.json`, form-encoded; 201 with the Message.
+ * `StatusCallback` is the integration's webhook URL, so Twilio posts the message's status changes
+ * (sent, delivered, undelivered, failed) there; without a public URL Twilio is asked for none.
+ */
 export async function createMessage(ctx: ProviderContext, params: TwilioMessageParams): Promise<SendResult> {
   const sid = accountSid(ctx);
   const res = await request(ctx, {
     method: "POST",
     path: `/2010-04-01/Accounts/${sid}/Messages.json`,
     headers: { authorization: authorization(ctx, sid) },
-    form: { ...params },
+    form: { ...params, StatusCallback: ctx.webhookUrl },
   });
   if (res.status !== 201 && res.status !== 200) throw twilioError(res);
   const messageSid = field(res.data, "sid");

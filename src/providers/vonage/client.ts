@@ -1,7 +1,8 @@
 /**
  * Vonage (Nexmo) calls on rest.nexmo.com with HTTP Basic `api_key:api_secret`, as the official
  * Node SDK v3 does: test connection reads the balance (`GET /account/get-balance`), send posts a
- * JSON body to the SMS API (`POST /sms/json`), which answers HTTP 200 even when it refuses the
+ * JSON body to the SMS API (`POST /sms/json`, with `callback`: the integration's webhook URL for
+ * the delivery receipt), which answers HTTP 200 even when it refuses the
  * message: the verdict is each part's `status` ("0" is success).
  */
 import {
@@ -106,6 +107,8 @@ export async function send(ctx: ProviderContext, msg: OutboundMessage): Promise<
       ...(needsUnicode(text) ? { type: "unicode" } : {}),
       // Comes back on delivery receipts, tying them to our message.
       "client-ref": msg.id,
+      // Where this message's delivery receipt goes (instead of the dashboard's URL).
+      ...(ctx.webhookUrl ? { callback: ctx.webhookUrl } : {}),
     },
   });
   if (res.status !== 200) throw errorFrom(res, "Vonage: unexpected answer from the SMS API");

@@ -1,17 +1,21 @@
 /**
  * Vonage SMS API webhooks (inbound messages and delivery receipts), signed with the account's
- * signature secret: the `sig` parameter is the hex HMAC of every other parameter, sorted by key
+ * signature secret: the `sig` parameter is computed over every other parameter, sorted by key
  * and joined as `&key=value` with `&` and `=` inside values replaced by `_` (the SDK's
- * `verifySignature`), compared case-insensitively. The signed `timestamp` parameter (seconds)
- * must be within the replay window. Parameters arrive in the query (GET), a form or a JSON body
- * (POST). WebCrypto has no MD5, so only the HMAC-SHA1/256/512 methods are verified.
+ * `verifySignature`), by the signature method chosen in the dashboard: `md5hash` is the hex MD5
+ * of that string followed by the secret; `md5`, `sha1`, `sha256` and `sha512` are the hex HMAC of
+ * it keyed with the secret. Compared case-insensitively, in constant time. The signed
+ * `timestamp` parameter (seconds) must be within the replay window. Parameters arrive in the
+ * query (GET), a form or a JSON body (POST). WebCrypto has no MD5: Workers' `digest("MD5")`
+ * (a documented non-standard extension) is used, and HMAC-MD5 is built on it (RFC 2104).
  */
+import { toHex, utf8 } from "../../crypto/encoding.ts";
 import { field } from "../runtime.ts";
 import {
   bodyForm,
   bodyJson,
+  concatBytes,
   type DeliveryStatus,
-  type HmacHash,
   hmacHex,
   missingSecret,
   type ProviderWebhook,
@@ -22,8 +26,35 @@ import {
   type WebhookRequest,
 } from "../webhooks.ts";
 
-/** The `signature_method` setting's values and the HMAC each names. */
-export const METHODS: Record<string, HmacHash> = { sha256: "SHA-256", sha512: "SHA-512", sha1: "SHA-1" };
+const md5 = async (data: Uint8Array<ArrayBuffer>) => new Uint8Array(await crypto.subtle.digest("MD5", data));
+
+/** HMAC-MD5 (RFC 2104) over the MD5 digest, with MD5's 64-byte block. */
+async function hmacMd5(key: string, data: string): Promise<Uint8Array> {
+  const raw = utf8(key);
+  const block = new Uint8Array(64);
+  block.set(raw.length > 64 ? await md5(raw) : raw);
+  const inner = await md5(
+    concatBytes(
+      block.map((b) => b ^ 0x36),
+      data,
+    ),
+  );
+  return md5(
+    concatBytes(
+      block.map((b) => b ^ 0x5c),
+      inner,
+    ),
+  );
+}
+
+/** The `signature_method` setting's values (the dashboard's methods) and how each signs, in hex. */
+export const METHODS: Record<string, (secret: string, signed: string) => Promise<string>> = {
+  md5hash: async (secret, signed) => toHex(await md5(utf8(signed + secret))),
+  md5: async (secret, signed) => toHex(await hmacMd5(secret, signed)),
+  sha1: (secret, signed) => hmacHex("SHA-1", secret, signed),
+  sha256: (secret, signed) => hmacHex("SHA-256", secret, signed),
+  sha512: (secret, signed) => hmacHex("SHA-512", secret, signed),
+};
 
 /** Delivery receipt statuses; `unknown` and anything else move nothing. */
 const STATUSES: Record<string, DeliveryStatus> = {
@@ -62,11 +93,11 @@ export const webhook: ProviderWebhook = {
     const secret = ctx.secrets.signature_secret;
     if (!secret) return missingSecret("signature secret");
     const method = String(ctx.config.signature_method ?? "sha256");
-    const hash = METHODS[method];
-    if (!hash) return refused(`signature method ${method} cannot be verified; choose an HMAC-SHA method`);
+    const sign = METHODS[method];
+    if (!sign) return refused(`unknown signature method ${method}`);
     const p = params(req);
     if (!p.sig) return refused("missing sig parameter");
-    const expected = await hmacHex(hash, secret, signedString(p));
+    const expected = await sign(secret, signedString(p));
     if (!(await safeEqual(p.sig.toLowerCase(), expected))) return refused("signature does not match");
     const stale = replayWindowError(p.timestamp, ctx.now);
     return stale ? refused(stale) : { ok: true };

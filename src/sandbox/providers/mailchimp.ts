@@ -1,5 +1,6 @@
 /**
- * Simulated Mailchimp Transactional (Mandrill): POST /api/1.0/users/ping, users/ping2 and
+ * Simulated Mailchimp Transactional (Mandrill): POST /api/1.3/users/ping (the official SDK's
+ * version; the older /api/1.0 answers the same), users/ping2 and
  * messages/send (a `.json` suffix is accepted too), the key as `key` in the JSON body. Errors are
  * Mandrill's `{"status":"error","code","name","message"}` with HTTP 500; a body that is not JSON
  * has no key. A send answers 200 with one result per recipient; a malformed recipient address
@@ -99,7 +100,7 @@ async function messagesSend(body: Record<string, unknown>): Promise<Response> {
   return Response.json(results(message, which === "400", body));
 }
 
-mailchimp.post("/api/1.0/:group/:method", async (c) => {
+mailchimp.post("/api/:version{1\\.[03]}/:group/:method", async (c) => {
   const method = `${c.req.param("group")}/${c.req.param("method").replace(/\.json$/, "")}`;
   const body = await jsonBody(c.req.raw);
   const denied = keyError(body.key);

@@ -1,5 +1,6 @@
 /**
- * Simulated Mailgun: GET /v3/domains/{domain} and POST /v3/{domain}/messages behind basic auth
+ * Simulated Mailgun: GET /v4/domains/{domain} (and the older /v3 one) and POST /v3/{domain}/messages
+ * behind basic auth
  * `api:<key>`. A refused key gets 401 "Forbidden" (plain text); other errors are
  * `{"message": "..."}` with Mailgun's wording; a JSON body is not read, so its fields count as
  * missing, as at Mailgun. Any well-formed domain name exists and is active.
@@ -50,10 +51,13 @@ const domainView = (name: string) => ({
   sending_dns_records: [],
 });
 
-mailgun.get("/v3/domains/:domain", (c) => {
-  const domain = c.req.param("domain");
-  return DOMAIN_RE.test(domain) ? Response.json(domainView(domain)) : fail(404, "Domain not found");
-});
+/** The v4 domains API (what mailgun.js `domains.get` calls); v3 answers the same for older clients. */
+for (const version of ["v4", "v3"]) {
+  mailgun.get(`/${version}/domains/:domain`, (c) => {
+    const domain = c.req.param("domain");
+    return DOMAIN_RE.test(domain) ? Response.json(domainView(domain)) : fail(404, "Domain not found");
+  });
+}
 
 /** Splits an address list on commas outside quotes; each item is `addr` or `Name <addr>`. */
 function addresses(list: string): string[] {

@@ -3,9 +3,12 @@
  * Basic `auth_id:auth_token` with the path's Auth ID, JSON bodies only, 202 "message(s) queued"
  * with `message_uuid`, and error bodies `{"api_id", "error"}` (plivo-php). UNCONFIRMED: the 401
  * status and body, the 202 success code, the 429 Retry-After and the exact `error` wordings,
- * which Plivo does not document.
+ * which Plivo does not document. A send with `url` is owed its status callbacks (`sent`, then
+ * `delivered`, or `undelivered`), posted as a form to that URL and signed V3 and V2 with the
+ * Auth Token; the simulator posts whatever `method` says (Plivo's default is POST).
  */
 import type { Context } from "hono";
+import { oweCallback, undelivered } from "../callbacks.ts";
 import {
   basicCredentials,
   deliver,
@@ -15,6 +18,7 @@ import {
   scenario,
   simulator,
 } from "../lib.ts";
+import { plivo as plivoSender } from "../webhooks/plivo.ts";
 
 export const plivo = simulator();
 
@@ -59,6 +63,10 @@ function invalidMessage(p: Record<string, unknown>): Response | null {
   if (!str(p.src) && !str(p.powerpack_uuid)) return fail(400, "src or powerpack_uuid is required");
   if (!str(p.dst)) return fail(400, "dst is a required parameter");
   if (!str(p.text)) return fail(400, "text is a required parameter");
+  if (p.url !== undefined && !/^https?:\/\/[^/\s]+/i.test(String(p.url)))
+    return fail(400, "url is not valid");
+  if (p.method !== undefined && p.method !== "POST" && p.method !== "GET")
+    return fail(400, "method must be GET or POST");
   return null;
 }
 
@@ -91,6 +99,28 @@ plivo.post("/v1/Account/:authId/Message/", async (c) => {
       break;
   }
   const uuids = good.map((dst) => deliver("plivo", "sms", dst, params, crypto.randomUUID()).id);
+  const callback = str(params.url);
+  const token = basicCredentials(c.req.header("authorization"))?.password ?? "";
+  if (callback) {
+    const failed = undelivered(String(params.text));
+    good.forEach((dst, i) => {
+      const uuid = uuids[i] ?? "";
+      oweCallback({
+        provider: "plivo",
+        url: callback,
+        providerMessageId: uuid,
+        statuses: ["sent", failed ? "undelivered" : "delivered"],
+        build: (status) =>
+          plivoSender.build({
+            url: callback,
+            secrets: { auth_token: token },
+            config: { from_phone_number: String(params.src) },
+            event: "status",
+            data: { provider_message_id: uuid, status, to: dst, method: String(params.method ?? "POST") },
+          }),
+      });
+    });
+  }
   return Response.json(
     {
       api_id: crypto.randomUUID(),

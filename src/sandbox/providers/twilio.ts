@@ -3,11 +3,14 @@
  * API is one host for both): `GET /Accounts/{sid}.json` and `POST /Accounts/{sid}/Messages.json`,
  * HTTP Basic with the Account SID, form-encoded parameters only (a JSON body leaves every
  * parameter missing, as at Twilio), and Twilio's error bodies `{code, message, more_info, status}`.
+ * A send with `StatusCallback` is owed its status callbacks (`sent`, then `delivered`, or
+ * `undelivered` with error 30003), posted to that URL signed with the account's Auth Token.
  *
  * Also exports the Basic-auth and body readers the Vonage and Plivo simulators use.
  */
 import type { Context } from "hono";
 import { randomBytes, toHex } from "../../crypto/encoding.ts";
+import { oweCallback, undelivered } from "../callbacks.ts";
 import {
   basicCredentials,
   deliver,
@@ -17,6 +20,7 @@ import {
   scenario,
   simulator,
 } from "../lib.ts";
+import { twilioSender } from "../webhooks/twilio.ts";
 
 const E164_RE = /^\+[1-9]\d{6,14}$/;
 const ACCOUNT_SID_RE = /^AC[a-zA-Z0-9]{32}$/;
@@ -79,6 +83,10 @@ function invalidMessage(p: Record<string, string>): Response | null {
   if (contentSid && !CONTENT_SID_RE.test(contentSid)) return fail(400, 21655, "The ContentSid is Invalid.");
   if (variables !== undefined && !isJsonObject(variables)) {
     return fail(400, 21656, "The ContentVariables Parameter is invalid.");
+  }
+  // UNCONFIRMED: the code for a StatusCallback that is not a URL (21609).
+  if (p.StatusCallback !== undefined && !/^https?:\/\/[^/\s]+/i.test(p.StatusCallback)) {
+    return fail(400, 21609, "The StatusCallback URL is not valid.");
   }
   return null;
 }
@@ -151,6 +159,26 @@ export function twilioSimulator(inboxProvider: string) {
     }
     const messageSid = `SM${toHex(randomBytes(16))}`;
     deliver(inboxProvider, to.startsWith("whatsapp:") ? "whatsapp" : "sms", to, { ...params }, messageSid);
+    const callback = params.StatusCallback;
+    if (callback) {
+      const sender = twilioSender(to.startsWith("whatsapp:"));
+      const from = params.From ?? "";
+      oweCallback({
+        provider: inboxProvider,
+        url: callback,
+        providerMessageId: messageSid,
+        statuses: ["sent", undelivered(params.Body, params.ContentVariables) ? "undelivered" : "delivered"],
+        // Twilio signs with the account's Auth Token: the password of a request made with it.
+        build: (status) =>
+          sender.build({
+            url: callback,
+            secrets: { auth_token: auth.password },
+            config: { account_sid: sid, from_phone_number: from, from_whatsapp: from },
+            event: "status",
+            data: { provider_message_id: messageSid, status, to },
+          }),
+      });
+    }
     const now = rfc2822();
     return Response.json(
       {

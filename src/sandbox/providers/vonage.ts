@@ -3,9 +3,13 @@
  * Credentials come as HTTP Basic or, as legacy clients send them, `api_key`/`api_secret`
  * parameters. The SMS API answers HTTP 200 even when it refuses a message, with the verdict in
  * each part's `status` and `error-text`; the Account API answers 401 with
- * `{"error-code", "error-code-label"}` (UNCONFIRMED status, providers.md §3).
+ * `{"error-code", "error-code-label"}` (UNCONFIRMED status, providers.md §3). A send with
+ * `callback` is owed its delivery receipt (`delivered`, or `failed` with err-code 1), posted as
+ * JSON to that URL with the send's `client-ref` and signed as a Vonage account with signed
+ * webhooks does: the sandbox account's signature secret and method are SANDBOX_VONAGE_SIGNATURE.
  */
 import type { Context } from "hono";
+import { oweCallback, undelivered } from "../callbacks.ts";
 import {
   basicCredentials,
   deliver,
@@ -15,8 +19,15 @@ import {
   scenario,
   simulator,
 } from "../lib.ts";
+import { vonage as vonageSender } from "../webhooks/vonage.ts";
 
 export const vonage = simulator();
+
+/**
+ * How the sandbox's Vonage account signs its webhooks (Dashboard → Settings: signature secret
+ * and signature method): give an integration these to accept its delivery receipts.
+ */
+export const SANDBOX_VONAGE_SIGNATURE = { secret: "sandbox-vonage-signature-secret", method: "sha256" };
 
 const NUMBER_RE = /^\+?[1-9]\d{6,14}$/;
 const SENDER_RE = /^(\+?\d{3,15}|(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11})$/;
@@ -100,6 +111,29 @@ vonage.post("/sms/json", async (c) => {
     network: "310260",
     ...(str(params["client-ref"]) ? { "client-ref": params["client-ref"] } : {}),
   }));
-  deliver("vonage", "sms", to, received, String(parts[0]?.["message-id"]));
+  const messageId = String(parts[0]?.["message-id"]);
+  deliver("vonage", "sms", to, received, messageId);
+  const callback = str(params.callback);
+  if (callback) {
+    const ref = str(params["client-ref"]);
+    oweCallback({
+      provider: "vonage",
+      url: callback,
+      providerMessageId: messageId,
+      statuses: [undelivered(text) ? "failed" : "delivered"],
+      build: (status) =>
+        vonageSender.build({
+          url: callback,
+          secrets: { signature_secret: SANDBOX_VONAGE_SIGNATURE.secret },
+          config: {
+            api_key: key,
+            from_phone_number: String(params.from),
+            signature_method: SANDBOX_VONAGE_SIGNATURE.method,
+          },
+          event: "status",
+          data: { provider_message_id: messageId, status, to, ...(ref ? { message_id: ref } : {}) },
+        }),
+    });
+  }
   return smsAnswer(parts);
 });

@@ -20,6 +20,20 @@ export const WEBHOOK_SENDERS: Partial<Record<ProviderId, WebhookSender>> &
 /** How the sandbox reaches the hub in-process. */
 export type HubFetch = (req: Request, env: Env, ctx: Context["executionCtx"]) => Promise<Response> | Response;
 
+/** Whether `url` is on this deployment's origin (the request's, or PUBLIC_URL's). */
+export function isOwnUrl(c: Context<{ Bindings: Env }>, url: string): boolean {
+  let origin: string;
+  try {
+    origin = new URL(url).origin;
+  } catch {
+    return false;
+  }
+  return (
+    origin === new URL(c.req.url).origin ||
+    (!!c.env.PUBLIC_URL && origin === new URL(c.env.PUBLIC_URL).origin)
+  );
+}
+
 const FireBody = z.object({
   url: z.url(),
   secrets: z.record(z.string(), z.string()).default({}),
@@ -54,12 +68,7 @@ export function webhookFirer(hub?: HubFetch) {
     if (body.event !== undefined && !sender.events.includes(body.event))
       return c.json({ error: `sandbox: ${provider} fires ${sender.events.join(", ")}` }, 400);
     // Only this deployment's own URLs: the sandbox is not a proxy to anywhere else.
-    const target = new URL(body.url);
-    const own = new Set([
-      new URL(c.req.url).origin,
-      c.env.PUBLIC_URL ? new URL(c.env.PUBLIC_URL).origin : "",
-    ]);
-    if (!own.has(target.origin) || !hub)
+    if (!isOwnUrl(c, body.url) || !hub)
       return c.json({ error: "sandbox: webhooks are fired at this deployment's own URLs only" }, 400);
     const req = await sender.build({ ...body, event: body.event ?? sender.events[0] });
     const sent = { method: req.method, url: req.url, headers: Object.fromEntries(req.headers) };

@@ -1,7 +1,8 @@
 /**
  * Plivo message callbacks, posted as a form: an inbound message (`inbound`) or a status callback
  * (`status`), signed with the Auth Token both ways Plivo signs: V3 (URL, query and fields, then
- * the nonce) and V2 (URL and nonce). Plivo has no timestamp, so `stale` and `future` sign normally.
+ * the nonce) and V2 (URL and nonce); `data.method: "GET"` sends the fields in the query instead.
+ * Plivo has no timestamp, so `stale` and `future` sign normally.
  */
 import { type FireOptions, type WebhookSender, wrongSecret } from "./sender.ts";
 import { plivoV2, plivoV3 } from "./signing.ts";
@@ -47,9 +48,13 @@ export const plivo: WebhookSender = {
     // Without a token the hub refuses the delivery whatever signs it; WebCrypto needs some key.
     const token = o.secrets.auth_token || "unset";
     const key = o.fault === "bad_signature" ? wrongSecret(token) : token;
-    const url = new URL(o.url).href;
-    const fields = new URLSearchParams(sample(o));
-    const headers = new Headers({ "content-type": "application/x-www-form-urlencoded" });
+    // A message's `method` may ask for GET: the fields then go in the query, which V3 signs.
+    const get = o.data?.method === "GET";
+    const target = new URL(o.url);
+    if (get) for (const [k, v] of Object.entries(sample(o))) target.searchParams.append(k, v);
+    const url = target.href;
+    const fields = get ? new URLSearchParams() : new URLSearchParams(sample(o));
+    const headers = new Headers(get ? {} : { "content-type": "application/x-www-form-urlencoded" });
     if (o.fault !== "missing_signature") {
       const v3Nonce = nonce();
       const v2Nonce = nonce();
@@ -59,6 +64,11 @@ export const plivo: WebhookSender = {
       headers.set("x-plivo-signature-v2-nonce", v2Nonce);
     }
     const changed = o.event === "status" ? "Status" : "Text";
+    if (get) {
+      if (o.fault === "tampered")
+        target.searchParams.set(changed, `${target.searchParams.get(changed)} (tampered)`);
+      return new Request(target.href, { method: "GET", headers });
+    }
     if (o.fault === "tampered") fields.set(changed, `${fields.get(changed)} (tampered)`);
     return new Request(url, { method: "POST", headers, body: fields });
   },

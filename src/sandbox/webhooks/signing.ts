@@ -1,9 +1,12 @@
 /**
  * How each provider signs its webhooks, written from the providers' documentation (see
- * /work/shared/providers.md) with WebCrypto alone. The simulator signs with these and never
- * with the hub's verifiers, so a verifier that computes the wrong thing cannot agree with it by
- * construction; test/official/ checks these against the providers' own libraries.
+ * /work/shared/providers.md) with WebCrypto alone (and a plain MD5 for Vonage's MD5 methods).
+ * The simulator signs with these and never with the hub's verifiers, so a verifier that computes
+ * the wrong thing cannot agree with it by construction; test/official/ checks these against the
+ * providers' own libraries.
  */
+
+import { hmacMd5, md5 } from "./md5.ts";
 
 type Hash = "SHA-1" | "SHA-256" | "SHA-512";
 type Data = string | Uint8Array<ArrayBuffer>;
@@ -77,18 +80,32 @@ export const mailgunSignature = async (key: string, timestamp: string, token: st
 /** QuickBooks `intuit-signature` and Xero `x-xero-signature`: base64 HMAC-SHA256 of the raw body. */
 export const bodySignature = async (key: string, body: string) => base64(await hmac("SHA-256", key, body));
 
-/** Vonage SMS `sig`: the sorted `&key=value` string (`&` and `=` in values as `_`), HMAC, hex. */
-export async function vonageSignature(hash: Hash, secret: string, params: Record<string, string>) {
+/**
+ * Vonage SMS `sig`: every parameter but `sig`, sorted by key, as `&key=value` with `&` and `=`
+ * in values replaced by `_`; then by the account's signature method: `md5hash` is MD5 of that
+ * string followed by the secret, the others an HMAC of it keyed with the secret (`md5`, `sha1`,
+ * `sha256`, `sha512`); uppercase hex.
+ */
+export async function vonageSignature(method: string, secret: string, params: Record<string, string>) {
   const signed = Object.keys(params)
     .filter((k) => k !== "sig")
     .sort()
     .map((k) => `&${k}=${(params[k] ?? "").replace(/[&=]/g, "_")}`)
     .join("");
-  return hex(await hmac(hash, secret, signed)).toUpperCase();
+  const hash = VONAGE_HASHES[method];
+  let digest: Uint8Array;
+  if (hash) digest = await hmac(hash, secret, signed);
+  else if (method === "md5") digest = hmacMd5(bytesOf(secret), bytesOf(signed));
+  else if (method === "md5hash") digest = md5(bytesOf(signed + secret));
+  else throw new Error(`unknown Vonage signature method ${method}`);
+  return hex(digest).toUpperCase();
 }
 
-/** The HMAC a Vonage `signature_method` setting names. */
-export const VONAGE_HASHES: Record<string, Hash> = { sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" };
+/** The HMACs of WebCrypto a Vonage `signature_method` setting names (MD5 ones are in md5.ts). */
+const VONAGE_HASHES: Record<string, Hash> = { sha1: "SHA-1", sha256: "SHA-256", sha512: "SHA-512" };
+
+/** Every Vonage signature method, as the `signature_method` setting names it. */
+export const VONAGE_METHODS = ["md5hash", "md5", "sha1", "sha256", "sha512"] as const;
 
 /** Plivo V2: base64 HMAC-SHA256 of the URL without its query, followed by the nonce. */
 export async function plivoV2(authToken: string, url: string, nonce: string) {

@@ -1,10 +1,11 @@
 /**
  * Vonage SMS API webhooks, posted as JSON: an inbound message (`inbound`) or a delivery receipt
- * (`status`), signed with the signature secret by the `signature_method` HMAC in the `sig`
- * parameter, with `timestamp` and `nonce` among the signed parameters.
+ * (`status`), signed in the `sig` parameter with the signature secret by the `signature_method`
+ * (md5hash, or the MD5, SHA-1, SHA-256 or SHA-512 HMAC), with `timestamp` and `nonce` among the
+ * signed parameters.
  */
 import { type FireOptions, faultSkewSeconds, randomHex, type WebhookSender, wrongSecret } from "./sender.ts";
-import { VONAGE_HASHES, vonageSignature } from "./signing.ts";
+import { vonageSignature } from "./signing.ts";
 
 /** Vonage numbers are E.164 without the `+`. */
 const bare = (n: string) => n.replace(/^\+/, "");
@@ -46,7 +47,7 @@ export const vonage: WebhookSender = {
   async build(o) {
     // Without a secret the hub refuses the delivery whatever signs it; WebCrypto needs some key.
     const secret = o.secrets.signature_secret || "unset";
-    const hash = VONAGE_HASHES[String(o.config.signature_method ?? "sha256")] ?? "SHA-256";
+    const method = String(o.config.signature_method ?? "sha256");
     const now = o.now ?? Date.now();
     const params: Record<string, string> = {
       ...sample(o, now),
@@ -54,7 +55,7 @@ export const vonage: WebhookSender = {
       nonce: crypto.randomUUID(),
     };
     const key = o.fault === "bad_signature" ? wrongSecret(secret) : secret;
-    if (o.fault !== "missing_signature") params.sig = await vonageSignature(hash, key, params);
+    if (o.fault !== "missing_signature") params.sig = await vonageSignature(method, key, params);
     const changed = o.event === "status" ? "status" : "text";
     if (o.fault === "tampered") params[changed] = `${params[changed]} (tampered)`;
     const headers = new Headers({ "content-type": "application/json" });
