@@ -26,7 +26,7 @@ function readmeRows(): string[][] {
 }
 
 /** How the README words a provider's capabilities. */
-export function capabilityText(p: Provider): string {
+function capabilityText(p: Provider): string {
   const c = p.capabilities;
   const parts: string[] = [];
   if (c.test) parts.push("test");
