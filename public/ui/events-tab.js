@@ -74,7 +74,10 @@ export async function renderEvents(i, panel) {
         ["When", when],
         ["Summary", (e) => e.data.summary],
         ["Location", (e) => e.data.location],
-        ["Attendees", (e) => (e.data.attendees ?? []).map((a) => a.display_name || a.email).join(", ")],
+        [
+          "Attendees",
+          (e) => (e.data.attendees ?? []).map((a) => a.display_name || a.email).join(", ") || null,
+        ],
         ["Status", (e) => e.data.status],
         [
           "Link",

@@ -138,8 +138,9 @@ export interface SyncEntity {
   /** The provider filters by modified time, so runs after the first fetch only what changed. */
   incremental: boolean;
   /**
-   * How deletions are found: `tombstones` (pages report `deleted` ids), `sweep` (the provider
-   * keeps no tombstones: a full run marks every record it did not see as deleted).
+   * How deletions are found: `tombstones` (pages report `deleted` ids), `sweep` (a full run
+   * also marks every record it did not see as deleted: providers that keep no tombstones, or
+   * whose full runs are a rebuild, as after an expired sync token).
    */
   deletions: "tombstones" | "sweep";
   /** Records of this entity can be created and updated at the provider. */

@@ -4,11 +4,12 @@
  * by (integration, entity, external_id) in D1 batches of at most 100 bound parameters together
  * with the job's progress (one atomic batch per page, guarded by `pages_done`, so a repeated
  * or crashed delivery never counts or writes anything twice), and keeps the provider's cursor
- * and a modified-since watermark so the next run is incremental. Deletions come from the
- * provider's tombstones, or, where it keeps none, from a full run's sweep of what it did not
- * see. Pages and pushes are kinds of job of the job engine (src/jobs/engine.ts): a 429 pauses
- * the job until Retry-After; other transient failures retry with the engine's backoff; anything
- * else fails the job with its reason and a dead letter in D1 that says so.
+ * and a modified-since watermark (or the provider's own sync token) so the next run is
+ * incremental. Deletions come from the provider's tombstones, or, where it keeps none, from a
+ * full run's sweep of what it did not see. Pages and pushes are kinds of job of the job engine
+ * (src/jobs/engine.ts): a 429 pauses the job until Retry-After; other transient failures retry
+ * with the engine's backoff; anything else fails the job with its reason and a dead letter in
+ * D1 that says so.
  *
  * Outward pushes (accounting providers) create or update a record at the provider from the
  * queue, idempotent under an Idempotency-Key, and store the provider's id.

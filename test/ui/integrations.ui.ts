@@ -3,7 +3,7 @@
  * throwaway D1), drives Chromium with playwright-core (a system Chrome or Chromium, else the one
  * npm installs: see ./browser.ts) through sign-in, forms for every category, inline validation,
  * test connection, toggle, delete with confirmation, an OAuth connection through the sandbox
- * consent page, a connect session, and a QuickBooks sync to done.
+ * consent page, a connect session, a QuickBooks sync to done, and a calendar's upcoming events.
  * Screenshots go to test/ui/artifacts/. Prints `N passed, N failed`; exits non-zero on a failure.
  *
  *   node_modules/.bin/node test/ui/integrations.ui.ts
@@ -426,6 +426,77 @@ async function main() {
     await page.locator("#tabpanel tbody tr", { hasText: "customers" }).first().waitFor();
     await shot(page, "13-sync-done-desktop");
   });
+
+  await step(
+    "Google Calendar: the Upcoming events tab lists the synced events, soonest first",
+    page,
+    async () => {
+      const calendarId = `ui-${Date.now()}@group.calendar.google.com`;
+      const created = await api(base, "POST", "/api/integrations", {
+        token: key,
+        body: {
+          provider: "google_calendar",
+          name: "Bookings calendar",
+          access_token: "ya29.ui",
+          calendar_id: calendarId,
+        },
+      });
+      assert.equal(created.status, 201, created.text);
+      const at = (day: string, hour: string) => ({ dateTime: `${day}T${hour}:00:00Z`, timeZone: "UTC" });
+      const seeded = await api(
+        base,
+        "POST",
+        `/sandbox/google_calendar/_control/calendars/${calendarId}/events`,
+        {
+          body: {
+            events: [
+              {
+                id: "uilater01",
+                summary: "Follow-up",
+                start: at("2031-03-02", "10"),
+                end: at("2031-03-02", "11"),
+              },
+              {
+                id: "uisoon001",
+                summary: "Consultation",
+                location: "Room 2",
+                start: at("2031-03-01", "09"),
+                end: at("2031-03-01", "10"),
+                attendees: [{ email: "client@example.com", displayName: "Client" }],
+              },
+              {
+                id: "uipast001",
+                summary: "Long ago",
+                start: at("2020-01-01", "09"),
+                end: at("2020-01-01", "10"),
+              },
+            ],
+          },
+        },
+      );
+      assert.ok(seeded.status < 300, seeded.text);
+      const id = created.body.integration.id as string;
+      const started = await api(base, "POST", `/api/integrations/${id}/sync/events`, { token: key });
+      assert.ok(started.status < 300, started.text);
+      for (let i = 0; i < 150; i++) {
+        const job = await api(base, "GET", `/api/integrations/${id}/sync-jobs/${started.body.job.id}`, {
+          token: key,
+        });
+        if (job.body.job.status === "success") break;
+        await new Promise((res) => setTimeout(res, 200));
+      }
+      await page.goto(`${base}/integrations`);
+      await item(page, "Bookings calendar").locator(".name").click();
+      await page.getByRole("tab", { name: "Upcoming events" }).click();
+      await page.locator("#tabpanel tbody tr", { hasText: "Consultation" }).waitFor();
+      const rows = await page.locator("#tabpanel tbody tr").allTextContents();
+      assert.equal(rows.length, 2, rows.join(" | "));
+      assert.match(rows[0] ?? "", /Consultation.*Room 2.*Client/);
+      assert.match(rows[1] ?? "", /Follow-up/);
+      assert.match(await page.locator("#watch-state").innerText(), /Not watching/);
+      await shot(page, "14-calendar-events-desktop");
+    },
+  );
 
   await step("a connect session shows OAuth connect buttons and connects without a key", page, async () => {
     const cs = await api(base, "POST", "/api/connect-sessions", {

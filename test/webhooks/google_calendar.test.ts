@@ -74,7 +74,7 @@ describe("google_calendar watch channel", () => {
     expect(sim.channels.every((c: { stopped: boolean }) => c.stopped)).toBe(true);
   });
 
-  it("deleting the integration stops its channel; DELETE …/calendar/watch stops it too", async () => {
+  it("deleting the integration (REST or 001) stops its channel; DELETE …/calendar/watch stops it too", async () => {
     const a = await newCalendar(org);
     await call("POST", `/api/integrations/${a.id}/calendar/watch`, { key: org.adminKey });
     const stop = await call("DELETE", `/api/integrations/${a.id}/calendar/watch`, { key: org.adminKey });
@@ -87,6 +87,16 @@ describe("google_calendar watch channel", () => {
     const del = await call("DELETE", `/api/integrations/${b.id}`, { key: org.adminKey });
     expect(del.status, del.text).toBe(200);
     expect((await state(b.calendarId)).channels[0].stopped).toBe(true);
+
+    // The 001 dialect's delete too.
+    const c = await newCalendar(org);
+    await call("POST", `/api/integrations/${c.id}/calendar/watch`, { key: org.adminKey });
+    const compat = await call("POST", "/delete-organization-integration", {
+      key: org.adminKey,
+      body: { id: c.id },
+    });
+    expect(compat.status, compat.text).toBe(200);
+    expect((await state(c.calendarId)).channels[0].stopped).toBe(true);
   });
 
   it("verifies notifications by channel id and token; the sync handshake is ignored; a change starts a sync", async () => {

@@ -70,7 +70,7 @@ async function page(
   ctx: ProviderContext,
   req: { entity: string; cursor: string | null; syncToken?: string | null; pageSize?: number },
 ): Promise<SyncPage> {
-  if (!entities[req.entity] && req.entity !== "bookings")
+  if (req.entity !== "events")
     throw new ProviderError("permanent", `Google Calendar cannot sync ${req.entity}`);
   const size = Math.max(1, Math.min(req.pageSize ?? PAGE_DEFAULT, PAGE_MAX));
   const res = await request(ctx, {

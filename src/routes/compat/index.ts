@@ -271,6 +271,7 @@ compatApi.openapi(
     const body = c.req.valid("json");
     const id = requireId(body.id, "Integration ID is required");
     assertOrgMatches(auth, { orgId: body.org_id });
+    await c.get("services").calendar.teardown(auth.orgId, { id }, auth.actor);
     await c.get("services").integrations.delete(auth.orgId, id, writeContext(c, "compat"));
     return c.json({ message: "Integration deleted successfully" }, 200);
   },
