@@ -24,6 +24,7 @@ import { Signup } from "./signup.ts";
 import { Sync } from "./sync.ts";
 import { Tokens } from "./tokens.ts";
 import { createVaultStore } from "./vault-store.ts";
+import { WebhookSetups } from "./webhook-setup.ts";
 import { Webhooks } from "./webhooks.ts";
 
 export interface Services {
@@ -37,6 +38,8 @@ export interface Services {
   connections: Connections;
   messages: Messages;
   webhooks: Webhooks;
+  /** Where providers send an integration's webhooks, and pointing them at the hub. */
+  webhookSetups: WebhookSetups;
   events: Events;
   signup: Signup;
   tokens: Tokens;
@@ -152,6 +155,7 @@ export function createServices(env: Env, requestId: string): Services {
     connections,
     messages: new Messages(db, activity, integrations, connections, env.JOBS, messageLeaseMs(settings)),
     webhooks,
+    webhookSetups: new WebhookSetups(db, activity, integrations, connections, settings),
     events,
     signup: new Signup(db, activity, events, settings),
     tokens,
