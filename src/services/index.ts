@@ -6,7 +6,7 @@ import { getSettings, type Settings } from "../config.ts";
 import { loadKeyRing } from "../crypto/keyring.ts";
 import { Vault } from "../crypto/vault.ts";
 import { createDb, type Db } from "../db/client.ts";
-import { createOutbound, type Outbound, OutboundRefused } from "../lib/outbound.ts";
+import { createOutbound, type Outbound, OutboundRefused, withTimeout } from "../lib/outbound.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import { Activity } from "./activity.ts";
 import { ConnectSessions } from "./connect-sessions.ts";
@@ -140,10 +140,23 @@ export function createServices(env: Env, requestId: string): Services {
     new Pacer(db),
     outbound.connect,
   );
-  const webhooks = new Webhooks(db, activity, integrations, connections, events, env.JOBS, (name) => {
-    const value: unknown = (env as unknown as Record<string, unknown>)[name];
-    return typeof value === "string" && value ? value : undefined;
-  });
+  const webhooks = new Webhooks(
+    db,
+    activity,
+    integrations,
+    connections,
+    events,
+    env.JOBS,
+    (name) => {
+      const value: unknown = (env as unknown as Record<string, unknown>)[name];
+      return typeof value === "string" && value ? value : undefined;
+    },
+    {
+      fetch: (request) =>
+        withTimeout(settings.PROVIDER_TIMEOUT_MS, (signal) => http(new Request(request, { signal }))),
+      ...(settings.sandboxBase ? { sandboxBase: settings.sandboxBase } : {}),
+    },
+  );
   const organizations = new Organizations(db, activity, getVault);
   return {
     db,

@@ -12,6 +12,7 @@ import { WebhookEffects } from "./webhooks/effects.ts";
 import { WebhookIngest } from "./webhooks/ingest.ts";
 import { WebhookLog } from "./webhooks/logs.ts";
 import { WebhookProcessing } from "./webhooks/processing.ts";
+import type { WebhookOutbound } from "./webhooks/shared.ts";
 
 export {
   BODY_DEDUPE_WINDOW_MS,
@@ -36,8 +37,18 @@ export class Webhooks {
     jobs: Queue,
     /** A deployment setting by name (the environment's), for providers' `deploymentSecrets`. */
     setting: (name: string) => string | undefined,
+    outbound?: WebhookOutbound,
   ) {
-    const deps = { db, activity, integrations, connections, events, jobs, setting };
+    const deps = {
+      db,
+      activity,
+      integrations,
+      connections,
+      events,
+      jobs,
+      setting,
+      ...(outbound ? { outbound } : {}),
+    };
     this.ingest = new WebhookIngest(deps);
     this.processing = new WebhookProcessing(deps, new WebhookEffects(deps));
     this.log = new WebhookLog(deps);

@@ -59,4 +59,12 @@ export interface WebhooksDeps {
   jobs: Queue;
   /** A deployment setting by name (the environment's), for providers' `deploymentSecrets`. */
   setting: (name: string) => string | undefined;
+  /** What verifiers that call out get (`WebhookContext.fetch` and `sandboxBase`). */
+  outbound?: WebhookOutbound;
+}
+
+/** The guarded fetch (with the provider timeout) and, in sandbox mode, the simulator's base. */
+export interface WebhookOutbound {
+  fetch: (request: Request) => Promise<Response>;
+  sandboxBase?: string;
 }
