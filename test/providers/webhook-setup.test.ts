@@ -39,6 +39,91 @@ describe("webhook registration", () => {
     expect(reg.message).toBe("Telegram: Webhook was set");
   });
 
+  it("mailgun: adds the hub to the domain's delivered, permanent_fail, temporary_fail and complained webhooks, keeping other URLs; reads the signing key", async () => {
+    const org = await newOrg();
+    const key = `key-${crypto.randomUUID().replace(/-/g, "")}`;
+    const i = await newIntegration(org, {
+      provider: "mailgun",
+      name: "Mail",
+      api_key: key,
+      domain: "mg.example.com",
+      region: "us",
+      from_email: "noreply@mg.example.com",
+    });
+    // Another URL already on `delivered` stays there.
+    const existing = await call(
+      "POST",
+      `/api/integrations/${i.id}/proxy/v3/domains/mg.example.com/webhooks`,
+      {
+        key: org.adminKey,
+        raw: "id=delivered&url=https%3A%2F%2Felsewhere.example%2Fhook",
+        contentType: "application/x-www-form-urlencoded",
+      },
+    );
+    expect(existing.status).toBe(200);
+    const reg = await checkThenRegister(org, i.id, "mailgun");
+    expect(reg.webhook.events).toEqual({
+      delivered: true,
+      permanent_fail: true,
+      temporary_fail: true,
+      complained: true,
+    });
+    expect(Object.keys(reg.integration.secrets)).toContain("webhook_signing_key");
+    const hooks = await call("GET", `/api/integrations/${i.id}/proxy/v3/domains/mg.example.com/webhooks`, {
+      key: org.adminKey,
+    });
+    expect(hooks.json.webhooks.delivered.urls).toEqual([
+      "https://elsewhere.example/hook",
+      `${BASE}/webhooks/mailgun/${i.id}`,
+    ]);
+  });
+
+  it("sendgrid: creates a signed Event Webhook for the hub and keeps its public key, which verifies events", async () => {
+    const org = await newOrg();
+    const i = await newIntegration(org, {
+      provider: "sendgrid",
+      name: "Mail",
+      api_key: `SG.${crypto.randomUUID().slice(0, 8)}.hooks`,
+      from_email: "noreply@example.com",
+    });
+    const reg = await checkThenRegister(org, i.id, "sendgrid");
+    expect(reg.webhook.signed).toBe(true);
+    expect(reg.integration.config.webhook_public_key).toEqual(expect.any(String));
+    const fired = await call("POST", "/sandbox/_webhooks/sendgrid", {
+      body: { url: i.webhook_url, event: "delivered" },
+    });
+    expect(fired.json.response.status).toBe(200);
+    // Registering again updates the same webhook.
+    const again = await call("POST", `/api/integrations/${i.id}/webhooks/register`, { key: org.adminKey });
+    expect(again.json.message).toContain("updated");
+    expect(again.json.webhook.webhooks).toBe(1);
+  });
+
+  it("vonage: sets the account's drCallBackUrl and moCallBackUrl", async () => {
+    const org = await newOrg();
+    const i = await newIntegration(org, {
+      provider: "vonage",
+      name: "SMS",
+      api_key: crypto.randomUUID().slice(0, 8),
+      api_secret: "s3cret",
+      from_phone_number: "+447700900001",
+    });
+    const reg = await checkThenRegister(org, i.id, "vonage");
+    expect(reg.webhook.inbound_points_here).toBe(true);
+  });
+
+  it("whatsapp: subscribes the app to the business account with the hub as override_callback_uri", async () => {
+    const org = await newOrg();
+    const i = await newIntegration(org, {
+      provider: "whatsapp",
+      name: "WA",
+      access_token: "EAAsandboxhooks123",
+      phone_number_id: "106540352242922",
+      business_account_id: String(Math.floor(Math.random() * 1e15)),
+    });
+    await checkThenRegister(org, i.id, "whatsapp");
+  });
+
   it("the catalog says which providers register, a member key is refused, another org's id is 404", async () => {
     const cat = await call("GET", "/api/integrations/providers");
     const byId = Object.fromEntries(

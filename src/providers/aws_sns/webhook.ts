@@ -51,7 +51,7 @@ export function snsWebhook(effectsOf: (message: unknown) => WebhookEffect[]): Pr
       const m = bodyJson(req);
       if (!isObject(m) || m.Type !== "SubscriptionConfirmation") return;
       const url = trustedSnsUrl(m.SubscribeURL, ctx.sandboxBase, false);
-      if (!url || url.searchParams.get("Action") !== "ConfirmSubscription")
+      if (url?.searchParams.get("Action") !== "ConfirmSubscription")
         throw new ProviderError("permanent", "SubscribeURL is not an Amazon SNS ConfirmSubscription URL");
       if (!ctx.fetch) throw new ProviderError("transient", "the subscription cannot be confirmed here");
       const res = await ctx.fetch(new Request(url, { headers: { accept: "text/xml" } }));
