@@ -4,7 +4,18 @@
  * points it here, and the check then says so.
  */
 import { describe, expect, it } from "vitest";
-import { BASE, call, newIntegration, newOrg, type TestOrg } from "../harness.ts";
+import { SANDBOX_ACCESS_KEY_ID, SANDBOX_SECRET_ACCESS_KEY } from "../../src/sandbox/providers/aws_ses.ts";
+import { BASE, call, newIntegration, newOrg, type TestOrg, waitForMessage } from "../harness.ts";
+
+const aws = (region: string) => ({
+  access_key_id: SANDBOX_ACCESS_KEY_ID,
+  secret_access_key: SANDBOX_SECRET_ACCESS_KEY,
+  region,
+});
+
+/** A region of its own per test: the simulator's topics and configuration sets are per region. */
+let regionSeq = 1;
+const freshRegion = () => `ap-test-${regionSeq++}${Math.floor(Math.random() * 1000)}`;
 
 async function checkThenRegister(org: TestOrg, id: string, provider: string) {
   const url = `${BASE}/webhooks/${provider}/${id}`;
@@ -122,6 +133,68 @@ describe("webhook registration", () => {
       business_account_id: String(Math.floor(Math.random() * 1e15)),
     });
     await checkThenRegister(org, i.id, "whatsapp");
+  });
+
+  it("aws_ses: a configuration set with an SNS event destination, the hub subscribed; confirmed, then its events move messages", async () => {
+    const org = await newOrg();
+    const i = await newIntegration(org, {
+      provider: "aws_ses",
+      name: "SES",
+      ...aws(freshRegion()),
+      from_email: "hello@example.com",
+    });
+    const reg = await checkThenRegister(org, i.id, "aws_ses");
+    expect(reg.integration.config).toMatchObject({
+      configuration_set: "switchboard",
+      topic_arn: expect.stringMatching(/^arn:aws:sns:ap-test-\d+:123456789012:switchboard-ses-events$/),
+    });
+    expect(reg.webhook).toMatchObject({
+      configuration_set: "switchboard",
+      subscription: "pending_confirmation",
+    });
+    // SNS sends the SubscriptionConfirmation; the hub fetches its SubscribeURL.
+    const confirmed = await call("POST", "/sandbox/_webhooks/aws_ses", {
+      body: { url: i.webhook_url, event: "subscription_confirmation" },
+    });
+    expect(confirmed.json.response.status).toBe(200);
+    const after = await call("POST", `/api/integrations/${i.id}/test`, { key: org.adminKey });
+    expect(after.json.details.webhook).toMatchObject({ points_here: true, subscription: "confirmed" });
+    // Mail now goes out with the configuration set, and its events arrive through the topic.
+    const sent = await call("POST", "/api/messages", {
+      key: org.adminKey,
+      body: { integration_id: i.id, channel: "email", to: "a@example.com", subject: "Hi", text: "Hello" },
+    });
+    const message = await waitForMessage(org, sent.json.message.id, ["sent", "failed"]);
+    const inbox = await call("GET", "/sandbox/_inbox?provider=aws_ses");
+    const entry = inbox.json.messages.find((m: { id: string }) => m.id === message.provider_message_id);
+    expect(entry.body.ConfigurationSetName).toBe("switchboard");
+    await call("POST", "/sandbox/_webhooks/aws_ses", {
+      body: {
+        url: i.webhook_url,
+        config: reg.integration.config,
+        event: "delivery",
+        data: { provider_message_id: message.provider_message_id },
+      },
+    });
+    expect((await waitForMessage(org, message.id, ["delivered"])).status).toBe("delivered");
+  }, 30_000);
+
+  it("aws_sns: subscribes the hub to a topic (created when none is set) and the confirmation flips the check", async () => {
+    const org = await newOrg();
+    const i = await newIntegration(org, {
+      provider: "aws_sns",
+      name: "SNS",
+      ...aws(freshRegion()),
+      from_phone_number: "+15005550006",
+    });
+    const reg = await checkThenRegister(org, i.id, "aws_sns");
+    expect(reg.integration.config.topic_arn).toMatch(/:switchboard-notifications$/);
+    expect(reg.webhook.subscription).toBe("pending_confirmation");
+    await call("POST", "/sandbox/_webhooks/aws_sns", {
+      body: { url: i.webhook_url, event: "subscription_confirmation" },
+    });
+    const after = await call("POST", `/api/integrations/${i.id}/test`, { key: org.adminKey });
+    expect(after.json.details.webhook).toMatchObject({ points_here: true, subscription: "confirmed" });
   });
 
   it("the catalog says which providers register, a member key is refused, another org's id is 404", async () => {

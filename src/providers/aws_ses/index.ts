@@ -6,6 +6,7 @@ import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { sesEffects } from "./events.ts";
 import { authorize } from "./proxy.ts";
+import { webhookSetup } from "./setup.ts";
 
 export const provider = defineProvider({
   id: "aws_ses",
@@ -44,6 +45,7 @@ export const provider = defineProvider({
   test,
   send,
   webhook: snsWebhook(sesEffects),
+  webhookSetup,
   authorize,
   // SES v2 is REST (reads are GET under /v2/email); the v1 Query API takes `?Action=` on `/`
   // for reads and sends alike, so only its Get, List and Describe actions read.

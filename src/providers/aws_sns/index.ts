@@ -5,6 +5,7 @@ import { awsCredentialFields, smsSenderFields } from "../common-fields.ts";
 import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
+import { webhookSetup } from "./setup.ts";
 import { snsWebhook } from "./webhook.ts";
 
 export const provider = defineProvider({
@@ -33,6 +34,7 @@ export const provider = defineProvider({
   test,
   send,
   webhook: snsWebhook(sesEffects),
+  webhookSetup,
   authorize,
   // The Query API takes `?Action=` for reads and publishes alike: only its Get and List actions
   // and CheckIfPhoneNumberIsOptedOut read.
