@@ -1,7 +1,7 @@
 // One integration's detail view: facts, actions, URLs to copy, and the tabs (logs, webhook
 // events, messages, sync, a calendar's upcoming events).
 
-import { confirmDelete, testConnection, toggle } from "./actions.js";
+import { confirmDelete, registerWebhooks, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
 import { $, badge, copy, copyRow, fmtDate, h, table } from "./dom.js";
 import { renderEvents } from "./events-tab.js";
@@ -109,6 +109,13 @@ export async function renderDetail(id) {
             "button",
             { type: "button", class: "btn", onclick: (e) => testConnection(i, e.currentTarget, result) },
             "Test",
+          )
+        : null,
+      p?.capabilities.webhook_setup === "register"
+        ? h(
+            "button",
+            { type: "button", class: "btn", onclick: (e) => registerWebhooks(i, e.currentTarget, result) },
+            "Register webhooks",
           )
         : null,
       h(

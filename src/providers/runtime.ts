@@ -41,6 +41,8 @@ export interface ProviderContext {
    * provider takes no webhooks or the deployment has no PUBLIC_URL.
    */
   webhookUrl?: string;
+  /** The verify token of the integration's webhook URL (Meta's `hub.verify_token`), where it has one. */
+  webhookVerifyToken?: string;
 }
 
 export interface OutboundMessage {

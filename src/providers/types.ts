@@ -89,6 +89,11 @@ export interface ProviderCapabilities {
   push?: string[];
   /** Calendar operations, where it has them. */
   calendar?: boolean;
+  /**
+   * Whether the hub can tell where the provider sends this account's webhooks (`check`), and
+   * also point them at the hub itself (`register`); absent when neither (`webhookSetup`).
+   */
+  webhook_setup?: "check" | "register";
 }
 
 export interface Provider {
@@ -165,6 +170,12 @@ export interface Provider {
   send?: (ctx: ProviderContext, message: OutboundMessage) => Promise<SendResult>;
   /** Receives and verifies the provider's webhooks; present when `capabilities.webhooks` is true. */
   webhook?: ProviderWebhook;
+  /**
+   * Where the provider sends the account's webhooks, for providers configured per account
+   * through their API (Telegram `setWebhook`, Mailgun domain webhooks, SES event destinations):
+   * test connection reports the check, and `register` points them at `ctx.webhookUrl`.
+   */
+  webhookSetup?: WebhookSetup;
   /** The provider's OAuth 2.0 authorization server; present when `capabilities.oauth` is true. */
   oauth?: OAuthSettings;
   /** Fetches a lead a webhook named (Lead Ads), for providers whose webhooks carry only its id. */
@@ -201,6 +212,34 @@ export type ProviderModule = Omit<Provider, "capabilities" | "send" | "channels"
     | { send: NonNullable<Provider["send"]>; channels: readonly [Channel, ...Channel[]] }
     | { send?: undefined; channels?: undefined }
   );
+
+/** Where the provider sends the account's webhooks now, compared with the hub's URL for the integration. */
+export interface WebhookTarget {
+  /** The provider sends them to `ctx.webhookUrl`. */
+  pointsHere: boolean;
+  /** Where they go now (the first URL when several), or null when nowhere. */
+  currentUrl: string | null;
+  /** What else the provider said (events subscribed, a pending confirmation), snake_case keys. */
+  details?: Record<string, unknown>;
+}
+
+/** What a registration did, and what it leaves for the integration to store. */
+export interface WebhookRegistration {
+  /** Plain words ("Webhook set for @my_bot"). */
+  message: string;
+  /**
+   * Field values the registration produced, saved on the integration by declared name (a topic
+   * ARN, a signing key, a generated secret token); secret fields go to the vault.
+   */
+  values?: Record<string, string>;
+}
+
+export interface WebhookSetup {
+  /** Reads where the provider sends webhooks; throws a ProviderError when it cannot tell. */
+  check(ctx: ProviderContext): Promise<WebhookTarget>;
+  /** Points the provider's webhooks at `ctx.webhookUrl`; throws a ProviderError when refused. */
+  register?(ctx: ProviderContext): Promise<WebhookRegistration>;
+}
 
 /** Leads announced by a webhook that carries only their id (Facebook Lead Ads). */
 export interface LeadSource {

@@ -41,6 +41,13 @@ export interface WebhookContext {
   verifyToken?: string;
   /** Now, in ms since the epoch (tests pin it). */
   now: number;
+  /**
+   * The guarded outbound fetch (with the provider timeout), for schemes that download their
+   * signing key or call back to confirm a subscription (SNS).
+   */
+  fetch?: (request: Request) => Promise<Response>;
+  /** Where the provider simulator answers; set only in sandbox mode, where its URLs are trusted. */
+  sandboxBase?: string;
 }
 
 export type Verification =
@@ -105,6 +112,12 @@ export interface ProviderWebhook {
   handshake?(req: WebhookRequest, ctx: WebhookContext): Response | null | Promise<Response | null>;
   /** Checks the signature over the raw request. */
   verify(req: WebhookRequest, ctx: WebhookContext): Promise<Verification>;
+  /**
+   * After verification, before storing: confirms a subscription the provider asks to confirm by
+   * a call back (SNS's `SubscribeURL`), through `ctx.fetch`. Throws a ProviderError when it
+   * cannot; the delivery is then refused and the provider sends it again.
+   */
+  confirm?(req: WebhookRequest, ctx: WebhookContext): Promise<void>;
   /** After verification: what to store, or null to store nothing (Xero's intent-to-receive). */
   describe(req: WebhookRequest): ReceivedEvent | null;
   /** What processing the stored payload does; none when omitted. */

@@ -19,6 +19,7 @@ import { type Integrations, providerOf } from "./integrations.ts";
 import type { Pacer } from "./pacing.ts";
 import { hitRateLimit } from "./rate-limit.ts";
 import type { Tokens } from "./tokens.ts";
+import { webhookCheck } from "./webhook-check.ts";
 
 /** Test connection: at most this many calls per integration per minute. */
 export const TEST_RATE_LIMIT = { limit: 5, windowSeconds: 60 };
@@ -73,6 +74,7 @@ export class Connections {
       ...(provider.capabilities.webhooks && this.settings.PUBLIC_URL
         ? { webhookUrl: `${this.settings.PUBLIC_URL.replace(/\/+$/, "")}/webhooks/${provider.id}/${row.id}` }
         : {}),
+      ...(row.webhookVerifyToken ? { webhookVerifyToken: row.webhookVerifyToken } : {}),
     };
   }
 
@@ -117,7 +119,11 @@ export class Connections {
       outcome = { ok: false, message: `Not configured: ${missing.join(", ")} missing` };
     } else {
       try {
-        const r = await this.run(row, testCall);
+        const r = await this.run(row, async (ctx) => {
+          const result = await testCall(ctx);
+          const webhook = await webhookCheck(provider, ctx);
+          return webhook ? { ...result, details: { ...result.details, webhook } } : result;
+        });
         outcome = { ok: true, message: r.message, details: r.details };
       } catch (e) {
         if (!(e instanceof ProviderError)) throw e;

@@ -6,7 +6,7 @@ import { getSettings, type Settings } from "../config.ts";
 import { loadKeyRing } from "../crypto/keyring.ts";
 import { Vault } from "../crypto/vault.ts";
 import { createDb, type Db } from "../db/client.ts";
-import { createOutbound, type Outbound, OutboundRefused } from "../lib/outbound.ts";
+import { createOutbound, type Outbound, OutboundRefused, withTimeout } from "../lib/outbound.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import { Activity } from "./activity.ts";
 import { Calendar } from "./calendar.ts";
@@ -25,6 +25,7 @@ import { Signup } from "./signup.ts";
 import { Sync } from "./sync.ts";
 import { Tokens } from "./tokens.ts";
 import { createVaultStore } from "./vault-store.ts";
+import { WebhookSetups } from "./webhook-setup.ts";
 import { Webhooks } from "./webhooks.ts";
 
 export interface Services {
@@ -38,6 +39,8 @@ export interface Services {
   connections: Connections;
   messages: Messages;
   webhooks: Webhooks;
+  /** Where providers send an integration's webhooks, and pointing them at the hub. */
+  webhookSetups: WebhookSetups;
   events: Events;
   signup: Signup;
   tokens: Tokens;
@@ -152,6 +155,11 @@ export function createServices(env: Env, requestId: string): Services {
       const value: unknown = (env as unknown as Record<string, unknown>)[name];
       return typeof value === "string" && value ? value : undefined;
     },
+    {
+      fetch: (request) =>
+        withTimeout(settings.PROVIDER_TIMEOUT_MS, (signal) => http(new Request(request, { signal }))),
+      ...(settings.sandboxBase ? { sandboxBase: settings.sandboxBase } : {}),
+    },
     (row, entity) => sync.start(row, entity, { trigger: "webhook", actor: "webhook" }),
   );
   const organizations = new Organizations(db, activity, getVault);
@@ -165,6 +173,7 @@ export function createServices(env: Env, requestId: string): Services {
     connections,
     messages: new Messages(db, activity, integrations, connections, env.JOBS, messageLeaseMs(settings)),
     webhooks,
+    webhookSetups: new WebhookSetups(db, activity, integrations, connections, settings),
     events,
     signup: new Signup(db, activity, events, settings),
     tokens,

@@ -12,7 +12,7 @@ import { WebhookEffects } from "./webhooks/effects.ts";
 import { WebhookIngest } from "./webhooks/ingest.ts";
 import { WebhookLog } from "./webhooks/logs.ts";
 import { WebhookProcessing } from "./webhooks/processing.ts";
-import type { WebhooksDeps } from "./webhooks/shared.ts";
+import type { WebhookOutbound, WebhooksDeps } from "./webhooks/shared.ts";
 
 export {
   BODY_DEDUPE_WINDOW_MS,
@@ -37,10 +37,21 @@ export class Webhooks {
     jobs: Queue,
     /** A deployment setting by name (the environment's), for providers' `deploymentSecrets`. */
     setting: (name: string) => string | undefined,
+    outbound?: WebhookOutbound,
     /** Starts an incremental sync a notification asks for (the sync service's `start`). */
     startSync?: WebhooksDeps["startSync"],
   ) {
-    const deps = { db, activity, integrations, connections, events, jobs, setting, startSync };
+    const deps = {
+      db,
+      activity,
+      integrations,
+      connections,
+      events,
+      jobs,
+      setting,
+      startSync,
+      ...(outbound ? { outbound } : {}),
+    };
     this.ingest = new WebhookIngest(deps);
     this.processing = new WebhookProcessing(deps, new WebhookEffects(deps));
     this.log = new WebhookLog(deps);

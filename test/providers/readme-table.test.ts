@@ -31,7 +31,9 @@ function capabilityText(p: Provider): string {
   const parts: string[] = [];
   if (c.test) parts.push("test");
   if (c.send.length) parts.push(`send (${c.send.join(", ")})`);
-  if (c.webhooks) parts.push("webhooks");
+  // `webhook_setup: "register"`: the hub points the provider's account webhooks at itself.
+  if (c.webhooks)
+    parts.push(c.webhook_setup === "register" ? "webhooks (registered by the hub)" : "webhooks");
   if (c.oauth) parts.push("OAuth");
   const push = c.push ?? [];
   if (c.sync.length) {

@@ -19,14 +19,14 @@ import { awsError, awsRegion, awsRequest } from "./sigv4.ts";
 const NAME = "Amazon SES";
 
 /** `x-amzn-ErrorType: UnrecognizedClientException:http://internal.amazon.com/...` → the code. */
-function errorCode(res: ProviderResponse): string | undefined {
+export function errorCode(res: ProviderResponse): string | undefined {
   const header = res.headers.get("x-amzn-errortype");
   const type = header ?? String(field(res.data, "__type") ?? field(res.data, "code") ?? "");
   // `__type` may be namespaced: "com.amazonaws.sesv2#TooManyRequestsException".
   return type.split(":")[0]?.split("#").pop() || undefined;
 }
 
-function failure(res: ProviderResponse): ProviderError {
+export function failure(res: ProviderResponse): ProviderError {
   const message = field(res.data, "message") ?? field(res.data, "Message");
   return awsError(res, NAME, errorCode(res), typeof message === "string" ? message : undefined);
 }
@@ -73,6 +73,8 @@ export async function send(ctx: ProviderContext, msg: OutboundMessage): Promise<
   if (!msg.subject) throw new ProviderError("permanent", "an email needs a subject");
   if (!msg.text && !msg.html) throw new ProviderError("permanent", "an email needs a text or html body");
   const replyTo = ctx.config.reply_to;
+  // Its event destination brings delivery, bounce and complaint events (setup.ts).
+  const configurationSet = ctx.config.configuration_set;
   const res = await awsRequest(ctx, "ses", {
     method: "POST",
     path: "/v2/email/outbound-emails",
@@ -80,6 +82,9 @@ export async function send(ctx: ProviderContext, msg: OutboundMessage): Promise<
       FromEmailAddress: fromAddress(setting(ctx, "from_email"), ctx.config.from_name),
       Destination: { ToAddresses: [msg.to] },
       ...(typeof replyTo === "string" && replyTo ? { ReplyToAddresses: [replyTo] } : {}),
+      ...(typeof configurationSet === "string" && configurationSet
+        ? { ConfigurationSetName: configurationSet }
+        : {}),
       Content: {
         Simple: {
           Subject: utf8(msg.subject),

@@ -43,7 +43,7 @@ function failure(res: ProviderResponse): ProviderError {
 }
 
 /** One Query API call; asks for XML (with `Accept: application/json` AWS may answer JSON). */
-async function query(ctx: ProviderContext, action: string, params: Record<string, string> = {}) {
+export async function query(ctx: ProviderContext, action: string, params: Record<string, string> = {}) {
   const res = await awsRequest(ctx, "sns", {
     method: "POST",
     path: "/",

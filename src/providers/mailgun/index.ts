@@ -5,6 +5,7 @@ import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
 import { send, test, US_BASE_URL } from "./client.ts";
 import { authorize } from "./proxy.ts";
+import { webhookSetup } from "./setup.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = defineProvider({
@@ -58,6 +59,7 @@ export const provider = defineProvider({
   test,
   send,
   webhook,
+  webhookSetup,
   authorize,
   // Reads are GET; sending and every change use the other methods.
   proxyReadOnly: REST_READS,

@@ -17,7 +17,7 @@ import {
 } from "../runtime.ts";
 import { emailSender, MESSAGE_ID_METADATA } from "./email-sender.ts";
 
-const headers = (ctx: ProviderContext) => ({ authorization: `Bearer ${secret(ctx, "api_key")}` });
+export const headers = (ctx: ProviderContext) => ({ authorization: `Bearer ${secret(ctx, "api_key")}` });
 
 /** "message (field)" for each entry of SendGrid's `errors` array. */
 function reasons(data: unknown): string {
@@ -46,7 +46,7 @@ function rateLimitWait(res: ProviderResponse, now = Date.now()): number | undefi
 }
 
 /** 401 (bad key) and 403 (key without the permission) are auth; the rest by status. */
-function failure(res: ProviderResponse): ProviderError {
+export function failure(res: ProviderResponse): ProviderError {
   const err = errorFrom(
     res,
     `SendGrid: ${reasons(res.data) || res.text.trim().slice(0, 200) || "unexpected answer"}`,

@@ -4,6 +4,7 @@ import { emailSenderFields } from "../common-fields.ts";
 import { defineProvider } from "../define.ts";
 import { REST_READS } from "../proxy-read-only.ts";
 import { send, test } from "./client.ts";
+import { webhookSetup } from "./setup.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = defineProvider({
@@ -39,6 +40,7 @@ export const provider = defineProvider({
   test,
   send,
   webhook,
+  webhookSetup,
   // v3 Web API: reads are GET; sending and every change use the other methods.
   proxyReadOnly: REST_READS,
   channels: ["email"],

@@ -14,7 +14,7 @@ import {
 
 const TOKEN_RE = /^[0-9]+:[A-Za-z0-9_-]+$/;
 
-function token(ctx: ProviderContext): string {
+export function token(ctx: ProviderContext): string {
   const t = secret(ctx, "bot_token");
   if (!TOKEN_RE.test(t))
     throw new ProviderError("auth", "the bot token is not in BotFather's format (123456:ABC...)");
@@ -22,7 +22,7 @@ function token(ctx: ProviderContext): string {
 }
 
 /** Telegram answers `{"ok": false, "error_code", "description", "parameters": {"retry_after"}}`. */
-function failure(res: ProviderResponse): ProviderError {
+export function failure(res: ProviderResponse): ProviderError {
   const description = String(field(res.data, "description") ?? "unexpected answer");
   const err = errorFrom(res, `Telegram: ${description}`);
   const retryAfter = field(res.data, "parameters", "retry_after");

@@ -2,6 +2,7 @@
 import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
+import { webhookSetup } from "./setup.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = defineProvider({
@@ -43,6 +44,7 @@ export const provider = defineProvider({
   test,
   send,
   webhook,
+  webhookSetup,
   authorize,
   // Every Bot API method may be called with GET, sendMessage too: only these methods read.
   proxyReadOnly: [

@@ -3,6 +3,7 @@ import { smsSenderFields } from "../common-fields.ts";
 import { defineProvider } from "../define.ts";
 import { send, test } from "./client.ts";
 import { authorize } from "./proxy.ts";
+import { webhookSetup } from "./setup.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = defineProvider({
@@ -54,6 +55,7 @@ export const provider = defineProvider({
   test,
   send,
   webhook,
+  webhookSetup,
   authorize,
   // The SMS API sends with GET too (`GET /sms/json?to=…&text=…`): only these account and
   // search calls read.

@@ -3,6 +3,7 @@ import { metaAppSecretFields } from "../common-fields.ts";
 import { defineProvider } from "../define.ts";
 import { metaApp } from "../meta-app.ts";
 import { send, test } from "./client.ts";
+import { webhookSetup } from "./setup.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = defineProvider({
@@ -45,6 +46,7 @@ export const provider = defineProvider({
   test,
   send,
   webhook,
+  webhookSetup,
   ...metaApp,
   // 002's `integration_type: "whatsapp"` alone; the 004 paths call it `whatsapp_cloud`.
   categoryDefault: true,

@@ -1,10 +1,10 @@
-/** An integration's activity: its log, and a test of its connection. */
+/** An integration's activity: its log, a test of its connection, and registering its webhooks. */
 import { createRoute } from "@hono/zod-openapi";
 import { orgAuth } from "../../middleware/auth.ts";
 import { integrationLogView } from "../../services/views.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "../openapi.ts";
 import { integrationView } from "./input.ts";
-import { IdParam, LogsResponse, PageQuery, TestResponse } from "./schema.ts";
+import { IdParam, LogsResponse, PageQuery, RegisterWebhooksResponse, TestResponse } from "./schema.ts";
 
 export const activityApi = createRouter();
 const tags = ["Integrations"];
@@ -48,6 +48,32 @@ activityApi.openapi(
     const { outcome, row } = await c
       .get("services")
       .connections.test(auth.orgId, c.req.valid("param").id, auth.actor);
+    return c.json({ ...outcome, integration: integrationView(c, row) }, 200);
+  },
+);
+
+activityApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/webhooks/register",
+    tags,
+    security,
+    summary:
+      "Point the provider's webhooks for this integration at the hub (admin key; rate limited per integration)",
+    description:
+      "For providers whose webhooks are configured per account through their API (`capabilities.webhook_setup: \"register\"`: Telegram `setWebhook`, Mailgun domain webhooks, SendGrid's event webhook, Vonage's account callbacks, WhatsApp's `subscribed_apps`, an SES configuration set with an SNS topic, an SNS topic subscription), sets them to the integration's `webhook_url` and saves what the provider hands back for verifying them (a secret token, a signing key, a topic ARN). Recorded in the integration's log. `ok: false` with the provider's reason when it refused; `webhook` is the check afterwards, as test connection reports it in `details.webhook`. 400 for a provider without registration, 409 when required fields are missing or the hub has no PUBLIC_URL.",
+    request: { params: IdParam },
+    responses: {
+      200: jsonResponse(RegisterWebhooksResponse, "The outcome"),
+      429: { description: "Too many registrations of this integration; see Retry-After" },
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const auth = orgAuth(c);
+    const { outcome, row } = await c
+      .get("services")
+      .webhookSetups.register(auth.orgId, c.req.valid("param").id, auth.actor);
     return c.json({ ...outcome, integration: integrationView(c, row) }, 200);
   },
 );

@@ -212,6 +212,7 @@ export const ProviderCatalogSchema = z
           sync: z.array(z.string()),
           push: z.array(z.string()).optional(),
           calendar: z.boolean().optional(),
+          webhook_setup: z.enum(["check", "register"]).optional(),
         }),
         docs_url: z.string().optional(),
       }),
@@ -272,6 +273,24 @@ export const LogSchema = z
   .openapi("IntegrationLog");
 
 export const LogsResponse = z.object({ logs: z.array(LogSchema), next_cursor: z.string().nullable() });
+
+/** Where the provider sends the integration's webhooks (test connection's `details.webhook`). */
+export const WebhookCheckSchema = z
+  .object({
+    points_here: z.boolean(),
+    current_url: z.string().nullable(),
+    expected_url: z.string().nullable(),
+    error: z.string().optional(),
+  })
+  .catchall(z.unknown())
+  .openapi("WebhookCheck");
+
+export const RegisterWebhooksResponse = z.object({
+  ok: z.boolean(),
+  message: z.string(),
+  webhook: WebhookCheckSchema.optional(),
+  integration: IntegrationSchema,
+});
 
 export const TestResponse = z.object({
   ok: z.boolean(),

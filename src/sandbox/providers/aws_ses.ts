@@ -1,5 +1,6 @@
 /**
- * Simulated Amazon SES API v2: GetAccount and SendEmail, SigV4-signed, with SES's JSON error
+ * Simulated Amazon SES API v2: GetAccount, SendEmail and configuration sets with event
+ * destinations (ses-configuration-sets.ts), SigV4-signed, with SES's JSON error
  * bodies (`{"message"}` plus the code in `x-amzn-ErrorType`).
  *
  * Also the SigV4 check the simulated SNS API shares ({@link verifySigV4}). Like AWS it refuses a
@@ -13,6 +14,7 @@
 import { AwsV4Signer } from "aws4fetch";
 import { getSettings } from "../../config.ts";
 import { deliver, hang, inboxEntries, isInvalidCredential, scenario, simulator } from "../lib.ts";
+import { configurationSetRoutes } from "./ses-configuration-sets.ts";
 
 export const aws_ses = simulator();
 
@@ -351,5 +353,11 @@ aws_ses.post("/v2/email/outbound-emails", async (c) => {
   const entry = deliver("aws_ses", "email", email.to.join(", "), body, sesMessageId());
   return Response.json({ MessageId: entry.id }, { headers: { "x-amzn-RequestId": crypto.randomUUID() } });
 });
+
+// Configuration sets and their event destinations (ses-configuration-sets.ts).
+aws_ses.route(
+  "/",
+  configurationSetRoutes((c) => signed(c.req.raw, c.env), fail),
+);
 
 aws_ses.all("/*", () => fail(404, "UnknownOperationException", "Unknown operation"));

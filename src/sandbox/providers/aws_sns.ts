@@ -1,17 +1,29 @@
 /**
- * Simulated Amazon SNS Query API: `POST /` with a form body, actions ListTopics and Publish (to a
- * phone number), SigV4-checked by the helper shared with the SES simulator, answered in SNS's
- * XML, errors as `<ErrorResponse><Error><Type/><Code/><Message/></Error>`.
+ * Simulated Amazon SNS Query API: `POST /` with a form body, actions ListTopics, Publish (to a
+ * phone number), CreateTopic, Subscribe and ListSubscriptionsByTopic (topics and subscriptions
+ * are remembered, sns-topics.ts), SigV4-checked by the helper shared with the SES simulator,
+ * answered in SNS's XML, errors as `<ErrorResponse><Error><Type/><Code/><Message/></Error>`.
+ * A subscription's SubscribeURL (`GET /?Action=ConfirmSubscription&TopicArn=&Token=`, unsigned,
+ * as SNS's is) confirms it; the signing certificate is served at its SigningCertURL.
  */
+import { getSettings } from "../../config.ts";
 import { deliver, hang, scenario, simulator } from "../lib.ts";
 import { AWS_INTERNAL_FAILURE, AWS_UNAVAILABLE, type SigV4Problem, verifySigV4 } from "./aws_ses.ts";
+import {
+  ACCOUNT_ID,
+  certificateDownloads,
+  SANDBOX_SNS_CERTIFICATE,
+  subscribe,
+  subscriptions,
+  topicArn,
+  topics,
+} from "./sns-topics.ts";
 
 export const aws_sns = simulator();
 
 const NS = "http://sns.amazonaws.com/doc/2010-03-31/";
 const VERSION = "2010-03-31";
 const E164_RE = /^\+[1-9]\d{6,14}$/;
-const ACCOUNT_ID = "123456789012";
 
 /** Escapes element text (quotes stay as they are, as in AWS's answers). */
 const escapeXml = (s: string) => s.replace(/[<>&]/g, (ch) => `&${{ "<": "lt", ">": "gt", "&": "amp" }[ch]};`);
@@ -70,12 +82,78 @@ function attributeProblem(params: URLSearchParams): string | null {
 }
 
 function listTopics(region: string) {
-  const arn = `arn:aws:sns:${region || "us-east-1"}:${ACCOUNT_ID}:switchboard-sandbox`;
-  return ok(
-    "ListTopics",
-    `    <Topics>\n      <member>\n        <TopicArn>${arn}</TopicArn>\n      </member>\n    </Topics>`,
+  const arns = [
+    `arn:aws:sns:${region || "us-east-1"}:${ACCOUNT_ID}:switchboard-sandbox`,
+    ...[...topics].filter((t) => t.split(":")[3] === region),
+  ];
+  const members = arns.map(
+    (arn) => `      <member>\n        <TopicArn>${escapeXml(arn)}</TopicArn>\n      </member>`,
   );
+  return ok("ListTopics", `    <Topics>\n${members.join("\n")}\n    </Topics>`);
 }
+
+const TOPIC_NAME_RE = /^[A-Za-z0-9_-]{1,256}$/;
+
+function createTopic(params: URLSearchParams, region: string) {
+  const name = params.get("Name") ?? "";
+  if (!TOPIC_NAME_RE.test(name)) return fail(400, "InvalidParameter", "Invalid parameter: Topic Name");
+  const arn = topicArn(region, name);
+  topics.add(arn);
+  return ok("CreateTopic", `    <TopicArn>${escapeXml(arn)}</TopicArn>`);
+}
+
+const notFound = () => fail(404, "NotFound", "Topic does not exist");
+
+function subscribeTo(params: URLSearchParams, env: Env) {
+  const topic = params.get("TopicArn") ?? "";
+  if (!topics.has(topic)) return notFound();
+  const protocol = params.get("Protocol") ?? "";
+  const endpoint = params.get("Endpoint") ?? "";
+  if (!["http", "https"].includes(protocol))
+    return fail(
+      400,
+      "InvalidParameter",
+      "Invalid parameter: the sandbox simulates HTTP/S subscriptions only",
+    );
+  if (!endpoint.startsWith(`${protocol}://`))
+    return fail(400, "InvalidParameter", "Invalid parameter: Endpoint Reason: must match the protocol");
+  const base = `${getSettings(env).sandboxBase ?? "http://127.0.0.1:8787/sandbox"}/aws_sns`;
+  const s = subscribe(topic, protocol, endpoint, base);
+  const arn = s.confirmed || params.get("ReturnSubscriptionArn") === "true" ? s.arn : "pending confirmation";
+  return ok("Subscribe", `    <SubscriptionArn>${escapeXml(arn)}</SubscriptionArn>`);
+}
+
+function listSubscriptionsByTopic(params: URLSearchParams) {
+  const topic = params.get("TopicArn") ?? "";
+  if (!topics.has(topic)) return notFound();
+  const members = [...subscriptions.values()]
+    .filter((s) => s.topicArn === topic)
+    .map(
+      (s) =>
+        `      <member>\n        <TopicArn>${escapeXml(topic)}</TopicArn>\n        <Protocol>${s.protocol}</Protocol>\n` +
+        `        <SubscriptionArn>${escapeXml(s.confirmed ? s.arn : "PendingConfirmation")}</SubscriptionArn>\n` +
+        `        <Owner>${ACCOUNT_ID}</Owner>\n        <Endpoint>${escapeXml(s.endpoint)}</Endpoint>\n      </member>`,
+    );
+  return ok("ListSubscriptionsByTopic", `    <Subscriptions>\n${members.join("\n")}\n    </Subscriptions>`);
+}
+
+/** The SubscribeURL: confirms the subscription whose token it carries. */
+function confirmSubscription(params: URLSearchParams) {
+  const topic = params.get("TopicArn") ?? "";
+  const token = params.get("Token") ?? "";
+  const s = [...subscriptions.values()].find((x) => x.topicArn === topic && x.token === token);
+  if (!s) return fail(400, "InvalidParameter", "Invalid token");
+  s.confirmed = true;
+  return ok("ConfirmSubscription", `    <SubscriptionArn>${escapeXml(s.arn)}</SubscriptionArn>`);
+}
+
+// The certificate, at CERTIFICATE_PATH (and at any other SimpleNotificationService-*.pem name,
+// as SNS rotates its certificate's name).
+aws_sns.get("/:name{SimpleNotificationService-[A-Za-z0-9-]+\\.pem}", (c) => {
+  const path = `/${c.req.param("name")}`;
+  certificateDownloads.set(path, (certificateDownloads.get(path) ?? 0) + 1);
+  return new Response(SANDBOX_SNS_CERTIFICATE, { headers: { "content-type": "application/x-x509-ca-cert" } });
+});
 
 async function publish(params: URLSearchParams) {
   const phone = params.get("PhoneNumber");
@@ -124,6 +202,9 @@ async function publish(params: URLSearchParams) {
 
 // Every Query API call goes to the endpoint's root path ("/", which the mount sees as "/*").
 aws_sns.on(["GET", "POST"], "/*", async (c) => {
+  const query = new URL(c.req.url).searchParams;
+  if (c.req.method === "GET" && query.get("Action") === "ConfirmSubscription")
+    return confirmSubscription(query);
   const auth = await verifySigV4(c.req.raw, c.env, "sns");
   if (!auth.ok) {
     const [code, message = auth.message] = AUTH_ERRORS[auth.problem];
@@ -145,5 +226,8 @@ aws_sns.on(["GET", "POST"], "/*", async (c) => {
     );
   if (action === "ListTopics") return listTopics(auth.region);
   if (action === "Publish") return publish(params);
+  if (action === "CreateTopic") return createTopic(params, auth.region);
+  if (action === "Subscribe") return subscribeTo(params, c.env);
+  if (action === "ListSubscriptionsByTopic") return listSubscriptionsByTopic(params);
   return fail(400, "InvalidAction", `The action ${action} is not valid for this web service.`);
 });

@@ -6,6 +6,7 @@
  * missing, as at Mailgun. Any well-formed domain name exists and is active.
  */
 import { basicCredentials, deliver, hang, isInvalidCredential, scenario, simulator } from "../lib.ts";
+import { mailgunWebhooks } from "./mailgun-webhooks.ts";
 import { isEmailAddress } from "./sendgrid.ts";
 
 export const mailgun = simulator();
@@ -141,3 +142,6 @@ mailgun.post("/v3/:domain/messages", async (c) => {
   const entry = deliver("mailgun", "email", to, f, messageId(domain));
   return Response.json({ id: entry.id, message: "Queued. Thank you." });
 });
+
+// Domain webhooks and the signing key (mailgun-webhooks.ts), behind the same basic auth.
+mailgun.route("/", mailgunWebhooks);

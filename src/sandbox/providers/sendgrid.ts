@@ -5,6 +5,7 @@
  */
 import { field } from "../../providers/runtime.ts";
 import { deliver, hang, isInvalidCredential, scenario, simulator } from "../lib.ts";
+import { sendgridWebhooks } from "./sendgrid-webhooks.ts";
 
 export const sendgrid = simulator();
 
@@ -53,6 +54,9 @@ sendgrid.use("*", async (c, next) => {
 });
 
 sendgrid.get("/v3/scopes", () => Response.json({ scopes: SCOPES }));
+
+// The Event Webhook settings (sendgrid-webhooks.ts), behind the same key check.
+sendgrid.route("/", sendgridWebhooks);
 
 function personalizationErrors(ps: unknown): SgError[] {
   if (!Array.isArray(ps) || ps.length === 0) {

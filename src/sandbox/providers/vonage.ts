@@ -1,5 +1,7 @@
 /**
- * Simulated Vonage (Nexmo) on rest.nexmo.com: `GET /account/get-balance` and `POST /sms/json`.
+ * Simulated Vonage (Nexmo) on rest.nexmo.com: `GET /account/get-balance`, `POST /sms/json` and
+ * `POST /account/settings` (the account's default inbound and delivery-receipt callback URLs,
+ * `moCallBackUrl` and `drCallBackUrl`, remembered per API key; a call without them reads them).
  * Credentials come as HTTP Basic or, as legacy clients send them, `api_key`/`api_secret`
  * parameters. The SMS API answers HTTP 200 even when it refuses a message, with the verdict in
  * each part's `status` and `error-text`; the Account API answers 401 with
@@ -56,6 +58,38 @@ vonage.get("/account/get-balance", (c) => {
   const { key, secret } = credentials(c, {});
   if (!key || !secret || isInvalidCredential(key) || isInvalidCredential(secret)) return accountAuthFailed();
   return Response.json({ value: 10.28, autoReload: false });
+});
+
+/** Each account's callback settings, by API key. */
+const settings = new Map<string, { mo: string; dr: string }>();
+
+vonage.post("/account/settings", async (c) => {
+  const body = await readBody(c.req.raw);
+  const params = { ...c.req.query(), ...(body?.params ?? {}) };
+  const { key, secret } = credentials(c, params);
+  if (!key || !secret || isInvalidCredential(key) || isInvalidCredential(secret)) return accountAuthFailed();
+  const current = settings.get(key) ?? { mo: "", dr: "" };
+  // An empty string unsets a URL; a parameter left out keeps it.
+  const mo = params.moCallBackUrl;
+  const dr = params.drCallBackUrl;
+  for (const url of [mo, dr])
+    if (typeof url === "string" && url && !/^https?:\/\/[^\s]+$/.test(url))
+      return Response.json(
+        { "error-code": "420", "error-code-label": "Invalid callback URL" },
+        { status: 400 },
+      ); // UNCONFIRMED
+  const next = {
+    mo: typeof mo === "string" ? mo : current.mo,
+    dr: typeof dr === "string" ? dr : current.dr,
+  };
+  settings.set(key, next);
+  return Response.json({
+    "mo-callback-url": next.mo,
+    "dr-callback-url": next.dr,
+    "max-outbound-request": 30,
+    "max-inbound-request": 30,
+    "max-calls-per-second": 30,
+  });
 });
 
 /** The refusal for a send's credentials or parameters, if any (status codes of the SDK's SMSStatus). */

@@ -134,4 +134,48 @@ whatsapp.post(`/${VERSION}/:phone/messages`, async (c) => {
   });
 });
 
+/** Each business account's subscribed apps: the app's name and its override callback, if set. */
+const subscribedApps = new Map<string, { override_callback_uri?: string }>();
+
+function businessAccount(c: Context, method: string): { id: string; problem: Response | null } {
+  const id = c.req.param("waba") ?? "";
+  const problem = rejectAuth(c, id, TOKEN_STATUS) ?? (/^\d+$/.test(id) ? null : unknownObject(method, id));
+  return { id, problem };
+}
+
+whatsapp.get(`/${VERSION}/:waba/subscribed_apps`, (c) => {
+  const { id, problem } = businessAccount(c, "GET");
+  if (problem) return problem;
+  const app = subscribedApps.get(id);
+  return Response.json({
+    data: app
+      ? [
+          {
+            whatsapp_business_api_data: {
+              link: "https://sandbox.example/app",
+              name: "Sandbox App",
+              id: "1234567890",
+            },
+            ...app,
+          },
+        ]
+      : [],
+  });
+});
+
+whatsapp.post(`/${VERSION}/:waba/subscribed_apps`, async (c) => {
+  const { id, problem } = businessAccount(c, "POST");
+  if (problem) return problem;
+  const params = await graphParams(c);
+  const uri = params.override_callback_uri;
+  if (uri !== undefined) {
+    if (typeof uri !== "string" || !/^https:\/\//.test(uri))
+      return invalidParam("Param override_callback_uri must be a valid https URL."); // wording UNCONFIRMED
+    if (typeof params.verify_token !== "string" || !params.verify_token)
+      return invalidParam("The parameter verify_token is required.");
+  }
+  subscribedApps.set(id, typeof uri === "string" ? { override_callback_uri: uri } : {});
+  return Response.json({ success: true });
+});
+
 unknownPaths(whatsapp, "whatsapp");

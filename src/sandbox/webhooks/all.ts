@@ -2,6 +2,8 @@
  * The webhook sender of every provider whose webhooks the hub verifies, exported under its
  * provider id. A new sender is its file in this folder plus its line here.
  */
+export { aws_ses } from "./aws_ses.ts";
+export { aws_sns } from "./aws_sns.ts";
 export { facebook } from "./facebook.ts";
 export { google_calendar } from "./google_calendar.ts";
 export { hubspot } from "./hubspot.ts";

@@ -14,6 +14,7 @@ import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { prefixedId, UUID_RE } from "../../lib/ids.ts";
 import { createLogger, redact } from "../../lib/log.ts";
 import { deploymentDefaults } from "../../providers/registry.ts";
+import { ProviderError } from "../../providers/runtime.ts";
 import type { WebhookContext, WebhookRequest } from "../../providers/webhooks.ts";
 import type { JobMessage } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
@@ -78,8 +79,10 @@ export class WebhookIngest {
   private readonly events: Events;
   private readonly jobs: Queue;
   private readonly setting: (name: string) => string | undefined;
+  private readonly outbound: WebhooksDeps["outbound"];
 
   constructor(deps: WebhooksDeps) {
+    this.outbound = deps.outbound;
     this.db = deps.db;
     this.activity = deps.activity;
     this.integrations = deps.integrations;
@@ -171,6 +174,20 @@ export class WebhookIngest {
       this.noteRefusal(target, v.reason, v.missingSecret === true, defer);
       throw this.refusal(v.reason, v.status);
     }
+    if (provider.webhook.confirm) {
+      try {
+        await provider.webhook.confirm(req, ctx);
+      } catch (e) {
+        if (!(e instanceof ProviderError)) throw e;
+        this.noteRefusal(target, e.message, false, defer);
+        // Not stored: the provider sends the confirmation again (a 5xx is what it retries).
+        if (!e.retryable) throw new ApiError(ErrorCode.BAD_REQUEST, `Webhook not confirmed: ${e.message}`);
+        return Response.json(
+          { error: `Webhook not confirmed: ${e.message}`, code: "UPSTREAM_FAILED" },
+          { status: 502 },
+        );
+      }
+    }
     return this.store(provider, target, req, defer);
   }
 
@@ -253,7 +270,8 @@ export class WebhookIngest {
   }
 
   private refusal(reason: string, status = 401): ApiError {
-    const code = status === 403 ? ErrorCode.FORBIDDEN : ErrorCode.UNAUTHORIZED;
+    const code =
+      status === 403 ? ErrorCode.FORBIDDEN : status === 400 ? ErrorCode.BAD_REQUEST : ErrorCode.UNAUTHORIZED;
     return new ApiError(code, `Webhook refused: ${reason}`);
   }
 
@@ -338,6 +356,8 @@ export class WebhookIngest {
       defaults: deploymentDefaults(webhookProvider(t.row.provider), this.setting),
       ...(t.row.webhookVerifyToken ? { verifyToken: t.row.webhookVerifyToken } : {}),
       now: Date.now(),
+      ...(this.outbound ? { fetch: this.outbound.fetch } : {}),
+      ...(this.outbound?.sandboxBase ? { sandboxBase: this.outbound.sandboxBase } : {}),
     };
   }
 }

@@ -64,4 +64,12 @@ export interface WebhooksDeps {
    * effect: a provider said something changed without saying what).
    */
   startSync?: (row: IntegrationRow, entity: string) => Promise<{ job: { id: string }; created: boolean }>;
+  /** What verifiers that call out get (`WebhookContext.fetch` and `sandboxBase`). */
+  outbound?: WebhookOutbound;
+}
+
+/** The guarded fetch (with the provider timeout) and, in sandbox mode, the simulator's base. */
+export interface WebhookOutbound {
+  fetch: (request: Request) => Promise<Response>;
+  sandboxBase?: string;
 }
