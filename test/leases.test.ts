@@ -453,11 +453,12 @@ describe("cron schedules", () => {
     ]);
     expect(Object.keys(jobsFor(EVERY_FIVE_MINUTES)).sort()).toEqual([
       "refresh-tokens",
+      "renew-calendar-watches",
       "rewrap-keys",
       "sync-schedules",
     ]);
     // A schedule the table does not know (an older deployment's) runs everything.
-    expect(Object.keys(jobsFor("0 * * * *"))).toHaveLength(7);
+    expect(Object.keys(jobsFor("0 * * * *"))).toHaveLength(8);
   });
 
   it("the scheduled handler on the every-minute schedule re-drives a lost message", async () => {
