@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ProviderContext } from "./runtime.ts";
 
 /** The normalized record kinds. */
-export type RecordKind = "customer" | "product" | "invoice";
+export type RecordKind = "customer" | "product" | "invoice" | "payment";
 
 const text = z.string().trim().max(1000);
 const opt = text.nullable().optional();
@@ -62,7 +62,10 @@ export const InvoiceLine = z
   .strict();
 export type InvoiceLine = z.infer<typeof InvoiceLine>;
 
-/** Invoices. Dates are `YYYY-MM-DD`; `total` in major units. */
+/**
+ * Invoices. Dates are `YYYY-MM-DD`; amounts in major units. `amount_paid`, `balance` and
+ * `paid_at` (the day it was paid in full) are the provider's; a push ignores them.
+ */
 export const InvoiceData = z
   .object({
     number: opt,
@@ -73,18 +76,48 @@ export const InvoiceData = z
     total: z.number().finite().nullable().optional(),
     status: z.enum(INVOICE_STATUSES).nullable().optional(),
     lines: z.array(InvoiceLine).max(500).default([]),
+    amount_paid: z.number().finite().nullable().optional(),
+    balance: z.number().finite().nullable().optional(),
+    paid_at: z.iso.date().nullable().optional(),
   })
   .strict();
 export type InvoiceData = z.infer<typeof InvoiceData>;
+
+/** Payments received against invoices. `date` is `YYYY-MM-DD`; `amount` in major units. */
+export const PaymentData = z
+  .object({
+    invoice_external_id: opt,
+    customer_external_id: opt,
+    date: z.iso.date().nullable().optional(),
+    amount: z.number().finite(),
+    currency: z.string().trim().length(3).toUpperCase().nullable().optional(),
+    method: opt,
+    reference: opt,
+  })
+  .strict();
+export type PaymentData = z.infer<typeof PaymentData>;
+
+/** A payment recorded through the hub: against one invoice, for a positive amount. */
+export const PaymentPush = PaymentData.extend({
+  invoice_external_id: text.min(1),
+  amount: z.number().finite().positive().max(1e12),
+});
 
 /** The schema of each kind's normalized data (also validates outward pushes). */
 export const RECORD_SCHEMAS = {
   customer: CustomerData,
   product: ProductData,
   invoice: InvoiceData,
+  payment: PaymentData,
 } as const;
 
-export type RecordData = CustomerData | ProductData | InvoiceData;
+/** Every record kind, as the API lists them. */
+export const RECORD_KINDS = Object.keys(RECORD_SCHEMAS) as [RecordKind, ...RecordKind[]];
+
+/** Where a push must satisfy more than the record schema (a payment names its invoice). */
+export const PUSH_SCHEMAS: Partial<Record<RecordKind, z.ZodType>> = { payment: PaymentPush };
+
+export type RecordData = CustomerData | ProductData | InvoiceData | PaymentData;
 
 export interface SyncEntity {
   /** The normalized shape of its records. */
@@ -100,6 +133,8 @@ export interface SyncEntity {
   deletions: "tombstones" | "sweep";
   /** Records of this entity can be created and updated at the provider. */
   push?: boolean;
+  /** Pushes only create (payments are recorded, never edited through the hub). */
+  createOnly?: boolean;
 }
 
 /** One item of a page, mapped. */
@@ -137,6 +172,12 @@ export interface PushInput {
   data: RecordData;
   /** The stored raw item when updating (SQL Accounting needs `updatecount`, Xero nothing). */
   current?: unknown;
+  /**
+   * The same for every attempt of one push: providers that recognise a repeated create by a
+   * request id (QuickBooks `requestid`, Xero `Idempotency-Key`) send it, so a retry after a lost
+   * answer records nothing twice.
+   */
+  requestId?: string;
 }
 
 export interface PushResult {

@@ -22,7 +22,7 @@ import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
-import { RECORD_SCHEMAS, type RecordData } from "../../providers/sync.ts";
+import { PUSH_SCHEMAS, RECORD_SCHEMAS, type RecordData } from "../../providers/sync.ts";
 import type { JobMessage } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { Connections } from "../connections.ts";
@@ -87,7 +87,14 @@ export class SyncPushes {
         },
       );
     }
-    const parsed = RECORD_SCHEMAS[spec.kind].safeParse(opts.data);
+    if (spec.createOnly && opts.externalId) {
+      throw new ApiError(
+        ErrorCode.BAD_REQUEST,
+        `${provider.displayName} ${entity} are only created through the hub, never updated`,
+        { issues: [{ path: "external_id", message: "not allowed: this entity is create-only" }] },
+      );
+    }
+    const parsed = (PUSH_SCHEMAS[spec.kind] ?? RECORD_SCHEMAS[spec.kind]).safeParse(opts.data);
     if (!parsed.success) {
       const issues: Issue[] = parsed.error.issues.map((i) => ({
         path: ["data", ...i.path].join("."),
@@ -256,6 +263,7 @@ export class SyncPushes {
         externalId: taken.externalId ?? undefined,
         data: taken.data as RecordData,
         current,
+        requestId: taken.id,
       }),
     );
     const mapped = result.data ? RECORD_SCHEMAS[spec.kind].safeParse(result.data) : null;
