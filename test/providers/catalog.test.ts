@@ -395,18 +395,20 @@ describe("provider catalog", () => {
                       "customers",
                       "products",
                       "invoices",
+                      "payments",
                     ],
                     "send": [],
                     "sync": [
                       "customers",
                       "products",
                       "invoices",
+                      "payments",
                     ],
                     "test": true,
                     "webhooks": true,
                   },
                   "category": "accounting",
-                  "fields": "access_token,refresh_token,tenant_id,client_id,client_secret,webhook_key",
+                  "fields": "access_token,refresh_token,tenant_id,payment_account_code,client_id,client_secret,webhook_key",
                 },
               }
             `);
