@@ -70,6 +70,11 @@ export interface OAuthSettings {
   /** Callback query parameters kept as settings: callback name → setting (QuickBooks realmId → realm_id). */
   callbackSettings?: Record<string, string>;
   /**
+   * Settings read from every token response, the code exchange's and each refresh's (Salesforce's
+   * `instance_url`, which may change when the org moves): merged into the integration's config.
+   */
+  tokenSettings?: (tokens: OAuthTokens) => Record<string, unknown>;
+  /**
    * Runs after the code exchange: settings read from the token response or fetched with the new
    * token (Xero's connections endpoint names the tenant).
    */

@@ -181,6 +181,20 @@ export interface Provider {
    * changes nothing (a `GET` is not enough: Telegram's `GET /sendMessage` sends).
    */
   proxyReadOnly?: readonly ProxyReadRoute[];
+  /**
+   * Where this integration's API calls go, from its settings, when that is not the deployment's
+   * base URL itself (Salesforce: the instance URL the token response named). Every provider
+   * call (tests, sends, syncs, pushes, the proxy) gets it as `ctx.baseUrl`; throws a permanent
+   * ProviderError when the settings name no usable one.
+   */
+  apiBaseUrl?: (ctx: ProviderContext) => string;
+  /**
+   * A refused call that means the access token's session ended before its known expiry
+   * (Salesforce's 401 INVALID_SESSION_ID): the hub refreshes the token once and makes the call
+   * again; refused again, the call fails. `code` is the ProviderError's, `body` the answer's
+   * (the proxy has only the answer).
+   */
+  sessionExpired?: (answer: { status?: number; code?: string | number; body?: unknown }) => boolean;
   /** Record sync (inward, and outward where `push` is set); present when `capabilities.sync` is not empty. */
   sync?: ProviderSync;
   /**
