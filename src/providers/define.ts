@@ -12,6 +12,7 @@ export function capabilitiesOf(m: ProviderModule): ProviderCapabilities {
     sync: entities.map(([name]) => name),
     ...(m.sync?.push ? { push: entities.filter(([, e]) => e.push).map(([name]) => name) } : {}),
     ...(m.calendar ? { calendar: true } : {}),
+    ...(m.accounts ? { accounts: m.accounts.label } : {}),
   };
 }
 

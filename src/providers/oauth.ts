@@ -28,6 +28,8 @@ export interface ConnectedSettings {
    * Page token the user's token leads to); `expires_in` null means it does not expire.
    */
   token?: { access_token: string; expires_in: number | null };
+  /** Other secret fields to keep (Meta: the long-lived user token the Pages are listed with). */
+  secrets?: Record<string, string>;
 }
 
 export interface OAuthSettings {

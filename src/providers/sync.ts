@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ProviderContext } from "./runtime.ts";
 
 /** The normalized record kinds. */
-export type RecordKind = "customer" | "product" | "invoice" | "payment";
+export type RecordKind = "customer" | "product" | "invoice" | "payment" | "insight";
 
 const text = z.string().trim().max(1000);
 const opt = text.nullable().optional();
@@ -97,6 +97,24 @@ export const PaymentData = z
   .strict();
 export type PaymentData = z.infer<typeof PaymentData>;
 
+/**
+ * Page and post insights (Facebook): a Page's metrics of one day, or a post's lifetime metrics.
+ * `date` is the day (a post's: when it was published).
+ */
+export const InsightData = z
+  .object({
+    scope: z.enum(["page", "post"]),
+    object_id: text.min(1),
+    date: z.iso.date().nullable().optional(),
+    impressions: z.number().finite().nullable().optional(),
+    reach: z.number().finite().nullable().optional(),
+    engagements: z.number().finite().nullable().optional(),
+    message: z.string().max(4000).nullable().optional(),
+    permalink: z.string().max(2000).nullable().optional(),
+  })
+  .strict();
+export type InsightData = z.infer<typeof InsightData>;
+
 /** A payment recorded through the hub: against one invoice, for a positive amount. */
 export const PaymentPush = PaymentData.extend({
   invoice_external_id: text.min(1),
@@ -109,6 +127,7 @@ export const RECORD_SCHEMAS = {
   product: ProductData,
   invoice: InvoiceData,
   payment: PaymentData,
+  insight: InsightData,
 } as const;
 
 /** Every record kind, as the API lists them. */
@@ -117,7 +136,7 @@ export const RECORD_KINDS = Object.keys(RECORD_SCHEMAS) as [RecordKind, ...Recor
 /** Where a push must satisfy more than the record schema (a payment names its invoice). */
 export const PUSH_SCHEMAS: Partial<Record<RecordKind, z.ZodType>> = { payment: PaymentPush };
 
-export type RecordData = CustomerData | ProductData | InvoiceData | PaymentData;
+export type RecordData = CustomerData | ProductData | InvoiceData | PaymentData | InsightData;
 
 export interface SyncEntity {
   /** The normalized shape of its records. */

@@ -88,6 +88,8 @@ export interface ProviderCapabilities {
   push?: string[];
   /** Calendar operations, where it has them. */
   calendar?: boolean;
+  /** What the accounts one connection reaches are called ("Pages"), where the user picks one. */
+  accounts?: string;
 }
 
 export interface Provider {
@@ -195,6 +197,12 @@ export interface Provider {
    * (the proxy has only the answer).
    */
   sessionExpired?: (answer: { status?: number; code?: string | number; body?: unknown }) => boolean;
+  /**
+   * The accounts the integration's credentials reach, of which it uses one (the Facebook Pages
+   * a user token manages): listed for the user to choose, and the chosen one's settings and
+   * credentials stored.
+   */
+  accounts?: AccountChooser;
   /** Record sync (inward, and outward where `push` is set); present when `capabilities.sync` is not empty. */
   sync?: ProviderSync;
   /**
@@ -214,6 +222,28 @@ export type ProviderModule = Omit<Provider, "capabilities" | "send" | "channels"
     | { send: NonNullable<Provider["send"]>; channels: readonly [Channel, ...Channel[]] }
     | { send?: undefined; channels?: undefined }
   );
+
+/** Accounts behind one connection, one of which the integration works with. */
+export interface AccountChooser {
+  /** What the provider calls them, plural ("Pages"). */
+  label: string;
+  /** Lists them with the integration's credentials; never any account's credentials. */
+  list(ctx: ProviderContext): Promise<ChoosableAccount[]>;
+  /**
+   * The field values to store for the chosen account (settings and secrets by field name: a
+   * Page's id and its Page token); a permanent ProviderError when the id is not one of them.
+   */
+  choose(ctx: ProviderContext, accountId: string): Promise<Record<string, string>>;
+}
+
+export interface ChoosableAccount {
+  id: string;
+  name: string;
+  /** The integration uses this one now. */
+  selected: boolean;
+  /** What else the provider says about it (category, the tasks the user may perform). */
+  details?: Record<string, unknown>;
+}
 
 /** Leads announced by a webhook that carries only their id (Facebook Lead Ads). */
 export interface LeadSource {

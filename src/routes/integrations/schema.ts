@@ -212,6 +212,9 @@ export const ProviderCatalogSchema = z
           sync: z.array(z.string()),
           push: z.array(z.string()).optional(),
           calendar: z.boolean().optional(),
+          accounts: z.string().optional().openapi({
+            description: "What one connection's accounts are called (Pages); the user picks one",
+          }),
         }),
         docs_url: z.string().optional(),
       }),

@@ -94,6 +94,7 @@ export function connectedTokens(
   };
   if (provider.fields.some((f) => f.name === "refresh_token"))
     values.refresh_token = tokens.refresh_token ?? null;
+  Object.assign(values, extras.secrets ?? {});
   const expiresIn = extras.token
     ? (extras.token.expires_in ?? undefined)
     : typeof tokens.expires_in === "number"
