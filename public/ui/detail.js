@@ -1,6 +1,7 @@
 // One integration's detail view: facts, actions, URLs to copy, and the tabs (logs, webhook
-// events, messages, sync).
+// events, messages, sync, and the accounts a connection reaches, such as Facebook Pages).
 
+import { renderAccounts } from "./accounts-tab.js";
 import { confirmDelete, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
 import { $, badge, copy, copyRow, fmtDate, h, table } from "./dom.js";
@@ -14,7 +15,10 @@ export const TABS = [
   { id: "webhooks", label: "Webhook events" },
   { id: "messages", label: "Messages" },
   { id: "sync", label: "Sync", when: (p) => p?.capabilities.sync?.length },
+  { id: "accounts", label: (p) => p.capabilities.accounts, when: (p) => p?.capabilities.accounts },
 ];
+
+const tabLabel = (t, p) => (typeof t.label === "function" ? t.label(p) : t.label);
 
 export async function renderDetail(id) {
   stopPolling();
@@ -49,7 +53,7 @@ export async function renderDetail(id) {
           tabindex: t.id === state.detailTab ? "0" : "-1",
           onclick: () => selectTab(i, t.id),
         },
-        t.label,
+        tabLabel(t, p),
       ),
     ),
   );
@@ -205,6 +209,9 @@ export async function loadTab(i, id) {
       );
     } else if (id === "sync") {
       await renderSync(i, panel);
+    } else if (id === "accounts") {
+      const p = state.byId.get(i.provider);
+      await renderAccounts(i, panel, p?.capabilities.accounts ?? "Accounts");
     }
   } catch (error) {
     panel.replaceChildren(h("p", { class: "error" }, error.message));
