@@ -2,7 +2,7 @@
  * Simulated Xero Payments: `GET /api.xro/2.0/Payments` (paged with `page`/`pageSize`,
  * `If-Modified-Since`, a `where` of one `Field=="value"` clause; DELETED payments listed) and
  * `PUT /api.xro/2.0/Payments` `{Payments: [{Invoice: {InvoiceID}, Account: {Code}, Date, Amount,
- * Reference}]}`, which Xero refuses for a missing or unapproved invoice, an unknown account or
+ * Reference}]}` (or one such object; POST the same), which Xero refuses for a missing or unapproved invoice, an unknown account or
  * more than the amount due, and otherwise applies to the invoice: AmountPaid up, AmountDue down,
  * PAID with FullyPaidOnDate when nothing is left. The same `Idempotency-Key` again answers the
  * first outcome and saves nothing more.
@@ -50,7 +50,9 @@ payments.get("/api.xro/2.0/Payments", (c) => {
   return c.json(envelope("Payments", rows, pagination), 200, g.headers);
 });
 
-payments.put("/api.xro/2.0/Payments", async (c) => {
+// PUT creates (`{Payments: [...]}`, xero-node's createPayments); POST creates too (one payment
+// object, xero-node's createPayment).
+payments.on(["PUT", "POST"], "/api.xro/2.0/Payments", async (c) => {
   const g = gate(c);
   if (g instanceof Response) return g;
   const key = c.req.header("idempotency-key");
@@ -89,7 +91,8 @@ function check(account: string, p: Record<string, unknown>) {
 }
 
 async function save(account: string, sent: unknown): Promise<{ status: 200 | 400; body: unknown }> {
-  const list = obj(sent)?.Payments;
+  // `{Payments: [...]}`, or one payment object as xero-node's createPayment sends it.
+  const list = obj(sent)?.Payments ?? (obj(sent)?.Invoice ? [sent] : undefined);
   const items = Array.isArray(list) ? list.map((p) => obj(p) ?? {}) : [];
   if (!items.length) {
     return {
