@@ -666,6 +666,7 @@ const BODIES: Record<string, (o: OrgObjects) => unknown> = {
   "PATCH /api/integrations/{id}": () => ({ name: "Hijacked" }),
   "POST /api/integrations/{id}/configure/{type}": () => ({ from_name: "Hijacked" }),
   "PUT /api/integrations/{id}/sync-schedule": () => ({ interval_minutes: 60 }),
+  "POST /api/integrations/{id}/accounts/select": () => ({ account_id: "100000000000001" }),
   "POST /api/integrations/{id}/records/{entity}": () => ({
     data: { name: "Hijack Ltd", email: "h@alpha.example" },
   }),

@@ -1,6 +1,8 @@
 // One integration's detail view: facts, actions, URLs to copy, and the tabs (logs, webhook
-// events, messages, sync, a calendar's upcoming events).
+// events, messages, sync, a calendar's upcoming events, and the accounts a connection reaches,
+// such as Facebook Pages).
 
+import { renderAccounts } from "./accounts-tab.js";
 import { confirmDelete, registerWebhooks, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
 import { $, badge, copy, copyRow, fmtDate, h, table } from "./dom.js";
@@ -16,7 +18,10 @@ export const TABS = [
   { id: "messages", label: "Messages" },
   { id: "sync", label: "Sync", when: (p) => p?.capabilities.sync?.length },
   { id: "events", label: "Upcoming events", when: (p) => p?.capabilities.calendar },
+  { id: "accounts", label: (p) => p.capabilities.accounts, when: (p) => p?.capabilities.accounts },
 ];
+
+const tabLabel = (t, p) => (typeof t.label === "function" ? t.label(p) : t.label);
 
 export async function renderDetail(id) {
   stopPolling();
@@ -51,7 +56,7 @@ export async function renderDetail(id) {
           tabindex: t.id === state.detailTab ? "0" : "-1",
           onclick: () => selectTab(i, t.id),
         },
-        t.label,
+        tabLabel(t, p),
       ),
     ),
   );
@@ -216,6 +221,9 @@ export async function loadTab(i, id) {
       await renderSync(i, panel);
     } else if (id === "events") {
       await renderEvents(i, panel);
+    } else if (id === "accounts") {
+      const p = state.byId.get(i.provider);
+      await renderAccounts(i, panel, p?.capabilities.accounts ?? "Accounts");
     }
   } catch (error) {
     panel.replaceChildren(h("p", { class: "error" }, error.message));

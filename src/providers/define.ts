@@ -13,6 +13,7 @@ export function capabilitiesOf(m: ProviderModule): ProviderCapabilities {
     ...(m.sync?.push ? { push: entities.filter(([, e]) => e.push).map(([name]) => name) } : {}),
     ...(m.calendar ? { calendar: true } : {}),
     ...(m.webhookSetup ? { webhook_setup: m.webhookSetup.register ? "register" : "check" } : {}),
+    ...(m.accounts ? { accounts: m.accounts.label } : {}),
   };
 }
 

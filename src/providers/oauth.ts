@@ -28,6 +28,8 @@ export interface ConnectedSettings {
    * Page token the user's token leads to); `expires_in` null means it does not expire.
    */
   token?: { access_token: string; expires_in: number | null };
+  /** Other secret fields to keep (Meta: the long-lived user token the Pages are listed with). */
+  secrets?: Record<string, string>;
 }
 
 export interface OAuthSettings {
@@ -69,6 +71,11 @@ export interface OAuthSettings {
   defaultTokenType?: string;
   /** Callback query parameters kept as settings: callback name → setting (QuickBooks realmId → realm_id). */
   callbackSettings?: Record<string, string>;
+  /**
+   * Settings read from every token response, the code exchange's and each refresh's (Salesforce's
+   * `instance_url`, which may change when the org moves): merged into the integration's config.
+   */
+  tokenSettings?: (tokens: OAuthTokens) => Record<string, unknown>;
   /**
    * Runs after the code exchange: settings read from the token response or fetched with the new
    * token (Xero's connections endpoint names the tenant).

@@ -8,7 +8,7 @@ import { z } from "zod";
 import type { ProviderContext } from "./runtime.ts";
 
 /** The normalized record kinds. */
-export type RecordKind = "customer" | "product" | "invoice" | "event";
+export type RecordKind = "customer" | "product" | "invoice" | "event" | "payment" | "insight";
 
 const text = z.string().trim().max(1000);
 const opt = text.nullable().optional();
@@ -62,7 +62,10 @@ export const InvoiceLine = z
   .strict();
 export type InvoiceLine = z.infer<typeof InvoiceLine>;
 
-/** Invoices. Dates are `YYYY-MM-DD`; `total` in major units. */
+/**
+ * Invoices. Dates are `YYYY-MM-DD`; amounts in major units. `amount_paid`, `balance` and
+ * `paid_at` (the day it was paid in full) are the provider's; a push ignores them.
+ */
 export const InvoiceData = z
   .object({
     number: opt,
@@ -73,6 +76,9 @@ export const InvoiceData = z
     total: z.number().finite().nullable().optional(),
     status: z.enum(INVOICE_STATUSES).nullable().optional(),
     lines: z.array(InvoiceLine).max(500).default([]),
+    amount_paid: z.number().finite().nullable().optional(),
+    balance: z.number().finite().nullable().optional(),
+    paid_at: z.iso.date().nullable().optional(),
   })
   .strict();
 export type InvoiceData = z.infer<typeof InvoiceData>;
@@ -120,15 +126,61 @@ export const EventData = z
   .strict();
 export type EventData = z.infer<typeof EventData>;
 
+/** Payments received against invoices. `date` is `YYYY-MM-DD`; `amount` in major units. */
+export const PaymentData = z
+  .object({
+    invoice_external_id: opt,
+    customer_external_id: opt,
+    date: z.iso.date().nullable().optional(),
+    amount: z.number().finite(),
+    currency: z.string().trim().length(3).toUpperCase().nullable().optional(),
+    method: opt,
+    reference: opt,
+  })
+  .strict();
+export type PaymentData = z.infer<typeof PaymentData>;
+
+/**
+ * Page and post insights (Facebook): a Page's metrics of one day, or a post's lifetime metrics.
+ * `date` is the day (a post's: when it was published).
+ */
+export const InsightData = z
+  .object({
+    scope: z.enum(["page", "post"]),
+    object_id: text.min(1),
+    date: z.iso.date().nullable().optional(),
+    impressions: z.number().finite().nullable().optional(),
+    reach: z.number().finite().nullable().optional(),
+    engagements: z.number().finite().nullable().optional(),
+    message: z.string().max(4000).nullable().optional(),
+    permalink: z.string().max(2000).nullable().optional(),
+  })
+  .strict();
+export type InsightData = z.infer<typeof InsightData>;
+
+/** A payment recorded through the hub: against one invoice, for a positive amount. */
+export const PaymentPush = PaymentData.extend({
+  invoice_external_id: text.min(1),
+  amount: z.number().finite().positive().max(1e12),
+});
+
 /** The schema of each kind's normalized data (also validates outward pushes). */
 export const RECORD_SCHEMAS = {
   customer: CustomerData,
   product: ProductData,
   invoice: InvoiceData,
   event: EventData,
+  payment: PaymentData,
+  insight: InsightData,
 } as const;
 
-export type RecordData = CustomerData | ProductData | InvoiceData | EventData;
+/** Every record kind, as the API lists them. */
+export const RECORD_KINDS = Object.keys(RECORD_SCHEMAS) as [RecordKind, ...RecordKind[]];
+
+/** Where a push must satisfy more than the record schema (a payment names its invoice). */
+export const PUSH_SCHEMAS: Partial<Record<RecordKind, z.ZodType>> = { payment: PaymentPush };
+
+export type RecordData = CustomerData | ProductData | InvoiceData | EventData | PaymentData | InsightData;
 
 export interface SyncEntity {
   /** The normalized shape of its records. */
@@ -156,6 +208,8 @@ export interface SyncEntity {
    * run (`SyncPage.syncToken`) rather than from a modified-since time.
    */
   syncToken?: boolean;
+  /** Pushes only create (payments are recorded, never edited through the hub). */
+  createOnly?: boolean;
 }
 
 /** One item of a page, mapped. */
@@ -222,8 +276,10 @@ export interface PushInput {
   /** `create`, `update` or `delete`; absent: update when `externalId` is set, else create. */
   operation?: "create" | "update" | "delete";
   /**
-   * The same on every attempt of one push (its id): a provider that takes client-chosen ids
-   * derives the new record's id from it, so a retried create never creates twice.
+   * The same on every attempt of one push (its id), so a retry after a lost answer never creates
+   * twice: a provider that takes client-chosen ids derives the new record's id from it (Google
+   * Calendar), one that recognises a repeated request by an id sends it (QuickBooks `requestid`,
+   * Xero `Idempotency-Key`).
    */
   key?: string;
   /** The entity's `pushOptions`, validated. */

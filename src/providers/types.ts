@@ -94,6 +94,8 @@ export interface ProviderCapabilities {
    * also point them at the hub itself (`register`); absent when neither (`webhookSetup`).
    */
   webhook_setup?: "check" | "register";
+  /** What the accounts one connection reaches are called ("Pages"), where the user picks one. */
+  accounts?: string;
 }
 
 export interface Provider {
@@ -193,6 +195,26 @@ export interface Provider {
    * changes nothing (a `GET` is not enough: Telegram's `GET /sendMessage` sends).
    */
   proxyReadOnly?: readonly ProxyReadRoute[];
+  /**
+   * Where this integration's API calls go, from its settings, when that is not the deployment's
+   * base URL itself (Salesforce: the instance URL the token response named). Every provider
+   * call (tests, sends, syncs, pushes, the proxy) gets it as `ctx.baseUrl`; throws a permanent
+   * ProviderError when the settings name no usable one.
+   */
+  apiBaseUrl?: (ctx: ProviderContext) => string;
+  /**
+   * A refused call that means the access token's session ended before its known expiry
+   * (Salesforce's 401 INVALID_SESSION_ID): the hub refreshes the token once and makes the call
+   * again; refused again, the call fails. `code` is the ProviderError's, `body` the answer's
+   * (the proxy has only the answer).
+   */
+  sessionExpired?: (answer: { status?: number; code?: string | number; body?: unknown }) => boolean;
+  /**
+   * The accounts the integration's credentials reach, of which it uses one (the Facebook Pages
+   * a user token manages): listed for the user to choose, and the chosen one's settings and
+   * credentials stored.
+   */
+  accounts?: AccountChooser;
   /** Record sync (inward, and outward where `push` is set); present when `capabilities.sync` is not empty. */
   sync?: ProviderSync;
   /**
@@ -239,6 +261,28 @@ export interface WebhookSetup {
   check(ctx: ProviderContext): Promise<WebhookTarget>;
   /** Points the provider's webhooks at `ctx.webhookUrl`; throws a ProviderError when refused. */
   register?(ctx: ProviderContext): Promise<WebhookRegistration>;
+}
+
+/** Accounts behind one connection, one of which the integration works with. */
+export interface AccountChooser {
+  /** What the provider calls them, plural ("Pages"). */
+  label: string;
+  /** Lists them with the integration's credentials; never any account's credentials. */
+  list(ctx: ProviderContext): Promise<ChoosableAccount[]>;
+  /**
+   * The field values to store for the chosen account (settings and secrets by field name: a
+   * Page's id and its Page token); a permanent ProviderError when the id is not one of them.
+   */
+  choose(ctx: ProviderContext, accountId: string): Promise<Record<string, string>>;
+}
+
+export interface ChoosableAccount {
+  id: string;
+  name: string;
+  /** The integration uses this one now. */
+  selected: boolean;
+  /** What else the provider says about it (category, the tasks the user may perform). */
+  details?: Record<string, unknown>;
 }
 
 /** Leads announced by a webhook that carries only their id (Facebook Lead Ads). */

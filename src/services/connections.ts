@@ -18,7 +18,7 @@ import { missingFields } from "./fields.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
 import type { Pacer } from "./pacing.ts";
 import { hitRateLimit } from "./rate-limit.ts";
-import type { Tokens } from "./tokens.ts";
+import { refreshable, type Tokens } from "./tokens.ts";
 import { webhookCheck } from "./webhook-check.ts";
 
 /** Test connection: at most this many calls per integration per minute. */
@@ -46,7 +46,29 @@ export class Connections {
 
   /** The context a provider call for this integration runs with (OAuth tokens refreshed when due). */
   async contextFor(stored: IntegrationRow): Promise<ProviderContext> {
-    const fresh = this.tokens ? await this.tokens.fresh(stored) : undefined;
+    return (await this.build(stored)).ctx;
+  }
+
+  /**
+   * The context after the provider said the access token's session ended (`sessionExpired`):
+   * the token is refreshed now (under the one refresh lease) and the context built again, with
+   * the API base the new token response named. A refresh that fails throws.
+   */
+  async renewedContext(row: IntegrationRow): Promise<ProviderContext> {
+    if (!this.tokens) throw new ProviderError("permanent", "tokens cannot be refreshed here");
+    // Refreshed by another call since this one read the row: use that token.
+    const current = await this.integrations.get(row.orgId, row.id);
+    if (current.secrets !== row.secrets) return (await this.build(current)).ctx;
+    const fresh = await this.tokens.renew(current);
+    return (await this.build(fresh.row, fresh)).ctx;
+  }
+
+  /** The context and the row it was built from (after any refresh). */
+  private async build(
+    stored: IntegrationRow,
+    given?: { row: IntegrationRow; secrets: Record<string, string> },
+  ): Promise<{ ctx: ProviderContext; row: IntegrationRow }> {
+    const fresh = given ?? (this.tokens ? await this.tokens.fresh(stored) : undefined);
     const row = fresh?.row ?? stored;
     const provider = providerOf(row);
     const baseUrl = providerBaseUrl(provider, this.settings, row.apiBaseUrl, row.config);
@@ -62,7 +84,7 @@ export class Connections {
       if (!check.ok) throw new ProviderError("permanent", `the host ${check.reason}`);
     }
     const pacer = this.pacer;
-    return {
+    const ctx: ProviderContext = {
       baseUrl,
       config: row.config,
       secrets: fresh?.secrets ?? (await this.integrations.secretsOf(row)),
@@ -76,19 +98,56 @@ export class Connections {
         : {}),
       ...(row.webhookVerifyToken ? { webhookVerifyToken: row.webhookVerifyToken } : {}),
     };
+    // The integration's own API base (Salesforce's instance URL), where the provider names one.
+    if (provider.apiBaseUrl) ctx.baseUrl = provider.apiBaseUrl(ctx);
+    return { ctx, row };
+  }
+
+  /** Whether a failed call means the session ended and a refreshed token may succeed. */
+  private sessionEnded(row: IntegrationRow, e: unknown): e is ProviderError {
+    const provider = providerOf(row);
+    return (
+      e instanceof ProviderError &&
+      e.kind === "auth" &&
+      Boolean(this.tokens && refreshable(provider) && row.secretFields.includes("refresh_token")) &&
+      Boolean(provider.sessionExpired?.({ status: e.opts.status, code: e.opts.code }))
+    );
   }
 
   /**
-   * Runs a provider call for an integration: builds its context, then calls `fn` with it. A
-   * ProviderError leaves with every secret value of the integration (in its usual encodings)
-   * and credential shapes removed from its message, so whatever stores or emits it (last_error,
-   * logs, events, message and sync errors, test outcomes) never carries a credential.
+   * Runs a provider call for an integration: builds its context, then calls `fn` with it. When
+   * the provider says the access token's session ended (`sessionExpired`), the token is
+   * refreshed and `fn` runs once more; refused again, it fails with that said. A ProviderError
+   * leaves with every secret value of the integration (in its usual encodings) and credential
+   * shapes removed from its message, so whatever stores or emits it (last_error, logs, events,
+   * message and sync errors, test outcomes) never carries a credential.
    */
   async run<T>(row: IntegrationRow, fn: (ctx: ProviderContext) => Promise<T>): Promise<T> {
     let ctx: ProviderContext | undefined;
     try {
-      ctx = await this.contextFor(row);
-      return await fn(ctx);
+      const built = await this.build(row);
+      ctx = built.ctx;
+      try {
+        return await fn(ctx);
+      } catch (e) {
+        if (!this.sessionEnded(built.row, e)) throw e;
+        try {
+          ctx = await this.renewedContext(built.row);
+        } catch (refresh) {
+          const why = refresh instanceof Error ? refresh.message : String(refresh);
+          throw new ProviderError("auth", `${e.message}; refreshing the session failed: ${why}`, e.opts);
+        }
+        try {
+          return await fn(ctx);
+        } catch (again) {
+          if (!this.sessionEnded(built.row, again)) throw again;
+          throw new ProviderError(
+            "auth",
+            `${again.message}, again with the token refreshed just now; connect the integration again`,
+            again.opts,
+          );
+        }
+      }
     } catch (e) {
       if (!(e instanceof ProviderError)) throw e;
       const secrets = ctx?.secrets ?? (await this.integrations.secretsOf(row).catch(() => ({})));

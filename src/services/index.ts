@@ -8,6 +8,7 @@ import { Vault } from "../crypto/vault.ts";
 import { createDb, type Db } from "../db/client.ts";
 import { createOutbound, type Outbound, OutboundRefused, withTimeout } from "../lib/outbound.ts";
 import type { HttpClient } from "../providers/runtime.ts";
+import { Accounts } from "./accounts.ts";
 import { Activity } from "./activity.ts";
 import { Calendar } from "./calendar.ts";
 import { ConnectSessions } from "./connect-sessions.ts";
@@ -37,6 +38,8 @@ export interface Services {
   organizations: Organizations;
   integrations: Integrations;
   connections: Connections;
+  /** Choosing the account (Facebook Page) an integration works with. */
+  accounts: Accounts;
   messages: Messages;
   webhooks: Webhooks;
   /** Where providers send an integration's webhooks, and pointing them at the hub. */
@@ -171,6 +174,7 @@ export function createServices(env: Env, requestId: string): Services {
     organizations,
     integrations,
     connections,
+    accounts: new Accounts(integrations, connections),
     messages: new Messages(db, activity, integrations, connections, env.JOBS, messageLeaseMs(settings)),
     webhooks,
     webhookSetups: new WebhookSetups(db, activity, integrations, connections, settings),

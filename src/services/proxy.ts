@@ -172,7 +172,7 @@ export class ApiProxy {
     }
     if (!ctx.baseUrl)
       throw new ApiError(ErrorCode.CONFLICT, "The integration has no API base URL configured");
-    const url = proxyTarget(ctx.baseUrl, path, req.search);
+    let url = proxyTarget(ctx.baseUrl, path, req.search);
     const headers = new Headers();
     for (const name of FORWARD_REQUEST_HEADERS) {
       const v = req.headers.get(name);
@@ -184,6 +184,7 @@ export class ApiProxy {
 
     const started = Date.now();
     let attempts = 0;
+    let renewed = false;
     let response: Response;
     for (;;) {
       // The hub's own budget first, outside the provider's timeout: spent, the answer is 429
@@ -203,6 +204,17 @@ export class ApiProxy {
         throw e;
       }
       response = await this.attempt(ctx, signed);
+      // The session ended (Salesforce's 401 INVALID_SESSION_ID): refresh once and call again.
+      if (!renewed && response.status === 401 && provider.sessionExpired) {
+        renewed = true;
+        const next = await this.renewAfter(row, response, provider);
+        if (next) {
+          await response.body?.cancel();
+          ctx = next;
+          url = proxyTarget(ctx.baseUrl, path, req.search);
+          continue;
+        }
+      }
       const retryable =
         IDEMPOTENT.has(method) &&
         (response.status === 429 || response.status >= 500) &&
@@ -216,6 +228,28 @@ export class ApiProxy {
     const result = await this.passBack(response, ctx, attempts);
     await this.log(row, method, path.slice(0, 300), result.response.status, Date.now() - started, attempts);
     return result;
+  }
+
+  /**
+   * The context with a refreshed token when a 401 answer says the session ended; null when it
+   * says something else or the refresh fails (the 401 then goes back as it came).
+   */
+  private async renewAfter(
+    row: IntegrationRow,
+    response: Response,
+    provider: Provider,
+  ): Promise<ProviderContext | null> {
+    const body: unknown = await response
+      .clone()
+      .json()
+      .catch(() => undefined);
+    if (!provider.sessionExpired?.({ status: response.status, body })) return null;
+    try {
+      return await this.connections.renewedContext(row);
+    } catch (e) {
+      if (e instanceof ProviderError) return null;
+      throw e;
+    }
   }
 
   /** Takes the call from the account's budget; a 429 answer when the budget is spent. */

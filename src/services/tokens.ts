@@ -24,6 +24,7 @@
 import type { Settings } from "../config.ts";
 import type { Vault } from "../crypto/vault.ts";
 import type { Db } from "../db/client.ts";
+import type { IntegrationRow } from "../db/schema.ts";
 import { createLogger, type Logger } from "../lib/log.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import type { Activity } from "./activity.ts";
@@ -33,6 +34,7 @@ import type { DeploymentApps } from "./oauth-client.ts";
 import { TokenRefresh } from "./tokens/refresh.ts";
 import { TokenRevocation } from "./tokens/revoke.ts";
 import { TokenSchedule } from "./tokens/schedule.ts";
+import type { FreshCredentials } from "./tokens/shared.ts";
 import { TokenStore } from "./tokens/store.ts";
 
 export {
@@ -93,6 +95,12 @@ export class Tokens {
   fresh: TokenRefresh["fresh"] = (...a) => this.refresher.fresh(...a);
   /** Forces a refresh now (the refresh-token route), under the same lease. */
   refresh: TokenRefresh["refresh"] = (...a) => this.refresher.refresh(...a);
+  /**
+   * Refreshes now because the provider said the token's session ended (Salesforce's
+   * INVALID_SESSION_ID), under the same lease: callers that hit it together make one refresh.
+   */
+  renew = (row: IntegrationRow): Promise<FreshCredentials> =>
+    this.refresher.refreshRow(row, "session_expired", "system");
 
   /** The cron: refreshes integrations whose token expires within 15 minutes, a few at a time. */
   refreshDue: TokenSchedule["refreshDue"] = (...a) => this.schedule.refreshDue(...a);

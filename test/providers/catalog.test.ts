@@ -94,16 +94,19 @@ describe("provider catalog", () => {
                 "facebook": {
                   "auth_kind": "bearer",
                   "capabilities": {
+                    "accounts": "Pages",
                     "oauth": true,
                     "send": [
                       "messenger",
                     ],
-                    "sync": [],
+                    "sync": [
+                      "insights",
+                    ],
                     "test": true,
                     "webhooks": true,
                   },
                   "category": "facebook",
-                  "fields": "access_token,app_id,app_secret,page_id,enable_lead_ads,lead_form_id,enable_messenger,auto_create_contacts,trigger_campaign_id,sandbox_mode,default",
+                  "fields": "access_token,user_access_token,app_id,app_secret,page_id,page_name,enable_lead_ads,lead_form_id,enable_messenger,auto_create_contacts,trigger_campaign_id,sandbox_mode,default",
                 },
                 "google_calendar": {
                   "auth_kind": "oauth2",
@@ -233,12 +236,14 @@ describe("provider catalog", () => {
                       "customers",
                       "products",
                       "invoices",
+                      "payments",
                     ],
                     "send": [],
                     "sync": [
                       "customers",
                       "products",
                       "invoices",
+                      "payments",
                     ],
                     "test": true,
                     "webhooks": true,
@@ -405,18 +410,20 @@ describe("provider catalog", () => {
                       "customers",
                       "products",
                       "invoices",
+                      "payments",
                     ],
                     "send": [],
                     "sync": [
                       "customers",
                       "products",
                       "invoices",
+                      "payments",
                     ],
                     "test": true,
                     "webhooks": true,
                   },
                   "category": "accounting",
-                  "fields": "access_token,refresh_token,tenant_id,client_id,client_secret,webhook_key",
+                  "fields": "access_token,refresh_token,tenant_id,payment_account_code,client_id,client_secret,webhook_key",
                 },
               }
             `);

@@ -1,7 +1,8 @@
 /**
  * Facebook Page through the sandbox: test connection (GET /me), Messenger sends
  * (POST /{page-id}/messages), the simulator's Graph strictness, and the shared Graph error
- * classification (by error.code, not the HTTP status).
+ * classification (by error.code, not the HTTP status); choosing the Page a user token manages
+ * (GET /me/accounts), and the Page's insights synced as records.
  */
 import { describe, expect, it } from "vitest";
 import { send } from "../../src/providers/facebook/client.ts";
@@ -9,6 +10,7 @@ import { GRAPH_VERSION } from "../../src/providers/facebook/graph.ts";
 import type { ProviderContext } from "../../src/providers/runtime.ts";
 import { facebook } from "../../src/sandbox/providers/facebook.ts";
 import { call, newIntegration, newOrg, sandboxInbox, waitForMessage } from "../harness.ts";
+import { allRecords, syncAndWait } from "../sync/helpers.ts";
 
 const TOKEN = "EAAGsandboxPageToken123";
 
@@ -146,5 +148,155 @@ describe("facebook", () => {
         message: "Facebook: (#100) No matching user found (code 100, HTTP 400)",
       });
     });
+  });
+});
+
+describe("facebook pages and insights", () => {
+  it("lists the Pages a user token manages without their tokens; choosing one stores its Page token", async () => {
+    const org = await newOrg();
+    const userToken = `EAAGuser${crypto.randomUUID().replace(/-/g, "")}`;
+    const i = await newIntegration(org, { provider: "facebook", name: "Pages", access_token: userToken });
+    const catalog = await call("GET", "/api/integrations/providers");
+    const fb = catalog.json.providers.find((p: { id: string }) => p.id === "facebook");
+    expect(fb.capabilities).toMatchObject({ accounts: "Pages", sync: ["insights"] });
+
+    const listed = await call("GET", `/api/integrations/${i.id}/accounts`, { key: org.memberKey });
+    expect(listed.status, listed.text).toBe(200);
+    expect(listed.json).toEqual({
+      label: "Pages",
+      accounts: [
+        { id: "100000000000001", name: "Sandbox Page", selected: false, details: expect.any(Object) },
+        { id: "100000000000002", name: "Sandbox Cafe", selected: false, details: expect.any(Object) },
+        { id: "100000000000003", name: "Sandbox Store", selected: false, details: expect.any(Object) },
+      ],
+    });
+    expect(listed.json.accounts[1].details).toMatchObject({
+      category: "Cafe",
+      tasks: expect.arrayContaining(["ANALYZE"]),
+    });
+    // No Page token (nor the user token) leaves the hub.
+    expect(listed.text).not.toContain("EAAGsbxPage");
+    expect(listed.text).not.toContain(userToken);
+
+    const path = `/api/integrations/${i.id}/accounts/select`;
+    expect(
+      (await call("POST", path, { key: org.memberKey, body: { account_id: "100000000000002" } })).status,
+    ).toBe(403);
+    const bad = await call("POST", path, { key: org.adminKey, body: { account_id: "999" } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.error).toContain("manages no Page with id 999");
+    expect((await call("POST", path, { key: org.adminKey, body: { page: "x" } })).status).toBe(400);
+
+    const chosen = await call("POST", path, { key: org.adminKey, body: { account_id: "100000000000002" } });
+    expect(chosen.status, chosen.text).toBe(200);
+    expect(chosen.json.integration.config).toMatchObject({
+      page_id: "100000000000002",
+      page_name: "Sandbox Cafe",
+    });
+    expect(chosen.json.integration.secrets).toEqual(
+      expect.objectContaining({ access_token: "••••••", user_access_token: "••••••" }),
+    );
+    expect(chosen.text).not.toContain("EAAGsbxPage");
+    // The stored access token is the Cafe's Page token: /me names the Page.
+    const tested = await call("POST", `/api/integrations/${i.id}/test`, { key: org.adminKey });
+    expect(tested.json).toMatchObject({
+      ok: true,
+      message: "Connected as Sandbox Cafe (id 100000000000002)",
+    });
+    // The user token stays, so the Pages can be listed again.
+    const again = await call("GET", `/api/integrations/${i.id}/accounts`, { key: org.adminKey });
+    expect(again.json.accounts.map((a: { selected: boolean }) => a.selected)).toEqual([false, true, false]);
+    const logs = await call("GET", `/api/integrations/${i.id}/logs`, { key: org.adminKey });
+    expect(JSON.stringify(logs.json)).toContain("account_selected");
+
+    const other = await newIntegration(org, {
+      provider: "sendgrid",
+      name: "Mail",
+      api_key: "SG.x",
+      from_email: "a@b.co",
+    });
+    expect((await call("GET", `/api/integrations/${other.id}/accounts`, { key: org.adminKey })).status).toBe(
+      400,
+    );
+  });
+
+  it("syncs the chosen Page's daily metrics and its posts' metrics as insights records", async () => {
+    const org = await newOrg();
+    const i = await newIntegration(org, {
+      provider: "facebook",
+      name: "Insights",
+      access_token: `EAAGuser${crypto.randomUUID().replace(/-/g, "")}`,
+    });
+    // Without a Page there is nothing to read.
+    const none = await syncAndWait(org, i.id, "insights");
+    expect(none.status).toBe("failed");
+    expect(none.error_message).toContain("choose the Page first");
+
+    const chosen = await call("POST", `/api/integrations/${i.id}/accounts/select`, {
+      key: org.adminKey,
+      body: { account_id: "100000000000003" },
+    });
+    expect(chosen.status).toBe(200);
+    const job = await syncAndWait(org, i.id, "insights");
+    expect(job, job.error_message).toMatchObject({ status: "success", mode: "full" });
+    const records = await allRecords(org, i.id, "insights");
+    const days = records.filter((r) => r.data.scope === "page");
+    const posts = records.filter((r) => r.data.scope === "post");
+    expect(days.length).toBeGreaterThanOrEqual(88);
+    expect(days.length).toBeLessThanOrEqual(90);
+    expect(posts).toHaveLength(12);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    const day = days.find((r) => r.data.date === yesterday) ?? days.at(-1);
+    expect(day?.external_id).toMatch(/^page:100000000000003:\d{4}-\d{2}-\d{2}$/);
+    expect(day?.data).toMatchObject({
+      scope: "page",
+      object_id: "100000000000003",
+      impressions: expect.any(Number),
+      reach: expect.any(Number),
+      engagements: expect.any(Number),
+      external_provider: "facebook",
+    });
+    const first = posts.find((r) => r.external_id === "post:100000000000003_900000000012");
+    expect(first?.data).toMatchObject({
+      scope: "post",
+      object_id: "100000000000003_900000000012",
+      date: new Date().toISOString().slice(0, 10),
+      message: "Sandbox post 12 of Sandbox Store",
+      permalink: "https://www.facebook.com/100000000000003/posts/900000000012",
+    });
+    const d = first?.data as { impressions: number; reach: number; engagements: number };
+    expect(d.reach).toBe(Math.floor(d.impressions * 0.7));
+    // Engagements: reactions (5 + 12 % 4 likes, 12 % 3 loves, 1 wow) plus clicks.
+    expect(d.engagements).toBe(5 + 0 + 1 + Math.floor(d.impressions / 20));
+
+    // The next run reads only the last days and the recent posts.
+    const next = await syncAndWait(org, i.id, "insights");
+    expect(next).toMatchObject({ status: "success", mode: "incremental" });
+    expect(next.records_synced).toBeLessThan(12);
+  }, 30_000);
+
+  it("the simulator refuses deprecated metrics and insights read with a token that is not the Page's", async () => {
+    const userToken = "EAAGuserSimulatorCheck1";
+    const accounts = await call(
+      "GET",
+      `/sandbox/facebook/${GRAPH_VERSION}/me/accounts?access_token=${userToken}`,
+    );
+    const cafe = accounts.json.data.find((p: { id: string }) => p.id === "100000000000002");
+    const store = accounts.json.data.find((p: { id: string }) => p.id === "100000000000003");
+    const read = (page: string, token: string, metric: string) =>
+      call("GET", `/sandbox/facebook/${GRAPH_VERSION}/${page}/insights?metric=${metric}&period=day`, {
+        headers: { authorization: `Bearer ${token}` },
+      });
+    const ok = await read("100000000000002", cafe.access_token, "page_media_view");
+    expect(ok.status).toBe(200);
+    expect(ok.json.data[0]).toMatchObject({ name: "page_media_view", period: "day" });
+    const deprecated = await read("100000000000002", cafe.access_token, "page_impressions");
+    expect(deprecated.json.error).toMatchObject({ code: 100 });
+    const wrong = await read("100000000000002", store.access_token, "page_media_view");
+    expect(wrong.json.error).toMatchObject({ code: 190 });
+    const fromPage = await call("GET", `/sandbox/facebook/${GRAPH_VERSION}/me/accounts`, {
+      headers: { authorization: `Bearer ${cafe.access_token}` },
+    });
+    expect(fromPage.json.error).toMatchObject({ code: 100 });
   });
 });

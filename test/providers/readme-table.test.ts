@@ -44,6 +44,8 @@ function capabilityText(p: Provider): string {
   // The calendar hook answers free/busy ("availability"); its `watch` opens push channels.
   if (c.calendar) parts.push("availability");
   if (p.calendar?.watch) parts.push("watch");
+  // `accounts: "Pages"`: the user picks the one the integration works with.
+  if (c.accounts) parts.push(`choose a ${c.accounts.replace(/s$/, "")}`);
   return parts.join("; ");
 }
 

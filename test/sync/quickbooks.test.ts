@@ -9,7 +9,8 @@ import { provider } from "../../src/providers/quickbooks/index.ts";
 import { type ProviderContext, ProviderError } from "../../src/providers/runtime.ts";
 import type { SyncItem } from "../../src/providers/sync.ts";
 import { quickbooksAccount } from "../../src/sandbox/providers/quickbooks.ts";
-import { call } from "../harness.ts";
+import { call, newIntegration, newOrg } from "../harness.ts";
+import { allRecords, syncAndWait } from "./helpers.ts";
 
 const sync = provider.sync;
 let seq = 0;
@@ -70,9 +71,10 @@ async function rejection(p: Promise<unknown>): Promise<ProviderError> {
 
 describe("quickbooks sync", () => {
   it("declares its entities, rate limits and capabilities", () => {
-    expect(Object.keys(sync.entities)).toEqual(["customers", "products", "invoices"]);
+    expect(Object.keys(sync.entities)).toEqual(["customers", "products", "invoices", "payments"]);
     expect(sync.entities.products?.aliases).toEqual(["items"]);
-    expect(provider.capabilities.push).toEqual(["customers", "products", "invoices"]);
+    expect(sync.entities.payments).toMatchObject({ kind: "payment", createOnly: true });
+    expect(provider.capabilities.push).toEqual(["customers", "products", "invoices", "payments"]);
     expect(provider.rateLimits).toEqual([
       { limit: 500, windowSeconds: 60 },
       { limit: 10, windowSeconds: 1 },
@@ -140,8 +142,12 @@ describe("quickbooks sync", () => {
       total: 2.74,
       status: "open",
       lines: [{ description: "Gadget 00001", sku: null, quantity: 2, unit_price: 1.37, amount: 2.74 }],
+      amount_paid: 0,
+      balance: 2.74,
+      paid_at: null,
     });
-    expect(byId.get("6")).toMatchObject({ status: "paid" });
+    // Invoice 6 is paid by generated payment 2, ten days after its issue.
+    expect(byId.get("6")).toMatchObject({ status: "paid", paid_at: "2026-01-17" });
     expect(byId.get("5")).toMatchObject({ status: "void", total: 0 });
   });
 
@@ -338,4 +344,169 @@ describe("quickbooks sync", () => {
       price: 150,
     });
   });
+
+  it("syncs payments and the paid fields of invoices (amount_paid, balance, paid_at from linked payments)", async () => {
+    const realm = newRealm();
+    await data(realm, "invoices", { count: 30 });
+    await data(realm, "payments", { count: 15 });
+    const urls: string[] = [];
+    const ctx = context(realm, { urls });
+    // Payment n pays invoice 3n: with 30 invoices, payments 1 to 10 exist.
+    const payments = await drain(ctx, "payments");
+    expect(payments.ids).toEqual(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]);
+    expect(urls[0]).toContain("SELECT * FROM Payment ORDERBY Id STARTPOSITION 1 MAXRESULTS 1000");
+    const p2 = payments.items.find((i) => i.externalId === "2");
+    expect(p2?.data).toEqual({
+      invoice_external_id: "6",
+      customer_external_id: "6",
+      date: "2026-01-17",
+      amount: 9.66,
+      currency: "USD",
+      method: "Visa",
+      reference: "PMT-2",
+    });
+    urls.length = 0;
+    const invoices = await drain(ctx, "invoices");
+    const byId = new Map(invoices.items.map((i) => [i.externalId, i.data]));
+    expect(byId.get("6")).toMatchObject({
+      status: "paid",
+      total: 9.66,
+      amount_paid: 9.66,
+      balance: 0,
+      paid_at: "2026-01-17",
+    });
+    expect(byId.get("1")).toMatchObject({ status: "open", amount_paid: 0, balance: 2.74, paid_at: null });
+    // One query page, then one query for the ten paid invoices' payments.
+    expect(urls).toHaveLength(2);
+    expect(urls[1]).toContain("SELECT * FROM Payment WHERE Id IN ('1', '2', '3'");
+  });
+
+  it("records a payment against an invoice: the balance falls, CDC shows both, a requestid repeats nothing", async () => {
+    const realm = newRealm();
+    await data(realm, "customers", { count: 5 });
+    await data(realm, "invoices", { count: 5 });
+    const ctx = context(realm);
+    // QuickBooks takes 10 calls a second per realm: each step runs a second later.
+    vi.useFakeTimers({ toFake: ["Date"], now: Date.now() });
+    const tick = () => vi.setSystemTime(Date.now() + 1100);
+    // Invoice 1 (customer 1) is open for 2.74.
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const partial = await sync.push?.(ctx, "payments", {
+      data: { invoice_external_id: "1", amount: 1.24, date: "2026-11-03", reference: "BANK-778" },
+      key: "push_partial_1",
+    });
+    expect(partial?.raw).toMatchObject({
+      CustomerRef: { value: "1" },
+      TotalAmt: 1.24,
+      TxnDate: "2026-11-03",
+      PaymentRefNum: "BANK-778",
+      Line: [{ Amount: 1.24, LinkedTxn: [{ TxnId: "1", TxnType: "Invoice" }] }],
+    });
+    expect(partial?.data).toMatchObject({
+      invoice_external_id: "1",
+      customer_external_id: "1",
+      amount: 1.24,
+    });
+    // The same requestid again answers the same payment and applies nothing more.
+    const again = await sync.push?.(ctx, "payments", {
+      data: { invoice_external_id: "1", amount: 1.24, date: "2026-11-03", reference: "BANK-778" },
+      key: "push_partial_1",
+    });
+    expect(again?.externalId).toBe(partial?.externalId);
+    const rest = await sync.push?.(ctx, "payments", {
+      data: { invoice_external_id: "1", customer_external_id: "1", amount: 1.5, date: "2026-11-09" },
+      key: "push_rest_1",
+    });
+    tick();
+    const changes = await drain(ctx, "invoices", since);
+    expect(changes.items.find((i) => i.externalId === "1")?.data).toMatchObject({
+      status: "paid",
+      amount_paid: 2.74,
+      balance: 0,
+      paid_at: "2026-11-09",
+    });
+    const paid = await drain(ctx, "payments", since);
+    expect(paid.ids.sort()).toEqual([partial?.externalId, rest?.externalId].sort());
+
+    tick();
+    const over = await rejection(
+      sync.push?.(ctx, "payments", { data: { invoice_external_id: "2", amount: 999 } }) ?? Promise.resolve(),
+    );
+    expect(over).toMatchObject({ kind: "permanent", opts: { code: "6000" } });
+    expect(over.message).toContain("more than its open balance");
+    const missing = await rejection(
+      sync.push?.(ctx, "payments", { data: { invoice_external_id: "999", amount: 1 } }) ?? Promise.resolve(),
+    );
+    expect(missing.kind).toBe("permanent");
+    const update = await rejection(
+      sync.push?.(ctx, "payments", { externalId: "1", data: { invoice_external_id: "2", amount: 1 } }) ??
+        Promise.resolve(),
+    );
+    expect(update.message).toContain("only created");
+  });
+
+  it("takes payments through the records API: validated, idempotent, synced back", async () => {
+    const org = await newOrg("QuickBooks payments");
+    const realm = newRealm();
+    await data(realm, "customers", { count: 5 });
+    await data(realm, "invoices", { count: 5 });
+    await data(realm, "payments", { count: 5 });
+    const integration = await newIntegration(org, {
+      provider: "quickbooks",
+      name: "QBO payments",
+      access_token: "eyJ.payments",
+      realm_id: realm,
+    });
+    const path = `/api/integrations/${integration.id}/records/payments`;
+    const post = (body: unknown, key: string) =>
+      call("POST", path, { key: org.adminKey, body, headers: { "idempotency-key": key } });
+
+    for (const [body, field] of [
+      [{ data: { amount: 5 } }, "data.invoice_external_id"],
+      [{ data: { invoice_external_id: "2", amount: -5 } }, "data.amount"],
+      [{ data: { invoice_external_id: "2", amount: 5, paid: true } }, "data"],
+      [{ external_id: "1", data: { invoice_external_id: "2", amount: 5 } }, "external_id"],
+    ] as const) {
+      const r = await post(body, `bad-${field}`);
+      expect(r.status, r.text).toBe(400);
+      expect(r.json.issues.map((i: { path: string }) => i.path)).toContain(field);
+    }
+
+    // Invoice 2 is open for 5.22.
+    const body = {
+      data: { invoice_external_id: "2", amount: 2.22, date: "2026-11-20", reference: "WIRE-1" },
+    };
+    const first = await post(body, "pay-invoice-2");
+    expect(first.status, first.text).toBe(202);
+    const repeat = await post(body, "pay-invoice-2");
+    expect(repeat.status).toBe(200);
+    expect(repeat.json.push.id).toBe(first.json.push.id);
+    expect((await post({ data: { ...body.data, amount: 1 } }, "pay-invoice-2")).status).toBe(409);
+
+    let push = first.json.push;
+    for (let i = 0; i < 100 && !["succeeded", "failed"].includes(push.status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      push = (
+        await call("GET", `/api/integrations/${integration.id}/pushes/${push.id}`, { key: org.adminKey })
+      ).json.push;
+    }
+    expect(push.status, push.error).toBe("succeeded");
+    const stored = await call("GET", `${path}/${push.external_id}`, { key: org.adminKey });
+    expect(stored.json.record.data).toMatchObject({
+      invoice_external_id: "2",
+      customer_external_id: "2",
+      amount: 2.22,
+      reference: "WIRE-1",
+    });
+    // One payment at QuickBooks, and invoice 2 owes 2.22 less.
+    const created = await call("GET", `/sandbox/_data/quickbooks/payments?account=${realm}&created`);
+    expect(created.json.items).toHaveLength(1);
+
+    const job = await syncAndWait(org, integration.id, "invoices");
+    expect(job.status).toBe("success");
+    const invoices = await allRecords(org, integration.id, "invoices");
+    const inv2 = invoices.find((r) => r.external_id === "2")?.data as Record<string, number>;
+    expect(inv2).toMatchObject({ total: 5.22, amount_paid: 2.22, balance: 3, paid_at: null });
+    expect((await syncAndWait(org, integration.id, "payments")).records_synced).toBe(2);
+  }, 30_000);
 });

@@ -6,8 +6,9 @@ import { ProviderError } from "../../src/providers/runtime.ts";
 import { provider } from "../../src/providers/salesforce/index.ts";
 import { firstQuery } from "../../src/providers/salesforce/sync.ts";
 import type { SyncItem } from "../../src/providers/sync.ts";
-import { salesforceAccount, salesforceId } from "../../src/sandbox/providers/salesforce.ts";
-import { call } from "../harness.ts";
+import { clientAccount, salesforceAccount, salesforceId } from "../../src/sandbox/providers/salesforce.ts";
+import { call, newIntegration, newOrg, type TestOrg } from "../harness.ts";
+import { allRecords, armFault, syncAndWait } from "./helpers.ts";
 
 let seq = 0;
 
@@ -163,4 +164,131 @@ describe("salesforce sync", () => {
       .catch((e) => e);
     expect(bad).toMatchObject({ kind: "permanent" });
   });
+});
+
+const REDIRECT = "https://app.example.com/oauth/callback";
+
+/** Tokens from the sandbox's Salesforce authorization server (auto-approved), for `clientId`. */
+async function sandboxTokens(clientId: string) {
+  const q = new URLSearchParams({
+    response_type: "code",
+    client_id: clientId,
+    redirect_uri: REDIRECT,
+    scope: "api refresh_token",
+    sandbox_auto: "approve",
+  });
+  const res = await exports.default.fetch(
+    new Request(`https://hub.test/sandbox/salesforce/services/oauth2/authorize?${q}`, { redirect: "manual" }),
+  );
+  const code = new URL(res.headers.get("location") as string).searchParams.get("code") as string;
+  const r = await call("POST", "/sandbox/salesforce/services/oauth2/token", {
+    raw: new URLSearchParams({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      client_secret: "secret",
+    }).toString(),
+    contentType: "application/x-www-form-urlencoded",
+  });
+  expect(r.status, r.text).toBe(200);
+  return r.json as { access_token: string; refresh_token: string; instance_url: string };
+}
+
+const oauthStats = async (clientId: string) =>
+  (await call("GET", `/sandbox/_oauth/stats?client_id=${encodeURIComponent(clientId)}`)).json as {
+    refresh_requests: number;
+  };
+
+const sessions = (body: Record<string, unknown>) => call("POST", "/sandbox/salesforce/_sessions", { body });
+
+describe("salesforce sessions", () => {
+  let org: TestOrg;
+  /** An integration connected through the sandbox's OAuth server with its own client id. */
+  async function connected(tag: string) {
+    org ??= await newOrg("Salesforce sessions");
+    const clientId = `sf-${tag}-${crypto.randomUUID().slice(0, 8)}`;
+    const tokens = await sandboxTokens(clientId);
+    await control("accounts", { account: clientAccount(clientId), count: 30 });
+    const integration = await newIntegration(org, {
+      provider: "salesforce",
+      name: `Salesforce ${tag}`,
+      access_token: tokens.access_token,
+      refresh_token: tokens.refresh_token,
+      instance_url: tokens.instance_url,
+      client_id: clientId,
+      client_secret: "secret",
+    });
+    return { clientId, tokens, integration };
+  }
+  const read = async (id: string) =>
+    (await call("GET", `/api/integrations/${id}`, { key: org.adminKey })).json.integration;
+
+  it("INVALID_SESSION_ID refreshes the token and retries once: sync pages, test connection and the proxy", async () => {
+    const { clientId, tokens, integration } = await connected("retry");
+    expect(tokens.instance_url).toBe("https://hub.test/sandbox/salesforce");
+    expect((await syncAndWait(org, integration.id, "accounts")).status).toBe("success");
+    expect((await oauthStats(clientId)).refresh_requests).toBe(0);
+
+    // The session ends (an admin logged the user out): the next page is refused, refreshed, retried.
+    expect((await sessions({ expire: tokens.access_token })).json.expired).toBe(1);
+    const job = await syncAndWait(org, integration.id, "accounts", { full: true });
+    expect(job, job.error_message).toMatchObject({ status: "success", records_synced: 30 });
+    expect((await oauthStats(clientId)).refresh_requests).toBe(1);
+    expect(await allRecords(org, integration.id, "accounts")).toHaveLength(30);
+    const logs = await call("GET", `/api/integrations/${integration.id}/logs`, { key: org.adminKey });
+    expect(JSON.stringify(logs.json)).toContain("session_expired");
+
+    await sessions({ expire: "all", client_id: clientId });
+    const tested = await call("POST", `/api/integrations/${integration.id}/test`, { key: org.adminKey });
+    expect(tested.json.ok ?? tested.json.success, tested.text).toBe(true);
+    expect((await oauthStats(clientId)).refresh_requests).toBe(2);
+
+    await sessions({ expire: "all", client_id: clientId });
+    const proxied = await call(
+      "GET",
+      `/api/integrations/${integration.id}/proxy/services/data/v62.0/limits`,
+      {
+        key: org.adminKey,
+      },
+    );
+    expect(proxied.status, proxied.text).toBe(200);
+    expect(proxied.json.DailyApiRequests.Max).toBe(15000);
+    expect((await oauthStats(clientId)).refresh_requests).toBe(3);
+    expect((await read(integration.id)).status).toBe("active");
+  }, 30_000);
+
+  it("a second INVALID_SESSION_ID after the refresh fails clearly, after one refresh", async () => {
+    const { clientId, integration } = await connected("twice");
+    await armFault("salesforce", 401, 2);
+    const job = await syncAndWait(org, integration.id, "accounts");
+    expect(job.status).toBe("failed");
+    expect(job.error_message).toContain("Session expired or invalid");
+    expect(job.error_message).toContain("again with the token refreshed just now");
+    expect((await oauthStats(clientId)).refresh_requests).toBe(1);
+    const row = await read(integration.id);
+    expect(row.status).toBe("error");
+    expect(row.last_error).toContain("again with the token refreshed just now");
+  }, 30_000);
+
+  it("uses the instance_url of the token response, also when a refresh moves it", async () => {
+    const { clientId, tokens, integration } = await connected("moved");
+    expect((await syncAndWait(org, integration.id, "accounts")).status).toBe("success");
+    // The org moves to instance na2: sessions issued from now on are for it; the old one ends.
+    await sessions({ instance: "na2", client_id: clientId, expire: tokens.access_token });
+    const job = await syncAndWait(org, integration.id, "accounts", { full: true });
+    expect(job, job.error_message).toMatchObject({ status: "success", records_synced: 30 });
+    const row = await read(integration.id);
+    expect(row.config.instance_url).toBe("https://hub.test/sandbox/salesforce/i/na2");
+    // Its sessions work only there: the proxy goes to the new instance too.
+    const proxied = await call(
+      "GET",
+      `/api/integrations/${integration.id}/proxy/services/data/v62.0/limits`,
+      {
+        key: org.adminKey,
+      },
+    );
+    expect(proxied.status, proxied.text).toBe(200);
+    expect((await oauthStats(clientId)).refresh_requests).toBe(1);
+  }, 30_000);
 });

@@ -10,7 +10,8 @@ import type { SyncItem } from "../../src/providers/sync.ts";
 import { provider } from "../../src/providers/xero/index.ts";
 import { ifModifiedSince, xeroDate } from "../../src/providers/xero/sync.ts";
 import { xeroAccount, xeroId } from "../../src/sandbox/providers/xero.ts";
-import { call } from "../harness.ts";
+import { call, newIntegration, newOrg } from "../harness.ts";
+import { allRecords, syncAndWait } from "./helpers.ts";
 
 const sync = provider.sync;
 
@@ -64,16 +65,21 @@ async function rejection(p: Promise<unknown> | undefined): Promise<ProviderError
   return e as ProviderError;
 }
 
-const ids = (entity: "customers" | "products" | "invoices", ns: number[]) =>
+const ids = (entity: "customers" | "products" | "invoices" | "payments", ns: number[]) =>
   ns.map((n) => xeroId(entity, n)).sort();
 
 describe("xero sync", () => {
   it("declares its entities, deletion modes, rate limits and capabilities; parses Xero dates", () => {
-    expect(Object.keys(sync.entities)).toEqual(["customers", "products", "invoices"]);
+    expect(Object.keys(sync.entities)).toEqual(["customers", "products", "invoices", "payments"]);
     expect(sync.entities.customers).toMatchObject({ aliases: ["contacts"], deletions: "tombstones" });
     expect(sync.entities.products).toMatchObject({ aliases: ["items"], deletions: "sweep" });
     expect(sync.entities.invoices).toMatchObject({ deletions: "tombstones" });
-    expect(provider.capabilities.push).toEqual(["customers", "products", "invoices"]);
+    expect(sync.entities.payments).toMatchObject({
+      kind: "payment",
+      deletions: "tombstones",
+      createOnly: true,
+    });
+    expect(provider.capabilities.push).toEqual(["customers", "products", "invoices", "payments"]);
     expect(provider.rateLimits).toEqual([
       { limit: 60, windowSeconds: 60 },
       { limit: 5000, windowSeconds: 86_400 },
@@ -180,8 +186,17 @@ describe("xero sync", () => {
       total: 2.74,
       status: "open",
       lines: [{ description: "Gadget 00001", sku: "SKU-00001", quantity: 2, unit_price: 1.37, amount: 2.74 }],
+      amount_paid: 0,
+      balance: 2.74,
+      paid_at: null,
     });
-    expect(byId.get(xeroId("invoices", 6))).toMatchObject({ status: "paid" });
+    // Paid in full by generated payment 2, ten days after its issue (FullyPaidOnDate).
+    expect(byId.get(xeroId("invoices", 6))).toMatchObject({
+      status: "paid",
+      amount_paid: 9.66,
+      balance: 0,
+      paid_at: "2026-01-17",
+    });
     expect(byId.get(xeroId("invoices", 5))).toMatchObject({ status: "void" });
     expect(byId.get(xeroId("invoices", 4))).toMatchObject({ status: "draft" });
 
@@ -345,4 +360,153 @@ describe("xero sync", () => {
       total: 450,
     });
   });
+
+  it("Payments: received ones only, paged, If-Modified-Since, DELETED ones as deletions", async () => {
+    const tenant = crypto.randomUUID();
+    await data(tenant, "invoices", { count: 30 });
+    await data(tenant, "payments", { count: 12 });
+    const seen: Seen[] = [];
+    const ctx = context(tenant, { seen });
+    const run = await drain(ctx, "payments");
+    // Payment n pays invoice 3n: with 30 invoices, payments 1 to 10 exist.
+    expect(run.ids.sort()).toEqual(ids("payments", [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]));
+    expect(seen[0]?.url).toBe(
+      'https://hub.test/sandbox/xero/api.xro/2.0/Payments?page=1&pageSize=100&where=PaymentType=="ACCRECPAYMENT"',
+    );
+    expect(run.items.find((i) => i.externalId === xeroId("payments", 2))?.data).toEqual({
+      invoice_external_id: xeroId("invoices", 6),
+      customer_external_id: xeroId("customers", 6),
+      date: "2026-01-17",
+      amount: 9.66,
+      currency: "USD",
+      method: null,
+      reference: "PMT-2",
+    });
+    const since = new Date(Date.now() - 1000).toISOString();
+    // Payments 11 and 12 would pay invoices that do not exist: resize to the ten that do.
+    const p = await data(tenant, "payments", { count: 10, remove: 1 });
+    const changed = await drain(ctx, "payments", since);
+    expect(changed.deleted).toEqual(ids("payments", p.removed));
+    expect(seen.at(-1)?.headers.get("if-modified-since")).toBe(ifModifiedSince(since));
+  });
+
+  it("records a payment against an invoice with the payment account; Xero's refusals; Idempotency-Key", async () => {
+    const tenant = crypto.randomUUID();
+    await data(tenant, "customers", { count: 5 });
+    await data(tenant, "invoices", { count: 5 });
+    const seen: Seen[] = [];
+    const base = context(tenant, { seen });
+    const ctx = { ...base, config: { ...base.config, payment_account_code: "090" } };
+    // Invoice 1 is AUTHORISED for 2.74.
+    const input = {
+      data: {
+        invoice_external_id: xeroId("invoices", 1),
+        amount: 1.74,
+        date: "2026-11-03",
+        reference: "BANK-1",
+      },
+      key: "push_xero_partial",
+    };
+    const partial = await sync.push?.(ctx, "payments", input);
+    expect(seen.at(-1)?.url).toBe("https://hub.test/sandbox/xero/api.xro/2.0/Payments");
+    expect(seen.at(-1)?.headers.get("idempotency-key")).toBe("push_xero_partial");
+    expect(partial?.data).toEqual({
+      invoice_external_id: xeroId("invoices", 1),
+      customer_external_id: xeroId("customers", 1),
+      date: "2026-11-03",
+      amount: 1.74,
+      currency: "USD",
+      method: null,
+      reference: "BANK-1",
+    });
+    expect(partial?.raw).toMatchObject({ Account: { Code: "090" }, PaymentType: "ACCRECPAYMENT" });
+    const again = await sync.push?.(ctx, "payments", input);
+    expect(again?.externalId).toBe(partial?.externalId);
+    const rest = await sync.push?.(ctx, "payments", {
+      data: { invoice_external_id: xeroId("invoices", 1), amount: 1, date: "2026-11-10" },
+      key: "push_xero_rest",
+    });
+    const invoices = await drain(ctx, "invoices");
+    expect(invoices.items.find((i) => i.externalId === xeroId("invoices", 1))?.data).toMatchObject({
+      status: "paid",
+      amount_paid: 2.74,
+      balance: 0,
+      paid_at: "2026-11-10",
+    });
+    const listed = await drain(ctx, "payments");
+    expect(listed.ids).toEqual(expect.arrayContaining([partial?.externalId, rest?.externalId]));
+
+    const refusal = async (data: Record<string, unknown>, config: Record<string, unknown> = ctx.config) =>
+      (await rejection(sync.push?.({ ...ctx, config }, "payments", { data: data as never }))).message;
+    expect(await refusal({ invoice_external_id: xeroId("invoices", 2), amount: 99 })).toContain(
+      "Payment amount exceeds the amount outstanding on this document",
+    );
+    // Invoice 4 is a DRAFT.
+    expect(await refusal({ invoice_external_id: xeroId("invoices", 4), amount: 1 })).toContain(
+      "Payments can only be made against Authorised documents",
+    );
+    expect(
+      await refusal(
+        { invoice_external_id: xeroId("invoices", 2), amount: 1 },
+        { ...ctx.config, payment_account_code: "999" },
+      ),
+    ).toContain("Account code '999' is not a valid code for this document.");
+    expect(await refusal({ invoice_external_id: xeroId("invoices", 2), amount: 1 }, base.config)).toContain(
+      "set payment_account_code",
+    );
+  });
+
+  it("takes payments through the records API and syncs the invoice's paid fields back", async () => {
+    const org = await newOrg("Xero payments");
+    const tenant = crypto.randomUUID();
+    await data(tenant, "customers", { count: 5 });
+    await data(tenant, "invoices", { count: 5 });
+    await data(tenant, "payments", { count: 5 });
+    const integration = await newIntegration(org, {
+      provider: "xero",
+      name: "Xero payments",
+      access_token: "eyJ.xero-payments",
+      tenant_id: tenant,
+      payment_account_code: "091",
+    });
+    const path = `/api/integrations/${integration.id}/records/payments`;
+    const body = { data: { invoice_external_id: xeroId("invoices", 2), amount: 5.22, date: "2026-11-21" } };
+    const bad = await call("POST", path, { key: org.adminKey, body: { data: { amount: 0 } } });
+    expect(bad.status).toBe(400);
+    expect(bad.json.issues.map((i: { path: string }) => i.path)).toEqual(
+      expect.arrayContaining(["data.invoice_external_id", "data.amount"]),
+    );
+    const first = await call("POST", path, {
+      key: org.adminKey,
+      body,
+      headers: { "idempotency-key": "x-pay-2" },
+    });
+    expect(first.status, first.text).toBe(202);
+    const repeat = await call("POST", path, {
+      key: org.adminKey,
+      body,
+      headers: { "idempotency-key": "x-pay-2" },
+    });
+    expect(repeat.json.push.id).toBe(first.json.push.id);
+    let push = first.json.push;
+    for (let i = 0; i < 100 && !["succeeded", "failed"].includes(push.status); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const r = await call("GET", `/api/integrations/${integration.id}/pushes/${push.id}`, {
+        key: org.adminKey,
+      });
+      push = r.json.push;
+    }
+    expect(push.status, push.error).toBe("succeeded");
+    const created = await call("GET", `/sandbox/_data/xero/payments?account=${xeroAccount(tenant)}&created`);
+    expect(created.json.items).toHaveLength(1);
+    expect(created.json.items[0].body).toMatchObject({ Account: { Code: "091" }, Amount: 5.22 });
+
+    expect((await syncAndWait(org, integration.id, "invoices")).status).toBe("success");
+    const inv = (await allRecords(org, integration.id, "invoices")).find(
+      (r) => r.external_id === xeroId("invoices", 2),
+    );
+    expect(inv?.data).toMatchObject({ status: "paid", amount_paid: 5.22, balance: 0, paid_at: "2026-11-21" });
+    // Payment 1 pays invoice 3; the new one pays invoice 2.
+    expect((await syncAndWait(org, integration.id, "payments")).records_synced).toBe(2);
+  }, 30_000);
 });

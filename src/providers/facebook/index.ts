@@ -4,8 +4,10 @@ import { metaAppSecretFields } from "../common-fields.ts";
 import { defineProvider } from "../define.ts";
 import { metaApp } from "../meta-app.ts";
 import { send, test } from "./client.ts";
+import { sync } from "./insights.ts";
 import { leads } from "./leads.ts";
 import { oauth } from "./oauth.ts";
+import { pages } from "./pages.ts";
 import { webhook } from "./webhook.ts";
 
 export const provider = defineProvider({
@@ -13,7 +15,7 @@ export const provider = defineProvider({
   category: "facebook",
   displayName: "Facebook",
   description:
-    "Sends and receives Messenger messages for a Facebook Page and turns Lead Ads submissions into contacts.",
+    "Sends and receives Messenger messages for a Facebook Page, turns Lead Ads submissions into contacts and syncs the Page's insights.",
   authKind: "bearer",
   // Calls add the pinned Graph version to the path (GRAPH_VERSION in facebook/graph.ts).
   defaultBaseUrl: "https://graph.facebook.com",
@@ -26,7 +28,15 @@ export const provider = defineProvider({
       secret: true,
       aliases: ["page_access_token"],
       placeholder: "EAA...",
-      help: "A Page access token (or system-user token) with pages_messaging and, for Lead Ads, leads_retrieval.",
+      help: "A Page access token (or system-user token) with pages_messaging and, for Lead Ads, leads_retrieval; or a user token, then choose the Page.",
+    },
+    {
+      name: "user_access_token",
+      label: "User Access Token",
+      type: "password",
+      required: false,
+      secret: true,
+      help: "The user token the Pages you manage are listed with (kept by Connect and by choosing a Page).",
     },
     {
       name: "app_id",
@@ -44,7 +54,15 @@ export const provider = defineProvider({
       type: "text",
       required: false,
       secret: false,
-      help: "Your Page → About → Page transparency, or the number in the Page URL.",
+      help: "Your Page → About → Page transparency, or the number in the Page URL; set by choosing a Page.",
+    },
+    {
+      name: "page_name",
+      label: "Page name",
+      type: "text",
+      required: false,
+      secret: false,
+      help: "Set by choosing a Page.",
     },
     {
       name: "enable_lead_ads",
@@ -93,6 +111,8 @@ export const provider = defineProvider({
   webhook,
   ...metaApp,
   leads,
+  accounts: pages,
+  sync,
   webhookVerifyToken: true,
   oauth,
   // Graph API reads are GET; a `method` query parameter turns a GET into a write, so none may

@@ -3,7 +3,8 @@
  * There are no refresh tokens. After the code exchange the short-lived user token is exchanged
  * for a long-lived one (`fb_exchange_token`), and the Page token is read from `GET /me/accounts`:
  * a Page token obtained with a long-lived user token does not expire, and it is what Messenger
- * sends and Lead Ads reads need.
+ * sends and Lead Ads reads need. The first Page is used until the user chooses another; the
+ * long-lived user token is kept (`user_access_token`) to list them.
  */
 
 import type { ConnectedContext, OAuthSettings } from "../oauth.ts";
@@ -68,9 +69,11 @@ export const oauth: OAuthSettings = {
     if (typeof pageId !== "string" || typeof pageToken !== "string")
       throw new ProviderError("permanent", "Facebook: the account manages no Page this app may use");
     const name = field(page, "name");
+    // The first Page to begin with; the user token stays to list the others (`accounts`).
     return {
       config: { page_id: pageId, ...(typeof name === "string" ? { page_name: name } : {}) },
       token: { access_token: pageToken, expires_in: null },
+      secrets: { user_access_token: userToken },
     };
   },
 };

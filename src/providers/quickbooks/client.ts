@@ -71,3 +71,22 @@ export async function test(ctx: ProviderContext): Promise<TestResult> {
     },
   };
 }
+
+/** The company's realm id, which every API path needs. */
+export function realmOf(ctx: ProviderContext): string {
+  const realm = setting(ctx, "realm_id");
+  if (!/^\d+$/.test(realm))
+    throw new ProviderError("permanent", "the realm_id must be the numeric company ID");
+  return realm;
+}
+
+/** A GET under `/v3/company/{realmId}` answering its JSON; a QuickBooks fault is thrown. */
+export async function qboGet(ctx: ProviderContext, path: string, query: Record<string, string>) {
+  const res = await request(apiBase(ctx), {
+    path: `/v3/company/${realmOf(ctx)}${path}`,
+    query: { ...query, minorversion: MINOR_VERSION },
+    headers: oauthBearer(ctx),
+  });
+  if (res.status !== 200) throw failure(res);
+  return res.data;
+}

@@ -12,7 +12,8 @@ export const provider = defineProvider({
   id: "quickbooks",
   category: "accounting",
   displayName: "QuickBooks Online",
-  description: "Syncs customers, products and invoices with a QuickBooks Online company in both directions.",
+  description:
+    "Syncs customers, products, invoices and payments with a QuickBooks Online company in both directions.",
   authKind: "oauth2",
   // Production; `environment: sandbox` switches to Intuit's sandbox host (see client.ts).
   defaultBaseUrl: PRODUCTION_URL,

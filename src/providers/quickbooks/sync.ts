@@ -4,18 +4,18 @@
  * 1000`), incremental runs read Change Data Capture (`/cdc?entities=...&changedSince=`), which
  * reports deleted records with `status: "Deleted"` and inactivated customers and items with
  * `Active: false`. Pushes create with `POST /{entity}` and update with the same POST carrying
- * `Id`, `SyncToken` and `sparse: true`.
+ * `Id`, `SyncToken` and `sparse: true`. Payments are recorded against one invoice (payments.ts)
+ * and never updated through the hub; an invoice paid in full takes its `paid_at` from the
+ * payments it links to.
  */
 import { oauthBearer } from "../other/bearer.ts";
-import { field, type ProviderContext, ProviderError, request, setting } from "../runtime.ts";
+import { field, type ProviderContext, ProviderError, request } from "../runtime.ts";
 import {
-  amount,
   type CustomerData,
-  day,
-  email,
   type InvoiceData,
   type InvoiceLine,
   isoFrom,
+  type PaymentData,
   type ProductData,
   type ProviderSync,
   type PushInput,
@@ -27,7 +27,9 @@ import {
   type SyncPageRequest,
   str,
 } from "../sync.ts";
-import { apiBase, failure, MINOR_VERSION } from "./client.ts";
+import { apiBase, failure, qboGet as get, MINOR_VERSION, realmOf } from "./client.ts";
+import { mapCustomer, mapInvoice, mapPayment, mapProduct, modified } from "./map.ts";
+import { paidDates, paymentBody } from "./payments.ts";
 
 /** MAXRESULTS of a query page, and the most objects one CDC response holds. */
 export const MAX_RESULTS = 1000;
@@ -39,6 +41,7 @@ const ENTITIES = {
   customers: { kind: "customer", incremental: true, deletions: "tombstones", push: true },
   products: { kind: "product", aliases: ["items"], incremental: true, deletions: "tombstones", push: true },
   invoices: { kind: "invoice", incremental: true, deletions: "tombstones", push: true },
+  payments: { kind: "payment", incremental: true, deletions: "tombstones", push: true, createOnly: true },
 } satisfies Record<string, SyncEntity>;
 
 type EntityName = keyof typeof ENTITIES;
@@ -48,6 +51,14 @@ const QBO: Record<EntityName, { name: string; path: string; hasActive: boolean }
   customers: { name: "Customer", path: "customer", hasActive: true },
   products: { name: "Item", path: "item", hasActive: true },
   invoices: { name: "Invoice", path: "invoice", hasActive: false },
+  payments: { name: "Payment", path: "payment", hasActive: false },
+};
+
+const MAPPERS: Record<EntityName, (raw: unknown) => RecordData> = {
+  customers: mapCustomer,
+  products: mapProduct,
+  invoices: (raw) => mapInvoice(raw),
+  payments: mapPayment,
 };
 
 function entityName(entity: string): EntityName {
@@ -70,119 +81,27 @@ function parseCursor(cursor: string): Cursor {
   throw new ProviderError("permanent", "QuickBooks: the sync cursor is not one this provider made");
 }
 
-const obj = (v: unknown): Record<string, unknown> =>
-  v && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-
-const modified = (raw: unknown) => isoFrom(field(raw, "MetaData", "LastUpdatedTime"));
-
-/** A QBO Customer as normalized customer data. */
-export function mapCustomer(raw: unknown): CustomerData {
-  const given = [str(field(raw, "GivenName")), str(field(raw, "FamilyName"))].filter(Boolean).join(" ");
-  const addr = obj(field(raw, "BillAddr"));
-  const hasAddr = Object.keys(addr).some((k) => k !== "Id");
-  return {
-    name:
-      str(field(raw, "DisplayName")) ??
-      (given || null) ??
-      str(field(raw, "CompanyName")) ??
-      `Customer ${String(field(raw, "Id"))}`,
-    email: email(field(raw, "PrimaryEmailAddr", "Address")),
-    phone: str(field(raw, "PrimaryPhone", "FreeFormNumber")) ?? str(field(raw, "Mobile", "FreeFormNumber")),
-    company: str(field(raw, "CompanyName")),
-    address: hasAddr
-      ? {
-          line1: str(addr.Line1),
-          line2: str(addr.Line2),
-          city: str(addr.City),
-          region: str(addr.CountrySubDivisionCode),
-          postal_code: str(addr.PostalCode),
-          country: str(addr.Country),
-        }
-      : null,
-  };
-}
-
-/** A QBO Item as normalized product data (items carry no currency of their own). */
-export function mapProduct(raw: unknown): ProductData {
-  return {
-    sku: str(field(raw, "Sku")),
-    name:
-      str(field(raw, "Name")) ?? str(field(raw, "FullyQualifiedName")) ?? `Item ${String(field(raw, "Id"))}`,
-    description: str(field(raw, "Description")),
-    price: amount(field(raw, "UnitPrice")),
-    currency: null,
-  };
-}
-
-/**
- * QBO invoices have no status field: a voided one keeps a zero total and the note "Voided", a
- * zero balance means paid, anything else is open (QBO has no drafts).
- */
-function invoiceStatus(raw: unknown): InvoiceData["status"] {
-  const note = String(field(raw, "PrivateNote") ?? "");
-  const total = amount(field(raw, "TotalAmt")) ?? 0;
-  const balance = amount(field(raw, "Balance"));
-  if (/^voided\b/i.test(note) && total === 0) return "void";
-  if (balance === 0 && total > 0) return "paid";
-  return "open";
-}
-
-/** A QBO Invoice as normalized invoice data; only sales lines become lines. */
-export function mapInvoice(raw: unknown): InvoiceData {
-  const lines = field(raw, "Line");
-  const mapped: InvoiceLine[] = (Array.isArray(lines) ? lines : [])
-    .filter((l) => field(l, "DetailType") === "SalesItemLineDetail")
-    .slice(0, 500)
-    .map((l) => ({
-      description: str(field(l, "Description")),
-      sku: null,
-      quantity: amount(field(l, "SalesItemLineDetail", "Qty")) ?? 1,
-      unit_price: amount(field(l, "SalesItemLineDetail", "UnitPrice")),
-      amount: amount(field(l, "Amount")),
-    }));
-  return {
-    number: str(field(raw, "DocNumber")),
-    customer_external_id: str(field(raw, "CustomerRef", "value")),
-    issue_date: day(field(raw, "TxnDate")),
-    due_date: day(field(raw, "DueDate")),
-    currency: str(field(raw, "CurrencyRef", "value")),
-    total: amount(field(raw, "TotalAmt")),
-    status: invoiceStatus(raw),
-    lines: mapped,
-  };
-}
-
-const MAPPERS: Record<EntityName, (raw: unknown) => RecordData> = {
-  customers: mapCustomer,
-  products: mapProduct,
-  invoices: mapInvoice,
-};
-
-function realmOf(ctx: ProviderContext): string {
-  const realm = setting(ctx, "realm_id");
-  if (!/^\d+$/.test(realm))
-    throw new ProviderError("permanent", "the realm_id must be the numeric company ID");
-  return realm;
-}
-
-async function get(ctx: ProviderContext, path: string, query: Record<string, string>) {
-  const res = await request(apiBase(ctx), {
-    path: `/v3/company/${realmOf(ctx)}${path}`,
-    query: { ...query, minorversion: MINOR_VERSION },
-    headers: oauthBearer(ctx),
-  });
-  if (res.status !== 200) throw failure(res);
-  return res.data;
-}
-
-function split(name: EntityName, rows: unknown[]): SyncPage {
+/** A page's items and tombstones; invoices paid in full get the day of their last payment. */
+async function split(ctx: ProviderContext, name: EntityName, rows: unknown[]): Promise<SyncPage> {
   const items: SyncItem[] = [];
   const deleted: string[] = [];
+  const live: { id: string; raw: unknown }[] = [];
   for (const raw of rows) {
     const id = str(field(raw, "Id"));
     if (!id) continue;
     if (field(raw, "status") === "Deleted" || field(raw, "Active") === false) deleted.push(id);
-    else items.push({ externalId: id, data: MAPPERS[name](raw), raw, modifiedAt: modified(raw) });
+    else live.push({ id, raw });
+  }
+  const paid =
+    name === "invoices"
+      ? await paidDates(
+          ctx,
+          live.map((l) => l.raw),
+        )
+      : null;
+  for (const { id, raw } of live) {
+    const data = paid ? mapInvoice(raw, paid.get(id) ?? null) : MAPPERS[name](raw);
+    items.push({ externalId: id, data, raw, modifiedAt: modified(raw) });
   }
   return { items, deleted, next: null };
 }
@@ -202,7 +121,7 @@ async function queryPage(
   const data = await get(ctx, "/query", { query });
   const rows = field(data, "QueryResponse", qbo.name);
   const list = Array.isArray(rows) ? rows : [];
-  const page = split(name, list);
+  const page = await split(ctx, name, list);
   page.next =
     list.length >= size
       ? JSON.stringify({ mode: "query", start: c.start + size, ...(c.since ? { since: c.since } : {}) })
@@ -224,7 +143,7 @@ async function cdcPage(ctx: ProviderContext, name: EntityName, since: string): P
     return Array.isArray(list) ? list : [];
   });
   const times = rows.map((r) => Date.parse(modified(r) ?? "")).filter(Number.isFinite);
-  const page = split(name, rows);
+  const page = await split(ctx, name, rows);
   if (rows.length >= MAX_RESULTS && times.length) {
     const first = Math.min(...times);
     const last = Math.max(...times);
@@ -264,12 +183,13 @@ const salesLine = (l: InvoiceLine) => ({
 });
 
 /** The QBO body of a push, without Id/SyncToken. */
-function body(
+async function body(
   ctx: ProviderContext,
   name: EntityName,
   data: RecordData,
   creating: boolean,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
+  if (name === "payments") return paymentBody(ctx, data as PaymentData);
   if (name === "customers") {
     const c = data as CustomerData;
     const a = c.address;
@@ -341,7 +261,9 @@ async function syncToken(
 async function push(ctx: ProviderContext, entity: string, input: PushInput): Promise<PushResult> {
   const name = entityName(entity);
   const qbo = QBO[name];
-  const payload = body(ctx, name, input.data, !input.externalId);
+  if (input.externalId && name === "payments")
+    throw new ProviderError("permanent", `QuickBooks: ${name} are only created through the hub`);
+  const payload = await body(ctx, name, input.data, !input.externalId);
   if (input.externalId) {
     Object.assign(payload, {
       Id: input.externalId,
@@ -352,7 +274,8 @@ async function push(ctx: ProviderContext, entity: string, input: PushInput): Pro
   const res = await request(apiBase(ctx), {
     method: "POST",
     path: `/v3/company/${realmOf(ctx)}/${qbo.path}`,
-    query: { minorversion: MINOR_VERSION },
+    // QuickBooks answers a repeated requestid with the first outcome instead of a second record.
+    query: { minorversion: MINOR_VERSION, ...(input.key ? { requestid: input.key } : {}) },
     headers: oauthBearer(ctx),
     json: payload,
   });
@@ -363,5 +286,5 @@ async function push(ctx: ProviderContext, entity: string, input: PushInput): Pro
   return { externalId: id, data: MAPPERS[name](raw), raw };
 }
 
-/** QuickBooks Online customers, items and invoices, both ways. */
+/** QuickBooks Online customers, items, invoices and payments, both ways. */
 export const sync: ProviderSync = { entities: ENTITIES, page, push };

@@ -24,12 +24,19 @@ const INSTANCE_HOST_RE = /\.(salesforce\.com|force\.com|cloudforce\.com|salesfor
 
 /**
  * Where API calls go. The default base URL is only the login host, so calls go to the
- * integration's `instance_url` (filled in by the OAuth connection) instead; a deployment
- * override or the sandbox base URL is used as is.
+ * integration's `instance_url` (from the token response of the connection and of each refresh)
+ * instead. Under a deployment override or the sandbox, the instance URL is used when it lies
+ * under that base URL (the sandbox's instances), else the base URL itself.
  */
 export function apiBase(ctx: ProviderContext): ProviderContext {
-  if (ctx.baseUrl.replace(/\/+$/, "") !== LOGIN_URL) return ctx;
+  const base = ctx.baseUrl.replace(/\/+$/, "");
   const raw = ctx.config.instance_url;
+  if (base !== LOGIN_URL) {
+    const instance = typeof raw === "string" ? raw.replace(/\/+$/, "") : "";
+    return instance && (instance === base || instance.startsWith(`${base}/`))
+      ? { ...ctx, baseUrl: instance }
+      : ctx;
+  }
   if (typeof raw !== "string" || !raw) {
     throw new ProviderError(
       "permanent",
@@ -52,6 +59,18 @@ export function apiBase(ctx: ProviderContext): ProviderContext {
   return { ...ctx, baseUrl: url.origin };
 }
 
+/** The `errorCode` of a Salesforce error answer `[{message, errorCode}]`. */
+export function errorCode(body: unknown): unknown {
+  return field(Array.isArray(body) ? body[0] : body, "errorCode");
+}
+
+/**
+ * A session that ended before anyone knew (Salesforce gives no expiry: an admin's logout, the
+ * session timeout, a moved org): 401 INVALID_SESSION_ID. The hub refreshes and retries once.
+ */
+export const sessionExpired = (a: { status?: number; code?: string | number; body?: unknown }): boolean =>
+  a.status === 401 && (a.code === "INVALID_SESSION_ID" || errorCode(a.body) === "INVALID_SESSION_ID");
+
 /**
  * Salesforce answers errors as `[{message, errorCode}]`. INVALID_SESSION_ID (401) is a refused
  * token; REQUEST_LIMIT_EXCEEDED comes as a 403 but means the daily allocation is used up.
@@ -59,7 +78,7 @@ export function apiBase(ctx: ProviderContext): ProviderContext {
 export function failure(res: ProviderResponse): ProviderError {
   const first = Array.isArray(res.data) ? res.data[0] : res.data;
   const message = String(field(first, "message") ?? "unexpected answer");
-  const code = field(first, "errorCode");
+  const code = errorCode(res.data);
   const kind = code === "REQUEST_LIMIT_EXCEEDED" ? "rate_limited" : undefined;
   const err = errorFrom(res, `Salesforce: ${message}`, kind);
   return new ProviderError(err.kind, err.message, {

@@ -2,7 +2,7 @@
 
 import { oauthAppFields, oauthTokenFields } from "../common-fields.ts";
 import { defineProvider } from "../define.ts";
-import { LOGIN_URL, test } from "./client.ts";
+import { apiBase, LOGIN_URL, sessionExpired, test } from "./client.ts";
 import { oauth } from "./oauth.ts";
 import { sync } from "./sync.ts";
 
@@ -31,6 +31,8 @@ export const provider = defineProvider({
   test,
   oauth,
   sync,
+  apiBaseUrl: (ctx) => apiBase(ctx).baseUrl,
+  sessionExpired,
   // The org's daily API request allocation (the sandbox org's /limits answer: 15,000).
   rateLimits: [{ limit: 15000, windowSeconds: 86400 }],
   // The REST API under /services/data reads with GET; Apex REST (/services/apexrest) runs

@@ -1,6 +1,9 @@
 /**
  * Salesforce OAuth (providers.md §16): the token response's `instance_url` is the connection's
- * API base; refresh tokens need the `refresh_token` scope and rotate only where the app says so.
+ * API base, kept from the code exchange and from every refresh (it changes when the org moves to
+ * another instance); refresh tokens need the `refresh_token` scope and rotate only where the app
+ * says so. The token response has no `expires_in`: a session ends when Salesforce says so, with
+ * 401 INVALID_SESSION_ID (see `sessionExpired` in index.ts).
  */
 import type { OAuthSettings } from "../oauth.ts";
 
@@ -14,8 +17,8 @@ export const oauth: OAuthSettings = {
   authorizeParams: { prompt: "consent" },
   refreshTokens: true,
   rotatesRefreshToken: false,
-  async connected({ tokens }) {
+  tokenSettings(tokens) {
     const instance = typeof tokens.instance_url === "string" ? tokens.instance_url : undefined;
-    return instance ? { config: { instance_url: instance } } : {};
+    return instance ? { instance_url: instance } : {};
   },
 };

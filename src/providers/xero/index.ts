@@ -12,7 +12,8 @@ export const provider = defineProvider({
   id: "xero",
   category: "accounting",
   displayName: "Xero",
-  description: "Syncs customers, products and invoices with a Xero organisation in both directions.",
+  description:
+    "Syncs customers, products, invoices and payments with a Xero organisation in both directions.",
   authKind: "oauth2",
   defaultBaseUrl: "https://api.xero.com",
   fields: [
@@ -24,6 +25,15 @@ export const provider = defineProvider({
       required: false,
       secret: false,
       help: "The Xero organisation this integration uses; chosen from the connections after OAuth.",
+    },
+    {
+      name: "payment_account_code",
+      label: "Payment account code",
+      type: "text",
+      required: false,
+      secret: false,
+      placeholder: "090",
+      help: "The code of the bank account (or an account that takes payments) that payments recorded through the hub are paid into.",
     },
     ...oauthAppFields("Xero app", { where: "developer.xero.com → My Apps → Configuration" }),
     {

@@ -3,7 +3,8 @@
  * with `page`/`pageSize` (100 a page), Items come in one unpaged answer; incremental runs send
  * `If-Modified-Since`. Archived contacts and DELETED invoices are tombstones; Xero deletes items
  * outright, so products are swept. Pushes POST `{Contacts|Items|Invoices: [...]}`, which creates
- * or, with the record's id, updates.
+ * or, with the record's id, updates. Payments (received, ACCRECPAYMENT) page like invoices,
+ * DELETED ones are tombstones, and a new one is PUT against its invoice (payments.ts).
  */
 import { field, type ProviderContext, ProviderError, request } from "../runtime.ts";
 import {
@@ -14,6 +15,7 @@ import {
   type InvoiceData,
   type InvoiceLine,
   isoFrom,
+  type PaymentData,
   type ProductData,
   type ProviderSync,
   type PushInput,
@@ -26,6 +28,7 @@ import {
   str,
 } from "../sync.ts";
 import { failure, xeroHeaders } from "./client.ts";
+import { mapPayment, pushPayment } from "./payments.ts";
 
 /**
  * Items per page of Contacts and Invoices: Xero's documented default, used as the maximum since
@@ -43,6 +46,7 @@ const ENTITIES = {
   },
   products: { kind: "product", aliases: ["items"], incremental: true, deletions: "sweep", push: true },
   invoices: { kind: "invoice", incremental: true, deletions: "tombstones", push: true },
+  payments: { kind: "payment", incremental: true, deletions: "tombstones", push: true, createOnly: true },
 } satisfies Record<string, SyncEntity>;
 
 type EntityName = keyof typeof ENTITIES;
@@ -52,6 +56,7 @@ const XERO: Record<EntityName, { collection: string; id: string }> = {
   customers: { collection: "Contacts", id: "ContactID" },
   products: { collection: "Items", id: "ItemID" },
   invoices: { collection: "Invoices", id: "InvoiceID" },
+  payments: { collection: "Payments", id: "PaymentID" },
 };
 
 function entityName(entity: string): EntityName {
@@ -149,6 +154,9 @@ export function mapInvoice(raw: unknown): InvoiceData {
     total: amount(field(raw, "Total")),
     status: STATUS[String(field(raw, "Status"))] ?? null,
     lines,
+    amount_paid: amount(field(raw, "AmountPaid")),
+    balance: amount(field(raw, "AmountDue")),
+    paid_at: day(xeroDate(field(raw, "FullyPaidOnDate"))),
   };
 }
 
@@ -156,12 +164,13 @@ const MAPPERS: Record<EntityName, (raw: unknown) => RecordData> = {
   customers: mapContact,
   products: mapItem,
   invoices: mapInvoice,
+  payments: mapPayment,
 };
 
 /** Whether Xero reports the record as gone: an archived contact or a DELETED invoice. */
 function isDeleted(name: EntityName, raw: unknown): boolean {
   if (name === "customers") return field(raw, "ContactStatus") === "ARCHIVED";
-  if (name === "invoices") return field(raw, "Status") === "DELETED";
+  if (name === "invoices" || name === "payments") return field(raw, "Status") === "DELETED";
   return false;
 }
 
@@ -185,6 +194,8 @@ async function page(ctx: ProviderContext, req: SyncPageRequest): Promise<SyncPag
     : {};
   if (name === "customers") query.includeArchived = "true";
   if (name === "invoices") query.where = 'Type=="ACCREC"';
+  // Payments received against sales invoices (not those made on bills).
+  if (name === "payments") query.where = 'PaymentType=="ACCRECPAYMENT"';
   const res = await request(ctx, {
     path: `/api.xro/2.0/${xero.collection}`,
     query,
@@ -199,6 +210,7 @@ async function page(ctx: ProviderContext, req: SyncPageRequest): Promise<SyncPag
     const id = str(field(raw, xero.id));
     if (!id) continue;
     if (name === "invoices" && field(raw, "Type") !== "ACCREC") continue;
+    if (name === "payments" && field(raw, "PaymentType") !== "ACCRECPAYMENT") continue;
     if (isDeleted(name, raw)) deleted.push(id);
     else
       items.push({
@@ -285,12 +297,17 @@ function line(l: InvoiceLine): Record<string, unknown> {
 /** Creates, or with `externalId` updates, one record (Xero's POST does both). */
 async function push(ctx: ProviderContext, entity: string, input: PushInput): Promise<PushResult> {
   const name = entityName(entity);
+  if (name === "payments") return pushPayment(ctx, input.data as PaymentData, input);
   const xero = XERO[name];
   const record = { ...body(name, input.data), ...(input.externalId ? { [xero.id]: input.externalId } : {}) };
   const res = await request(ctx, {
     method: "POST",
     path: `/api.xro/2.0/${xero.collection}`,
-    headers: xeroHeaders(ctx),
+    headers: {
+      ...xeroHeaders(ctx),
+      // Xero answers a repeated Idempotency-Key with the first outcome instead of a second record.
+      ...(input.key && !input.externalId ? { "idempotency-key": input.key } : {}),
+    },
     json: { [xero.collection]: [record] },
   });
   if (res.status !== 200) throw failure(res);
@@ -300,5 +317,5 @@ async function push(ctx: ProviderContext, entity: string, input: PushInput): Pro
   return { externalId: id, data: MAPPERS[name](raw), raw };
 }
 
-/** Xero contacts, items and invoices, both ways. */
+/** Xero contacts, items, invoices and payments, both ways. */
 export const sync: ProviderSync = { entities: ENTITIES, page, push };

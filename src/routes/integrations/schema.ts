@@ -213,6 +213,9 @@ export const ProviderCatalogSchema = z
           push: z.array(z.string()).optional(),
           calendar: z.boolean().optional(),
           webhook_setup: z.enum(["check", "register"]).optional(),
+          accounts: z.string().optional().openapi({
+            description: "What one connection's accounts are called (Pages); the user picks one",
+          }),
         }),
         docs_url: z.string().optional(),
       }),

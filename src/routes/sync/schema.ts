@@ -1,6 +1,7 @@
 /** zod schemas of the sync routes: they validate and they are the OpenAPI document. */
 import { z } from "@hono/zod-openapi";
 import { limitJson } from "../../lib/json-limits.ts";
+import { RECORD_KINDS } from "../../providers/sync.ts";
 import { IdParam, PageQuery } from "../integrations/schema.ts";
 
 const JOB_STATUSES = ["queued", "running", "paused", "success", "partial", "failed"] as const;
@@ -95,7 +96,7 @@ export const JobEnvelope = z.object({ job: SyncJobSchema });
 
 export const EntityStatus = z.object({
   entity: z.string(),
-  kind: z.enum(["customer", "product", "invoice", "event"]),
+  kind: z.enum(RECORD_KINDS),
   aliases: z.array(z.string()),
   incremental: z.boolean(),
   deletions: z.enum(["tombstones", "sweep"]),

@@ -2,14 +2,21 @@
  * Simulated Salesforce REST API at the instance URL: the versions list (`GET /services/data/`,
  * no auth), the org limits (`GET /services/data/vXX.X/limits`, Bearer access token) and SOQL
  * `query`/`queryAll` over the sandbox dataset, with Salesforce's `[{message, errorCode}]`
- * errors and the daily API allocation (403 REQUEST_LIMIT_EXCEEDED).
+ * errors and the daily API allocation (403 REQUEST_LIMIT_EXCEEDED). Instances: the API answers at
+ * the simulator's root and at `/i/{instance}` (the instance URL the token endpoint hands out,
+ * which `POST /_sessions` can move, as when an org is migrated); a session that was expired on
+ * request, or is used on another instance than its own, is refused with 401 INVALID_SESSION_ID
+ * (salesforce/sessions.ts).
  */
 import { countRequest, type Dataset, dataset, itemOf, takeFault } from "../dataset.ts";
 import { simulator } from "../lib.ts";
-import type { SimulatedOAuth, TokenBodyInput } from "../oauth/types.ts";
 import { validBearer } from "./other.ts";
+import { sessionAccount, sessionControl, sessionRefused } from "./salesforce/sessions.ts";
 
-export const salesforce = simulator();
+export { clientAccount, salesforceOAuth } from "./salesforce/sessions.ts";
+
+/** The REST API of one instance, served at the simulator's root and under `/i/{instance}`. */
+const api = simulator();
 
 const sfError = (status: number, errorCode: string, message: string) =>
   Response.json([{ message, errorCode }], { status });
@@ -20,11 +27,12 @@ const VERSIONS = [
   { label: "Summer '25", url: "/services/data/v64.0", version: "64.0" },
 ];
 
-salesforce.get("/services/data", (c) => c.json(VERSIONS));
-salesforce.get("/services/data/", (c) => c.json(VERSIONS));
+api.get("/services/data", (c) => c.json(VERSIONS));
+api.get("/services/data/", (c) => c.json(VERSIONS));
 
-salesforce.get("/services/data/:version/limits", (c) => {
-  if (!validBearer(c.req.header("authorization"))) {
+api.get("/services/data/:version/limits", (c) => {
+  const token = validBearer(c.req.header("authorization"));
+  if (!token || sessionRefused(token, c.req.param("instance"))) {
     return sfError(401, "INVALID_SESSION_ID", "Session expired or invalid");
   }
   if (!/^v\d+\.\d$/.test(c.req.param("version"))) {
@@ -52,8 +60,12 @@ salesforce.get("/services/data/:version/limits", (c) => {
 // access token before `!` (Salesforce session ids start with it), so a refreshed token keeps
 // the same data.
 
-/** The dataset account of an access token: its org id prefix (the whole token when it has none). */
-export const salesforceAccount = (token: string): string => token.split("!")[0] || token;
+/**
+ * The dataset account of an access token: the org of a session the simulated token endpoint
+ * issued (`clientAccount`), else the token's org id prefix (the whole token when it has none).
+ */
+export const salesforceAccount = (token: string): string =>
+  sessionAccount(token) ?? (token.split("!")[0] || token);
 
 /** Each sObject: its dataset entity, id prefix and fields. */
 const SOBJECTS: Record<string, { entity: string; prefix: string; fields: string[] }> = {
@@ -236,7 +248,7 @@ const locators = new Map<string, { account: string; q: Parsed; rows: DatasetEntr
 const LOCATORS_MAX = 500;
 
 /** Checks faults, the token and the daily allocation; answers the refusal, or gives the account. */
-function gate(header: string | undefined): Response | string {
+function gate(header: string | undefined, instance: string | undefined): Response | string {
   const fault = takeFault("salesforce");
   if (fault) {
     if (fault.status === 429 || fault.status === 403) {
@@ -257,7 +269,8 @@ function gate(header: string | undefined): Response | string {
     return malformed("unexpected token");
   }
   const token = validBearer(header);
-  if (!token) return sfError(401, "INVALID_SESSION_ID", "Session expired or invalid");
+  if (!token || sessionRefused(token, instance))
+    return sfError(401, "INVALID_SESSION_ID", "Session expired or invalid");
   const account = salesforceAccount(token);
   if (countRequest("salesforce", account, 15_000, 86_400_000)) {
     return sfError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.");
@@ -286,8 +299,8 @@ function batch(locator: string, offset: number, size: number, resource: string, 
 }
 
 for (const resource of ["query", "queryAll"] as const) {
-  salesforce.get(`/services/data/:version/${resource}`, (c) => {
-    const gated = gate(c.req.header("authorization"));
+  api.get(`/services/data/:version/${resource}`, (c) => {
+    const gated = gate(c.req.header("authorization"), c.req.param("instance"));
     if (typeof gated !== "string") return gated;
     const version = c.req.param("version");
     const soql = c.req.query("q");
@@ -309,8 +322,8 @@ for (const resource of ["query", "queryAll"] as const) {
     return batch(locator, 0, batchSize(c.req.header("sforce-query-options")), resource, version);
   });
 
-  salesforce.get(`/services/data/:version/${resource}/:next`, (c) => {
-    const gated = gate(c.req.header("authorization"));
+  api.get(`/services/data/:version/${resource}/:next`, (c) => {
+    const gated = gate(c.req.header("authorization"), c.req.param("instance"));
     if (typeof gated !== "string") return gated;
     const m = c.req.param("next").match(/^(01g\w+)-(\d+)$/);
     const open = m?.[1] ? locators.get(m[1]) : undefined;
@@ -322,51 +335,7 @@ for (const resource of ["query", "queryAll"] as const) {
   });
 }
 
-const SF_ORG = "00DSB0000000001EAA";
-const SF_USER = "005SB0000000001AAA";
-
-/** Salesforce's token answer: no `expires_in`, the instance URL, identity URL and its HMAC signature. */
-async function salesforceToken({ c, grant, access, refresh, secret }: TokenBodyInput) {
-  const origin = new URL(c.req.url).origin;
-  const id = `${origin}/sandbox/salesforce/id/${SF_ORG}/${SF_USER}`;
-  const issuedAt = String(Date.now());
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  );
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(id + issuedAt)));
-  return {
-    access_token: access.token,
-    ...(refresh ? { refresh_token: refresh } : {}),
-    instance_url: `${origin}/sandbox/salesforce`,
-    id,
-    token_type: "Bearer",
-    issued_at: issuedAt,
-    signature: btoa(String.fromCharCode(...mac)),
-    scope: grant.scopes.join(" ") || "api refresh_token",
-  };
-}
-
-/**
- * Salesforce's authorization server: `/services/oauth2/authorize`, `/token` (Basic or body) and
- * `/revoke`. A refresh token needs the `refresh_token` or `offline_access` scope (or no scope:
- * the app's defaults); it rotates only for a client id containing `rotate`, with no grace.
- */
-export const salesforceOAuth: SimulatedOAuth = {
-  id: "salesforce",
-  name: "Salesforce",
-  authorize: "/services/oauth2/authorize",
-  scopeSeparator: /[\s+]+/,
-  accessTtl: 7200,
-  refresh: "rotate-if-client",
-  grace: 0,
-  offline: (_q, s) => s.length === 0 || s.includes("refresh_token") || s.includes("offline_access"),
-  token: { path: "/services/oauth2/token", clientAuth: "either", body: salesforceToken },
-  revoke: {
-    path: "/services/oauth2/revoke",
-    unknownToken: { error: "unsupported_token_type", error_description: "this token type is not supported" },
-  },
-};
+export const salesforce = simulator();
+salesforce.route("/", sessionControl);
+salesforce.route("/i/:instance", api);
+salesforce.route("/", api);

@@ -3,13 +3,14 @@
  * access token and the `xero-tenant-id` header. Auth failures are Xero's problem details:
  * 401 for the token, 403 `AuthenticationUnsuccessful` when the tenant header is missing or not
  * a tenant the token can reach. Like Xero, it answers XML unless the request accepts JSON. The
- * records routes (Contacts, Items, Invoices) are in xero/records.ts.
+ * records routes (Contacts, Items, Invoices) are in xero/records.ts, Payments in xero/payments.ts.
  */
 import { simulator } from "../lib.ts";
 import { accessTokens, liveAccess } from "../oauth/state.ts";
 import type { SimulatedOAuth } from "../oauth/types.ts";
 import { validBearer } from "./other.ts";
 import { problem, UUID_RE } from "./xero/gate.ts";
+import { payments } from "./xero/payments.ts";
 import { records } from "./xero/records.ts";
 
 export { xeroAccount, xeroId } from "./xero/entities.ts";
@@ -63,6 +64,7 @@ xero.get("/api.xro/2.0/Organisation", (c) => {
 });
 
 xero.route("/", records);
+xero.route("/", payments);
 
 const XERO_TENANT = {
   id: "5e1fd0a1-3e2b-4a55-9a06-5a4d3f7c0001",

@@ -54,8 +54,9 @@ export function callbackConfig(provider: OAuthProvider, query: URLSearchParams):
 }
 
 /**
- * Runs the provider's `connected` hook with the new tokens, when it declares one: the settings,
- * API base or exchanged token it reads. Throws what the hook throws.
+ * The settings the token response names (`tokenSettings`), and the provider's `connected` hook
+ * run with the new tokens, when it declares one: the settings, API base or exchanged token it
+ * reads. Throws what the hook throws.
  */
 export async function connectedSettings(
   settings: Settings,
@@ -65,14 +66,17 @@ export async function connectedSettings(
   row: IntegrationRow | null,
   app: OAuthApp,
 ): Promise<ConnectedSettings> {
-  if (!provider.oauth.connected) return {};
-  return provider.oauth.connected({
+  const fromTokens = provider.oauth.tokenSettings?.(tokens) ?? {};
+  const named = Object.keys(fromTokens).length ? { config: fromTokens } : {};
+  if (!provider.oauth.connected) return named;
+  const extras = await provider.oauth.connected({
     tokens,
     baseUrl: providerBaseUrl(provider, settings, row?.apiBaseUrl, row?.config ?? {}),
     endpoint: (url) => oauthEndpoint(settings, provider, url),
     http,
     app: { clientId: app.clientId, clientSecret: app.clientSecret },
   });
+  return { ...extras, config: { ...fromTokens, ...(extras.config ?? {}) } };
 }
 
 /**
@@ -90,6 +94,7 @@ export function connectedTokens(
   };
   if (provider.fields.some((f) => f.name === "refresh_token"))
     values.refresh_token = tokens.refresh_token ?? null;
+  Object.assign(values, extras.secrets ?? {});
   const expiresIn = extras.token
     ? (extras.token.expires_in ?? undefined)
     : typeof tokens.expires_in === "number"

@@ -96,7 +96,9 @@ export class IntegrationSync {
   /** The stored entity a records path names: a synced entity (or alias), or `contacts` of lead sources. */
   private recordEntity(row: IntegrationRow, name: string): string {
     const provider = providerOf(row);
-    if (!provider.sync && name === "contacts") return name;
+    // Lead sources (sign-up pages, Lead Ads) keep their leads as `contacts`, beside any synced entity.
+    if (name === "contacts" && (!provider.sync || provider.leads) && !provider.sync?.entities.contacts)
+      return name;
     return resolveEntity(provider, name).entity;
   }
 }

@@ -22,7 +22,7 @@ import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
-import { PushConflict, RECORD_SCHEMAS, type RecordData } from "../../providers/sync.ts";
+import { PUSH_SCHEMAS, PushConflict, RECORD_SCHEMAS, type RecordData } from "../../providers/sync.ts";
 import type { JobMessage } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { Connections } from "../connections.ts";
@@ -88,9 +88,18 @@ export class SyncPushes {
         },
       );
     }
+    if (spec.createOnly && opts.externalId) {
+      throw new ApiError(
+        ErrorCode.BAD_REQUEST,
+        `${provider.displayName} ${entity} are only created through the hub, never updated`,
+        { issues: [{ path: "external_id", message: "not allowed: this entity is create-only" }] },
+      );
+    }
     const operation = pushOperation(provider.displayName, entity, spec, opts);
     const data: unknown =
-      operation === "delete" ? {} : parseWith<unknown>(RECORD_SCHEMAS[spec.kind], opts.data, "data");
+      operation === "delete"
+        ? {}
+        : parseWith<unknown>(PUSH_SCHEMAS[spec.kind] ?? RECORD_SCHEMAS[spec.kind], opts.data, "data");
     const options = spec.pushOptions ? parseWith(spec.pushOptions, opts.options ?? {}, "options") : null;
     if (!spec.pushOptions && opts.options && Object.keys(opts.options).length)
       throw new ApiError(ErrorCode.INVALID_FIELD, `options: ${entity} pushes take no options`, {

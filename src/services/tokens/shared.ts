@@ -50,7 +50,7 @@ export interface RefreshDueResult {
 }
 
 /** Why a refresh runs, as recorded in the activity log. */
-export type RefreshReason = "on_demand" | "forced" | "cron";
+export type RefreshReason = "on_demand" | "forced" | "cron" | "session_expired";
 
 /** What every part of the tokens service is built from. */
 export interface TokensDeps {

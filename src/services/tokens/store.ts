@@ -8,6 +8,7 @@ import { and, eq, sql } from "drizzle-orm";
 import type * as oauth from "oauth4webapi";
 import { type IntegrationRow, integrations } from "../../db/schema.ts";
 import { redactText, secretValues } from "../../lib/redact.ts";
+import type { OAuthTokens } from "../../providers/oauth.ts";
 import { ProviderError } from "../../providers/runtime.ts";
 import { providerOf } from "../integrations.ts";
 import { type FreshCredentials, sameOrNull, type TokensDeps } from "./shared.ts";
@@ -43,6 +44,11 @@ export class TokenStore {
       typeof tokens.expires_in === "number"
         ? new Date(Date.now() + tokens.expires_in * 1000).toISOString()
         : null;
+    // Settings the token response names (Salesforce's instance_url), merged into the config.
+    const named = (provider.oauth?.tokenSettings?.(tokens as OAuthTokens) ?? {}) as Record<string, unknown>;
+    const config = Object.keys(named).length
+      ? { config: sql`json_patch(${integrations.config}, ${JSON.stringify(named)})` }
+      : {};
     let base = leased;
     let secrets = secretsRead;
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -61,6 +67,7 @@ export class TokenStore {
           secretFields: Object.keys(merged).sort(),
           tokenExpiresAt: expiresAt,
           refreshLeaseUntil: null,
+          ...config,
           updatedAt: new Date(Math.max(Date.now(), Date.parse(base.updatedAt) + 1)).toISOString(),
         })
         .where(

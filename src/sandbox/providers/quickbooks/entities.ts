@@ -9,13 +9,26 @@ import { fault, iso, missing } from "./faults.ts";
 /** The dataset account of a request: its realm id. */
 export const quickbooksAccount = (realmId: string): string => realmId;
 
-export type Entity = "customers" | "products" | "invoices";
+export type Entity = "customers" | "products" | "invoices" | "payments";
 
 export const BY_NAME: Record<string, { entity: Entity; name: string }> = {
   customer: { entity: "customers", name: "Customer" },
   item: { entity: "products", name: "Item" },
   invoice: { entity: "invoices", name: "Invoice" },
+  payment: { entity: "payments", name: "Payment" },
 };
+
+/**
+ * Generated payments pay generated invoices in full: payment n pays invoice 3n (every third
+ * invoice is a paid one), ten days after it was issued.
+ */
+export const paidInvoiceOf = (paymentN: number) => paymentN * 3;
+const PAID_AFTER_MS = 10 * 86_400_000;
+const METHODS = [
+  { value: "1", name: "Cash" },
+  { value: "2", name: "Check" },
+  { value: "3", name: "Visa" },
+];
 
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
@@ -28,6 +41,30 @@ const productName = (f: ItemFields) =>
 
 /** The generated QBO object of an item (without Id, SyncToken, Active, MetaData). */
 function generated(entity: Entity, f: ItemFields): Record<string, unknown> {
+  if (entity === "payments") {
+    const inv = fieldsOf(paidInvoiceOf(f.n));
+    const date = iso(Date.parse(`${inv.issueDate}T00:00:00Z`) + PAID_AFTER_MS).slice(0, 10);
+    return {
+      domain: "QBO",
+      sparse: false,
+      TxnDate: date,
+      CurrencyRef: { value: inv.currency, name: "United States Dollar" },
+      CustomerRef: { value: String(inv.customerN), name: fieldsOf(inv.customerN).name },
+      DepositToAccountRef: { value: "4" },
+      PaymentMethodRef: METHODS[f.n % METHODS.length],
+      PaymentRefNum: `PMT-${f.n}`,
+      TotalAmt: inv.total,
+      UnappliedAmt: 0,
+      ProcessPayment: false,
+      Line: [
+        {
+          Amount: inv.total,
+          LinkedTxn: [{ TxnId: String(paidInvoiceOf(f.n)), TxnType: "Invoice" }],
+          LineEx: { any: [] },
+        },
+      ],
+    };
+  }
   if (entity === "customers") {
     return {
       domain: "QBO",
@@ -101,6 +138,8 @@ function generated(entity: Entity, f: ItemFields): Record<string, unknown> {
     TotalAmt: total,
     Balance: f.status === "paid" || voided ? 0 : total,
     ...(voided ? { PrivateNote: "Voided" } : {}),
+    // A paid invoice links the generated payment that paid it.
+    ...(f.status === "paid" ? { LinkedTxn: [{ TxnId: String(f.n / 3), TxnType: "Payment" }] } : {}),
     EmailStatus: "NotSet",
     PrintStatus: "NeedToPrint",
   };
@@ -114,7 +153,7 @@ export function render(entity: Entity, item: DatasetItem): Record<string, unknow
     ...base,
     Id: String(item.n),
     SyncToken: String(item.fields.version - 1),
-    ...(entity === "invoices" ? {} : { Active: !item.deleted }),
+    ...(entity === "invoices" || entity === "payments" ? {} : { Active: !item.deleted }),
     MetaData: meta(item),
   };
 }
@@ -139,6 +178,7 @@ export function invalid(entity: Entity, realm: string, o: Record<string, unknown
       return missing("IncomeAccountRef");
     return null;
   }
+  if (entity === "payments") return null;
   const customer = String(obj(o.CustomerRef)?.value ?? "");
   if (!customer) return missing("CustomerRef");
   const cust = dataset("quickbooks", quickbooksAccount(realm), "customers").get(Number(customer));
@@ -164,6 +204,8 @@ export function computed(entity: Entity, o: Record<string, unknown>): Record<str
     return { domain: "QBO", sparse: false, Balance: 0, ...o, DisplayName: name, FullyQualifiedName: name };
   }
   if (entity === "products") return { domain: "QBO", sparse: false, ...o, FullyQualifiedName: o.Name };
+  if (entity === "payments")
+    return { domain: "QBO", sparse: false, TxnDate: iso(Date.now()).slice(0, 10), UnappliedAmt: 0, ...o };
   const sales = (Array.isArray(o.Line) ? o.Line : [])
     .map((l) => obj(l))
     .filter((l): l is Record<string, unknown> => l?.DetailType === "SalesItemLineDetail")

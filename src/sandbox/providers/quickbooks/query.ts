@@ -7,6 +7,8 @@ export interface Query {
   entity: Entity;
   active: "true" | "false" | "all";
   time: { op: string; ms: number }[];
+  /** `Id IN ('1', '2')`: only these ids. */
+  ids: string[] | null;
   orderBy: "id" | "time";
   desc: boolean;
   start: number;
@@ -35,6 +37,7 @@ export function parseQuery(text: string): Query | Response {
     entity: target.entity,
     active: "true",
     time: [],
+    ids: null,
     orderBy: (m[3] ?? "Id").toLowerCase() === "id" ? "id" : "time",
     desc: (m[4] ?? "").toLowerCase() === "desc",
     start: Math.max(1, Number(m[5] ?? 1)),
@@ -45,8 +48,14 @@ export function parseQuery(text: string): Query | Response {
     const c = cond.trim();
     const active = c.match(/^active\s*=\s*(true|false)$/i);
     const time = c.match(/^metadata\.lastupdatedtime\s*(>=|<=|>|<|=)\s*'([^']+)'$/i);
+    const ids = c.match(/^id\s+in\s*\(([^)]*)\)$/i);
     if (/^active\s+in\s*\(\s*(true\s*,\s*false|false\s*,\s*true)\s*\)$/i.test(c)) q.active = "all";
-    else if (active) q.active = active[1]?.toLowerCase() === "false" ? "false" : "true";
+    else if (ids) {
+      const list = (ids[1] ?? "").split(",").map((v) => v.trim().match(/^'(\d+)'$/)?.[1]);
+      if (!list.length || list.some((v) => v === undefined))
+        return parserError(`invalid id list ${c.slice(0, 40)}`);
+      q.ids = list as string[];
+    } else if (active) q.active = active[1]?.toLowerCase() === "false" ? "false" : "true";
     else if (time) {
       const ms = Date.parse(time[2] ?? "");
       if (!Number.isFinite(ms)) return parserError(`invalid date ${time[2]}`);

@@ -6,7 +6,10 @@
  * local 10/s window); over it, Intuit's 429 ThrottleExceeded fault with Retry-After. Customers
  * and items are never deleted in QBO, only made inactive: soft-deleted ones are `Active: false`,
  * listed by `WHERE Active = false` or `Active IN (true, false)` and in CDC; soft-deleted invoices
- * appear only in CDC, as `{Id, status: "Deleted"}`. These routes answer JSON only.
+ * appear only in CDC, as `{Id, status: "Deleted"}`; so do payments. A new payment is applied to
+ * its invoices (quickbooks/payments.ts). A create or update sent again with the same
+ * `requestid` query parameter answers the first outcome and saves nothing more. These routes
+ * answer JSON only.
  */
 import type { Context } from "hono";
 import { countRequest, dataset, itemOf, takeFault, windowRetryAfter } from "../../dataset.ts";
@@ -14,6 +17,7 @@ import { simulator } from "../../lib.ts";
 import { validBearer } from "../other.ts";
 import { BY_NAME, computed, invalid, obj, quickbooksAccount, render } from "./entities.ts";
 import { armedFault, authFault, fault, iso, missing, notFound, throttled } from "./faults.ts";
+import { applyPayment, invalidPayment, visiblePayments } from "./payments.ts";
 import { COMPARE, parseQuery } from "./query.ts";
 
 /** The records routes, mounted on the QuickBooks simulator. */
@@ -47,10 +51,16 @@ records.get("/v3/company/:realm/query", (c) => {
   const q = parseQuery(c.req.query("query") ?? "");
   if (q instanceof Response) return q;
   const d = dataset("quickbooks", quickbooksAccount(g.realm), q.entity);
-  // Invoices have no Active flag: deleted ones are gone from queries.
-  const withInactive = q.entity !== "invoices" && q.active !== "true";
+  // Invoices and payments have no Active flag: deleted ones are gone from queries.
+  const flagged = q.entity !== "invoices" && q.entity !== "payments";
+  const withInactive = flagged && q.active !== "true";
   let rows = d.list({ includeDeleted: withInactive, byModified: q.orderBy === "time" });
-  if (q.entity !== "invoices" && q.active === "false") rows = rows.filter((e) => e.deleted);
+  if (flagged && q.active === "false") rows = rows.filter((e) => e.deleted);
+  if (q.entity === "payments") rows = visiblePayments(g.realm, rows);
+  if (q.ids) {
+    const ids = new Set(q.ids);
+    rows = rows.filter((e) => ids.has(String(e.n)));
+  }
   for (const t of q.time) rows = rows.filter((e) => COMPARE[t.op]?.(e.modifiedAt, t.ms));
   if (q.desc) rows = [...rows].reverse();
   const slice = rows.slice(q.start - 1, q.start - 1 + q.max).map((e) => render(q.entity, itemOf(e)));
@@ -59,6 +69,10 @@ records.get("/v3/company/:realm/query", (c) => {
     time: iso(Date.now()),
   });
 });
+
+/** Answers kept per realm and `requestid`, so a repeated create saves nothing more. */
+const REPLAYS = new Map<string, { status: 200 | 400; body: unknown }>();
+const REPLAYS_MAX = 10_000;
 
 /** CDC answers at most this many objects, across all requested entities. */
 const CDC_MAX = 1000;
@@ -103,11 +117,13 @@ records.get("/v3/company/:realm/cdc", (c) => {
         "ValidationFault",
       );
     const d = dataset("quickbooks", quickbooksAccount(g.realm), target.entity);
-    const rows = d.list({ sinceMs, includeDeleted: true, byModified: true }).slice(0, Math.max(0, room));
+    let listed = d.list({ sinceMs, includeDeleted: true, byModified: true });
+    if (target.entity === "payments") listed = visiblePayments(g.realm, listed);
+    const rows = listed.slice(0, Math.max(0, room));
     room -= rows.length;
     const objects = rows.map((e) => {
       const item = itemOf(e);
-      if (item.deleted && target.entity === "invoices")
+      if (item.deleted && (target.entity === "invoices" || target.entity === "payments"))
         return {
           domain: "QBO",
           status: "Deleted",
@@ -131,13 +147,28 @@ for (const [path, { entity, name }] of Object.entries(BY_NAME)) {
     const g = gate(c);
     if (g instanceof Response) return g;
     const e = dataset("quickbooks", quickbooksAccount(g.realm), entity).get(Number(c.req.param("id")));
-    if (!e || (e.deleted && entity === "invoices")) return notFound();
+    if (!e || (e.deleted && (entity === "invoices" || entity === "payments"))) return notFound();
     return c.json({ [name]: render(entity, itemOf(e)), time: iso(Date.now()) });
   });
 
   records.post(`/v3/company/:realm/${path}`, async (c) => {
     const g = gate(c);
     if (g instanceof Response) return g;
+    const requestId = c.req.query("requestid");
+    const key = requestId ? `${g.realm}\n${requestId}` : null;
+    const replay = key ? REPLAYS.get(key) : undefined;
+    if (replay) return c.json(replay.body, replay.status);
+    const res = await save(c, g.realm);
+    if (key && res.status < 500) {
+      if (REPLAYS.size >= REPLAYS_MAX) REPLAYS.delete(REPLAYS.keys().next().value as string);
+      REPLAYS.set(key, { status: res.status as 200 | 400, body: await res.clone().json() });
+    }
+    return res;
+  });
+
+  /** A create, or with `Id` an update, of one object. */
+  async function save(c: Context, realm: string): Promise<Response> {
+    const g = { realm };
     const sent = obj(await c.req.json().catch(() => null));
     if (!sent)
       return fault(
@@ -150,11 +181,12 @@ for (const [path, { entity, name }] of Object.entries(BY_NAME)) {
     const d = dataset("quickbooks", quickbooksAccount(g.realm), entity);
     const { Id, SyncToken, sparse, MetaData: _meta, Active: _active, ...fields } = sent;
     if (Id === undefined) {
-      const bad = invalid(entity, g.realm, fields);
+      const bad = entity === "payments" ? invalidPayment(g.realm, fields) : invalid(entity, g.realm, fields);
       if (bad) return bad;
       const [n] = d.create(1, Date.now(), computed(entity, fields));
       const e = n === undefined ? undefined : d.get(n);
       if (!e) return notFound();
+      if (entity === "payments") applyPayment(g.realm, String(e.n), fields);
       return c.json({ [name]: render(entity, itemOf(e)), time: iso(Date.now()) });
     }
     const e = d.get(Number(Id));
@@ -177,5 +209,5 @@ for (const [path, { entity, name }] of Object.entries(BY_NAME)) {
     if (bad) return bad;
     d.update(e.n, computed(entity, merged));
     return c.json({ [name]: render(entity, itemOf(e)), time: iso(Date.now()) });
-  });
+  }
 }

@@ -7,9 +7,14 @@ import { type DatasetItem, dataset, fieldsOf, type ItemFields, itemOf } from "..
 /** The dataset account of a request: its tenant id. */
 export const xeroAccount = (tenantId: string): string => tenantId.toLowerCase();
 
-export type Entity = "customers" | "products" | "invoices";
+export type Entity = "customers" | "products" | "invoices" | "payments";
 
-const PREFIX: Record<Entity, string> = { customers: "c0c0c0c0", products: "17e17e17", invoices: "1a1a1a1a" };
+const PREFIX: Record<Entity, string> = {
+  customers: "c0c0c0c0",
+  products: "17e17e17",
+  invoices: "1a1a1a1a",
+  payments: "9a9e9a9e",
+};
 
 /** The Xero id (a UUID) of item `n` of an entity. */
 export const xeroId = (entity: Entity, n: number): string =>
@@ -25,11 +30,47 @@ export const xeroDate = (ms: number) => `/Date(${ms}+0000)/`;
 const dayMs = (d: string) => Date.parse(`${d}T00:00:00Z`);
 const round2 = (n: number) => Math.round(n * 100) / 100;
 
+/**
+ * Generated payments pay generated invoices in full: payment n pays invoice 3n (every third
+ * invoice is a paid one), ten days after it was issued.
+ */
+export const paidInvoiceOf = (paymentN: number) => paymentN * 3;
+const paidOn = (f: ItemFields) => dayMs(f.issueDate) + 10 * 86_400_000;
+
+/** The bank accounts of the simulated organisation that take payments (Demo Company's). */
+export const PAYMENT_ACCOUNTS: Record<string, string> = {
+  "090": "5a5a5a5a-0000-4000-8000-000000000090",
+  "091": "5a5a5a5a-0000-4000-8000-000000000091",
+};
+
 const productName = (f: ItemFields) =>
   `${f.lines[0]?.description ?? f.sku}${f.version > 1 ? ` v${f.version}` : ""}`.slice(0, 50);
 
 /** The generated Xero object of an item (without its id, status and UpdatedDateUTC). */
 function generated(entity: Entity, f: ItemFields): Record<string, unknown> {
+  if (entity === "payments") {
+    const inv = fieldsOf(paidInvoiceOf(f.n));
+    return {
+      Date: xeroDate(paidOn(inv)),
+      BankAmount: inv.total,
+      Amount: inv.total,
+      Reference: `PMT-${f.n}`,
+      CurrencyRate: 1,
+      PaymentType: "ACCRECPAYMENT",
+      Status: "AUTHORISED",
+      IsReconciled: false,
+      HasAccount: true,
+      HasValidationErrors: false,
+      Account: { AccountID: PAYMENT_ACCOUNTS["090"], Code: "090" },
+      Invoice: {
+        Type: "ACCREC",
+        InvoiceID: xeroId("invoices", inv.n),
+        InvoiceNumber: `INV-${String(inv.n).padStart(5, "0")}`,
+        Contact: { ContactID: xeroId("customers", inv.customerN), Name: fieldsOf(inv.customerN).name },
+        CurrencyCode: inv.currency,
+      },
+    };
+  }
   if (entity === "customers") {
     return {
       Name: f.name,
@@ -103,6 +144,21 @@ function generated(entity: Entity, f: ItemFields): Record<string, unknown> {
     CurrencyCode: f.currency,
     CurrencyRate: 1,
     HasAttachments: false,
+    // A paid invoice lists the generated payment that paid it.
+    ...(f.status === "paid"
+      ? {
+          FullyPaidOnDate: xeroDate(paidOn(f)),
+          Payments: [
+            {
+              PaymentID: xeroId("payments", f.n / 3),
+              Date: xeroDate(paidOn(f)),
+              Amount: f.total,
+              Reference: `PMT-${f.n / 3}`,
+              CurrencyRate: 1,
+            },
+          ],
+        }
+      : {}),
   };
 }
 
@@ -110,6 +166,7 @@ export const ID_FIELD: Record<Entity, string> = {
   customers: "ContactID",
   products: "ItemID",
   invoices: "InvoiceID",
+  payments: "PaymentID",
 };
 
 /** The Xero object of a dataset item: pushed and updated ones keep their stored object. */
@@ -120,7 +177,7 @@ export function render(entity: Entity, item: DatasetItem): Record<string, unknow
     ...(entity === "invoices" ? { InvoiceNumber: `INV-${String(item.n).padStart(5, "0")}` } : {}),
     ...base,
     ...(entity === "customers" ? { ContactStatus: item.deleted ? "ARCHIVED" : "ACTIVE" } : {}),
-    ...(entity === "invoices" && item.deleted ? { Status: "DELETED" } : {}),
+    ...((entity === "invoices" || entity === "payments") && item.deleted ? { Status: "DELETED" } : {}),
     UpdatedDateUTC: xeroDate(item.modifiedAt),
   };
 }

@@ -20,14 +20,14 @@ import { gate } from "./gate.ts";
 export const records = simulator();
 
 /** `If-Modified-Since` as Xero takes it: `2009-11-12T00:00:00` (UTC) or an HTTP date. */
-function modifiedSince(value: string | undefined): number | null {
+export function modifiedSince(value: string | undefined): number | null {
   if (!value) return null;
   const v = /^\d{4}-\d{2}-\d{2}T[\d:.]+$/.test(value) ? `${value}Z` : value;
   const ms = Date.parse(v);
   return Number.isFinite(ms) ? ms : null;
 }
 
-const envelope = (collection: string, rows: unknown[], extra: Record<string, unknown> = {}) => ({
+export const envelope = (collection: string, rows: unknown[], extra: Record<string, unknown> = {}) => ({
   Id: crypto.randomUUID(),
   Status: "OK",
   ProviderName: "Switchboard",
@@ -37,7 +37,7 @@ const envelope = (collection: string, rows: unknown[], extra: Record<string, unk
 });
 
 /** `page`/`pageSize` paging (pageSize at most 1000); without `page`, everything. */
-function paged(c: Context, rows: Record<string, unknown>[]) {
+export function paged(c: Context, rows: Record<string, unknown>[]) {
   const pageParam = c.req.query("page");
   if (pageParam === undefined) return { rows, pagination: {} };
   const page = Math.max(1, Number.parseInt(pageParam, 10) || 1);

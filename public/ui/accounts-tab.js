@@ -1,0 +1,56 @@
+// The detail view's accounts tab, for providers whose one connection reaches several accounts
+// (the Facebook Pages a user token manages): lists them and makes the integration use one.
+
+import { api } from "./api.js";
+import { $, banner, h, table } from "./dom.js";
+import { state } from "./state.js";
+
+export async function renderAccounts(i, panel, label) {
+  const r = await api("GET", `/api/integrations/${i.id}/accounts`);
+  if (!$("#tabpanel") || state.detailTab !== "accounts") return;
+  const current = r.accounts.find((a) => a.selected);
+  panel.replaceChildren(
+    h(
+      "p",
+      { class: "small muted", id: "accounts-current", tabindex: "-1" },
+      current ? `In use: ${current.name} (${current.id})` : `No ${label.toLowerCase()} chosen yet.`,
+    ),
+    table(
+      label,
+      [
+        ["Name", (a) => a.name],
+        ["ID", (a) => h("span", { class: "mono" }, a.id)],
+        ["Category", (a) => a.details?.category],
+        [
+          "",
+          (a) =>
+            a.selected
+              ? h("span", { class: "badge" }, "In use")
+              : h(
+                  "button",
+                  {
+                    type: "button",
+                    class: "btn small",
+                    dataset: { account: a.id },
+                    onclick: (e) => choose(i, a, e.currentTarget, label),
+                  },
+                  `Use ${a.name}`,
+                ),
+        ],
+      ],
+      r.accounts,
+    ),
+  );
+}
+
+async function choose(i, account, button, label) {
+  button.disabled = true;
+  try {
+    await api("POST", `/api/integrations/${i.id}/accounts/select`, { account_id: account.id });
+    banner(`${i.name} now uses ${account.name}.`, "ok");
+  } catch (error) {
+    banner(error.message, "fail");
+  }
+  await renderAccounts(i, $("#tabpanel"), label);
+  $("#accounts-current")?.focus();
+}
