@@ -36,7 +36,11 @@ describe("salesforce (jsforce)", () => {
       ctx,
       PAGE,
     );
-    const sdk = await sdkWire(INSTANCE, () => conn().query(firstQuery("accounts", null).soql), PAGE);
+    const sdk = await sdkWire(
+      INSTANCE,
+      async () => await conn().query(firstQuery("accounts", null).soql),
+      PAGE,
+    );
     expect(hub).toEqual(withoutType(sdk));
     expect(hub.authorization).toBe(`Bearer ${TOKEN}`);
   });
@@ -50,7 +54,7 @@ describe("salesforce (jsforce)", () => {
     );
     const sdk = await sdkWire(
       INSTANCE,
-      () => conn().query(firstQuery("contacts", since).soql).scanAll(true),
+      async () => await conn().query(firstQuery("contacts", since).soql).scanAll(true),
       PAGE,
     );
     expect(hub).toEqual(withoutType(sdk));
