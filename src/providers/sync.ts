@@ -12,6 +12,8 @@ export type RecordKind = "customer" | "product" | "invoice" | "event" | "payment
 
 const text = z.string().trim().max(1000);
 const opt = text.nullable().optional();
+/** An ISO 4217 code, upper-cased. */
+const currency = z.string().trim().length(3).toUpperCase().nullable().optional();
 
 export const Address = z
   .object({
@@ -44,7 +46,7 @@ export const ProductData = z
     name: text.min(1),
     description: z.string().max(4000).nullable().optional(),
     price: z.number().finite().nullable().optional(),
-    currency: z.string().trim().length(3).toUpperCase().nullable().optional(),
+    currency,
   })
   .strict();
 export type ProductData = z.infer<typeof ProductData>;
@@ -72,7 +74,7 @@ export const InvoiceData = z
     customer_external_id: opt,
     issue_date: z.iso.date().nullable().optional(),
     due_date: z.iso.date().nullable().optional(),
-    currency: z.string().trim().length(3).toUpperCase().nullable().optional(),
+    currency,
     total: z.number().finite().nullable().optional(),
     status: z.enum(INVOICE_STATUSES).nullable().optional(),
     lines: z.array(InvoiceLine).max(500).default([]),
@@ -133,7 +135,7 @@ export const PaymentData = z
     customer_external_id: opt,
     date: z.iso.date().nullable().optional(),
     amount: z.number().finite(),
-    currency: z.string().trim().length(3).toUpperCase().nullable().optional(),
+    currency,
     method: opt,
     reference: opt,
   })

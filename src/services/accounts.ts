@@ -54,13 +54,18 @@ export class Accounts {
 
   /**
    * A provider call: refused credentials are a 409, an unknown account a 400; an outage or a
-   * rate limit is thrown on as the retryable ProviderError it is.
+   * rate limit is a 502 with Retry-After.
    */
   private async call<T>(row: IntegrationRow, fn: (ctx: ProviderContext) => Promise<T>): Promise<T> {
     try {
       return await this.connections.run(row, fn);
     } catch (e) {
-      if (!(e instanceof ProviderError) || e.retryable) throw e;
+      if (!(e instanceof ProviderError)) throw e;
+      if (e.retryable) {
+        throw new ApiError(ErrorCode.PROVIDER_UNAVAILABLE, e.message, {
+          headers: { "retry-after": String(e.opts.retryAfterSeconds ?? 30) },
+        });
+      }
       if (e.kind === "auth") throw new ApiError(ErrorCode.CONFLICT, e.message);
       throw new ApiError(ErrorCode.BAD_REQUEST, e.message, {
         issues: [{ path: "account_id", message: e.message }],

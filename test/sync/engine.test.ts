@@ -8,7 +8,15 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { createServices } from "../../src/services/index.ts";
 import { call, newIntegration, newOrg, type TestOrg } from "../harness.ts";
-import { allRecords, armFault, shapeData, startSync, syncAndWait, waitForJob } from "./helpers.ts";
+import {
+  allRecords,
+  armFault,
+  shapeData,
+  startSync,
+  syncAndWait,
+  waitForJob,
+  waitForPush,
+} from "./helpers.ts";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -445,7 +453,7 @@ describe.each(
     });
     expect(reused.status).toBe(409);
 
-    const push = await waitForPush(integration.id, first.json.push.id);
+    const push = await waitForPush(org, integration.id, first.json.push.id);
     expect(push.status, push.error).toBe("succeeded");
     expect(push.external_id).toBeTruthy();
     const record = await call("GET", `${path}/${push.external_id}`, { key: org.adminKey });
@@ -463,7 +471,7 @@ describe.each(
       headers: { "idempotency-key": `${key}-2` },
     });
     expect(update.status, update.text).toBe(202);
-    const updated = await waitForPush(integration.id, update.json.push.id);
+    const updated = await waitForPush(org, integration.id, update.json.push.id);
     expect(updated.status, updated.error).toBe("succeeded");
     expect(updated.external_id).toBe(push.external_id);
     const after = await call(
@@ -486,13 +494,3 @@ describe.each(
     expect(logs.json.logs.length).toBe(2);
   });
 });
-
-async function waitForPush(integrationId: string, pushId: string) {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const r = await call("GET", `/api/integrations/${integrationId}/pushes/${pushId}`, { key: org.adminKey });
-    if (["succeeded", "failed"].includes(r.json.push.status)) return r.json.push;
-    if (Date.now() > until) throw new Error(`push still ${r.json.push.status}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}

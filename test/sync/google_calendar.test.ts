@@ -12,7 +12,7 @@ import type { ProviderContext } from "../../src/providers/runtime.ts";
 import type { EventData } from "../../src/providers/sync.ts";
 import { call, newIntegration, newOrg, type TestOrg } from "../harness.ts";
 import { newCalendar as calendarOf, expireTokens, seed, state, timed } from "./calendar-helpers.ts";
-import { allRecords, syncAndWait } from "./helpers.ts";
+import { allRecords, syncAndWait, waitForPush } from "./helpers.ts";
 
 vi.setConfig({ testTimeout: 120_000 });
 
@@ -21,16 +21,6 @@ beforeAll(async () => {
   org = await newOrg("Calendar Org");
 });
 const newCalendar = () => calendarOf(org);
-
-async function waitForPush(integrationId: string, pushId: string) {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const r = await call("GET", `/api/integrations/${integrationId}/pushes/${pushId}`, { key: org.adminKey });
-    if (["succeeded", "failed"].includes(r.json.push.status)) return r.json.push;
-    if (Date.now() > until) throw new Error(`push still ${r.json.push.status}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
-}
 
 describe("google_calendar sync", () => {
   it("declares events with sync tokens, pushes, options and calendar operations", () => {
@@ -179,7 +169,7 @@ describe("google_calendar bookings", () => {
     const again = await call("POST", path, { key: org.adminKey, body, headers: { "idempotency-key": key } });
     expect(again.status).toBe(200);
     expect(again.json.push.id).toBe(first.json.push.id);
-    const push = await waitForPush(id, first.json.push.id);
+    const push = await waitForPush(org, id, first.json.push.id);
     expect(push.status, push.error).toBe("succeeded");
     let sim = await state(calendarId);
     expect(sim.events).toHaveLength(1);
@@ -202,7 +192,7 @@ describe("google_calendar bookings", () => {
       headers: { "idempotency-key": `${key}-u` },
     });
     expect(update.status, update.text).toBe(202);
-    expect((await waitForPush(id, update.json.push.id)).status).toBe("succeeded");
+    expect((await waitForPush(org, id, update.json.push.id)).status).toBe("succeeded");
     sim = await state(calendarId);
     expect(sim.events[0]).toMatchObject({ summary: "Consultation (moved)", send_updates: "none" });
 
@@ -212,7 +202,7 @@ describe("google_calendar bookings", () => {
       headers: { "idempotency-key": `${key}-d` },
     });
     expect(cancel.status, cancel.text).toBe(202);
-    expect((await waitForPush(id, cancel.json.push.id)).status).toBe("succeeded");
+    expect((await waitForPush(org, id, cancel.json.push.id)).status).toBe("succeeded");
     sim = await state(calendarId);
     expect(sim.events[0]).toMatchObject({ status: "cancelled", send_updates: "externalOnly" });
     const record = await call("GET", `${path}/${push.external_id}`, { key: org.adminKey });
@@ -223,7 +213,7 @@ describe("google_calendar bookings", () => {
       body: { external_id: push.external_id, operation: "delete" },
       headers: { "idempotency-key": `${key}-d2` },
     });
-    expect((await waitForPush(id, twice.json.push.id)).status).toBe("succeeded");
+    expect((await waitForPush(org, id, twice.json.push.id)).status).toBe("succeeded");
 
     const badOption = await call("POST", path, {
       key: org.adminKey,
@@ -299,7 +289,7 @@ describe("google_calendar bookings", () => {
       },
     });
     expect(free.status, free.text).toBe(202);
-    expect((await waitForPush(id, free.json.push.id)).status).toBe("succeeded");
+    expect((await waitForPush(org, id, free.json.push.id)).status).toBe("succeeded");
     expect((await state(calendarId)).events).toHaveLength(2);
   });
 });

@@ -52,6 +52,17 @@ export async function waitForJob(
   }
 }
 
+/** Polls a push until it is finished (the real queue runs it). */
+export async function waitForPush(org: TestOrg, integrationId: string, pushId: string, timeoutMs = 30_000) {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call("GET", `/api/integrations/${integrationId}/pushes/${pushId}`, { key: org.adminKey });
+    if (["succeeded", "failed"].includes(r.json.push.status)) return r.json.push;
+    if (Date.now() > until) throw new Error(`push ${pushId} still ${r.json.push.status}: ${r.text}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}
+
 export async function syncAndWait(org: TestOrg, integrationId: string, entity: string, body?: unknown) {
   const job = await startSync(org, integrationId, entity, body);
   return waitForJob(org, integrationId, job.id);

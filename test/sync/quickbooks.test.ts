@@ -10,7 +10,7 @@ import { type ProviderContext, ProviderError } from "../../src/providers/runtime
 import type { SyncItem } from "../../src/providers/sync.ts";
 import { quickbooksAccount } from "../../src/sandbox/providers/quickbooks.ts";
 import { call, newIntegration, newOrg } from "../harness.ts";
-import { allRecords, syncAndWait } from "./helpers.ts";
+import { allRecords, syncAndWait, waitForPush } from "./helpers.ts";
 
 const sync = provider.sync;
 let seq = 0;
@@ -483,13 +483,7 @@ describe("quickbooks sync", () => {
     expect(repeat.json.push.id).toBe(first.json.push.id);
     expect((await post({ data: { ...body.data, amount: 1 } }, "pay-invoice-2")).status).toBe(409);
 
-    let push = first.json.push;
-    for (let i = 0; i < 100 && !["succeeded", "failed"].includes(push.status); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      push = (
-        await call("GET", `/api/integrations/${integration.id}/pushes/${push.id}`, { key: org.adminKey })
-      ).json.push;
-    }
+    const push = await waitForPush(org, integration.id, first.json.push.id);
     expect(push.status, push.error).toBe("succeeded");
     const stored = await call("GET", `${path}/${push.external_id}`, { key: org.adminKey });
     expect(stored.json.record.data).toMatchObject({

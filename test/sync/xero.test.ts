@@ -11,7 +11,7 @@ import { provider } from "../../src/providers/xero/index.ts";
 import { ifModifiedSince, xeroDate } from "../../src/providers/xero/sync.ts";
 import { xeroAccount, xeroId } from "../../src/sandbox/providers/xero.ts";
 import { call, newIntegration, newOrg } from "../harness.ts";
-import { allRecords, syncAndWait } from "./helpers.ts";
+import { allRecords, syncAndWait, waitForPush } from "./helpers.ts";
 
 const sync = provider.sync;
 
@@ -488,14 +488,7 @@ describe("xero sync", () => {
       headers: { "idempotency-key": "x-pay-2" },
     });
     expect(repeat.json.push.id).toBe(first.json.push.id);
-    let push = first.json.push;
-    for (let i = 0; i < 100 && !["succeeded", "failed"].includes(push.status); i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      const r = await call("GET", `/api/integrations/${integration.id}/pushes/${push.id}`, {
-        key: org.adminKey,
-      });
-      push = r.json.push;
-    }
+    const push = await waitForPush(org, integration.id, first.json.push.id);
     expect(push.status, push.error).toBe("succeeded");
     const created = await call("GET", `/sandbox/_data/xero/payments?account=${xeroAccount(tenant)}&created`);
     expect(created.json.items).toHaveLength(1);

@@ -6,7 +6,6 @@
  * the module and turned into the expected effects (Vonage's methods: signatures-vonage.test.ts).
  */
 import { describe, expect, it } from "vitest";
-import { utf8 } from "../../src/crypto/encoding.ts";
 import { provider as hubspotProvider } from "../../src/providers/hubspot/index.ts";
 import { webhook as hubspotWebhook } from "../../src/providers/hubspot/webhook.ts";
 import { provider as otherProvider } from "../../src/providers/other/index.ts";
@@ -17,12 +16,7 @@ import { provider as quickbooksProvider } from "../../src/providers/quickbooks/i
 import { webhook as quickbooksWebhook } from "../../src/providers/quickbooks/webhook.ts";
 import { provider as vonageProvider } from "../../src/providers/vonage/index.ts";
 import { webhook as vonageWebhook } from "../../src/providers/vonage/webhook.ts";
-import {
-  hmacBase64,
-  type ProviderWebhook,
-  type WebhookContext,
-  type WebhookRequest,
-} from "../../src/providers/webhooks.ts";
+import { hmacBase64, type ProviderWebhook } from "../../src/providers/webhooks.ts";
 import { provider as xeroProvider } from "../../src/providers/xero/index.ts";
 import { webhook as xeroWebhook } from "../../src/providers/xero/webhook.ts";
 import { hubspot } from "../../src/sandbox/webhooks/hubspot.ts";
@@ -32,39 +26,12 @@ import { quickbooks } from "../../src/sandbox/webhooks/quickbooks.ts";
 import { WEBHOOK_FAULTS, type WebhookSender } from "../../src/sandbox/webhooks/sender.ts";
 import { vonage } from "../../src/sandbox/webhooks/vonage.ts";
 import { xero } from "../../src/sandbox/webhooks/xero.ts";
+import { fromRequest, request, reserialized, webhookContext } from "./verify-helpers.ts";
 
 const NOW = 1_760_000_000_000;
 
-function request(
-  method: string,
-  url: string,
-  headers: Record<string, string> = {},
-  body = "",
-): WebhookRequest {
-  return { method, url, headers: new Headers(headers), body: utf8(body) };
-}
-
-async function fromRequest(req: Request): Promise<WebhookRequest> {
-  return {
-    method: req.method,
-    url: req.url,
-    headers: req.headers,
-    body: new Uint8Array(await req.arrayBuffer()),
-  };
-}
-
-const ctx = (
-  secrets: Record<string, string>,
-  now = NOW,
-  config: Record<string, unknown> = {},
-): WebhookContext => ({
-  config,
-  secrets,
-  defaults: {},
-  now,
-});
-
-const reserialized = (body: string) => JSON.stringify(JSON.parse(body), null, 2);
+const ctx = (secrets: Record<string, string>, now = NOW, config: Record<string, unknown> = {}) =>
+  webhookContext(secrets, now, config);
 
 describe("the providers declare their webhooks", () => {
   it("every module is wired and webhooks are on", () => {

@@ -9,41 +9,12 @@
 import { describe, expect, it } from "vitest";
 import { utf8 } from "../../src/crypto/encoding.ts";
 import { signedString, webhook as vonageWebhook } from "../../src/providers/vonage/webhook.ts";
-import type { WebhookContext, WebhookRequest } from "../../src/providers/webhooks.ts";
 import { hmacMd5, md5 } from "../../src/sandbox/webhooks/md5.ts";
 import { hex, VONAGE_METHODS, vonageSignature } from "../../src/sandbox/webhooks/signing.ts";
 import { vonage } from "../../src/sandbox/webhooks/vonage.ts";
+import { fromRequest, request, reserialized, webhookContext } from "./verify-helpers.ts";
 
-function request(
-  method: string,
-  url: string,
-  headers: Record<string, string> = {},
-  body = "",
-): WebhookRequest {
-  return { method, url, headers: new Headers(headers), body: utf8(body) };
-}
-
-async function fromRequest(req: Request): Promise<WebhookRequest> {
-  return {
-    method: req.method,
-    url: req.url,
-    headers: req.headers,
-    body: new Uint8Array(await req.arrayBuffer()),
-  };
-}
-
-const ctx = (
-  secrets: Record<string, string>,
-  now: number,
-  config: Record<string, unknown> = {},
-): WebhookContext => ({
-  config,
-  secrets,
-  defaults: {},
-  now,
-});
-
-const reserialized = (body: string) => JSON.stringify(JSON.parse(body), null, 2);
+const ctx = webhookContext;
 
 describe("vonage sig", () => {
   const SECRET = "my_secret_key_for_testing";

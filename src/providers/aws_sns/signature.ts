@@ -74,11 +74,17 @@ export function trustedSnsUrl(value: unknown, sandboxBase: string | undefined, p
   return url.origin === base.origin && url.pathname.startsWith(prefix) ? url : null;
 }
 
-/** Public keys (SubjectPublicKeyInfo) by certificate URL, for the isolate's life. */
-const certificates = new Map<string, Promise<Uint8Array<ArrayBuffer>>>();
+/** A signing certificate's public key, imported once per hash (SignatureVersion) it verifies. */
+interface SigningKey {
+  spki: Uint8Array<ArrayBuffer>;
+  imported: Map<string, Promise<CryptoKey>>;
+}
+
+/** Signing keys by certificate URL, for the isolate's life. */
+const certificates = new Map<string, Promise<SigningKey>>();
 const MAX_CERTIFICATES = 50;
 
-function publicKeyAt(url: URL, fetcher: (r: Request) => Promise<Response>): Promise<Uint8Array<ArrayBuffer>> {
+function signingKeyAt(url: URL, fetcher: (r: Request) => Promise<Response>): Promise<SigningKey> {
   const key = url.href;
   const cached = certificates.get(key);
   if (cached) return cached;
@@ -86,13 +92,28 @@ function publicKeyAt(url: URL, fetcher: (r: Request) => Promise<Response>): Prom
     const res = await fetcher(new Request(url, { headers: { accept: "application/x-pem-file, */*" } }));
     if (res.status !== 200) throw new Error(`the signing certificate answered HTTP ${res.status}`);
     // Read as bytes: SNS serves it as application/x-x509-ca-cert, which is PEM text.
-    return spkiOfCertificate(pemCertificate(fromUtf8(await res.arrayBuffer())));
+    return {
+      spki: spkiOfCertificate(pemCertificate(fromUtf8(await res.arrayBuffer()))),
+      imported: new Map(),
+    };
   })();
   if (certificates.size >= MAX_CERTIFICATES) certificates.delete(certificates.keys().next().value as string);
   certificates.set(key, loading);
   // A failed download is tried again next time.
   loading.catch(() => certificates.delete(key));
   return loading;
+}
+
+/** The certificate's key imported for `hash`, imported the first time it is needed. */
+function importedKey(k: SigningKey, hash: "SHA-1" | "SHA-256"): Promise<CryptoKey> {
+  let imported = k.imported.get(hash);
+  if (!imported) {
+    imported = crypto.subtle.importKey("spki", k.spki, { name: "RSASSA-PKCS1-v1_5", hash }, false, [
+      "verify",
+    ]);
+    k.imported.set(hash, imported);
+  }
+  return imported;
 }
 
 export interface SnsVerifyOptions {
@@ -120,9 +141,9 @@ export async function verifySnsSignature(
   if (at < opts.now - MAX_AGE_MS) return refused("Timestamp is more than an hour old", 400);
   if (at > opts.now + MAX_AHEAD_MS) return refused("Timestamp is in the future", 400);
   if (!opts.fetch) return refused("the signing certificate cannot be fetched here");
-  let spki: Uint8Array<ArrayBuffer>;
+  let signingKey: SigningKey;
   try {
-    spki = await publicKeyAt(certUrl, opts.fetch);
+    signingKey = await signingKeyAt(certUrl, opts.fetch);
   } catch {
     return refused("the signing certificate could not be fetched or read");
   }
@@ -133,9 +154,7 @@ export async function verifySnsSignature(
     return refused("Signature is not base64", 400);
   }
   try {
-    const key = await crypto.subtle.importKey("spki", spki, { name: "RSASSA-PKCS1-v1_5", hash }, false, [
-      "verify",
-    ]);
+    const key = await importedKey(signingKey, hash);
     const ok = await crypto.subtle.verify("RSASSA-PKCS1-v1_5", key, signature, utf8(stringToSign(m)));
     return ok ? { ok: true } : refused("signature does not match");
   } catch {

@@ -5,10 +5,7 @@
  * vault); no account's credentials are ever answered.
  */
 import { createRoute, z } from "@hono/zod-openapi";
-import type { Context } from "hono";
-import type { AppEnv } from "../../context.ts";
 import { orgAuth } from "../../middleware/auth.ts";
-import { ProviderError } from "../../providers/runtime.ts";
 import { createRouter, ErrorSchema, errorResponses, jsonResponse, security } from "../openapi.ts";
 import { integrationView, writeContext } from "./input.ts";
 import { IdParam, IntegrationSchema } from "./schema.ts";
@@ -37,14 +34,6 @@ const unavailable = {
   502: jsonResponse(ErrorSchema, "The provider failed or rate-limited the call; retry after Retry-After"),
 };
 
-/** A retryable provider failure as a 502 with Retry-After; anything else is thrown on. */
-function providerDown(c: Context<AppEnv>, e: unknown) {
-  if (!(e instanceof ProviderError) || !e.retryable) throw e;
-  return c.json({ error: e.message, code: "PROVIDER_UNAVAILABLE", request_id: c.get("requestId") }, 502, {
-    "retry-after": String(e.opts.retryAfterSeconds ?? 30),
-  });
-}
-
 accountsApi.openapi(
   createRoute({
     method: "get",
@@ -58,12 +47,8 @@ accountsApi.openapi(
     responses: { 200: jsonResponse(AccountsResponse, "The accounts"), ...errorResponses, ...unavailable },
   }),
   async (c) => {
-    try {
-      const out = await c.get("services").accounts.list(orgAuth(c).orgId, c.req.valid("param").id);
-      return c.json({ label: out.label, accounts: out.accounts }, 200);
-    } catch (e) {
-      return providerDown(c, e);
-    }
+    const out = await c.get("services").accounts.list(orgAuth(c).orgId, c.req.valid("param").id);
+    return c.json({ label: out.label, accounts: out.accounts }, 200);
   },
 );
 
@@ -88,18 +73,14 @@ accountsApi.openapi(
   }),
   async (c) => {
     const auth = orgAuth(c);
-    try {
-      const row = await c
-        .get("services")
-        .accounts.select(
-          auth.orgId,
-          c.req.valid("param").id,
-          c.req.valid("json").account_id,
-          writeContext(c, "rest"),
-        );
-      return c.json({ integration: integrationView(c, row) }, 200);
-    } catch (e) {
-      return providerDown(c, e);
-    }
+    const row = await c
+      .get("services")
+      .accounts.select(
+        auth.orgId,
+        c.req.valid("param").id,
+        c.req.valid("json").account_id,
+        writeContext(c, "rest"),
+      );
+    return c.json({ integration: integrationView(c, row) }, 200);
   },
 );

@@ -171,7 +171,7 @@ export class SyncPages {
     // Paging is over (a crash came between the last page and the end): finish.
     if (page > 0 && job.cursor === null) return this.finish(job, lease, row, log);
     const { sync, spec } = resolveEntity(providerOf(row), job.entity);
-    const fetch = (cursor: string | null, syncToken: string | null) =>
+    const fetchPage = (cursor: string | null, syncToken: string | null) =>
       this.connections.run(row, (ctx) =>
         sync.page(ctx, { entity: job.entity, cursor, since: job.since, syncToken }),
       );
@@ -180,13 +180,13 @@ export class SyncPages {
     let restarted = false;
     try {
       try {
-        result = await fetch(job.cursor, job.syncToken);
+        result = await fetchPage(job.cursor, job.syncToken);
       } catch (e) {
         if (!(e instanceof SyncTokenExpired)) throw e;
         if (!job.syncToken) throw new ProviderError("permanent", e.message);
         log.info("sync token expired; running in full", { job_id: job.id });
         restarted = true;
-        result = await fetch(null, null);
+        result = await fetchPage(null, null);
       }
     } catch (e) {
       if (!(e instanceof ProviderError) || e.kind !== "rate_limited") throw e;
