@@ -69,8 +69,15 @@ export function createApp(opts: AppOptions = {}) {
       cors({
         origin: "*",
         allowMethods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        allowHeaders: ["Authorization", "Content-Type", "X-Org-ID", "X-Request-Id", "Idempotency-Key"],
-        exposeHeaders: ["X-Request-Id", "Retry-After", "X-Switchboard-Proxy-Attempts"],
+        allowHeaders: [
+          "Authorization",
+          "Content-Type",
+          "X-Org-ID",
+          "X-Request-Id",
+          "Idempotency-Key",
+          "X-D1-Bookmark",
+        ],
+        exposeHeaders: ["X-Request-Id", "Retry-After", "X-Switchboard-Proxy-Attempts", "X-D1-Bookmark"],
         maxAge: 600,
       }),
     );

@@ -116,8 +116,17 @@ export function createHttpClient(env: Env, settings: Settings): HttpClient {
   return createOutboundFor(env, settings).fetch;
 }
 
-export function createServices(env: Env, requestId: string): Services {
-  const db = createDb(env.DB);
+/**
+ * The services of one request or job. `d1` is the database (or D1 session) they read and write;
+ * requests pass the session of their consistency (src/middleware/request.ts), queue consumers
+ * and the cron the database itself, whose every query goes to the primary.
+ */
+export function createServices(
+  env: Env,
+  requestId: string,
+  d1: D1Database | D1DatabaseSession = env.DB,
+): Services {
+  const db = createDb(d1);
   const settings = getSettings(env);
   let vault: Promise<Vault> | undefined;
   const getVault = () => {

@@ -19,6 +19,7 @@ import {
 import { ApiError, ErrorCode } from "../errors.ts";
 import { prefixedId, randomToken, uuidv7 } from "../lib/ids.ts";
 import type { Activity } from "./activity.ts";
+import { cachedKey, cacheKey, forgetKeys } from "./key-cache.ts";
 
 export const API_KEY_PREFIX = "sbk_";
 /** The stored, non-secret head of an API key that finds its row. */
@@ -168,6 +169,7 @@ export class Organizations {
       }),
     ]);
     forgetOrgKeys(id);
+    forgetKeys({ orgId: id });
   }
 
   async createKey(orgId: string, input: { role: Role; name?: string }, actor: string) {
@@ -213,13 +215,20 @@ export class Organizations {
         details: { prefix: rows[0].prefix },
       }),
     ]);
+    forgetKeys({ keyId });
     const after = await this.db.select().from(apiKeys).where(eq(apiKeys.id, keyId));
     return after[0] as ApiKeyRow;
   }
 
-  /** Finds the live key for a bearer secret: prefix lookup, then a constant-time hash compare. */
+  /**
+   * Finds the live key for a bearer secret: from the isolate's cache (src/services/key-cache.ts),
+   * else a prefix lookup and a constant-time hash compare.
+   */
   async authenticate(secret: string): Promise<AuthenticatedKey | null> {
     if (!isApiKey(secret)) return null;
+    const hash = await sha256Hex(secret);
+    const cached = cachedKey(hash);
+    if (cached) return cached;
     const rows = await this.db
       .select({
         keyId: apiKeys.id,
@@ -233,11 +242,18 @@ export class Organizations {
       .innerJoin(organizations, eq(organizations.id, apiKeys.orgId))
       .where(and(eq(apiKeys.prefix, secret.slice(0, PREFIX_LEN)), isNull(apiKeys.revokedAt)));
     // Hashed whether or not the prefix exists, so an unknown key takes the same steps as a wrong one.
-    const hash = await sha256Hex(secret);
     if (!rows.length) return null;
     for (const r of rows) {
       if (await timingSafeEqualStrings(r.hash, hash)) {
-        return { keyId: r.keyId, orgId: r.orgId, orgSlug: r.orgSlug, role: r.role, lastUsedAt: r.lastUsedAt };
+        const key = {
+          keyId: r.keyId,
+          orgId: r.orgId,
+          orgSlug: r.orgSlug,
+          role: r.role,
+          lastUsedAt: r.lastUsedAt,
+        };
+        cacheKey(hash, key);
+        return key;
       }
     }
     return null;
@@ -246,9 +262,9 @@ export class Organizations {
   /** Records use of a key, at most once a minute per key. */
   async touchKey(key: AuthenticatedKey): Promise<void> {
     if (key.lastUsedAt && Date.now() - Date.parse(key.lastUsedAt) < LAST_USED_GRANULARITY_MS) return;
-    await this.db
-      .update(apiKeys)
-      .set({ lastUsedAt: new Date().toISOString() })
-      .where(eq(apiKeys.id, key.keyId));
+    const at = new Date().toISOString();
+    // The cached key is this object: later requests in the isolate see the new time.
+    key.lastUsedAt = at;
+    await this.db.update(apiKeys).set({ lastUsedAt: at }).where(eq(apiKeys.id, key.keyId));
   }
 }
