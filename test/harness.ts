@@ -127,6 +127,41 @@ export async function waitForMessage(
   }
 }
 
+/** Calls `read` until `done` holds for its answer (work on the real queue finishing), and answers it. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 15_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > until) throw new Error(`still not done: ${JSON.stringify(value).slice(0, 2000)}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
+/**
+ * The integration's stored webhook events once there are at least `count` (a verified delivery
+ * goes onto the real queue first; its consumer stores it a moment later), newest first.
+ */
+export async function storedWebhookEvents(
+  org: TestOrg,
+  integrationId: string,
+  count: number,
+  timeoutMs = 15_000,
+): Promise<Record<string, unknown>[]> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await call("GET", `/api/integrations/${integrationId}/webhook-events`, { key: org.adminKey });
+    const events = (r.json?.events ?? []) as Record<string, unknown>[];
+    if (events.length >= count) return events;
+    if (Date.now() > until) throw new Error(`${events.length} of ${count} webhook events stored: ${r.text}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+}
+
 /** A queue binding that records what is sent instead of delivering it. */
 export function stubQueue() {
   const sent: unknown[] = [];

@@ -29,6 +29,9 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
     case "webhook.process":
       await services.webhooks.process(job.orgId, job.eventIds, log);
       return;
+    case "webhook.ingest":
+      await services.webhooks.storeQueued([{ orgId: job.orgId, event: job.event }], log);
+      return;
     case "event.deliver":
       await services.events.deliver(job.orgId, job.deliveryId, log);
       return;
@@ -62,26 +65,52 @@ async function handle(job: JobMessage, services: Services, env: Env, log: Logger
   }
 }
 
-/** Handles every message of a batch concurrently; each is acked or retried on its own. */
+type Ingest = Extract<JobMessage, { type: "webhook.ingest" }>;
+
+/**
+ * Handles a batch: its `webhook.ingest` messages together (one insert for all, then their
+ * processing), every other message concurrently, each acked or retried on its own.
+ */
 export async function consumeJobs(batch: MessageBatch<unknown>, env: Env): Promise<void> {
-  await Promise.all(batch.messages.map((msg) => consumeOne(msg, batch.queue, env)));
+  const ingests: { msg: Message<unknown>; job: Ingest }[] = [];
+  const others: Promise<void>[] = [];
+  for (const msg of batch.messages) {
+    const parsed = JobMessage.safeParse(msg.body);
+    if (!parsed.success) {
+      const log = createLogger({ job_id: msg.id, queue: batch.queue, attempt: msg.attempts });
+      log.error("unparseable job, dead-lettering", { issues: parsed.error.issues.map((i) => i.message) });
+      others.push(env.DLQ.send({ reason: "unparseable job", body: msg.body }).then(() => msg.ack()));
+    } else if (parsed.data.type === "webhook.ingest") ingests.push({ msg, job: parsed.data });
+    else others.push(consumeOne(msg, parsed.data, batch.queue, env));
+  }
+  if (ingests.length) others.push(consumeIngests(ingests, batch.queue, env));
+  await Promise.all(others);
 }
 
-async function consumeOne(msg: Message<unknown>, queue: string, env: Env): Promise<void> {
-  const log = createLogger({ job_id: msg.id, queue, attempt: msg.attempts });
-  const parsed = JobMessage.safeParse(msg.body);
-  if (!parsed.success) {
-    log.error("unparseable job, dead-lettering", { issues: parsed.error.issues.map((i) => i.message) });
-    await env.DLQ.send({ reason: "unparseable job", body: msg.body });
-    msg.ack();
-    return;
-  }
+async function consumeIngests(ingests: { msg: Message<unknown>; job: Ingest }[], queue: string, env: Env) {
+  const first = ingests[0]?.msg as Message<unknown>;
+  const log = createLogger({ job_id: first.id, queue, attempt: first.attempts, deliveries: ingests.length });
   try {
-    await handle(parsed.data, createServices(env, msg.id), env, log);
+    await createServices(env, first.id).webhooks.storeQueued(
+      ingests.map(({ job }) => ({ orgId: job.orgId, event: job.event })),
+      log,
+    );
+    for (const { msg } of ingests) msg.ack();
+  } catch (e) {
+    log.error("webhooks not stored, will retry", { reason: e instanceof Error ? e.message : String(e) });
+    for (const { msg } of ingests)
+      msg.retry({ delaySeconds: retryDelaySeconds(REDELIVERY_POLICY, msg.attempts) });
+  }
+}
+
+async function consumeOne(msg: Message<unknown>, job: JobMessage, queue: string, env: Env): Promise<void> {
+  const log = createLogger({ job_id: msg.id, queue, attempt: msg.attempts });
+  try {
+    await handle(job, createServices(env, msg.id), env, log);
     msg.ack();
   } catch (e) {
     log.error("job failed, will retry", {
-      type: parsed.data.type,
+      type: job.type,
       reason: e instanceof Error ? e.message : String(e),
     });
     msg.retry({ delaySeconds: retryDelaySeconds(REDELIVERY_POLICY, msg.attempts) });
@@ -91,7 +120,8 @@ async function consumeOne(msg: Message<unknown>, queue: string, env: Env): Promi
 /**
  * Dead letters of the queue: messages it gave up on after max_retries, and ones that did not
  * parse. Each is logged with its body and, where it names an organization's rows, stored in D1 as
- * a dead letter (`GET /api/dead-letters`); nothing is dropped silently. A failure to store it
+ * a dead letter (`GET /api/dead-letters`); nothing is dropped silently. A webhook the queue could
+ * not store is stored here, pending, for the minutely sweep to process. A failure to store it
  * leaves the message for the queue to deliver again.
  */
 export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env): Promise<void> {
@@ -100,7 +130,11 @@ export async function consumeDeadLetters(batch: MessageBatch<unknown>, env: Env)
     const log = createLogger({ job_id: msg.id, queue: batch.queue });
     log.error("dead letter", { body: msg.body, attempts: msg.attempts });
     try {
-      await services.jobs.recordQueueDeadLetter(msg.body, msg.attempts);
+      const ingest = JobMessage.safeParse(msg.body);
+      if (ingest.success && ingest.data.type === "webhook.ingest") {
+        const { orgId, event } = ingest.data;
+        await services.webhooks.storeQueued([{ orgId, event }], log, { process: false });
+      } else await services.jobs.recordQueueDeadLetter(msg.body, msg.attempts);
       msg.ack();
     } catch (e) {
       log.error("dead letter not stored, will retry", { reason: e instanceof Error ? e.message : String(e) });

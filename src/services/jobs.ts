@@ -22,6 +22,8 @@ function refsOf(job: JobMessage): string[] {
       return [job.messageId];
     case "webhook.process":
       return job.eventIds;
+    case "webhook.ingest":
+      return [job.event.id];
     case "event.deliver":
       return [job.deliveryId];
     case "sync.page":

@@ -5,7 +5,16 @@
  * isolate is dropped at once, and one revoked elsewhere stops working here within the TTL.
  * Only successes are kept; a wrong key is looked up (and throttled) every time.
  */
-import type { AuthenticatedKey } from "./organizations.ts";
+import type { Role } from "../auth.ts";
+
+/** An API key that authenticated a request: its organization and role. */
+export interface AuthenticatedKey {
+  keyId: string;
+  orgId: string;
+  orgSlug: string;
+  role: Role;
+  lastUsedAt: string | null;
+}
 
 /** The longest a revoked key can keep working in another isolate (the README says 30 s). */
 export const KEY_CACHE_TTL_MS = 30_000;

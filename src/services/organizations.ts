@@ -19,20 +19,15 @@ import {
 import { ApiError, ErrorCode } from "../errors.ts";
 import { prefixedId, randomToken, uuidv7 } from "../lib/ids.ts";
 import type { Activity } from "./activity.ts";
-import { cachedKey, cacheKey, forgetKeys } from "./key-cache.ts";
+import { type AuthenticatedKey, cachedKey, cacheKey, forgetKeys } from "./key-cache.ts";
+import { forgetOrgWebhookTargets } from "./webhook-targets.ts";
 
 export const API_KEY_PREFIX = "sbk_";
 /** The stored, non-secret head of an API key that finds its row. */
 export const PREFIX_LEN = 12;
 const LAST_USED_GRANULARITY_MS = 60_000;
 
-export interface AuthenticatedKey {
-  keyId: string;
-  orgId: string;
-  orgSlug: string;
-  role: Role;
-  lastUsedAt: string | null;
-}
+export type { AuthenticatedKey } from "./key-cache.ts";
 
 export const isApiKey = (token: string) => token.startsWith(API_KEY_PREFIX) && token.length > PREFIX_LEN;
 
@@ -170,6 +165,7 @@ export class Organizations {
     ]);
     forgetOrgKeys(id);
     forgetKeys({ orgId: id });
+    forgetOrgWebhookTargets(id);
   }
 
   async createKey(orgId: string, input: { role: Role; name?: string }, actor: string) {

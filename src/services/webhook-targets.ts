@@ -35,3 +35,8 @@ export function cacheTarget(row: IntegrationRow, secrets: Record<string, string>
 export function forgetWebhookTarget(integrationId: string): void {
   targets.delete(integrationId);
 }
+
+/** Drops the cached webhook targets of an organization (deleted). */
+export function forgetOrgWebhookTargets(orgId: string): void {
+  for (const [id, t] of targets) if (t.row.orgId === orgId) targets.delete(id);
+}

@@ -4,15 +4,17 @@
  * effects (what an event does to messages and contacts) and logs (reading, replay, recovery).
  */
 import type { Db } from "../db/client.ts";
+import type { Logger } from "../lib/log.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
 import type { Events } from "./events.ts";
 import type { Integrations } from "./integrations.ts";
 import { WebhookEffects } from "./webhooks/effects.ts";
 import { WebhookIngest } from "./webhooks/ingest.ts";
+import { type Delivery, WebhookIntake } from "./webhooks/intake.ts";
 import { WebhookLog } from "./webhooks/logs.ts";
 import { WebhookProcessing } from "./webhooks/processing.ts";
-import type { WebhookOutbound, WebhooksDeps } from "./webhooks/shared.ts";
+import { MAX_EVENTS_PER_JOB, type WebhookOutbound, type WebhooksDeps } from "./webhooks/shared.ts";
 
 export {
   BODY_DEDUPE_WINDOW_MS,
@@ -27,6 +29,7 @@ export class Webhooks {
   private readonly ingest: WebhookIngest;
   private readonly processing: WebhookProcessing;
   private readonly log: WebhookLog;
+  private readonly intake: WebhookIntake;
 
   constructor(
     db: Db,
@@ -55,6 +58,28 @@ export class Webhooks {
     this.ingest = new WebhookIngest(deps);
     this.processing = new WebhookProcessing(deps, new WebhookEffects(deps));
     this.log = new WebhookLog(deps);
+    this.intake = new WebhookIntake(db);
+  }
+
+  /**
+   * A queue batch's `webhook.ingest` messages: stored together (one multi-row insert), then the
+   * new ones processed at once, one job engine run per organization. Answers how many were
+   * stored and how many were repeats.
+   */
+  async storeQueued(
+    deliveries: Delivery[],
+    log: Logger,
+    { process = true }: { process?: boolean } = {},
+  ): Promise<{ stored: number; duplicates: number }> {
+    const out = await this.intake.store(deliveries, log);
+    let stored = 0;
+    for (const [orgId, ids] of out.toProcess) {
+      stored += ids.length;
+      if (!process) continue;
+      for (let i = 0; i < ids.length; i += MAX_EVENTS_PER_JOB)
+        await this.processing.process(orgId, ids.slice(i, i + MAX_EVENTS_PER_JOB), log);
+    }
+    return { stored, duplicates: out.duplicates };
   }
 
   /** A delivery to an integration's own URL (`/webhooks/{provider}/{id}`, or 003 with `integration_id`). */

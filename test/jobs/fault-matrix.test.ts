@@ -21,6 +21,7 @@ import { retryDelaySeconds } from "../../src/jobs/backoff.ts";
 import { type AnyJobKind, JobEngine, type RunResult } from "../../src/jobs/engine.ts";
 import type { Logger } from "../../src/lib/log.ts";
 import { errorFrom } from "../../src/providers/runtime.ts";
+import type { JobMessage } from "../../src/queue/messages.ts";
 import { createServices, type Services } from "../../src/services/index.ts";
 import { BASE, call, newIntegration, newOrg, stubQueue, type TestOrg } from "../harness.ts";
 import { shapeData } from "../sync/helpers.ts";
@@ -101,8 +102,15 @@ const FIXTURES: Record<string, Fixture> = {
         env: { JOBS: jobs.queue },
       });
       expect(r.status, r.text).toBe(200);
-      const listed = await call("GET", `/api/integrations/${bot.id}/webhook-events`, { key: org.adminKey });
-      return listed.json.events[0].id;
+      // The route put the delivery on the (stub) queue; the consumer's first step stores it.
+      const ingest = jobs.sent.findLast((m) => (m as { type?: string }).type === "webhook.ingest") as Extract<
+        JobMessage,
+        { type: "webhook.ingest" }
+      >;
+      await services.webhooks.storeQueued([{ orgId: ingest.orgId, event: ingest.event }], log, {
+        process: false,
+      });
+      return ingest.event.id;
     },
   },
   "event.deliver": {

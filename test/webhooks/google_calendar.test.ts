@@ -8,7 +8,7 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import type { Logger } from "../../src/lib/log.ts";
 import { createServices } from "../../src/services/index.ts";
-import { call, newOrg, type TestOrg } from "../harness.ts";
+import { call, eventually, newOrg, type TestOrg } from "../harness.ts";
 import { newCalendar, seed, state, timed } from "../sync/calendar-helpers.ts";
 import { allRecords } from "../sync/helpers.ts";
 
@@ -139,7 +139,7 @@ describe("google_calendar watch channel", () => {
     const change = await fire("exists", { data: { event_id: "7" } });
     expect(change.json.response.status).toBe(200);
     expect(change.json.response.body).toEqual({ received: true });
-    expect((await stored())?.n).toBe(1);
+    expect((await eventually(stored, (r) => r?.n === 1))?.n).toBe(1);
     const until = Date.now() + 30_000;
     let job: { trigger: string; status: string; mode: string } | undefined;
     while (Date.now() < until) {
@@ -155,6 +155,11 @@ describe("google_calendar watch channel", () => {
     expect(records.map((r) => r.external_id)).toEqual(["watch001"]);
     // The same notification again is a duplicate: stored once.
     await fire("exists", { data: { event_id: "7" } });
+    const repeats = () =>
+      env.DB.prepare("SELECT sum(duplicates) AS n FROM webhook_events WHERE integration_id = ?")
+        .bind(id)
+        .first<{ n: number }>();
+    expect((await eventually(repeats, (r) => r?.n === 1))?.n).toBe(1);
     expect((await stored())?.n).toBe(1);
   });
 });

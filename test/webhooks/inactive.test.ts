@@ -4,7 +4,7 @@
  * `ignored`; nothing else happens. An unverified one is still refused.
  */
 import { describe, expect, it } from "vitest";
-import { call, newIntegration, newOrg } from "../harness.ts";
+import { call, eventually, newIntegration, newOrg } from "../harness.ts";
 
 const SECRET = "tg-inactive_0123456789";
 const signed = { "x-telegram-bot-api-secret-token": SECRET };
@@ -55,7 +55,11 @@ describe("webhooks to an inactive integration", () => {
     });
     expect(forged.status).toBe(401);
 
-    const ev = await call("GET", `/api/integrations/${bot.id}/webhook-events`, { key: org.adminKey });
+    // Both copies are on the queue: wait until the consumer has seen the repeat too.
+    const ev = await eventually(
+      () => call("GET", `/api/integrations/${bot.id}/webhook-events`, { key: org.adminKey }),
+      (r) => r.json.events?.[0]?.duplicates === 1,
+    );
     expect(ev.status).toBe(200);
     expect(ev.json.events).toHaveLength(1);
     expect(ev.json.events[0]).toMatchObject({ status: "ignored", processed: false, event_type: "message" });
@@ -84,7 +88,10 @@ describe("webhooks to an inactive integration", () => {
       headers: signed,
     });
     expect(next.status).toBe(200);
-    const ev2 = await call("GET", `/api/integrations/${bot.id}/webhook-events`, { key: org.adminKey });
+    const ev2 = await eventually(
+      () => call("GET", `/api/integrations/${bot.id}/webhook-events`, { key: org.adminKey }),
+      (r) => r.json.events?.length === 2,
+    );
     expect(ev2.json.events.map((e: { status: string }) => e.status).sort()).toEqual(
       expect.arrayContaining(["ignored"]),
     );

@@ -1,34 +1,40 @@
 /**
- * Receiving provider webhooks: the integration (and its decrypted secrets) is looked up, the
- * provider module answers a handshake or verifies the raw request, and a verified delivery is
- * stored with `INSERT ... ON CONFLICT DO NOTHING` on (integration, dedupe key), so repeated
- * deliveries find the first row and are acknowledged without a second row or a second
- * processing. The answer goes back before processing; the queue job is sent after it
- * (`waitUntil`), and a cron sweep re-sends any event left pending.
+ * Receiving provider webhooks: the integration (and its decrypted secrets) is looked up (from
+ * the isolate's cache when fresh), the provider module answers a handshake or verifies the raw
+ * request, and a verified delivery goes onto the queue as a `webhook.ingest` message before the
+ * answer. The consumer stores it once (./intake.ts: `INSERT ... ON CONFLICT DO NOTHING` on
+ * integration and dedupe key, so a repeated delivery finds the first row and is never processed
+ * twice) and processes it. When the queue cannot take it, the delivery is stored in D1 before the
+ * answer and its processing queued after it (`waitUntil`); a cron sweep re-sends any event left
+ * pending.
  */
-import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, desc, eq, inArray } from "drizzle-orm";
 import { sha256Hex } from "../../crypto/hash.ts";
 import type { Db } from "../../db/client.ts";
-import { integrations, webhookEvents } from "../../db/schema.ts";
+import { integrations } from "../../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { prefixedId, UUID_RE } from "../../lib/ids.ts";
 import { createLogger, redact } from "../../lib/log.ts";
 import { deploymentDefaults } from "../../providers/registry.ts";
 import { ProviderError } from "../../providers/runtime.ts";
 import type { WebhookContext, WebhookRequest } from "../../providers/webhooks.ts";
-import type { JobMessage } from "../../queue/messages.ts";
+import type { JobMessage, QueuedWebhookEvent } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { Events } from "../events.ts";
 import type { Integrations } from "../integrations.ts";
 import { cachedTarget, cacheTarget, forgetWebhookTarget, type Target } from "../webhook-targets.ts";
+import { WebhookIntake } from "./intake.ts";
 import {
-  BODY_DEDUPE_WINDOW_MS,
   type Deferred,
   MAX_EVENTS_PER_JOB,
   type WebhookProvider,
   type WebhooksDeps,
   webhookProvider,
 } from "./shared.ts";
+
+/** The largest `webhook.ingest` message sent (a queue message holds 128 KB with its envelope). */
+const MAX_QUEUED_BYTES = 120_000;
+const encoder = new TextEncoder();
 
 /** At most one refused-webhook line per integration in its log per this interval. */
 const REFUSAL_LOG_INTERVAL_MS = 60_000;
@@ -80,8 +86,10 @@ export class WebhookIngest {
   private readonly jobs: Queue;
   private readonly setting: (name: string) => string | undefined;
   private readonly outbound: WebhooksDeps["outbound"];
+  private readonly intake: WebhookIntake;
 
   constructor(deps: WebhooksDeps) {
+    this.intake = new WebhookIntake(deps.db);
     this.outbound = deps.outbound;
     this.db = deps.db;
     this.activity = deps.activity;
@@ -191,76 +199,62 @@ export class WebhookIngest {
     return this.store(provider, target, req, defer);
   }
 
-  /** Stores a verified delivery once and queues its processing; answers what the provider expects. */
+  /**
+   * Accepts a verified delivery: onto the queue (the consumer stores it once and processes it),
+   * or, when the queue cannot take it (a send that fails, a payload too large for a message),
+   * into D1 before the answer. The provider gets its 2xx only once the event is durable in one
+   * of them.
+   */
   private async store(provider: WebhookProvider, target: Target, req: WebhookRequest, defer: Deferred) {
     const accept = () => provider.webhook.accept?.() ?? Response.json({ received: true });
     const described = provider.webhook.describe(req);
     if (!described) return accept();
     const row = target.row;
-    // An inactive integration takes deliveries without acting on them: the provider gets the
-    // answer it expects (so it stops retrying) and the delivery is kept as `ignored`, never queued.
-    const ignored = !row.isActive;
-    const dedupeKey = described.id ? `id:${described.id}` : `sha256:${await sha256Hex(req.body)}`;
-    const insert = () =>
-      this.db
-        .insert(webhookEvents)
-        .values({
-          id: prefixedId("whe"),
-          orgId: row.orgId,
-          integrationId: row.id,
-          provider: row.provider,
-          eventType: described.type.slice(0, 200),
-          providerEventId: described.id?.slice(0, 500) ?? null,
-          dedupeKey,
-          payload: redact(described.payload),
-          ...(ignored ? { status: "ignored" as const } : {}),
-        })
-        .onConflictDoNothing()
-        .returning({ id: webhookEvents.id });
-    let inserted: { id: string }[];
-    try {
-      inserted = await insert();
-      if (!inserted.length && !described.id && (await this.retireStaleBodyKey(row.id, dedupeKey)))
-        inserted = await insert();
-    } catch (e) {
-      // The integration (or its organization) was deleted while this isolate still had it
-      // cached: D1 says so, not the error's text.
-      if (await this.exists(row.id)) throw e;
+    const event: QueuedWebhookEvent = {
+      id: prefixedId("whe"),
+      integrationId: row.id,
+      provider: row.provider,
+      eventType: described.type.slice(0, 200),
+      providerEventId: described.id?.slice(0, 500) ?? null,
+      dedupeKey: described.id ? `id:${described.id}` : `sha256:${await sha256Hex(req.body)}`,
+      payload: redact(described.payload),
+      // An inactive integration takes deliveries without acting on them: the provider gets the
+      // answer it expects (so it stops retrying) and the delivery is kept as `ignored`.
+      ignored: !row.isActive,
+      receivedAt: new Date().toISOString(),
+    };
+    if (await this.enqueue({ type: "webhook.ingest", orgId: row.orgId, event })) return accept();
+
+    const stored = await this.intake.store(
+      [{ orgId: row.orgId, event }],
+      createLogger({ org_id: row.orgId }),
+    );
+    if (stored.orphaned.length) {
       forgetWebhookTarget(row.id);
       throw notFound("Webhook endpoint");
     }
-    const stored = inserted[0];
-    if (stored) {
-      if (!ignored) enqueueSoon(this.jobs, row.orgId, stored.id, defer);
-    } else {
-      defer(
-        this.db
-          .update(webhookEvents)
-          .set({ duplicates: sql`${webhookEvents.duplicates} + 1` })
-          .where(and(eq(webhookEvents.integrationId, row.id), eq(webhookEvents.dedupeKey, dedupeKey))),
-      );
-    }
+    for (const [orgId, ids] of stored.toProcess)
+      for (const id of ids) enqueueSoon(this.jobs, orgId, id, defer);
     return accept();
   }
 
-  /**
-   * Where a body hash is the dedupe key, an identical body after the window is a new event: the
-   * old row's key is retired (suffixed with its id) so the new one can take it.
-   */
-  private async retireStaleBodyKey(integrationId: string, dedupeKey: string): Promise<boolean> {
-    const before = new Date(Date.now() - BODY_DEDUPE_WINDOW_MS).toISOString();
-    const retired = await this.db
-      .update(webhookEvents)
-      .set({ dedupeKey: sql`${webhookEvents.dedupeKey} || ':' || ${webhookEvents.id}` })
-      .where(
-        and(
-          eq(webhookEvents.integrationId, integrationId),
-          eq(webhookEvents.dedupeKey, dedupeKey),
-          lt(webhookEvents.receivedAt, before),
-        ),
-      )
-      .returning({ id: webhookEvents.id });
-    return retired.length > 0;
+  /** Puts a delivery on the queue; false when the queue cannot take it. */
+  private async enqueue(message: JobMessage & { type: "webhook.ingest" }): Promise<boolean> {
+    const json = JSON.stringify(message);
+    // Queue messages hold 128 KB; a webhook body may be 256 KiB.
+    // UTF-8 takes at least one byte and at most three per UTF-16 unit: encode only when in doubt.
+    if (json.length > MAX_QUEUED_BYTES) return false;
+    if (json.length * 3 > MAX_QUEUED_BYTES && encoder.encode(json).byteLength > MAX_QUEUED_BYTES)
+      return false;
+    try {
+      await this.jobs.send(message, { contentType: "json" });
+      return true;
+    } catch (e) {
+      createLogger({ org_id: message.orgId }).warn("webhook not queued, storing it in D1", {
+        reason: e instanceof Error ? e.message : String(e),
+      });
+      return false;
+    }
   }
 
   /** A handshake the provider module refused becomes the hub's JSON error; others pass as they are. */
@@ -320,16 +314,6 @@ export class WebhookIngest {
       }),
     );
     forgetWebhookTarget(row.id);
-  }
-
-  /** Whether the integration is still stored. */
-  private async exists(integrationId: string): Promise<boolean> {
-    const rows = await this.db
-      .select({ id: integrations.id })
-      .from(integrations)
-      .where(eq(integrations.id, integrationId))
-      .limit(1);
-    return rows.length > 0;
   }
 
   /** The integration a webhook URL names, with its secrets, from the isolate's cache when fresh. */
