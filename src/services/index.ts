@@ -143,7 +143,7 @@ export function createServices(env: Env, requestId: string): Services {
     settings,
     http,
     tokens,
-    new Pacer(db),
+    new Pacer(env.PACING),
     outbound.connect,
   );
   const sync = new Sync(db, activity, integrations, connections, events, env.JOBS);
