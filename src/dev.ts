@@ -41,3 +41,6 @@ installLocalService((env, settings) => {
 });
 
 export default createWorker(app);
+
+// The production entry's Durable Object classes, which this entry must export too.
+export { RateBudgets } from "./services/pacing/rate-budgets.ts";

@@ -6,3 +6,6 @@ import { createApp } from "./app.ts";
 import { createWorker } from "./worker.ts";
 
 export default createWorker(createApp());
+
+// Durable Object classes must be exported by the main module (wrangler.toml `durable_objects`).
+export { RateBudgets } from "./services/pacing/rate-budgets.ts";

@@ -50,10 +50,9 @@ const PER_FIELD = 3;
  * Tables left out of the fingerprint, because refusing a request legitimately writes them:
  * - `rate_limits`: fixed-window counters count attempts, refused ones included (test
  *   connection, sign-up submissions per client address);
- * - `rate_budgets`: the proxy's provider request budgets, spent by the attempt itself;
  * - `d1_migrations`: the migration ledger, not data.
  */
-const UNFINGERPRINTED_TABLES = new Set(["rate_limits", "rate_budgets", "d1_migrations"]);
+const UNFINGERPRINTED_TABLES = new Set(["rate_limits", "d1_migrations"]);
 /** Columns left out: `api_keys.last_used_at` is stamped by every authenticated request. */
 const UNFINGERPRINTED_COLUMNS: Record<string, string[]> = { api_keys: ["last_used_at"] };
 

@@ -152,7 +152,7 @@ export function createServices(
     settings,
     http,
     tokens,
-    new Pacer(db),
+    new Pacer(env.PACING),
     outbound.connect,
   );
   const sync = new Sync(db, activity, integrations, connections, events, env.JOBS);

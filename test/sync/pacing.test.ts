@@ -3,9 +3,9 @@
  * limit, so the hub answers 429 itself (or the queue retries later) before the provider would.
  * Every test runs on a controlled clock: none depends on where in the wall-clock minute it runs.
  */
+import { evictDurableObject, runInDurableObject } from "cloudflare:test";
 import { env } from "cloudflare:workers";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { createDb } from "../../src/db/client.ts";
 import { buildRequest, type HttpClient, ProviderError, send } from "../../src/providers/runtime.ts";
 import type { RateBudget } from "../../src/providers/sync.ts";
 import { Connections } from "../../src/services/connections.ts";
@@ -32,7 +32,16 @@ function manualClock(start: number) {
 /** 2030-01-01T00:00:00Z: the start of a second, a minute, an hour and a day. */
 const T0 = Date.UTC(2030, 0, 1);
 
-const pacer = (now: () => number) => new Pacer(createDb(env.DB), now);
+const pacer = (now: () => number) => new Pacer(env.PACING, now);
+
+/** The RateBudgets object that holds the budgets of `key`. */
+const budgetsOf = (key: string) => env.PACING.get(env.PACING.idFromName(key));
+
+/** `n` calls at once, all on one key: how many were let through, and the waits of the others. */
+async function race(p: Pacer, key: string, budgets: RateBudget[], n: number) {
+  const waits = await Promise.all(Array.from({ length: n }, () => p.take(key, budgets)));
+  return { admitted: waits.filter((w) => w === 0).length, refused: waits.filter((w) => w > 0) };
+}
 
 afterEach(() => {
   vi.useRealTimers();
@@ -112,6 +121,57 @@ describe("Pacer", () => {
   });
 });
 
+describe("budgets in a Durable Object per provider account", () => {
+  const perSecond = [{ limit: 10, windowSeconds: 1 }];
+  const allowed = Math.floor(10 * BUDGET_SHARE);
+
+  it("50 calls at once never exceed the budget: exactly 9 of 10 a second go, the rest are told to wait", async () => {
+    const clock = manualClock(T0 + 100);
+    const key = `race-${crypto.randomUUID()}`;
+    const { admitted, refused } = await race(pacer(clock.now), key, perSecond, 50);
+    expect(admitted).toBe(allowed);
+    expect(refused).toHaveLength(50 - allowed);
+    // Each refused caller is told when the second ends (900 ms later, and a 10 ms margin).
+    expect(new Set(refused)).toEqual(new Set([1_000 - 100 + 10]));
+  });
+
+  it("separate accounts do not share budgets, even when their calls race each other", async () => {
+    const clock = manualClock(T0 + 100);
+    const p = pacer(clock.now);
+    const [a, b] = [`race-a-${crypto.randomUUID()}`, `race-b-${crypto.randomUUID()}`];
+    const [ra, rb] = await Promise.all([race(p, a, perSecond, 50), race(p, b, perSecond, 50)]);
+    expect(ra.admitted).toBe(allowed);
+    expect(rb.admitted).toBe(allowed);
+  });
+
+  it("the budget frees as the window slides", async () => {
+    const clock = manualClock(T0 + 100);
+    const p = pacer(clock.now);
+    const key = `slide-${crypto.randomUUID()}`;
+    expect((await race(p, key, perSecond, 50)).admitted).toBe(allowed);
+    // Halfway through the next second the 9 calls weigh 4.5: room for 4 more (4.5 + 4 ≤ 9).
+    clock.set(T0 + 1_500);
+    expect((await race(p, key, perSecond, 50)).admitted).toBe(4);
+    // At the start of the second after, only those 4 weigh (fully): room for 5.
+    clock.set(T0 + 2_000);
+    expect((await race(p, key, perSecond, 50)).admitted).toBe(5);
+    // Two seconds on, nothing is left of them: the whole budget again.
+    clock.set(T0 + 4_000);
+    expect((await race(p, key, perSecond, 50)).admitted).toBe(allowed);
+  });
+
+  it("an evicted object reads its counts back: a day's budget is not handed out again", async () => {
+    const clock = manualClock(T0 + 60_000);
+    const p = pacer(clock.now);
+    const key = `evict-${crypto.randomUUID()}`;
+    const perDay = [{ limit: 5, windowSeconds: 86_400 }];
+    expect((await race(p, key, perDay, 10)).admitted).toBe(Math.floor(5 * BUDGET_SHARE));
+    await evictDurableObject(budgetsOf(key));
+    clock.set(T0 + 120_000);
+    expect(await p.take(key, perDay)).toBe(86_400_000 - 120_000 + 10);
+  });
+});
+
 /** A Pacer whose budget check does not answer until the test opens the gate. */
 class GatedPacer extends Pacer {
   private open!: () => void;
@@ -142,7 +202,7 @@ describe("pacing and the provider timeout", () => {
       tenant_id: crypto.randomUUID(),
     });
     const services = createServices(env, "req_pacing_timeout");
-    const gated = new GatedPacer(services.db);
+    const gated = new GatedPacer(env.PACING);
     const connections = new Connections(
       services.db,
       services.activity,
@@ -216,11 +276,11 @@ describe("pacing end to end", () => {
       const stats = await call("GET", "/sandbox/_data/_stats");
       return (stats.json.xero?.byAccount?.[tenant.toLowerCase()] ?? 0) as number;
     };
-    return { org, path, sentToXero };
+    return { org, path, sentToXero, key: `xero:${integration.id}` };
   }
 
   it("the proxy stops at the hub's Xero budget (60 a minute) before Xero answers 429", async () => {
-    const { org, path, sentToXero } = await xero("paced xero");
+    const { org, path, sentToXero, key } = await xero("paced xero");
     // The hub's clock stands 30 s into a minute for the whole run.
     const minute = Math.floor(Date.now() / 60_000) * 60_000;
     vi.useFakeTimers({ toFake: ["Date"], now: minute + 30_000 });
@@ -241,6 +301,14 @@ describe("pacing end to end", () => {
     expect(Number(retryAfter)).toBe(31);
     // Xero itself never had to refuse a call of this tenant.
     expect(await sentToXero()).toBe(allowed);
+    // The calls were counted by the account's RateBudgets object, and none of them wrote D1
+    // (where budgets were once kept, a row per budget rewritten by every call).
+    const counts = await runInDurableObject(budgetsOf(key), (_, state) =>
+      state.storage.kv.get<[number, { count: number }][]>("counts"),
+    );
+    expect(new Map(counts).get(60)?.count).toBe(allowed);
+    const rows = await env.DB.prepare("select count(*) as n from rate_budgets").first<{ n: number }>();
+    expect(rows?.n).toBe(0);
   });
 
   it("with the budget spent the proxy answers 429 at once with Retry-After: no provider call, no wait", async () => {

@@ -1,4 +1,4 @@
-/** Counters behind rate limits: the API's own fixed windows, and request budgets per provider account. */
+/** Counters behind the API's own rate limits (fixed windows); and the retired request-budget table. */
 import { integer, sqliteTable, text } from "drizzle-orm/sqlite-core";
 
 /** Fixed-window counters for rate limits (test connection, ...). */
@@ -9,8 +9,9 @@ export const rateLimits = sqliteTable("rate_limits", {
 });
 
 /**
- * Request budgets per provider account: a sliding window of two fixed windows (the previous
- * window's count, weighted by its overlap, plus the current one's).
+ * No longer read or written: request budgets per provider account are kept by the RateBudgets
+ * Durable Object (src/services/pacing/rate-budgets.ts), so that a provider call costs no D1 write.
+ * The table stays declared so that no generated migration drops it unasked.
  */
 export const rateBudgets = sqliteTable("rate_budgets", {
   key: text("key").primaryKey(),
