@@ -41,7 +41,21 @@ export class Pacer {
    */
   async admit(key: string, budgets: RateBudget[] | undefined): Promise<void> {
     if (!budgets?.length) return;
-    const wait = await this.take(key, budgets);
+    let wait: number;
+    try {
+      wait = await this.take(key, budgets);
+    } catch (e) {
+      // The budgets' object could not answer (a deploy, an overloaded object): the call is not
+      // made, and what asked for it retries as after any transient failure.
+      throw new ProviderError(
+        "transient",
+        `pacing unavailable, retry: ${e instanceof Error ? e.message : String(e)}`,
+        {
+          retryAfterSeconds: 1,
+          code: "PACING_UNAVAILABLE",
+        },
+      );
+    }
     if (wait === 0) return;
     throw new ProviderError(
       "rate_limited",
