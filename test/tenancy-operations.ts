@@ -4,6 +4,10 @@
  * each classified by who may call it, and the real objects of an organization that its path
  * and query parameters name.
  */
+import { env as workerEnv } from "cloudflare:workers";
+import { createLogger } from "../src/lib/log.ts";
+import type { JobMessage } from "../src/queue/messages.ts";
+import { createServices } from "../src/services/index.ts";
 import { BASE, type CallResult, call, newIntegration, stubQueue, type TestOrg } from "./harness.ts";
 
 export interface Operation {
@@ -97,7 +101,8 @@ export async function createObjects(
   org: TestOrg,
   existing: { sendgrid: string; facebook: string },
 ): Promise<OrgObjects> {
-  const env = { JOBS: stubQueue().queue, DLQ: stubQueue().queue } as Partial<Env>;
+  const jobs = stubQueue();
+  const env = { JOBS: jobs.queue, DLQ: stubQueue().queue } as Partial<Env>;
   const opts = { key: org.adminKey, env };
   const tag = org.slug;
   const bodies: Record<string, Record<string, unknown>> = {
@@ -185,6 +190,16 @@ export async function createObjects(
       headers: { "x-telegram-bot-api-secret-token": TELEGRAM_SECRET },
     }),
     "webhook",
+  );
+  // The delivery waits on the (stub) queue: the consumer's first step stores it, unprocessed.
+  const ingest = jobs.sent.findLast((m) => (m as { type?: string }).type === "webhook.ingest") as Extract<
+    JobMessage,
+    { type: "webhook.ingest" }
+  >;
+  await createServices({ ...workerEnv, ...env } as Env, "req_tenancy").webhooks.storeQueued(
+    [{ orgId: ingest.orgId, event: ingest.event }],
+    createLogger({}),
+    { process: false },
   );
   const events = await ok(
     call("GET", `/api/integrations/${integration.telegram}/webhook-events`, opts),

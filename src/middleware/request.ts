@@ -33,13 +33,15 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   const log = createLogger({ request_id: requestId });
   c.set("requestId", requestId);
   c.set("log", log);
-  const session = sessionOf(c.env.DB, c.req.method, c.req.header("x-d1-bookmark"));
-  c.set("services", createServices(c.env, requestId, session ?? c.env.DB));
+  const bookmark = c.req.header("x-d1-bookmark");
+  const session = sessionOf(c.env.DB, c.req.method, bookmark);
+  // A client that sends a bookmark asks to see its own writes: its reads skip the caches.
+  c.set("services", createServices(c.env, requestId, session ?? c.env.DB, { cacheReads: !bookmark }));
   const started = Date.now();
   await next();
   c.header("X-Request-Id", requestId);
-  const bookmark = session?.getBookmark();
-  if (bookmark) c.header("X-D1-Bookmark", bookmark);
+  const latest = session?.getBookmark();
+  if (latest) c.header("X-D1-Bookmark", latest);
   log.info("request", {
     method: c.req.method,
     path: new URL(c.req.url).pathname,

@@ -15,6 +15,7 @@ import { type HttpClient, type ProviderContext, ProviderError } from "../provide
 import type { Activity } from "./activity.ts";
 import type { Events } from "./events.ts";
 import { missingFields } from "./fields.ts";
+import { forgetIntegration } from "./integration-cache.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
 import type { Pacer } from "./pacing.ts";
 import { hitRateLimit } from "./rate-limit.ts";
@@ -227,6 +228,7 @@ export class Connections {
         details: { ok: outcome.ok, actor },
       }),
     ]);
+    forgetIntegration(row.id);
     if (!outcome.ok) await this.emitError(row, outcome.message, "test");
   }
 
@@ -263,6 +265,7 @@ export class Connections {
         message,
       }),
     ]);
+    forgetIntegration(row.id);
     await this.emitError(row, message, action);
   }
 }

@@ -125,6 +125,8 @@ export function createServices(
   env: Env,
   requestId: string,
   d1: D1Database | D1DatabaseSession = env.DB,
+  /** Whether reads that may be a few seconds old come from the isolate's caches (API requests). */
+  { cacheReads = false }: { cacheReads?: boolean } = {},
 ): Services {
   const db = createDb(d1);
   const settings = getSettings(env);
@@ -137,7 +139,7 @@ export function createServices(
     return vault;
   };
   const activity = new Activity(db, requestId);
-  const integrations = new Integrations(db, activity, getVault, settings);
+  const integrations = new Integrations(db, activity, getVault, settings, { cacheReads });
   const outbound = createOutboundFor(env, settings);
   const http = outbound.fetch;
   const events = new Events(db, activity, getVault, settings, http, env.JOBS);

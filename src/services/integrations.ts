@@ -31,8 +31,14 @@ export class Integrations {
   private readonly writes: IntegrationWrites;
   private readonly connection: IntegrationConnect;
 
-  constructor(db: Db, activity: Activity, vault: () => Promise<Vault>, settings: Settings) {
-    const deps = { db, activity, vault, settings };
+  constructor(
+    db: Db,
+    activity: Activity,
+    vault: () => Promise<Vault>,
+    settings: Settings,
+    { cacheReads = false }: { cacheReads?: boolean } = {},
+  ) {
+    const deps = { db, activity, vault, settings, cacheReads };
     this.reads = new IntegrationReads(deps);
     this.writes = new IntegrationWrites(deps, this.reads);
     this.connection = new IntegrationConnect(deps, this.reads, this.writes);
@@ -42,6 +48,8 @@ export class Integrations {
   list: IntegrationReads["list"] = (...a) => this.reads.list(...a);
   /** The organization's integration `id`; another tenant's or a missing one is a 404. */
   get: IntegrationReads["get"] = (...a) => this.reads.get(...a);
+  /** The integration as this isolate read it within a few seconds (reads only, never before a write). */
+  getCached: IntegrationReads["getCached"] = (...a) => this.reads.getCached(...a);
   /** The organization's integration of a provider; with several, the caller must name one. */
   findByProvider: IntegrationReads["findByProvider"] = (...a) => this.reads.findByProvider(...a);
   /** The integration a path names, by id or by provider; none is a 404. */

@@ -103,7 +103,8 @@ export class Messages {
     input: MessageInput,
   ): Promise<{ row: IntegrationRow; channel: Channel }> {
     if (input.integrationId) {
-      const row = await this.integrations.get(orgId, input.integrationId);
+      // Routing may use the isolate's copy: the send re-reads the integration before it calls out.
+      const row = await this.integrations.getCached(orgId, input.integrationId);
       const send = providerOf(row).capabilities.send;
       if (!send.length)
         throw invalid("integration_id", `${providerOf(row).displayName} cannot send messages`);
@@ -151,21 +152,26 @@ export class Messages {
     for (const k of ["subject", "text", "html", "template"] as const)
       if (input[k] !== undefined) content[k] = input[k];
     const id = prefixedId("msg");
+    let stored: MessageRow | undefined;
     try {
-      await this.db.batch([
-        this.db.insert(messages).values({
-          id,
-          orgId,
-          integrationId: row.id,
-          provider: row.provider,
-          channel,
-          to: input.to,
-          content,
-          status: "queued",
-          sandbox: row.config.sandbox_mode === true,
-          idempotencyKey: idempotencyKey ?? null,
-          requestHash,
-        }),
+      // One round trip: the message (returned as stored) and its log line.
+      const [rows] = await this.db.batch([
+        this.db
+          .insert(messages)
+          .values({
+            id,
+            orgId,
+            integrationId: row.id,
+            provider: row.provider,
+            channel,
+            to: input.to,
+            content,
+            status: "queued",
+            sandbox: row.config.sandbox_mode === true,
+            idempotencyKey: idempotencyKey ?? null,
+            requestHash,
+          })
+          .returning(),
         this.activity.logStatement({
           orgId,
           integrationId: row.id,
@@ -173,6 +179,7 @@ export class Messages {
           message: `Message ${id} (${channel}) queued`,
         }),
       ]);
+      stored = rows[0];
     } catch (e) {
       // A request with the same key stored meanwhile (read from D1, not the error's text).
       if (idempotencyKey) {
@@ -182,7 +189,7 @@ export class Messages {
       throw e;
     }
     await this.jobs.send({ type: "message.send", orgId, messageId: id });
-    return { message: await this.get(orgId, id), replayed: false };
+    return { message: stored ?? (await this.get(orgId, id)), replayed: false };
   }
 
   private async replay(orgId: string, key: string, hash: string): Promise<MessageRow | null> {

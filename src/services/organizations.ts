@@ -19,8 +19,8 @@ import {
 import { ApiError, ErrorCode } from "../errors.ts";
 import { prefixedId, randomToken, uuidv7 } from "../lib/ids.ts";
 import type { Activity } from "./activity.ts";
+import { forgetOrgIntegrations } from "./integration-cache.ts";
 import { type AuthenticatedKey, cachedKey, cacheKey, forgetKeys } from "./key-cache.ts";
-import { forgetOrgWebhookTargets } from "./webhook-targets.ts";
 
 export const API_KEY_PREFIX = "sbk_";
 /** The stored, non-secret head of an API key that finds its row. */
@@ -165,7 +165,7 @@ export class Organizations {
     ]);
     forgetOrgKeys(id);
     forgetKeys({ orgId: id });
-    forgetOrgWebhookTargets(id);
+    forgetOrgIntegrations(id);
   }
 
   async createKey(orgId: string, input: { role: Role; name?: string }, actor: string) {

@@ -7,6 +7,7 @@ import { and, count, eq, isNotNull, lt, ne, sql } from "drizzle-orm";
 import type { VaultStore } from "../crypto/vault.ts";
 import type { Db } from "../db/client.ts";
 import { eventEndpoints, integrations, keyRotations, organizations, orgKeys } from "../db/schema.ts";
+import { forgetOrgIntegrations } from "./integration-cache.ts";
 
 /** Integrations of an organization whose secrets are under a key version older than `version`. */
 const underOlderKey = (orgId: string, version: number) =>
@@ -180,6 +181,7 @@ export function createVaultStore(db: Db): VaultStore {
               ),
       );
       await db.batch([progress, ...writes]);
+      forgetOrgIntegrations(orgId);
     },
 
     async completeRotation(orgId, rotationId, toVersion) {

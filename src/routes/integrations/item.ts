@@ -33,7 +33,7 @@ itemApi.openapi(
     responses: { 200: jsonResponse(IntegrationEnvelope, "The integration"), ...errorResponses },
   }),
   async (c) => {
-    const row = await c.get("services").integrations.get(orgAuth(c).orgId, c.req.valid("param").id);
+    const row = await c.get("services").integrations.getCached(orgAuth(c).orgId, c.req.valid("param").id);
     return c.json({ integration: integrationView(c, row) }, 200);
   },
 );

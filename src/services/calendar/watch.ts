@@ -18,9 +18,9 @@ import { getProvider, PROVIDER_IDS } from "../../providers/registry.ts";
 import { ProviderError } from "../../providers/runtime.ts";
 import type { Activity } from "../activity.ts";
 import type { Connections } from "../connections.ts";
+import { forgetIntegration } from "../integration-cache.ts";
 import { type Integrations, providerOf } from "../integrations.ts";
 import { providerApiError } from "../provider-failure.ts";
-import { forgetWebhookTarget } from "../webhook-targets.ts";
 
 /** Channels ending within this are renewed by cron. */
 export const RENEW_AHEAD_MS = 24 * 3600_000;
@@ -238,7 +238,7 @@ export class CalendarWatch {
           ),
         )
         .returning();
-      forgetWebhookTarget(base.id);
+      forgetIntegration(base.id);
       if (saved) return saved;
       base = await this.integrations.get(base.orgId, base.id);
     }

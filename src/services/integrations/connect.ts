@@ -9,7 +9,7 @@ import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import type { Provider } from "../../providers/types.ts";
 import type { Activity } from "../activity.ts";
 import { missingFields, resolveFields } from "../fields.ts";
-import { forgetWebhookTarget } from "../webhook-targets.ts";
+import { forgetIntegration } from "../integration-cache.ts";
 import type { IntegrationReads } from "./reads.ts";
 import { type IntegrationsDeps, type IntegrationWrite, invalidFields, type WriteContext } from "./shared.ts";
 import type { IntegrationWrites } from "./writes.ts";
@@ -86,7 +86,7 @@ export class IntegrationConnect {
   async disconnect(orgId: string, providerId: string, ctx: WriteContext, integrationId?: string) {
     const existing = await this.reads.findByProvider(orgId, providerId, integrationId);
     if (!existing) throw notFound();
-    forgetWebhookTarget(existing.id);
+    forgetIntegration(existing.id);
     await this.db.batch([
       this.db
         .update(integrations)
@@ -116,6 +116,7 @@ export class IntegrationConnect {
         details: { provider: providerId, wiped_vault_fields: existing.secretFields },
       }),
     ]);
+    forgetIntegration(existing.id);
     return this.reads.get(orgId, existing.id);
   }
 }

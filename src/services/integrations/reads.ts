@@ -10,14 +10,17 @@ import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { UUID_RE } from "../../lib/ids.ts";
 import { decodeCursor, pageOf } from "../../lib/pagination.ts";
 import type { Activity } from "../activity.ts";
+import { cachedIntegration, cacheIntegration, integrationGeneration } from "../integration-cache.ts";
 import type { IntegrationRef, IntegrationsDeps, ListFilter } from "./shared.ts";
 
 export class IntegrationReads {
   private readonly db: Db;
   private readonly activity: Activity;
   private readonly vault: () => Promise<Vault>;
+  private readonly cacheReads: boolean;
 
   constructor(deps: IntegrationsDeps) {
+    this.cacheReads = deps.cacheReads;
     this.db = deps.db;
     this.activity = deps.activity;
     this.vault = deps.vault;
@@ -40,6 +43,20 @@ export class IntegrationReads {
       .orderBy(desc(integrations.id))
       .limit(f.limit + 1);
     return pageOf(rows, f.limit);
+  }
+
+  /**
+   * The organization's integration `id` as this isolate last read it, if within the cache's TTL
+   * (src/services/integration-cache.ts), else from D1. For reads only: a write reads `get`.
+   */
+  async getCached(orgId: string, id: string): Promise<IntegrationRow> {
+    if (!this.cacheReads) return this.get(orgId, id);
+    const cached = cachedIntegration(orgId, id);
+    if (cached) return cached;
+    const readAt = integrationGeneration();
+    const row = await this.get(orgId, id);
+    cacheIntegration(row, readAt);
+    return row;
   }
 
   /** The organization's integration `id`; another tenant's or a missing one is a 404. */

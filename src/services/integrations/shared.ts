@@ -64,6 +64,8 @@ export interface IntegrationsDeps {
   activity: Activity;
   vault: () => Promise<Vault>;
   settings: Settings;
+  /** Whether reads that may be a few seconds old come from the isolate's cache. */
+  cacheReads: boolean;
 }
 
 export function providerOf(row: IntegrationRow): Provider {

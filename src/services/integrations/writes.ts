@@ -10,7 +10,7 @@ import { ApiError, ErrorCode } from "../../errors.ts";
 import { randomToken, uuidv7 } from "../../lib/ids.ts";
 import type { Provider } from "../../providers/types.ts";
 import type { Activity } from "../activity.ts";
-import { forgetWebhookTarget } from "../webhook-targets.ts";
+import { forgetIntegration } from "../integration-cache.ts";
 import { prepareWrite, statusFor } from "./prepare.ts";
 import type { IntegrationReads } from "./reads.ts";
 import {
@@ -180,7 +180,7 @@ export class IntegrationWrites {
       if (status === "active" || status === "inactive")
         set.lastError = status === existing.status ? existing.lastError : null;
       if (isActive && existing.disconnectedAt) set.disconnectedAt = null;
-      forgetWebhookTarget(id);
+      forgetIntegration(id);
       const result = await this.uniqueName(
         orgId,
         provider.id,
@@ -208,6 +208,7 @@ export class IntegrationWrites {
           .run(),
         id,
       );
+      forgetIntegration(id);
       if (result.meta.changes !== 1) continue;
       const statusChanged = status !== existing.status;
       await this.db.batch([
@@ -283,7 +284,7 @@ export class IntegrationWrites {
 
   async delete(orgId: string, id: string, ctx: WriteContext) {
     const existing = await this.reads.get(orgId, id);
-    forgetWebhookTarget(id);
+    forgetIntegration(id);
     await this.db.batch([
       this.db.delete(integrations).where(and(eq(integrations.orgId, orgId), eq(integrations.id, id))),
       this.activity.logStatement({
@@ -301,6 +302,7 @@ export class IntegrationWrites {
         details: { provider: existing.provider, name: existing.name },
       }),
     ]);
+    forgetIntegration(id);
     return existing;
   }
 }

@@ -12,6 +12,7 @@ import { integrations, type OAuthStateRow, oauthStates } from "../../db/schema.t
 import { ApiError, ErrorCode } from "../../errors.ts";
 import type { ConnectedSettings, OAuthTokens } from "../../providers/oauth.ts";
 import { ProviderError } from "../../providers/runtime.ts";
+import { forgetIntegration } from "../integration-cache.ts";
 import type { IntegrationWrite, WriteContext } from "../integrations.ts";
 import { authorizationServer, type OAuthProvider } from "../oauth-client.ts";
 import { exchangeCode, tokenErrorMessage } from "./exchange.ts";
@@ -222,6 +223,7 @@ export class OAuthCallback {
         details: { provider: provider.id, app: app.source, created: !row },
       }),
     ]);
+    forgetIntegration(integrationId);
     return {
       returnTo: st.returnTo ?? `${this.origins.publicUrl(publicUrl)}/integrations`,
       success: true,

@@ -25,6 +25,7 @@ import type { JobMessage } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { Connections } from "../connections.ts";
 import type { Events } from "../events.ts";
+import { forgetIntegration } from "../integration-cache.ts";
 import type { Integrations } from "../integrations.ts";
 import { providerOf } from "../integrations.ts";
 import { savePage } from "./save-page.ts";
@@ -291,6 +292,7 @@ export class SyncPages {
         }),
       ],
       after: async () => {
+        forgetIntegration(row.id);
         log.info("sync completed", { job_id: job.id, status, records: job.recordsSynced });
         await this.announceStored(job);
       },

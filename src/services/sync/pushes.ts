@@ -27,6 +27,7 @@ import type { JobMessage } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { Connections } from "../connections.ts";
 import type { Events } from "../events.ts";
+import { forgetIntegration } from "../integration-cache.ts";
 import type { Integrations } from "../integrations.ts";
 import { providerOf } from "../integrations.ts";
 import { checked, parseWith, pushOperation } from "./push-input.ts";
@@ -350,7 +351,10 @@ export class SyncPushes {
         this.outboundLog(logId, taken, row, "success", started, null),
         this.db.update(integrations).set({ lastSyncAt: ts }).where(eq(integrations.id, row.id)),
       ],
-      after: () => this.announceLog(orgId, logId),
+      after: () => {
+        forgetIntegration(row.id);
+        return this.announceLog(orgId, logId);
+      },
     };
   }
 

@@ -12,6 +12,7 @@ import { type IntegrationRow, integrations } from "../../db/schema.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import { withTimeout } from "../../lib/outbound.ts";
 import { ProviderError } from "../../providers/runtime.ts";
+import { forgetIntegration } from "../integration-cache.ts";
 import { providerOf } from "../integrations.ts";
 import {
   authorizationServer,
@@ -103,6 +104,7 @@ export class TokenRefresh {
           ),
         )
         .returning();
+      forgetIntegration(current.id);
       if (leased) {
         const fresh = await this.refreshLeased(leased, reason, actor);
         return { ...fresh, refreshedHere: true };

@@ -10,6 +10,7 @@ import { type IntegrationRow, integrations } from "../../db/schema.ts";
 import { redactText, secretValues } from "../../lib/redact.ts";
 import type { OAuthTokens } from "../../providers/oauth.ts";
 import { ProviderError } from "../../providers/runtime.ts";
+import { forgetIntegration } from "../integration-cache.ts";
 import { providerOf } from "../integrations.ts";
 import { type FreshCredentials, sameOrNull, type TokensDeps } from "./shared.ts";
 
@@ -22,6 +23,7 @@ export class TokenStore {
       .update(integrations)
       .set({ refreshLeaseUntil: null })
       .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id)));
+    forgetIntegration(row.id);
   }
 
   /**
@@ -79,6 +81,7 @@ export class TokenStore {
           ),
         )
         .returning();
+      forgetIntegration(base.id);
       if (saved) {
         await db.batch([
           activity.logStatement({
@@ -147,6 +150,7 @@ export class TokenStore {
         details: { reason, actor, code: err.opts.code ?? null, status: err.opts.status ?? null },
       }),
     ]);
+    forgetIntegration(row.id);
     log.error("token refresh refused", {
       integration_id: row.id,
       org_id: row.orgId,

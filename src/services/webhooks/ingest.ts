@@ -21,8 +21,8 @@ import type { WebhookContext, WebhookRequest } from "../../providers/webhooks.ts
 import type { JobMessage, QueuedWebhookEvent } from "../../queue/messages.ts";
 import type { Activity } from "../activity.ts";
 import type { Events } from "../events.ts";
+import { cachedTarget, cacheTarget, forgetIntegration, type Target } from "../integration-cache.ts";
 import type { Integrations } from "../integrations.ts";
-import { cachedTarget, cacheTarget, forgetWebhookTarget, type Target } from "../webhook-targets.ts";
 import { WebhookIntake } from "./intake.ts";
 import {
   type Deferred,
@@ -230,7 +230,7 @@ export class WebhookIngest {
       createLogger({ org_id: row.orgId }),
     );
     if (stored.orphaned.length) {
-      forgetWebhookTarget(row.id);
+      forgetIntegration(row.id);
       throw notFound("Webhook endpoint");
     }
     for (const [orgId, ids] of stored.toProcess)
@@ -295,13 +295,15 @@ export class WebhookIngest {
     }
     const message = `Webhook refused: ${reason}`;
     defer(
-      this.db.batch([
-        log,
-        this.db
-          .update(integrations)
-          .set({ lastError: message })
-          .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
-      ]),
+      this.db
+        .batch([
+          log,
+          this.db
+            .update(integrations)
+            .set({ lastError: message })
+            .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
+        ])
+        .then(() => forgetIntegration(row.id)),
     );
     defer(
       this.events.emit(row.orgId, "integration.error", {
@@ -313,7 +315,7 @@ export class WebhookIngest {
         action: "webhook.refused",
       }),
     );
-    forgetWebhookTarget(row.id);
+    forgetIntegration(row.id);
   }
 
   /** The integration a webhook URL names, with its secrets, from the isolate's cache when fresh. */

@@ -109,3 +109,39 @@ describe("D1 sessions", () => {
     }
   });
 });
+
+describe("the integration cache", () => {
+  it("GET one integration may be served from the isolate's copy; a write here shows at once, a bookmark reads D1", async () => {
+    const org = await newOrg();
+    const bot = await newIntegration(org, {
+      provider: "telegram",
+      name: "Cached",
+      bot_token: "123456:ABCdef_ghi-jkl",
+    });
+    const first = await call("GET", `/api/integrations/${bot.id}`, { key: org.adminKey });
+    expect(first.json.integration.name).toBe("Cached");
+    // Another isolate renames it: this one's copy serves until its TTL...
+    await env.DB.prepare("update integrations set name = ? where id = ?")
+      .bind("Renamed elsewhere", bot.id)
+      .run();
+    const cached = await call("GET", `/api/integrations/${bot.id}`, { key: org.adminKey });
+    expect(cached.json.integration.name).toBe("Cached");
+    // ...except for a client that sends a bookmark: it reads D1.
+    const fresh = await call("GET", `/api/integrations/${bot.id}`, {
+      key: org.adminKey,
+      headers: { "x-d1-bookmark": first.headers.get("x-d1-bookmark") as string },
+    });
+    expect(fresh.json.integration.name).toBe("Renamed elsewhere");
+    // A write in this isolate drops the copy at once.
+    const patched = await call("PATCH", `/api/integrations/${bot.id}`, {
+      key: org.adminKey,
+      body: { name: "Renamed here" },
+    });
+    expect(patched.status).toBe(200);
+    const after = await call("GET", `/api/integrations/${bot.id}`, { key: org.adminKey });
+    expect(after.json.integration.name).toBe("Renamed here");
+    // Another organization's key never sees it, cached or not.
+    const other = await newOrg();
+    expect((await call("GET", `/api/integrations/${bot.id}`, { key: other.adminKey })).status).toBe(404);
+  });
+});
