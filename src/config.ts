@@ -27,6 +27,8 @@ declare global {
     OAUTH_APPS?: string;
     /** Comma-separated origins an OAuth flow may return the browser to (besides PUBLIC_URL's). */
     OAUTH_RETURN_ORIGINS?: string;
+    /** Days of history kept (integration logs, webhook events, events); default 30. */
+    RETENTION_DAYS?: string;
     /** When set, every provider's base URL is `${PROVIDER_BASE_URL_ALL}/${provider id}`. */
     PROVIDER_BASE_URL_ALL?: string;
     /**
@@ -67,6 +69,12 @@ const SettingsSchema = z.object({
     .or(z.literal("").transform(() => undefined)),
   /** Timeout of one provider call, in milliseconds. */
   PROVIDER_TIMEOUT_MS: z.coerce.number().int().min(50).max(120_000).default(10_000),
+  /**
+   * Days that integration logs, webhook events, events and their deliveries are kept
+   * (src/services/retention.ts). At least one day: provider retries and body deduplication
+   * look back 24 hours.
+   */
+  RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
 });
 
 export type Settings = z.output<typeof SettingsSchema> & {

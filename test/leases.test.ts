@@ -452,13 +452,14 @@ describe("cron schedules", () => {
       "requeue-webhooks",
     ]);
     expect(Object.keys(jobsFor(EVERY_FIVE_MINUTES)).sort()).toEqual([
+      "prune-expired",
       "refresh-tokens",
       "renew-calendar-watches",
       "rewrap-keys",
       "sync-schedules",
     ]);
     // A schedule the table does not know (an older deployment's) runs everything.
-    expect(Object.keys(jobsFor("0 * * * *"))).toHaveLength(8);
+    expect(Object.keys(jobsFor("0 * * * *"))).toHaveLength(9);
   });
 
   it("the scheduled handler on the every-minute schedule re-drives a lost message", async () => {

@@ -1,11 +1,13 @@
 /**
  * Which jobs each cron schedule runs (wrangler.toml [triggers]). Every minute: the job engine's
  * re-drive of each kind (rows whose lease ran out, or whose queue message was lost), so stuck
- * work is driven again within two minutes. Every five minutes: the slower housekeeping. Each job is idempotent when a run
- * repeats or is skipped; a schedule this table does not know runs every job.
+ * work is driven again within two minutes. Every five minutes: the slower housekeeping, retention
+ * included (a bounded amount a run, so a backlog drains over several). Each job is idempotent
+ * when a run repeats or is skipped; a schedule this table does not know runs every job.
  */
 import type { Logger } from "../lib/log.ts";
 import type { Services } from "../services/index.ts";
+import { pruneHistory } from "./retention.ts";
 import { rewrapKeys } from "./rewrap-keys.ts";
 
 export type CronJob = (services: Services, env: Env, now: number, log: Logger) => Promise<unknown>;
@@ -25,6 +27,7 @@ const HOUSEKEEPING: Record<string, CronJob> = {
   "refresh-tokens": (s) => s.tokens.refreshDue(),
   "sync-schedules": (s, _env, now, log) => s.sync.runSchedules(now, log),
   "renew-calendar-watches": (s, _env, now, log) => s.calendar.renewDue(now, log),
+  "prune-expired": (s, _env, now, log) => pruneHistory(s.db, s.settings, now, log),
 };
 
 const SCHEDULES: Record<string, Record<string, CronJob>> = {

@@ -43,7 +43,11 @@ export const events = sqliteTable(
     payload: text("payload", { mode: "json" }).$type<Record<string, unknown>>().notNull(),
     createdAt: text("created_at").notNull().default(now),
   },
-  (t) => [index("events_org_idx").on(t.orgId, t.id)],
+  (t) => [
+    index("events_org_idx").on(t.orgId, t.id),
+    /** Retention's "older than" scan (src/services/retention.ts). */
+    index("events_created_idx").on(t.createdAt),
+  ],
 );
 
 /** One event on its way to one endpoint. */
@@ -72,6 +76,8 @@ export const eventDeliveries = sqliteTable(
     uniqueIndex("event_deliveries_event_endpoint_uq").on(t.eventId, t.endpointId),
     index("event_deliveries_org_endpoint_idx").on(t.orgId, t.endpointId, t.id),
     index("event_deliveries_status_idx").on(t.status, t.nextAttemptAt),
+    /** Retention: finished deliveries untouched for the retention (src/services/retention.ts). */
+    index("event_deliveries_status_updated_idx").on(t.status, t.updatedAt),
   ],
 );
 
@@ -93,7 +99,11 @@ export const eventAttempts = sqliteTable(
     responseBody: text("response_body"),
     createdAt: text("created_at").notNull().default(now),
   },
-  (t) => [index("event_attempts_org_delivery_idx").on(t.orgId, t.deliveryId, t.id)],
+  (t) => [
+    index("event_attempts_org_delivery_idx").on(t.orgId, t.deliveryId, t.id),
+    /** Retention's "older than" scan (src/services/retention.ts). */
+    index("event_attempts_created_idx").on(t.createdAt),
+  ],
 );
 
 export type EventEndpointRow = typeof eventEndpoints.$inferSelect;

@@ -129,7 +129,11 @@ export const integrationLogs = sqliteTable(
     details: text("details", { mode: "json" }).$type<Record<string, unknown>>(),
     createdAt: text("created_at").notNull().default(now),
   },
-  (t) => [index("integration_logs_org_integration_idx").on(t.orgId, t.integrationId, t.id)],
+  (t) => [
+    index("integration_logs_org_integration_idx").on(t.orgId, t.integrationId, t.id),
+    /** Retention's "older than" scan (src/services/retention.ts). */
+    index("integration_logs_created_idx").on(t.createdAt),
+  ],
 );
 
 export const auditLogs = sqliteTable(
