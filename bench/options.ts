@@ -1,13 +1,15 @@
 /**
- * The benchmark's command line: `--duration`, `--connections`, `--seed`, `--messages`, `--sync`
- * and `--only`, parsed and checked once; `--help` prints the usage.
+ * The benchmark's command line: `--duration`, `--runs`, `--connections`, `--seed`, `--messages`,
+ * `--sync`, `--logs` and `--only`, parsed and checked once; `--help` prints the usage.
  */
 import { parseArgs } from "node:util";
 
 /** What one benchmark run measures, and how hard. */
 export interface BenchOptions {
-  /** Seconds per route, after the warm-up. */
+  /** Seconds of each measured run of a route. */
   duration: number;
+  /** Measured runs per route (rows report their medians). */
+  runs: number;
   /** Concurrent connections per route (unless the route says otherwise). */
   connections: number;
   /** Integrations created in the benchmark organization. */
@@ -16,24 +18,27 @@ export interface BenchOptions {
   messageCount: number;
   /** Records of the larger full sync (the smaller one has a tenth). */
   syncCount: number;
+  /** Integration log rows the retention scenario fills the table with. */
+  logRows: number;
   /** The `--only` words, lower-cased; undefined when every scenario runs. */
   only: string[] | undefined;
 }
 
 /** Seconds of warm-up before each route is measured. */
-export const WARMUP_S = 2;
+export const WARMUP_S = 1;
 
-export const USAGE = `Usage: npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>] [--messages <n>] [--sync <n>]
+export const USAGE = `Usage: npm run bench [-- --duration <s>] [--runs <n>] [--connections <n>] [--seed <n>] [--messages <n>] [--sync <n>] [--logs <n>] [--only <words>]
 
-  --duration <s>      seconds per route, after a 2 s warm-up (default 10)
+  --duration <s>      seconds of each measured run of a route, after a 1 s warm-up (default 3)
+  --runs <n>          measured runs per route, taken in interleaved rounds; rows show medians (default 3)
   --connections <n>   concurrent connections (default 10)
-  --seed <n>          integrations to create in the benchmark organization (default 10000)
-  --messages <n>      messages to deliver end to end through the sandbox (default 10000)
-  --sync <n>          records of the full QuickBooks sync benchmark: one sync of n/10, then one of n
-                      (default 50000)
-  --only <words>      measure only the routes whose name contains one of these comma-separated
-                      words (the bare routes always run); skips the end-to-end delivery, and the
-                      sync benchmark unless one word is "sync" (\`--only sync\`: bare routes + sync)`;
+  --seed <n>          integrations to create in the benchmark organization (default 2000)
+  --messages <n>      messages to deliver end to end through the sandbox (default 1000)
+  --sync <n>          records of the full QuickBooks sync benchmark: one sync of n/10, then one of n,
+                      then the same n again with nothing changed (default 50000)
+  --logs <n>          integration log rows the retention scenario fills the table with (default 1000000)
+  --only <words>      run only the scenarios whose name contains one of these comma-separated words
+                      (the bare routes always run): route names, "delivery", "sync", "retention"`;
 
 /**
  * Parses the command line; prints the usage and exits on `--help` (0) or a bad number (2).
@@ -41,11 +46,13 @@ export const USAGE = `Usage: npm run bench [-- --duration <s>] [--connections <n
 export function parseOptions(): BenchOptions {
   const { values: flags } = parseArgs({
     options: {
-      duration: { type: "string", default: "10" },
+      duration: { type: "string", default: "3" },
+      runs: { type: "string", default: "3" },
       connections: { type: "string", default: "10" },
-      seed: { type: "string", default: "10000" },
-      messages: { type: "string", default: "10000" },
+      seed: { type: "string", default: "2000" },
+      messages: { type: "string", default: "1000" },
       sync: { type: "string", default: "50000" },
+      logs: { type: "string", default: "1000000" },
       only: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
@@ -55,13 +62,17 @@ export function parseOptions(): BenchOptions {
     process.exit(0);
   }
   const duration = Number(flags.duration);
+  const runs = Number(flags.runs);
+  const logRows = Number(flags.logs);
   const connections = Number(flags.connections);
   const seedCount = Number(flags.seed);
   const messageCount = Number(flags.messages);
   const syncCount = Number(flags.sync);
   for (const [k, v] of Object.entries({
     duration,
+    runs,
     connections,
+    logs: logRows,
     seed: seedCount,
     messages: messageCount,
     sync: syncCount,
@@ -75,5 +86,5 @@ export function parseOptions(): BenchOptions {
     ?.split(",")
     .map((w) => w.trim().toLowerCase())
     .filter(Boolean);
-  return { duration, connections, seedCount, messageCount, syncCount, only };
+  return { duration, runs, connections, seedCount, messageCount, syncCount, logRows, only };
 }

@@ -11,6 +11,20 @@ import { mb, say } from "./log.ts";
 import type { Row } from "./measure.ts";
 import { type BenchOptions, WARMUP_S } from "./options.ts";
 import { RSS_SAMPLE_MS, SYNC_POLL_MS, type SyncRun } from "./sync.ts";
+import { type SyncFigures, type Target, targets } from "./targets.ts";
+
+/** The sync runs as the targets read them (until the sync scenario reports them itself). */
+function syncFigures(runs: SyncRun[] | undefined): SyncFigures | undefined {
+  const [small, big] = runs ?? [];
+  if (!small || !big) return undefined;
+  return {
+    records: big.records,
+    recordsPerSecond: big.records / big.jobSeconds,
+    hubGrowthSmall: small.rssPeak - small.rssBefore,
+    hubGrowthLarge: big.rssPeak - big.rssBefore,
+    resyncRowWrites: Number.NaN,
+  };
+}
 
 /** The line about end-to-end delivery, or that it was not measured (`delivery` undefined, `--only`). */
 export function deliverySummary(delivery: Delivery | undefined): string {
@@ -25,7 +39,11 @@ export function deliverySummary(delivery: Delivery | undefined): string {
 /** What one run measured, for `report`. */
 export interface BenchResults {
   rows: Row[];
+  /** The log page before and after its table is filled (retentionBench); empty when not run. */
+  retention: Row[];
   deliveryLine: string;
+  /** Seconds the whole run took. */
+  seconds: number;
   /** Undefined when the sync benchmark did not run. */
   syncRuns: SyncRun[] | undefined;
   /** Only bare routes were measured (nothing was seeded). */
@@ -37,14 +55,18 @@ export interface BenchResults {
  * previous document with its Sync section replaced (or added).
  */
 export function report(
-  { rows, deliveryLine, syncRuns, onlyBare }: BenchResults,
-  { only, seedCount, connections, duration }: BenchOptions,
+  { rows, retention, deliveryLine, syncRuns, onlyBare, seconds }: BenchResults,
+  { only, seedCount, connections, duration, runs }: BenchOptions,
 ): void {
   const cpu = cpus();
   const machine = `${cpu[0]?.model.trim() ?? "unknown CPU"}, ${cpu.length} cores, ${platform()} ${release()}, Node ${process.versions.node}`;
   const command = `\`npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}\``;
   const md = table(rows);
   console.log(`\n${md}\n`);
+  const goals = targetsTable(targets(rows, retention, syncFigures(syncRuns)));
+  console.log(`${goals}\n`);
+  const retentionMd = retention.length ? table(retention, rows) : "";
+  if (retentionMd) console.log(`${retentionMd}\n`);
   const resultsPath = join(ROOT, "bench", "results.md");
   const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
   // The "## Sync" section runs to the end of the file or the next "## " heading.
@@ -101,17 +123,38 @@ export function report(
       `- Date: ${new Date().toISOString()}`,
       `- Machine: ${machine}`,
       `- Setup: \`wrangler dev\` serving a one-off bundle (local workerd + local D1), ${onlyBare ? 0 : seedCount} integrations in the organization, ` +
-        `${connections} connections (1 on the rows that say so), ${WARMUP_S} s warm-up + ${duration} s per route (autocannon)`,
+        `${connections} connections (1 on the rows that say so); per route a ${WARMUP_S} s warm-up, then ${runs} runs of ${duration} s ` +
+        "taken in interleaved rounds (autocannon); rows show the medians",
       `- Command: ${command}`,
+      `- The whole run took ${seconds.toFixed(0)} s.`,
+      "",
+      "## Targets",
+      "",
+      goals,
+      "",
+      "## Routes",
       "",
       md,
       "",
       deliveryLine,
       "",
-      "\"vs bare\" is the route's requests/s divided by the bare route's (`GET /ping`: no auth, no D1) at the same",
-      "number of connections. The one-connection rows show a request's own latency, without queueing behind others.",
-      "Local numbers: use them to compare routes and spot regressions, not as production capacity.",
+      "\"vs bare\" is the route's median requests/s divided by the bare route's (`GET /ping`: no auth, no D1) at the",
+      'same number of connections, measured in the same rounds; "p99 vs bare" the same for the p99 latency. The',
+      "one-connection rows show a request's own latency, without queueing behind others. Local numbers: use them",
+      "to compare routes and spot regressions, not as production capacity.",
       "",
+      ...(retentionMd
+        ? [
+            "## Log page and retention",
+            "",
+            retentionMd,
+            "",
+            "The integration's log page with a few hundred rows in `integration_logs`, then after the table is filled to the " +
+              "row count shown (`wrangler d1 execute` into the worker's local D1); beside each, `GET /api/integrations/{id}` as a " +
+              "control for the machine's drift between the two.",
+            "",
+          ]
+        : []),
       ...(syncSection ? [syncSection, ""] : []),
     ].join("\n");
   }
@@ -148,31 +191,58 @@ function syncTable(runs: SyncRun[]): string {
   return alignedTable(head, body);
 }
 
-/** A markdown table, aligned the way `biome format` writes one (so `npm run lint` stays clean). */
-function table(rows: Row[]): string {
-  // Each route is compared with the bare route measured at the same concurrency.
-  const bare = (r: Row) => rows.find((b) => b.connections === r.connections)?.rps || 1;
-  const head = ["Route", "Conns", "Req/s (mean)", "p50 (ms)", "p99 (ms)", "Non-2xx", "Errors", "vs bare"];
+/**
+ * Routes as a markdown table, aligned the way `biome format` writes one (so `npm run lint` stays
+ * clean). Each route is compared with the bare route measured at the same concurrency, from
+ * `rows` or from `bareFrom`.
+ */
+function table(rows: Row[], bareFrom: Row[] = rows): string {
+  const bare = (r: Row) => bareFrom.find((b) => b.name.startsWith("bare") && b.connections === r.connections);
+  const head = [
+    "Route",
+    "Conns",
+    "Req/s (median)",
+    "Runs (req/s)",
+    "p50 (ms)",
+    "p99 (ms)",
+    "Non-2xx",
+    "Errors",
+    "vs bare",
+    "p99 vs bare",
+  ];
   const body = rows.map((r) => [
     r.name,
     String(r.connections),
     r.rps.toFixed(0),
+    r.runs.map((x) => x.toFixed(0)).join(" / "),
     String(r.p50),
     String(r.p99),
     String(r.non2xx),
     String(r.errors),
-    (r.rps / bare(r)).toFixed(2),
+    (r.rps / (bare(r)?.rps || 1)).toFixed(2),
+    (r.p99 / (bare(r)?.p99 || 1)).toFixed(2),
   ]);
   return alignedTable(head, body);
 }
 
-/** Markdown rows with the first column left-aligned and the others (numbers) right-aligned. */
-function alignedTable(head: string[], body: string[][]): string {
+/** The targets as a markdown table. */
+function targetsTable(list: Target[]): string {
+  const body = list.map((t) => [
+    t.measure,
+    t.value,
+    t.target,
+    t.met === undefined ? "–" : t.met ? "met" : "not met",
+  ]);
+  return alignedTable(["Measure", "This run", "Target", "Met"], body, 1);
+}
+
+/** Markdown rows with the first `left` columns left-aligned and the others (numbers) right-aligned. */
+function alignedTable(head: string[], body: string[][], left = 1): string {
   const widths = head.map((h, i) => Math.max(3, h.length, ...body.map((cells) => (cells[i] ?? "").length)));
   // The first column is left-aligned, the numbers right-aligned.
   const cell = (text: string, i: number) =>
-    i === 0 ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0);
+    i < left ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0);
   const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (i === 0 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
+  const rule = `| ${widths.map((w, i) => (i < left ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
   return [line(head), rule, ...body.map(line)].join("\n");
 }

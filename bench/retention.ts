@@ -7,7 +7,7 @@
  */
 import { api, runWrangler } from "../scripts/lib.ts";
 import { say } from "./log.ts";
-import { measure, type Row } from "./measure.ts";
+import { measureRounds, type Row } from "./measure.ts";
 import type { BenchOptions } from "./options.ts";
 import type { BenchRoute } from "./routes.ts";
 import type { Fixture } from "./seed.ts";
@@ -22,7 +22,7 @@ const SPAN_DAYS = 30;
 /** Rows one INSERT writes: a statement of local D1 stays a few seconds long. */
 const ROWS_PER_INSERT = 250_000;
 
-export interface RetentionBenchOptions extends Pick<BenchOptions, "duration" | "connections"> {
+export interface RetentionBenchOptions extends Pick<BenchOptions, "duration" | "connections" | "runs"> {
   /** Log rows to fill the integration's log with (default 1,000,000). */
   logRows?: number;
 }
@@ -121,11 +121,8 @@ export async function retentionBench(
   const count = (n: number) => n.toLocaleString("en-US");
   const rows: Row[] = [];
   const measureAll = async (label: string) => {
-    for (const route of routesAt(label)) {
-      const row = await measure(base, route, options);
-      say(`  ${route.name}: ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms`);
-      rows.push(row);
-    }
+    // The page and its control in interleaved rounds, like the routes.
+    rows.push(...(await measureRounds(base, routesAt(label), options)));
   };
 
   await fill(worker, fixture, 0, FEW_ROWS, span);

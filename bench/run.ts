@@ -1,30 +1,32 @@
 /**
- * `npm run bench [-- --duration <s>] [--connections <n>] [--seed <n>] [--messages <n>] [--sync <n>]`
+ * `npm run bench [-- --duration <s>] [--runs <n>] [--connections <n>] [--seed <n>] [--messages <n>] [--sync <n>] [--logs <n>] [--only <words>]`
  *
  * Bundles the worker once and serves that bundle with `wrangler dev` on a free port with
  * throwaway state (its own D1 in a temp dir, fresh secrets), creates an organization, seeds it
  * with integrations through the API, then load-tests each route of `routes()` (bench/routes.ts)
- * with autocannon and prints a markdown table, also written to bench/results.md. Numbers are for
- * `wrangler dev` on this machine: compare routes with each other (the "vs bare" column), not with
- * production. Then it delivers messages end to end and runs full QuickBooks syncs from the sandbox
- * (n/10 records, then n), sampling workerd's RSS meanwhile.
+ * with autocannon in interleaved rounds (medians of `--runs`), delivers messages end to end, runs
+ * full QuickBooks syncs from the sandbox, and measures an integration's log page before and after
+ * its table holds a million rows. It prints the tables and the issue's targets, also written to
+ * bench/results.md. Numbers are for `wrangler dev` on this machine: compare routes with each
+ * other (the "vs bare" columns), not with production.
  *
  * The pieces: options.ts (command line), worker.ts (start/stop), seed.ts, routes.ts (scenarios),
- * measure.ts (autocannon), delivery.ts, sync.ts with rss.ts, report.ts (tables, results.md).
+ * measure.ts (autocannon), delivery.ts, sync.ts with rss.ts, retention.ts, targets.ts, report.ts.
  */
 import { errorMessage } from "../scripts/lib.ts";
 import { deliverMessages } from "./delivery.ts";
 import { say } from "./log.ts";
-import { measure, type Row } from "./measure.ts";
-import { parseOptions, WARMUP_S } from "./options.ts";
+import { measureRounds, type Row } from "./measure.ts";
+import { parseOptions } from "./options.ts";
 import { deliverySummary, report } from "./report.ts";
-import { type BenchRoute, routes } from "./routes.ts";
+import { retentionBench } from "./retention.ts";
+import { routes } from "./routes.ts";
 import { type Fixture, seed } from "./seed.ts";
 import { syncBench } from "./sync.ts";
 import { newLocalWorker, startWorker, stopWorker } from "./worker.ts";
 
 const options = parseOptions();
-const { only, duration, connections } = options;
+const { only } = options;
 
 const worker = newLocalWorker();
 let interrupted = false;
@@ -37,12 +39,15 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+/** Whether a scenario named `name` is to run (`--only` words; the bare routes always run). */
+const selected = (name: string) =>
+  !only || name.startsWith("bare") || only.some((w) => name.toLowerCase().includes(w));
+
 async function main() {
+  const started = Date.now();
   const { base, adminToken } = await startWorker(worker);
 
-  const selected = (r: BenchRoute) =>
-    !only || r.name.startsWith("bare") || only.some((w) => r.name.toLowerCase().includes(w));
-  // The bare routes use nothing of the fixture: seed only when another route is to be measured.
+  // The bare routes use nothing of the fixture: seed only when another scenario is to run.
   const placeholder: Fixture = {
     orgId: "",
     apiKey: "",
@@ -50,29 +55,38 @@ async function main() {
     telegramId: "",
     webhookUrl: "http://127.0.0.1/",
   };
-  const onlyBare = routes(placeholder)
-    .filter(selected)
-    .every((r) => r.name.startsWith("bare"));
+  const wantsRetention = selected("retention");
+  const onlyBare =
+    !wantsRetention &&
+    routes(placeholder)
+      .filter((r) => selected(r.name))
+      .every((r) => r.name.startsWith("bare"));
   const fixture = onlyBare ? placeholder : await seed(base, adminToken, options.seedCount);
-  const list = routes(fixture).filter(selected);
-  const rows: Row[] = [];
-  for (const [i, route] of list.entries()) {
-    say(
-      `[${i + 1}/${list.length}] ${route.name}: ${WARMUP_S} s warm-up + ${duration} s, ${route.options?.connections ?? connections} connection(s)`,
-    );
-    const row = await measure(base, route, options);
-    say(`  ${row.rps.toFixed(0)} req/s, p50 ${row.p50} ms, p99 ${row.p99} ms, non-2xx ${row.non2xx}`);
-    rows.push(row);
-  }
+  const rows: Row[] = await measureRounds(
+    base,
+    routes(fixture).filter((r) => selected(r.name)),
+    options,
+  );
 
-  const delivery = only ? undefined : await deliverMessages(base, adminToken, options.messageCount);
+  const delivery = selected("delivery")
+    ? await deliverMessages(base, adminToken, options.messageCount)
+    : undefined;
   const deliveryLine = deliverySummary(delivery);
   say(deliveryLine);
 
-  const syncRuns =
-    !only || only.includes("sync") ? await syncBench(worker, base, adminToken, options.syncCount) : undefined;
+  const syncRuns = selected("sync")
+    ? await syncBench(worker, base, adminToken, options.syncCount)
+    : undefined;
 
-  report({ rows, deliveryLine, syncRuns, onlyBare }, options);
+  // Last: the million log rows it writes stay in the table.
+  const retention = wantsRetention
+    ? await retentionBench(worker, base, fixture, { ...options, logRows: options.logRows })
+    : [];
+
+  report(
+    { rows, retention, deliveryLine, syncRuns, onlyBare, seconds: (Date.now() - started) / 1000 },
+    options,
+  );
 }
 
 main()
