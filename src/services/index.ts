@@ -6,6 +6,7 @@ import { getSettings, type Settings } from "../config.ts";
 import { loadKeyRing } from "../crypto/keyring.ts";
 import { Vault } from "../crypto/vault.ts";
 import { createDb, type Db } from "../db/client.ts";
+import { Shards } from "../db/shards.ts";
 import { createOutbound, type Outbound, OutboundRefused, withTimeout } from "../lib/outbound.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import { Accounts } from "./accounts.ts";
@@ -31,6 +32,8 @@ import { Webhooks } from "./webhooks.ts";
 
 export interface Services {
   db: Db;
+  /** The databases of each organization's high-volume rows (src/db/shards.ts). */
+  shards: Shards;
   settings: Settings;
   /** The vault; fails with a clear KeyRingError when ENCRYPTION_KEYS is missing or malformed. */
   vault: () => Promise<Vault>;
@@ -118,6 +121,7 @@ export function createHttpClient(env: Env, settings: Settings): HttpClient {
 
 export function createServices(env: Env, requestId: string): Services {
   const db = createDb(env.DB);
+  const shards = new Shards(env, db);
   const settings = getSettings(env);
   let vault: Promise<Vault> | undefined;
   const getVault = () => {
@@ -127,11 +131,11 @@ export function createServices(env: Env, requestId: string): Services {
     });
     return vault;
   };
-  const activity = new Activity(db, requestId);
+  const activity = new Activity(db, requestId, shards);
   const integrations = new Integrations(db, activity, getVault, settings);
   const outbound = createOutboundFor(env, settings);
   const http = outbound.fetch;
-  const events = new Events(db, activity, getVault, settings, http, env.JOBS);
+  const events = new Events(db, shards, activity, getVault, settings, http, env.JOBS);
   const tokens = new Tokens(db, activity, integrations, events, getVault, settings, http, () =>
     parseOAuthApps(env.OAUTH_APPS),
   );
@@ -146,9 +150,10 @@ export function createServices(env: Env, requestId: string): Services {
     new Pacer(db),
     outbound.connect,
   );
-  const sync = new Sync(db, activity, integrations, connections, events, env.JOBS);
+  const sync = new Sync(db, shards, activity, integrations, connections, events, env.JOBS);
   const webhooks = new Webhooks(
     db,
+    shards,
     activity,
     integrations,
     connections,
@@ -165,9 +170,10 @@ export function createServices(env: Env, requestId: string): Services {
     },
     (row, entity) => sync.start(row, entity, { trigger: "webhook", actor: "webhook" }),
   );
-  const organizations = new Organizations(db, activity, getVault);
+  const organizations = new Organizations(db, shards, activity, getVault);
   return {
     db,
+    shards,
     settings,
     vault: getVault,
     activity,
@@ -179,7 +185,7 @@ export function createServices(env: Env, requestId: string): Services {
     webhooks,
     webhookSetups: new WebhookSetups(db, activity, integrations, connections, settings),
     events,
-    signup: new Signup(db, activity, events, settings),
+    signup: new Signup(db, shards, activity, events, settings),
     tokens,
     oauth: new OAuthFlows(
       db,

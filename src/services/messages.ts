@@ -4,8 +4,10 @@
  * permanent ones, idempotent under a client's Idempotency-Key, and never sent twice for one
  * message even when the queue delivers it twice (a lease in D1 with compare-and-set).
  */
+
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/hash.ts";
+import { batchAcross } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../errors.ts";
@@ -152,7 +154,7 @@ export class Messages {
       if (input[k] !== undefined) content[k] = input[k];
     const id = prefixedId("msg");
     try {
-      await this.db.batch([
+      await batchAcross(this.db, [
         this.db.insert(messages).values({
           id,
           orgId,

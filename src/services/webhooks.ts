@@ -4,6 +4,7 @@
  * effects (what an event does to messages and contacts) and logs (reading, replay, recovery).
  */
 import type { Db } from "../db/client.ts";
+import type { Shards } from "../db/shards.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
 import type { Events } from "./events.ts";
@@ -30,6 +31,7 @@ export class Webhooks {
 
   constructor(
     db: Db,
+    shards: Shards,
     activity: Activity,
     integrations: Integrations,
     connections: Connections,
@@ -43,6 +45,7 @@ export class Webhooks {
   ) {
     const deps = {
       db,
+      shards,
       activity,
       integrations,
       connections,

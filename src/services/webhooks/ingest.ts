@@ -8,8 +8,10 @@
  */
 import { and, desc, eq, inArray, lt, sql } from "drizzle-orm";
 import { sha256Hex } from "../../crypto/hash.ts";
+import { batchAcross } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import { integrations, webhookEvents } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { prefixedId, UUID_RE } from "../../lib/ids.ts";
 import { createLogger, redact } from "../../lib/log.ts";
@@ -74,6 +76,7 @@ function sendNow(queue: Queue, orgId: string, eventIds: string[], defer: Deferre
 
 export class WebhookIngest {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly activity: Activity;
   private readonly integrations: Integrations;
   private readonly events: Events;
@@ -84,6 +87,7 @@ export class WebhookIngest {
   constructor(deps: WebhooksDeps) {
     this.outbound = deps.outbound;
     this.db = deps.db;
+    this.shards = deps.shards;
     this.activity = deps.activity;
     this.integrations = deps.integrations;
     this.events = deps.events;
@@ -201,8 +205,9 @@ export class WebhookIngest {
     // answer it expects (so it stops retrying) and the delivery is kept as `ignored`, never queued.
     const ignored = !row.isActive;
     const dedupeKey = described.id ? `id:${described.id}` : `sha256:${await sha256Hex(req.body)}`;
+    const data = this.shards.of(row.orgId);
     const insert = () =>
-      this.db
+      data
         .insert(webhookEvents)
         .values({
           id: prefixedId("whe"),
@@ -220,7 +225,7 @@ export class WebhookIngest {
     let inserted: { id: string }[];
     try {
       inserted = await insert();
-      if (!inserted.length && !described.id && (await this.retireStaleBodyKey(row.id, dedupeKey)))
+      if (!inserted.length && !described.id && (await this.retireStaleBodyKey(data, row.id, dedupeKey)))
         inserted = await insert();
     } catch (e) {
       // The integration (or its organization) was deleted while this isolate still had it
@@ -234,7 +239,7 @@ export class WebhookIngest {
       if (!ignored) enqueueSoon(this.jobs, row.orgId, stored.id, defer);
     } else {
       defer(
-        this.db
+        data
           .update(webhookEvents)
           .set({ duplicates: sql`${webhookEvents.duplicates} + 1` })
           .where(and(eq(webhookEvents.integrationId, row.id), eq(webhookEvents.dedupeKey, dedupeKey))),
@@ -247,9 +252,9 @@ export class WebhookIngest {
    * Where a body hash is the dedupe key, an identical body after the window is a new event: the
    * old row's key is retired (suffixed with its id) so the new one can take it.
    */
-  private async retireStaleBodyKey(integrationId: string, dedupeKey: string): Promise<boolean> {
+  private async retireStaleBodyKey(data: Db, integrationId: string, dedupeKey: string): Promise<boolean> {
     const before = new Date(Date.now() - BODY_DEDUPE_WINDOW_MS).toISOString();
-    const retired = await this.db
+    const retired = await data
       .update(webhookEvents)
       .set({ dedupeKey: sql`${webhookEvents.dedupeKey} || ':' || ${webhookEvents.id}` })
       .where(
@@ -296,17 +301,17 @@ export class WebhookIngest {
       message: `Webhook refused: ${reason}`,
     });
     if (!missingSecret) {
-      defer(log);
+      defer(batchAcross(this.db, [log]));
       return;
     }
     const message = `Webhook refused: ${reason}`;
     defer(
-      this.db.batch([
-        log,
+      batchAcross(this.db, [
         this.db
           .update(integrations)
           .set({ lastError: message })
           .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
+        log,
       ]),
     );
     defer(
