@@ -170,7 +170,7 @@ describe("two organizations, two databases", () => {
     ["B", () => orgB, () => env.DB],
   ])(
     "the API reads org %s's logs, records, webhook events, events and deliveries back",
-    async (_n, org, d1) => {
+    async (name, org, d1) => {
       const o = org();
       const m = made.get(o.orgId);
       if (!m) throw new Error("not equipped");
@@ -195,7 +195,7 @@ describe("two organizations, two databases", () => {
       ]);
       const text = (await as(o, "GET", `/api/messages?direction=inbound&integration_id=${m.bot}`)).json
         .messages;
-      expect(text).toEqual([expect.objectContaining({ text: `hello from ${_n}` })]);
+      expect(text).toEqual([expect.objectContaining({ text: `hello from ${name}` })]);
 
       const events = (await as(o, "GET", "/api/events?limit=100")).json.events;
       expect(events).toHaveLength(counts.events);
