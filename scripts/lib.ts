@@ -102,12 +102,16 @@ export async function runWrangler(
     throw new Error(`wrangler ${args.join(" ")} exited with code ${code}${quiet ? `\n${output}` : ""}`);
 }
 
-/** Applies the D1 migrations to the local database without prompting. */
-export function applyLocalMigrations(extraArgs: string[] = [], { quiet = false } = {}): Promise<void> {
-  return runWrangler(["d1", "migrations", "apply", "DB", "--local", "--env", DEV_ENV, ...extraArgs], {
-    env: { CI: "true" },
-    quiet,
-  });
+/** The development environment's D1 bindings (wrangler.toml): DB and its shard (src/db/shards.ts). */
+export const DEV_DATABASES = ["DB", "DB_SHARD_1"] as const;
+
+/** Applies the D1 migrations to each local database without prompting (the same to every one). */
+export async function applyLocalMigrations(extraArgs: string[] = [], { quiet = false } = {}): Promise<void> {
+  for (const binding of DEV_DATABASES)
+    await runWrangler(["d1", "migrations", "apply", binding, "--local", "--env", DEV_ENV, ...extraArgs], {
+      env: { CI: "true" },
+      quiet,
+    });
 }
 
 /**

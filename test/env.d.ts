@@ -4,6 +4,8 @@ declare global {
   namespace Cloudflare {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
+      /** The development environment's second D1 database (wrangler.toml; src/db/shards.ts). */
+      DB_SHARD_1: D1Database;
     }
   }
 }

@@ -219,6 +219,7 @@ const recordRows = async (integrationId: string) =>
 function syncWorker(connections: Connections) {
   return new Sync(
     services.db,
+    services.shards,
     services.activity,
     services.integrations,
     connections,

@@ -27,7 +27,9 @@ const HOUSEKEEPING: Record<string, CronJob> = {
   "refresh-tokens": (s) => s.tokens.refreshDue(),
   "sync-schedules": (s, _env, now, log) => s.sync.runSchedules(now, log),
   "renew-calendar-watches": (s, _env, now, log) => s.calendar.renewDue(now, log),
-  "prune-expired": (s, _env, now, log) => pruneHistory(s.db, s.settings, now, log),
+  // The main database first (it holds the dead letters), then every shard.
+  "prune-expired": (s, _env, now, log) =>
+    pruneHistory([s.db, ...s.shards.all().filter((d) => d !== s.db)], s.settings, now, log),
 };
 
 const SCHEDULES: Record<string, Record<string, CronJob>> = {

@@ -18,8 +18,13 @@
  * - counters: how each attempt ended, per organization and kind (`GET /api/jobs/stats`);
  * - re-drive: `redrive()` (from the minutely cron) enqueues rows whose queue message was lost or
  *   whose worker died holding a lease that has since run out.
+ *
+ * A kind whose rows are high-volume rows (`shards`) has them in each organization's data
+ * database (src/db/shards.ts): the claim, the lease and the row's outcome go there, and the
+ * counters and dead letters, in the main database, are written after the outcome.
  */
 import { and, asc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { on } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { deadLetters, jobCounters } from "../db/jobs-schema.ts";
 import { prefixedId } from "../lib/ids.ts";
@@ -37,6 +42,7 @@ import type {
   Outcome,
   RetryWrite,
   RunResult,
+  Statement,
 } from "./kind.ts";
 import { batchUnderLease, holds, type Lease, stillHeld } from "./lease.ts";
 
@@ -64,8 +70,9 @@ export class JobEngine {
     message?: JobMessage,
   ): Promise<RunResult> {
     const t = kind.table;
+    const db = this.rowsOf(kind, orgId);
     const until = now + kind.leaseMs;
-    const claimed = (await this.db
+    const claimed = (await db
       .update(t)
       .set({
         status: kind.running,
@@ -92,7 +99,7 @@ export class JobEngine {
 
     const results: RunResult[] = [];
     if (claimed.length < ids.length)
-      results.push(await this.unclaimed(kind, orgId, ids, claimed, now, message));
+      results.push(await this.unclaimed(db, kind, orgId, ids, claimed, now, message));
     if (!claimed.length) return results[0] ?? { action: "ack", status: "missing" };
 
     const shared = await kind.prepare?.(orgId, claimed, log);
@@ -105,7 +112,7 @@ export class JobEngine {
         attempt: row.attempts,
         now,
         log,
-        renew: (at = Date.now()) => this.renew(lease, at + kind.leaseMs),
+        renew: (at = Date.now()) => this.renew(db, lease, at + kind.leaseMs),
       };
       try {
         attempts.push({ job, outcome: await kind.run(job, shared) });
@@ -114,7 +121,7 @@ export class JobEngine {
       }
     }
     await kind.beforeFinish?.(orgId, shared);
-    for (const a of attempts) results.push(await this.finish(kind, a.job, a.outcome, a.error));
+    for (const a of attempts) results.push(await this.finish(db, kind, a.job, a.outcome, a.error));
     // The first that is not a plain acknowledgement says most about the delivery.
     return (
       results.find((r) => r.action === "dead-letter") ??
@@ -127,9 +134,9 @@ export class JobEngine {
    * Moves a held lease on to `until` (never back). The new `lease_until` is the holder's token
    * from then on: `lease` is updated in place, so the finish is fenced on it.
    */
-  private async renew(lease: Lease, until: number): Promise<boolean> {
-    if (until <= lease.until) return stillHeld(this.db, lease);
-    const renewed = await this.db
+  private async renew(db: Db, lease: Lease, until: number): Promise<boolean> {
+    if (until <= lease.until) return stillHeld(db, lease);
+    const renewed = await db
       .update(lease.table)
       .set({ leaseUntil: until } as never)
       .where(holds(lease))
@@ -143,6 +150,7 @@ export class JobEngine {
   private async unclaimed<
     Row extends { id: string; orgId: string; attempts: number; leaseUntil: number | null },
   >(
+    db: Db,
     kind: JobKind<Row>,
     orgId: string,
     ids: string[],
@@ -152,7 +160,7 @@ export class JobEngine {
   ): Promise<RunResult> {
     const taken = new Set(claimed.map((r) => r.id));
     const t = kind.table;
-    const rows = (await this.db
+    const rows = (await db
       .select()
       .from(t)
       .where(
@@ -188,18 +196,23 @@ export class JobEngine {
   /** Stores one attempt's outcome under its lease; a late worker's outcome is dropped. */
   private async finish<
     Row extends { id: string; orgId: string; attempts: number; leaseUntil: number | null },
-  >(kind: JobKind<Row>, job: Claimed<Row>, outcome: Outcome, error: unknown): Promise<RunResult> {
+  >(db: Db, kind: JobKind<Row>, job: Claimed<Row>, outcome: Outcome, error: unknown): Promise<RunResult> {
     const { row, lease, attempt, now, log } = job;
     const t = kind.table;
+    // The row's own write comes first: it is the outcome, the rest describes it.
     const update = (set: Columns) =>
-      this.db
-        .update(t)
-        .set({ ...set, leaseUntil: null } as never)
-        .where(holds(lease));
+      on(
+        db,
+        db
+          .update(t)
+          .set({ ...set, leaseUntil: null } as never)
+          .where(holds(lease)),
+      );
+    const underLease = (statements: Statement[]) => batchUnderLease(db, lease, statements, this.db);
     const crashed = error !== undefined && !(error instanceof ProviderError);
 
     if (outcome.result === "succeeded") {
-      const done = await batchUnderLease(this.db, lease, [
+      const done = await underLease([
         update(outcome.set),
         ...(outcome.write ?? []),
         this.count(row.orgId, kind.type, "succeeded"),
@@ -219,7 +232,7 @@ export class JobEngine {
         rateLimited: outcome.rateLimited === true,
         attempts: freeRateLimit ? attempt - 1 : attempt,
       };
-      const done = await batchUnderLease(this.db, lease, [
+      const done = await underLease([
         update({ ...kind.retrying(row, w), ...outcome.set, attempts: w.attempts }),
         ...(outcome.write ?? []),
         this.count(row.orgId, kind.type, crashed ? "crashed" : "retried"),
@@ -237,7 +250,7 @@ export class JobEngine {
 
     const exhausted = outcome.result === "retry";
     const reason = exhausted ? `gave up after ${attempt} attempts: ${outcome.reason}` : outcome.reason;
-    const done = await batchUnderLease(this.db, lease, [
+    const done = await underLease([
       update({ ...kind.failed(row, reason), ...outcome.set }),
       ...(outcome.write ?? []),
       ...(kind.failedWrite?.(row, reason) ?? []),
@@ -287,12 +300,21 @@ export class JobEngine {
 
   /**
    * Re-enqueues up to `limit` rows of a kind nobody is working on: held by a worker whose lease
-   * ran out, or waiting with a lost queue message (the kind's `stuck`). Idempotent: a repeated
-   * message finds its row claimed or done. Answers how many rows were re-enqueued.
+   * ran out, or waiting with a lost queue message (the kind's `stuck`); a sharded kind's, up to
+   * `limit` in each data database. Idempotent: a repeated message finds its row claimed or done.
+   * Answers how many rows were re-enqueued.
    */
   async redrive(kind: AnyJobKind, now = Date.now(), limit = 100): Promise<number> {
+    let total = 0;
+    for (const db of kind.shards ? kind.shards.all() : [this.db])
+      total += await this.redriveIn(db, kind, now, limit);
+    return total;
+  }
+
+  /** `redrive` in one database (each data database has its own rows of a sharded kind). */
+  private async redriveIn(db: Db, kind: AnyJobKind, now: number, limit: number): Promise<number> {
     const t = kind.table;
-    const rows = (await this.db
+    const rows = (await db
       .select()
       .from(t)
       .where(or(and(eq(t.status, kind.running), lt(t.leaseUntil, now)), kind.stuck?.(now)))
@@ -311,6 +333,11 @@ export class JobEngine {
     for (let i = 0; i < bodies.length; i += 100)
       await this.queue.sendBatch(bodies.slice(i, i + 100).map((body) => ({ body })));
     return rows.length;
+  }
+
+  /** The database of a kind's rows of one organization. */
+  private rowsOf(kind: AnyJobKind, orgId: string): Db {
+    return kind.shards ? kind.shards.of(orgId) : this.db;
   }
 }
 

@@ -4,8 +4,9 @@
  * handler gives; and a kind's retry time kept in its rows.
  */
 import { isNull, lte, or, type SQL } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
+import type { Write } from "../db/batch.ts";
+import type { Shards } from "../db/shards.ts";
 import type { Logger } from "../lib/log.ts";
 import type { JobMessage } from "../queue/messages.ts";
 import type { RetryPolicy } from "./backoff.ts";
@@ -14,7 +15,11 @@ import type { Lease, LeasedTable } from "./lease.ts";
 /** A table of jobs: leased rows that belong to an organization and count their attempts. */
 export type JobTable = LeasedTable & { orgId: SQLiteColumn; attempts: SQLiteColumn };
 
-export type Statement = BatchItem<"sqlite">;
+/**
+ * A statement an outcome writes with the row: a plain one is for the main database, an `On` for
+ * the one it names (an organization's data database, src/db/shards.ts).
+ */
+export type Statement = Write;
 export type Columns = Record<string, unknown>;
 
 /** What one attempt of a job came to, as its handler says (or as the engine reads a throw). */
@@ -68,6 +73,11 @@ export interface JobKind<
   /** The queue message type, also the kind's name in dead letters and counters. */
   type: JobMessage["type"];
   table: JobTable;
+  /**
+   * Where the rows live when `table` is one of the high-volume tables (webhook events, event
+   * deliveries): each organization's data database. Absent: the engine's database.
+   */
+  shards?: Shards;
   /** Statuses of a row waiting for an attempt. */
   waiting: readonly string[];
   /** The status of a row while a worker holds its lease. */

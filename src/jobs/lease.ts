@@ -7,8 +7,8 @@
  * out and was taken over can never overwrite the newer holder's result.
  */
 import { and, eq, type SQL, sql } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
+import { groupByDb, logLateFailure, runGroup, type Write } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 
 /** A table of leased rows: an `id`, a NOT NULL `status` and a `lease_until` (epoch ms). */
@@ -49,17 +49,49 @@ function guard(db: Db, lease: Lease) {
  * Runs `statements` as one D1 batch only while `lease` is still held. Answers the batch's
  * results without the guard's, or null (and writes nothing) when another consumer has taken
  * the row over. Any other failure is thrown.
+ *
+ * `db` is the database of the lease's row. Statements may also be for other databases (an `On`,
+ * src/db/batch.ts; a plain one is for `main`): each database's run as one batch, in the order
+ * each first appears, the guard with the lease's. A batch before the lease's runs whatever the
+ * lease (the caller puts there only what is harmless to write twice: a page's records, upserted
+ * again when the page is); one after it runs only once the lease's is written, and its failure
+ * is logged, not thrown (a log line or a counter of a result that stands).
  */
-export async function batchUnderLease<T extends BatchItem<"sqlite">[]>(
+export async function batchUnderLease(
   db: Db,
   lease: Lease,
-  statements: [...T],
+  statements: Write[],
+  main: Db = db,
 ): Promise<unknown[] | null> {
-  try {
-    const [, ...results] = await db.batch([guard(db, lease), ...statements]);
-    return results;
-  } catch (e) {
-    if (!(await stillHeld(db, lease))) return null;
-    throw e;
+  const groups = groupByDb(main, statements);
+  let at = groups.findIndex((g) => g.db === db);
+  if (at < 0) {
+    groups.unshift({ db, statements: [], places: [] });
+    at = 0;
   }
+  const results: unknown[] = new Array(statements.length);
+  for (const [i, g] of groups.entries()) {
+    let out: unknown[];
+    if (i === at) {
+      try {
+        [, ...out] = await db.batch([guard(db, lease), ...g.statements]);
+      } catch (e) {
+        if (!(await stillHeld(db, lease))) return null;
+        throw e;
+      }
+    } else if (i < at) {
+      out = await runGroup(g);
+    } else {
+      try {
+        out = await runGroup(g);
+      } catch (e) {
+        logLateFailure(e, g.statements.length);
+        continue;
+      }
+    }
+    g.places.forEach((place, j) => {
+      results[place] = out[j];
+    });
+  }
+  return results;
 }

@@ -2,11 +2,17 @@
  * Integration logs (activity, errors, status changes) and the audit log (who did what to keys,
  * organizations and connections). Both redact secrets: values under secret-looking keys are
  * masked and credential shapes in any text are removed (lib/redact.ts). Statement builders
- * return drizzle queries so callers can batch them with the write they describe (atomic in D1).
+ * return statements so callers can batch them with the write they describe.
+ *
+ * Integration logs are high-volume rows: they live in the organization's data database
+ * (src/db/shards.ts), so a log statement is an `On` that database, batched with `batchAcross`
+ * (one batch where it is DB, as before). The audit log stays in the main database.
  */
 import { and, desc, eq, lt, sql } from "drizzle-orm";
+import { type On, on } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { auditLogs, integrationLogs } from "../db/schema.ts";
+import type { Shards } from "../db/shards.ts";
 import { prefixedId } from "../lib/ids.ts";
 import { redact } from "../lib/log.ts";
 import { decodeCursor, pageOf } from "../lib/pagination.ts";
@@ -34,10 +40,22 @@ export class Activity {
   constructor(
     private readonly db: Db,
     private readonly requestId: string,
+    private readonly shards: Shards,
   ) {}
 
-  logStatement(e: LogEntry) {
-    return this.db.insert(integrationLogs).values({
+  /** The log line as a statement on the organization's data database, for `batchAcross`. */
+  logStatement(e: LogEntry): On {
+    const db = this.shards.of(e.orgId);
+    return on(db, this.logInsert(db, e));
+  }
+
+  /** Writes one log line now. */
+  async log(e: LogEntry): Promise<void> {
+    await this.logInsert(this.shards.of(e.orgId), e);
+  }
+
+  private logInsert(db: Db, e: LogEntry) {
+    return db.insert(integrationLogs).values({
       id: prefixedId("log"),
       orgId: e.orgId,
       integrationId: e.integrationId,
@@ -63,7 +81,8 @@ export class Activity {
 
   async listLogs(orgId: string, integrationId: string, opts: { cursor?: string; limit: number }) {
     const after = decodeCursor(opts.cursor);
-    const rows = await this.db
+    const rows = await this.shards
+      .of(orgId)
       .select()
       .from(integrationLogs)
       .where(
@@ -80,7 +99,8 @@ export class Activity {
 
   /** Test-connection outcomes of the organization's integrations. */
   async testOutcomes(orgId: string): Promise<{ succeeded: number; failed: number }> {
-    const rows = await this.db
+    const rows = await this.shards
+      .of(orgId)
       .select({ level: integrationLogs.level, n: sql<number>`count(*)` })
       .from(integrationLogs)
       .where(and(eq(integrationLogs.orgId, orgId), eq(integrationLogs.action, "test")))

@@ -3,8 +3,10 @@
  * settings, decrypted secrets, HTTP client) and runs "test connection", recording the outcome
  * on the integration and in its log.
  */
+
 import { and, eq, sql } from "drizzle-orm";
 import type { Settings } from "../config.ts";
+import { batchAcross } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations } from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
@@ -212,7 +214,7 @@ export class Connections {
           errorCount: sql`${integrations.errorCount} + 1`,
           updatedAt: now,
         };
-    await this.db.batch([
+    await batchAcross(this.db, [
       this.db
         .update(integrations)
         .set(set)
@@ -247,7 +249,7 @@ export class Connections {
   /** Marks an integration `error` after a provider refused its credentials (sends, syncs). */
   async markError(row: IntegrationRow, reason: string, action: string) {
     const message = redactTokens(reason);
-    await this.db.batch([
+    await batchAcross(this.db, [
       this.db
         .update(integrations)
         .set({

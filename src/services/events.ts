@@ -7,6 +7,7 @@
 import type { Settings } from "../config.ts";
 import type { Vault } from "../crypto/vault.ts";
 import type { Db } from "../db/client.ts";
+import type { Shards } from "../db/shards.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import type { Activity } from "./activity.ts";
 import { EventDelivery } from "./events/delivery.ts";
@@ -38,13 +39,14 @@ export class Events {
 
   constructor(
     db: Db,
+    shards: Shards,
     activity: Activity,
     vault: () => Promise<Vault>,
     settings: Settings,
     http: HttpClient,
     jobs: Queue,
   ) {
-    const deps = { db, activity, vault, settings, http, jobs };
+    const deps = { db, shards, activity, vault, settings, http, jobs };
     this.endpoints = new EventEndpoints(deps);
     this.log = new EventLog(deps, this.endpoints);
     this.emitter = new EventEmitter(deps, this.endpoints, this.log);

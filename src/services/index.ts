@@ -6,6 +6,7 @@ import { getSettings, type Settings } from "../config.ts";
 import { loadKeyRing } from "../crypto/keyring.ts";
 import { Vault } from "../crypto/vault.ts";
 import { createDb, type Db } from "../db/client.ts";
+import { Shards } from "../db/shards.ts";
 import { createOutbound, type Outbound, OutboundRefused, withTimeout } from "../lib/outbound.ts";
 import type { HttpClient } from "../providers/runtime.ts";
 import { Accounts } from "./accounts.ts";
@@ -31,6 +32,8 @@ import { Webhooks } from "./webhooks.ts";
 
 export interface Services {
   db: Db;
+  /** The databases of each organization's high-volume rows (src/db/shards.ts). */
+  shards: Shards;
   settings: Settings;
   /** The vault; fails with a clear KeyRingError when ENCRYPTION_KEYS is missing or malformed. */
   vault: () => Promise<Vault>;
@@ -129,6 +132,7 @@ export function createServices(
   { cacheReads = false }: { cacheReads?: boolean } = {},
 ): Services {
   const db = createDb(d1);
+  const shards = new Shards(env, db);
   const settings = getSettings(env);
   let vault: Promise<Vault> | undefined;
   const getVault = () => {
@@ -138,11 +142,11 @@ export function createServices(
     });
     return vault;
   };
-  const activity = new Activity(db, requestId);
+  const activity = new Activity(db, requestId, shards);
   const integrations = new Integrations(db, activity, getVault, settings, { cacheReads });
   const outbound = createOutboundFor(env, settings);
   const http = outbound.fetch;
-  const events = new Events(db, activity, getVault, settings, http, env.JOBS);
+  const events = new Events(db, shards, activity, getVault, settings, http, env.JOBS);
   const tokens = new Tokens(db, activity, integrations, events, getVault, settings, http, () =>
     parseOAuthApps(env.OAUTH_APPS),
   );
@@ -157,9 +161,10 @@ export function createServices(
     new Pacer(env.PACING),
     outbound.connect,
   );
-  const sync = new Sync(db, activity, integrations, connections, events, env.JOBS);
+  const sync = new Sync(db, shards, activity, integrations, connections, events, env.JOBS);
   const webhooks = new Webhooks(
     db,
+    shards,
     activity,
     integrations,
     connections,
@@ -176,9 +181,10 @@ export function createServices(
     },
     (row, entity) => sync.start(row, entity, { trigger: "webhook", actor: "webhook" }),
   );
-  const organizations = new Organizations(db, activity, getVault);
+  const organizations = new Organizations(db, shards, activity, getVault);
   return {
     db,
+    shards,
     settings,
     vault: getVault,
     activity,
@@ -190,7 +196,7 @@ export function createServices(
     webhooks,
     webhookSetups: new WebhookSetups(db, activity, integrations, connections, settings),
     events,
-    signup: new Signup(db, activity, events, settings),
+    signup: new Signup(db, shards, activity, events, settings),
     tokens,
     oauth: new OAuthFlows(
       db,

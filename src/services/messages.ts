@@ -4,8 +4,10 @@
  * permanent ones, idempotent under a client's Idempotency-Key, and never sent twice for one
  * message even when the queue delivers it twice (a lease in D1 with compare-and-set).
  */
+
 import { and, desc, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { sha256Hex } from "../crypto/hash.ts";
+import { batchAcross } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../errors.ts";
@@ -155,7 +157,7 @@ export class Messages {
     let stored: MessageRow | undefined;
     try {
       // One round trip: the message (returned as stored) and its log line.
-      const [rows] = await this.db.batch([
+      const [rows] = (await batchAcross(this.db, [
         this.db
           .insert(messages)
           .values({
@@ -178,8 +180,8 @@ export class Messages {
           action: "message.queued",
           message: `Message ${id} (${channel}) queued`,
         }),
-      ]);
-      stored = rows[0];
+      ])) as [MessageRow[] | undefined];
+      stored = rows?.[0];
     } catch (e) {
       // A request with the same key stored meanwhile (read from D1, not the error's text).
       if (idempotencyKey) {

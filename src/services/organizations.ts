@@ -16,6 +16,7 @@ import {
   organizations,
   orgKeys,
 } from "../db/schema.ts";
+import type { Shards } from "../db/shards.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
 import { prefixedId, randomToken, uuidv7 } from "../lib/ids.ts";
 import type { Activity } from "./activity.ts";
@@ -63,6 +64,7 @@ export const serializeKey = (k: ApiKeyRow) => ({
 export class Organizations {
   constructor(
     private readonly db: Db,
+    private readonly shards: Shards,
     private readonly activity: Activity,
     private readonly vault: () => Promise<Vault>,
   ) {}
@@ -146,9 +148,15 @@ export class Organizations {
   /**
    * Deletes an organization and everything it owns. Its wrapped data keys go with it, so any
    * copy of its ciphertexts (a backup, say) can no longer be decrypted.
+   *
+   * In each shard (src/db/shards.ts) its stand-in row goes first, and its rows there by cascade
+   * (rows an earlier move left behind too): should the rest fail, the organization is still
+   * there to delete again.
    */
   async delete(id: string, actor: string) {
     await this.get(id);
+    for (const data of this.shards.all())
+      if (data !== this.db) await data.delete(organizations).where(eq(organizations.id, id));
     await this.db.batch([
       this.db.delete(organizations).where(eq(organizations.id, id)),
       // The job engine's tables carry org_id without a foreign key: cleared here.

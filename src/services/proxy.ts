@@ -319,7 +319,7 @@ export class ApiProxy {
     latencyMs: number,
     attempts: number,
   ) {
-    await this.activity.logStatement({
+    await this.activity.log({
       orgId: row.orgId,
       integrationId: row.id,
       level: status >= 500 ? "error" : status >= 400 ? "warn" : "info",

@@ -49,6 +49,12 @@ export interface RetentionOptions {
   batchSize?: number;
   /** DELETEs per table in this run. */
   maxBatches?: number;
+  /**
+   * The database is a shard, not the main one that holds the dead letters: a failed row cannot
+   * be checked against them there, so failed rows are kept (they are few, and an operator can
+   * still replay or redeliver them).
+   */
+  keepFailed?: boolean;
 }
 
 export interface RetentionRun {
@@ -68,7 +74,7 @@ const deadLettered = (db: Db, orgId: AnySQLiteColumn, id: AnySQLiteColumn) =>
     .where(and(eq(deadLetters.orgId, orgId), eq(deadLetters.refId, id)));
 
 /** Which rows of each table may go, children before parents. Each uses an index (migration 0011). */
-function prunable(db: Db, cutoff: string): [PrunedTable, SQLiteTable, SQL][] {
+function prunable(db: Db, cutoff: string, keepFailed: boolean): [PrunedTable, SQLiteTable, SQL][] {
   return [
     ["integration_logs", integrationLogs, lt(integrationLogs.createdAt, cutoff)],
     [
@@ -78,10 +84,12 @@ function prunable(db: Db, cutoff: string): [PrunedTable, SQLiteTable, SQL][] {
         // Finished only: pending and processing events are still to be (or being) processed.
         inArray(webhookEvents.status, ["processed", "ignored", "failed"]),
         lt(webhookEvents.receivedAt, cutoff),
-        or(
-          ne(webhookEvents.status, "failed"),
-          notExists(deadLettered(db, webhookEvents.orgId, webhookEvents.id)),
-        ),
+        keepFailed
+          ? ne(webhookEvents.status, "failed")
+          : or(
+              ne(webhookEvents.status, "failed"),
+              notExists(deadLettered(db, webhookEvents.orgId, webhookEvents.id)),
+            ),
       ) as SQL,
     ],
     ["event_attempts", eventAttempts, lt(eventAttempts.createdAt, cutoff)],
@@ -92,10 +100,12 @@ function prunable(db: Db, cutoff: string): [PrunedTable, SQLiteTable, SQL][] {
         // Finished and untouched since the cutoff (a redelivery touches it).
         inArray(eventDeliveries.status, ["succeeded", "failed"]),
         lt(eventDeliveries.updatedAt, cutoff),
-        or(
-          ne(eventDeliveries.status, "failed"),
-          notExists(deadLettered(db, eventDeliveries.orgId, eventDeliveries.id)),
-        ),
+        keepFailed
+          ? ne(eventDeliveries.status, "failed")
+          : or(
+              ne(eventDeliveries.status, "failed"),
+              notExists(deadLettered(db, eventDeliveries.orgId, eventDeliveries.id)),
+            ),
         notExists(
           db
             .select({ one: sql`1` })
@@ -127,8 +137,8 @@ function prunable(db: Db, cutoff: string): [PrunedTable, SQLiteTable, SQL][] {
  * One batch's DELETE for each table, children before parents. D1 has no `DELETE … LIMIT`: the
  * batch is chosen by rowid in a subquery that walks the table's index on its timestamp.
  */
-export function pruneStatements(db: Db, cutoff: string, batchSize: number) {
-  return prunable(db, cutoff).map(([name, table, where]) => ({
+export function pruneStatements(db: Db, cutoff: string, batchSize: number, keepFailed = false) {
+  return prunable(db, cutoff, keepFailed).map(([name, table, where]) => ({
     table: name,
     statement: db
       .delete(table)
@@ -146,7 +156,7 @@ export async function pruneExpired(db: Db, o: RetentionOptions): Promise<Retenti
   const cutoff = new Date((o.now ?? Date.now()) - o.days * 86_400_000).toISOString();
   const pruned = Object.fromEntries(PRUNED_TABLES.map((t) => [t, 0])) as Record<PrunedTable, number>;
   const unfinished: PrunedTable[] = [];
-  for (const { table, statement } of pruneStatements(db, cutoff, batchSize)) {
+  for (const { table, statement } of pruneStatements(db, cutoff, batchSize, o.keepFailed === true)) {
     for (let batches = 1; ; batches++) {
       const n = (await statement.run()).meta.changes ?? 0;
       pruned[table] += n;

@@ -13,6 +13,7 @@ import { and, eq } from "drizzle-orm";
 import type { Settings } from "../config.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, records } from "../db/schema.ts";
+import type { Shards } from "../db/shards.ts";
 import { notFound } from "../errors.ts";
 import { prefixedId, UUID_RE } from "../lib/ids.ts";
 import { SIGNUP_PROVIDER_ID } from "../providers/registry.ts";
@@ -39,6 +40,7 @@ export interface SignupResult {
 export class Signup {
   constructor(
     private readonly db: Db,
+    private readonly shards: Shards,
     private readonly activity: Activity,
     private readonly events: Events,
     private readonly settings: Settings,
@@ -64,7 +66,7 @@ export class Signup {
     const leadId = prefixedId("lead");
     const honeypot = typeof cfg.honeypot_field === "string" ? cfg.honeypot_field.trim() : "";
     if (honeypot && !isBlank(first(input[honeypot]))) {
-      await this.activity.logStatement({
+      await this.activity.log({
         orgId: row.orgId,
         integrationId: row.id,
         level: "warn",
@@ -92,7 +94,8 @@ export class Signup {
         eq(records.entity, "contacts"),
         eq(records.externalId, externalId),
       );
-      const [existing] = await this.db.select().from(records).where(where).limit(1);
+      const recordsDb = this.shards.of(row.orgId);
+      const [existing] = await recordsDb.select().from(records).where(where).limit(1);
       const oldTags = Array.isArray(existing?.data.tags) ? existing.data.tags.map(String) : [];
       const tags = tag && !oldTags.includes(tag) ? [...oldTags, tag] : oldTags;
       const data: Record<string, unknown> = {
@@ -107,7 +110,7 @@ export class Signup {
       };
       const raw = { answers, submitted_at: new Date().toISOString(), origin: meta.origin ?? null };
       const now = new Date().toISOString();
-      const [saved] = await this.db
+      const [saved] = await recordsDb
         .insert(records)
         .values({
           id: prefixedId("rec"),
@@ -144,7 +147,7 @@ export class Signup {
       { key: leadId },
     );
     // The log names the fields, never their values.
-    await this.activity.logStatement({
+    await this.activity.log({
       orgId: row.orgId,
       integrationId: row.id,
       action: "signup.received",

@@ -18,6 +18,7 @@
  * requests of one integration (for-integration).
  */
 import type { Db } from "../db/client.ts";
+import type { Shards } from "../db/shards.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
 import type { Events } from "./events.ts";
@@ -51,17 +52,18 @@ export class Sync {
 
   constructor(
     db: Db,
+    shards: Shards,
     activity: Activity,
     integrations: Integrations,
     connections: Connections,
     events: Events,
     queue: Queue,
   ) {
-    const deps = { db, activity, integrations, connections, events, queue };
+    const deps = { db, shards, activity, integrations, connections, events, queue };
     this.jobs = new SyncJobs(deps);
     this.pages = new SyncPages(deps);
     this.schedules = new SyncSchedules(deps, this.jobs);
-    this.records = new SyncRecords(db);
+    this.records = new SyncRecords(shards);
     this.pushes = new SyncPushes(deps, this.records);
     this.statuses = new SyncStatus(this.jobs, this.schedules);
     this.requests = new IntegrationSync(integrations, {

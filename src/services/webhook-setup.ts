@@ -4,6 +4,7 @@
  * that points them at the hub's URL for the integration (`POST /api/integrations/{id}/webhooks/register`).
  */
 import type { Settings } from "../config.ts";
+import { batchAcross } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import type { IntegrationRow } from "../db/schema.ts";
 import { ApiError, ErrorCode } from "../errors.ts";
@@ -104,7 +105,15 @@ export class WebhookSetups {
         { actor, publicUrl: this.settings.PUBLIC_URL, dialect: "rest" },
       );
     const url = `${this.settings.PUBLIC_URL.replace(/\/+$/, "")}/webhooks/${provider.id}/${row.id}`;
-    await this.db.batch([
+    await batchAcross(this.db, [
+      this.activity.auditStatement({
+        orgId,
+        actor,
+        action: "integration.webhooks_registered",
+        targetType: "integration",
+        targetId: row.id,
+        details: { provider: provider.id, ok: outcome.ok, url },
+      }),
       this.activity.logStatement({
         orgId,
         integrationId: row.id,
@@ -114,14 +123,6 @@ export class WebhookSetups {
           ? `Webhooks registered: ${outcome.message}`
           : `Webhook registration failed: ${outcome.message}`,
         details: { ok: outcome.ok, actor, url, saved_fields: Object.keys(values) },
-      }),
-      this.activity.auditStatement({
-        orgId,
-        actor,
-        action: "integration.webhooks_registered",
-        targetType: "integration",
-        targetId: row.id,
-        details: { provider: provider.id, ok: outcome.ok, url },
       }),
     ]);
     return { outcome, row: await this.integrations.get(orgId, id) };

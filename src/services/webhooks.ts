@@ -4,6 +4,7 @@
  * effects (what an event does to messages and contacts) and logs (reading, replay, recovery).
  */
 import type { Db } from "../db/client.ts";
+import type { Shards } from "../db/shards.ts";
 import type { Logger } from "../lib/log.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
@@ -33,6 +34,7 @@ export class Webhooks {
 
   constructor(
     db: Db,
+    shards: Shards,
     activity: Activity,
     integrations: Integrations,
     connections: Connections,
@@ -46,6 +48,7 @@ export class Webhooks {
   ) {
     const deps = {
       db,
+      shards,
       activity,
       integrations,
       connections,
@@ -58,7 +61,7 @@ export class Webhooks {
     this.ingest = new WebhookIngest(deps);
     this.processing = new WebhookProcessing(deps, new WebhookEffects(deps));
     this.log = new WebhookLog(deps);
-    this.intake = new WebhookIntake(db);
+    this.intake = new WebhookIntake(db, shards);
   }
 
   /**

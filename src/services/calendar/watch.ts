@@ -255,15 +255,13 @@ export class CalendarWatch {
     details: Record<string, unknown>,
     level: "info" | "warn" = "info",
   ) {
-    return this.db.batch([
-      this.activity.logStatement({
-        orgId: row.orgId,
-        integrationId: row.id,
-        level,
-        action,
-        message,
-        details,
-      }),
-    ]);
+    return this.activity.log({
+      orgId: row.orgId,
+      integrationId: row.id,
+      level,
+      action,
+      message,
+      details,
+    });
   }
 }

@@ -6,6 +6,7 @@
  */
 import { and, eq, isNull, lt, or } from "drizzle-orm";
 import type { Settings } from "../../config.ts";
+import { on } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import {
   type EventDeliveryRow,
@@ -14,9 +15,10 @@ import {
   eventEndpoints,
   events,
 } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
 import { JobEngine, retryTime } from "../../jobs/engine.ts";
-import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
+import type { Claimed, JobKind, Outcome, RunResult, Statement } from "../../jobs/kind.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import {
@@ -66,6 +68,7 @@ interface AttemptOutcome {
 
 export class EventDelivery {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly activity: Activity;
   private readonly settings: Settings;
   private readonly http: HttpClient;
@@ -76,6 +79,7 @@ export class EventDelivery {
     private readonly endpoints: EventEndpoints,
   ) {
     this.db = deps.db;
+    this.shards = deps.shards;
     this.activity = deps.activity;
     this.settings = deps.settings;
     this.http = deps.http;
@@ -101,6 +105,7 @@ export class EventDelivery {
     return {
       type: "event.deliver",
       table: eventDeliveries,
+      shards: this.shards,
       waiting: ["pending"],
       running: "delivering",
       leaseMs: this.leaseMs,
@@ -145,7 +150,8 @@ export class EventDelivery {
         result: "failed",
         reason: endpoint ? "the endpoint is disabled" : "the endpoint no longer exists",
       };
-    const [event] = await this.db
+    const [event] = await this.shards
+      .of(d.orgId)
       .select()
       .from(events)
       .where(and(eq(events.orgId, d.orgId), eq(events.id, d.eventId)))
@@ -164,7 +170,7 @@ export class EventDelivery {
       "webhook-timestamp": String(timestamp),
       "webhook-signature": signatures.join(" "),
     });
-    const write = [this.attemptStatement(d, endpoint.id, attempt, outcome)];
+    const write: Statement[] = [this.attemptStatement(d, endpoint.id, attempt, outcome)];
     const code = outcome.statusCode;
     const set = { lastStatusCode: code };
     if (code !== null && code >= 200 && code < 300) {
@@ -188,7 +194,7 @@ export class EventDelivery {
         this.db
           .update(eventEndpoints)
           .set({ status: "disabled", disabledReason: reason, updatedAt: isoNow() })
-          .where(and(eq(eventEndpoints.orgId, d.orgId), eq(eventEndpoints.id, endpoint.id))) as never,
+          .where(and(eq(eventEndpoints.orgId, d.orgId), eq(eventEndpoints.id, endpoint.id))),
         this.activity.auditStatement({
           orgId: d.orgId,
           actor: "system",
@@ -196,7 +202,7 @@ export class EventDelivery {
           targetType: "event_endpoint",
           targetId: endpoint.id,
           details: { reason },
-        }) as never,
+        }),
       );
       return {
         result: "failed",
@@ -224,19 +230,23 @@ export class EventDelivery {
   }
 
   private attemptStatement(d: EventDeliveryRow, endpointId: string, attempt: number, o: AttemptOutcome) {
-    return this.db.insert(eventAttempts).values({
-      id: prefixedId("att"),
-      orgId: d.orgId,
-      deliveryId: d.id,
-      endpointId,
-      attempt,
-      statusCode: o.statusCode,
-      latencyMs: o.latencyMs,
-      error: o.error,
-      // The start of the endpoint's answer, kept for its owner: credential shapes are not.
-      responseBody: o.responseBody === null ? null : redactTokens(o.responseBody),
-      createdAt: isoNow(),
-    });
+    const db = this.shards.of(d.orgId);
+    return on(
+      db,
+      db.insert(eventAttempts).values({
+        id: prefixedId("att"),
+        orgId: d.orgId,
+        deliveryId: d.id,
+        endpointId,
+        attempt,
+        statusCode: o.statusCode,
+        latencyMs: o.latencyMs,
+        error: o.error,
+        // The start of the endpoint's answer, kept for its owner: credential shapes are not.
+        responseBody: o.responseBody === null ? null : redactTokens(o.responseBody),
+        createdAt: isoNow(),
+      }),
+    );
   }
 
   /**

@@ -3,10 +3,11 @@
  * the organization that wants its type. A keyed emit is idempotent (the id derives from the key).
  */
 import { and, eq } from "drizzle-orm";
-import type { BatchItem } from "drizzle-orm/batch";
 import { sha256Hex } from "../../crypto/hash.ts";
+import { batchAcross, on, type Statement } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import { type EventRow, eventDeliveries, eventEndpoints, events } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import { redactTokens } from "../../lib/redact.ts";
@@ -45,6 +46,7 @@ const keyedEventId = async (orgId: string, type: string, key: string) =>
 
 export class EventEmitter {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly activity: Activity;
   private readonly jobs: Queue;
 
@@ -54,6 +56,7 @@ export class EventEmitter {
     private readonly log: EventLog,
   ) {
     this.db = deps.db;
+    this.shards = deps.shards;
     this.activity = deps.activity;
     this.jobs = deps.jobs;
   }
@@ -98,16 +101,17 @@ export class EventEmitter {
       unwanted.push({ id, orgId, type: item.type, payload: scrubErrors(item.data), createdAt });
     }
     // Five bound parameters a row; D1 binds at most 100 a statement.
+    const data = this.shards.of(orgId);
     const statements = [];
     for (let i = 0; i < unwanted.length; i += 20)
       statements.push(
-        this.db
+        data
           .insert(events)
           .values(unwanted.slice(i, i + 20))
           .onConflictDoNothing(),
       );
     const [first, ...rest] = statements;
-    if (first) await this.db.batch([first, ...rest]);
+    if (first) await data.batch([first, ...rest]);
   }
 
   /** Sends a test event to one endpoint (whatever its filter), so its owner can see it work. */
@@ -133,9 +137,10 @@ export class EventEmitter {
   }
 
   /**
-   * Stores an event and its deliveries in one batch, then enqueues the deliveries. An event id
-   * that exists already (a keyed emit repeated) keeps its row; the deliveries not yet attempted
-   * are enqueued again, which is harmless (the consumer claims a delivery before attempting it).
+   * Stores an event and its deliveries in one batch (`extra`, main-database statements, after
+   * it), then enqueues the deliveries. An event id that exists already (a keyed emit repeated)
+   * keeps its row; the deliveries not yet attempted are enqueued again, which is harmless (the
+   * consumer claims a delivery before attempting it).
    */
   private async record(
     orgId: string,
@@ -143,35 +148,39 @@ export class EventEmitter {
     type: string,
     data: Record<string, unknown>,
     endpointIds: string[],
-    ...extra: BatchItem<"sqlite">[]
+    ...extra: Statement[]
   ): Promise<{ event: EventRow; deliveryIds: string[] }> {
     const createdAt = isoNow();
     const event: EventRow = { id, orgId, type, payload: scrubErrors(data), createdAt };
+    const db = this.shards.of(orgId);
     if (endpointIds.length === 0 && extra.length === 0) {
       // No endpoint wants it: the event is only logged (emitted again, the first one stands).
-      await this.db.insert(events).values(event).onConflictDoNothing();
+      await db.insert(events).values(event).onConflictDoNothing();
       return { event, deliveryIds: [] };
     }
-    const inserted = await this.db.batch([
-      this.db.insert(events).values(event).onConflictDoNothing(),
+    const [inserted] = (await batchAcross(this.db, [
+      on(db, db.insert(events).values(event).onConflictDoNothing()),
       ...endpointIds.map((endpointId) =>
-        this.db
-          .insert(eventDeliveries)
-          .values({
-            id: prefixedId("dlv"),
-            orgId,
-            eventId: id,
-            endpointId,
-            status: "pending",
-            createdAt,
-            updatedAt: createdAt,
-          })
-          .onConflictDoNothing(),
+        on(
+          db,
+          db
+            .insert(eventDeliveries)
+            .values({
+              id: prefixedId("dlv"),
+              orgId,
+              eventId: id,
+              endpointId,
+              status: "pending",
+              createdAt,
+              updatedAt: createdAt,
+            })
+            .onConflictDoNothing(),
+        ),
       ),
       ...extra,
-    ]);
-    const fresh = inserted[0].meta.changes === 1;
-    const rows = await this.db
+    ])) as [D1Result];
+    const fresh = inserted.meta.changes === 1;
+    const rows = await db
       .select({ id: eventDeliveries.id, status: eventDeliveries.status, attempts: eventDeliveries.attempts })
       .from(eventDeliveries)
       .where(and(eq(eventDeliveries.orgId, orgId), eq(eventDeliveries.eventId, id)))
@@ -184,7 +193,7 @@ export class EventEmitter {
     );
     const stored = fresh
       ? event
-      : ((await this.db.select().from(events).where(eq(events.id, id)).limit(1))[0] ?? event);
+      : ((await db.select().from(events).where(eq(events.id, id)).limit(1))[0] ?? event);
     return { event: stored, deliveryIds };
   }
 

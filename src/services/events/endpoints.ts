@@ -6,8 +6,10 @@
 import { and, count, desc, eq, lt } from "drizzle-orm";
 import type { Settings } from "../../config.ts";
 import type { Vault } from "../../crypto/vault.ts";
+import { batchAcross, on } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import { type EventEndpointRow, eventAttempts, eventDeliveries, eventEndpoints } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import { checkOutboundUrl } from "../../lib/outbound.ts";
@@ -27,12 +29,14 @@ import { generateSecret, type SigningSecrets } from "./signing.ts";
 
 export class EventEndpoints {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly activity: Activity;
   private readonly vault: () => Promise<Vault>;
   private readonly settings: Settings;
 
   constructor(deps: EventsDeps) {
     this.db = deps.db;
+    this.shards = deps.shards;
     this.activity = deps.activity;
     this.vault = deps.vault;
     this.settings = deps.settings;
@@ -164,14 +168,23 @@ export class EventEndpoints {
   async deleteEndpoint(orgId: string, id: string, actor: string): Promise<EventEndpointRow> {
     const existing = await this.getEndpoint(orgId, id);
     forgetSubscribers(orgId);
-    await this.db.batch([
+    // The endpoint first: its deliveries, in the data database, follow (one left behind fails
+    // its attempt, "the endpoint no longer exists", and is never sent).
+    const data = this.shards.of(orgId);
+    await batchAcross(this.db, [
       this.db.delete(eventEndpoints).where(and(eq(eventEndpoints.orgId, orgId), eq(eventEndpoints.id, id))),
-      this.db
-        .delete(eventAttempts)
-        .where(and(eq(eventAttempts.orgId, orgId), eq(eventAttempts.endpointId, id))),
-      this.db
-        .delete(eventDeliveries)
-        .where(and(eq(eventDeliveries.orgId, orgId), eq(eventDeliveries.endpointId, id))),
+      on(
+        data,
+        data
+          .delete(eventAttempts)
+          .where(and(eq(eventAttempts.orgId, orgId), eq(eventAttempts.endpointId, id))),
+      ),
+      on(
+        data,
+        data
+          .delete(eventDeliveries)
+          .where(and(eq(eventDeliveries.orgId, orgId), eq(eventDeliveries.endpointId, id))),
+      ),
       this.activity.auditStatement({
         orgId,
         actor,

@@ -11,6 +11,7 @@ import {
   eventDeliveries,
   events,
 } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { decodeCursor, encodeCursor, pageOf } from "../../lib/pagination.ts";
 import type { Activity } from "../activity.ts";
@@ -22,6 +23,7 @@ export type DeliveryWithEvent = EventDeliveryRow & { eventType: string | null; a
 
 export class EventLog {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly activity: Activity;
   private readonly jobs: Queue;
 
@@ -30,6 +32,7 @@ export class EventLog {
     private readonly endpoints: EventEndpoints,
   ) {
     this.db = deps.db;
+    this.shards = deps.shards;
     this.activity = deps.activity;
     this.jobs = deps.jobs;
   }
@@ -49,7 +52,8 @@ export class EventLog {
         });
       position = { createdAt, id };
     }
-    const rows = await this.db
+    const rows = await this.shards
+      .of(orgId)
       .select()
       .from(events)
       .where(
@@ -76,8 +80,10 @@ export class EventLog {
 
   // ---- the delivery log ----------------------------------------------------------------------
 
-  private deliveryQuery() {
-    return this.db
+  /** Deliveries with their events and attempts: all three in the organization's data database. */
+  private deliveryQuery(orgId: string) {
+    return this.shards
+      .of(orgId)
       .select({
         delivery: eventDeliveries,
         eventType: events.type,
@@ -95,7 +101,7 @@ export class EventLog {
   ) {
     await this.endpoints.getEndpoint(orgId, endpointId);
     const after = decodeCursor(f.cursor);
-    const rows = await this.deliveryQuery()
+    const rows = await this.deliveryQuery(orgId)
       .where(
         and(
           eq(eventDeliveries.orgId, orgId),
@@ -114,7 +120,7 @@ export class EventLog {
 
   /** One delivery of the organization's endpoint; anything else is a 404. */
   async getDelivery(orgId: string, endpointId: string, deliveryId: string): Promise<DeliveryWithEvent> {
-    const rows = await this.deliveryQuery()
+    const rows = await this.deliveryQuery(orgId)
       .where(
         and(
           eq(eventDeliveries.orgId, orgId),
@@ -130,7 +136,8 @@ export class EventLog {
 
   /** Every attempt of a delivery, oldest first. */
   async listAttempts(orgId: string, deliveryId: string): Promise<EventAttemptRow[]> {
-    return this.db
+    return this.shards
+      .of(orgId)
       .select()
       .from(eventAttempts)
       .where(and(eq(eventAttempts.orgId, orgId), eq(eventAttempts.deliveryId, deliveryId)))
@@ -149,7 +156,8 @@ export class EventLog {
       throw new ApiError(ErrorCode.CONFLICT, "The endpoint is disabled; enable it before redelivering");
     if (d.status === "delivering" && (d.leaseUntil ?? 0) > now)
       throw new ApiError(ErrorCode.CONFLICT, "The delivery is being attempted right now; retry shortly");
-    const reset = await this.db
+    const reset = await this.shards
+      .of(orgId)
       .update(eventDeliveries)
       .set({
         status: "pending",

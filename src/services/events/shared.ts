@@ -6,6 +6,7 @@
 import type { Settings } from "../../config.ts";
 import type { Vault } from "../../crypto/vault.ts";
 import type { Db } from "../../db/client.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import type { HttpClient } from "../../providers/runtime.ts";
 import type { JobMessage } from "../../queue/messages.ts";
@@ -86,6 +87,8 @@ export const isoNow = () => new Date().toISOString();
 /** What every part of the events service is built from. */
 export interface EventsDeps {
   db: Db;
+  /** Events, deliveries and attempts live in each organization's data database. */
+  shards: Shards;
   activity: Activity;
   vault: () => Promise<Vault>;
   settings: Settings;

@@ -2,7 +2,9 @@
  * 004's per-provider connection: `connect` saves or overwrites a provider's token and settings
  * and activates the integration; `disconnect` disables it and deletes its credentials.
  */
+
 import { and, eq } from "drizzle-orm";
+import { batchAcross } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import { integrations } from "../../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
@@ -87,7 +89,7 @@ export class IntegrationConnect {
     const existing = await this.reads.findByProvider(orgId, providerId, integrationId);
     if (!existing) throw notFound();
     forgetIntegration(existing.id);
-    await this.db.batch([
+    await batchAcross(this.db, [
       this.db
         .update(integrations)
         .set({

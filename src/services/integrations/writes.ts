@@ -1,9 +1,12 @@
 /**
  * Writing integrations: create, update (compare-and-set), configure, activate and delete. Each
- * write is one D1 batch with its integration log entry and audit record, so nothing is
- * half-written, and names are unique per organization and provider.
+ * write is one D1 batch with its audit record and integration log entry (the log entry in a
+ * batch of its own after it where the organization's logs live in a shard, src/db/shards.ts),
+ * and names are unique per organization and provider.
  */
+
 import { and, eq, isNull } from "drizzle-orm";
+import { batchAcross } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import { type IntegrationRow, integrations } from "../../db/schema.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
@@ -120,7 +123,7 @@ export class IntegrationWrites {
       orgId,
       provider.id,
       input.name,
-      this.db.batch([
+      batchAcross(this.db, [
         this.db.insert(integrations).values(row),
         this.activity.logStatement({
           orgId,
@@ -211,7 +214,15 @@ export class IntegrationWrites {
       forgetIntegration(id);
       if (result.meta.changes !== 1) continue;
       const statusChanged = status !== existing.status;
-      await this.db.batch([
+      await batchAcross(this.db, [
+        this.activity.auditStatement({
+          orgId,
+          actor: ctx.actor,
+          action: `integration.${action}`,
+          targetType: "integration",
+          targetId: id,
+          details: { provider: provider.id, changed_vault_fields: p.changedSecrets, status },
+        }),
         this.activity.logStatement({
           orgId,
           integrationId: id,
@@ -226,14 +237,6 @@ export class IntegrationWrites {
             ),
             status,
           },
-        }),
-        this.activity.auditStatement({
-          orgId,
-          actor: ctx.actor,
-          action: `integration.${action}`,
-          targetType: "integration",
-          targetId: id,
-          details: { provider: provider.id, changed_vault_fields: p.changedSecrets, status },
         }),
       ]);
       return this.reads.get(orgId, id);
@@ -285,7 +288,7 @@ export class IntegrationWrites {
   async delete(orgId: string, id: string, ctx: WriteContext) {
     const existing = await this.reads.get(orgId, id);
     forgetIntegration(id);
-    await this.db.batch([
+    await batchAcross(this.db, [
       this.db.delete(integrations).where(and(eq(integrations.orgId, orgId), eq(integrations.id, id))),
       this.activity.logStatement({
         orgId,

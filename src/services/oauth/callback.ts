@@ -5,9 +5,11 @@
  * integration's config, and the integration is activated, logged and audited (never a secret).
  * The answer says where to send the browser back and whether it worked.
  */
+
 import { and, eq, gt, isNull } from "drizzle-orm";
 import * as oauth from "oauth4webapi";
 import { sha256Hex } from "../../crypto/hash.ts";
+import { batchAcross } from "../../db/batch.ts";
 import { integrations, type OAuthStateRow, oauthStates } from "../../db/schema.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import type { ConnectedSettings, OAuthTokens } from "../../providers/oauth.ts";
@@ -84,7 +86,7 @@ export class OAuthCallback {
     const result = await this.complete(provider, st, state, query, opts.publicUrl);
     if (!result.success && st.integrationId) {
       await this.deps.activity
-        .logStatement({
+        .log({
           orgId: st.orgId,
           integrationId: st.integrationId,
           level: "error",
@@ -92,7 +94,6 @@ export class OAuthCallback {
           message: `OAuth connection failed: ${result.error}`,
           details: { provider: provider.id },
         })
-        .run()
         .catch(() => undefined);
     }
     return result;
@@ -195,7 +196,7 @@ export class OAuthCallback {
       return fail(`Connected to ${name}, but ${msg}`);
     }
 
-    await db.batch([
+    await batchAcross(db, [
       db
         .update(integrations)
         .set({ lastError: null })

@@ -87,7 +87,7 @@ export class SyncJobs {
       return this.start(row, entityName, opts);
     }
     await this.queue.send({ type: "sync.page", orgId: row.orgId, jobId: id, page: 0 } satisfies JobMessage);
-    await this.activity.logStatement({
+    await this.activity.log({
       orgId: row.orgId,
       integrationId: row.id,
       action: "sync.started",

@@ -15,9 +15,10 @@ import {
   syncJobs,
   syncState,
 } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
 import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../../jobs/engine.ts";
-import { holds, type Lease } from "../../jobs/lease.ts";
+import { holds, type Lease, stillHeld } from "../../jobs/lease.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
 import { SyncTokenExpired } from "../../providers/sync.ts";
@@ -56,6 +57,7 @@ const pauseSeconds = (e: ProviderError) => Math.max(1, Math.min(3600, e.opts.ret
 
 export class SyncPages {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly activity: Activity;
   private readonly integrations: Integrations;
   private readonly connections: Connections;
@@ -65,6 +67,7 @@ export class SyncPages {
 
   constructor(deps: SyncDeps) {
     this.db = deps.db;
+    this.shards = deps.shards;
     this.activity = deps.activity;
     this.integrations = deps.integrations;
     this.connections = deps.connections;
@@ -197,6 +200,7 @@ export class SyncPages {
     if (!(await renew())) return { result: "succeeded", set: {} };
     const saved = await savePage(
       this.db,
+      this.shards.of(job.orgId),
       job,
       lease,
       row,
@@ -229,7 +233,12 @@ export class SyncPages {
     const now = nowIso();
     let swept = 0;
     if (job.mode === "full" && spec.deletions === "sweep") {
-      const res = await this.db
+      // Only under the lease: checked in the sweep's statement where the records are in DB,
+      // else just before it (a late sweep of the same job marks the same records).
+      const data = this.shards.of(job.orgId);
+      const sameDb = data === this.db;
+      if (!sameDb && !(await stillHeld(this.db, lease))) return { result: "succeeded", set: {} };
+      const res = await data
         .update(records)
         .set({ deletedAt: now, updatedAt: now })
         .where(
@@ -238,7 +247,7 @@ export class SyncPages {
             eq(records.entity, job.entity),
             isNull(records.deletedAt),
             or(isNull(records.seenJob), sql`${records.seenJob} <> ${job.id}`),
-            sql`exists (select 1 from ${syncJobs} where ${holds(lease)})`,
+            sameDb ? sql`exists (select 1 from ${syncJobs} where ${holds(lease)})` : undefined,
           ),
         )
         .returning({ id: records.id });

@@ -4,7 +4,7 @@
  * lease, retried with backoff, a dead letter when it fails for good), and the provider's id
  * stored.
  */
-import { and, eq, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, eq, inArray, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import { sha256Hex } from "../../crypto/hash.ts";
 import type { Db } from "../../db/client.ts";
 import {
@@ -15,10 +15,12 @@ import {
   records,
   syncJobs,
 } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
 import { JobEngine, retryTime } from "../../jobs/engine.ts";
 import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
+import { stillHeld } from "../../jobs/lease.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
@@ -48,6 +50,7 @@ const PUSH_POLICY: RetryPolicy = { maxAttempts: MAX_ATTEMPTS, baseSeconds: 5, ca
 
 export class SyncPushes {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly activity: Activity;
   private readonly integrations: Integrations;
   private readonly connections: Connections;
@@ -60,6 +63,7 @@ export class SyncPushes {
     private readonly reader: SyncRecords,
   ) {
     this.db = deps.db;
+    this.shards = deps.shards;
     this.activity = deps.activity;
     this.integrations = deps.integrations;
     this.connections = deps.connections;
@@ -158,7 +162,7 @@ export class SyncPushes {
       return { push: this.sameRequest(existing, requestHash), created: false };
     }
     await this.queue.send({ type: "record.push", orgId: row.orgId, pushId: id } satisfies JobMessage);
-    await this.activity.logStatement({
+    await this.activity.log({
       orgId: row.orgId,
       integrationId: row.id,
       action: "sync.push.queued",
@@ -271,7 +275,7 @@ export class SyncPushes {
   }
 
   /** One attempt at sending a claimed push to its provider. */
-  private async attempt({ row: taken }: Claimed<RecordPushRow>): Promise<Outcome> {
+  private async attempt({ row: taken, lease }: Claimed<RecordPushRow>): Promise<Outcome> {
     const orgId = taken.orgId;
     let row: IntegrationRow;
     try {
@@ -312,7 +316,8 @@ export class SyncPushes {
     };
     const ts = nowIso();
     const gone = result.deleted === true || taken.operation === "delete";
-    const upsert = this.db
+    const recordsDb = this.shards.of(orgId);
+    const upsert = recordsDb
       .insert(records)
       .values({
         id: prefixedId("rec"),
@@ -332,8 +337,19 @@ export class SyncPushes {
           ? { raw: result.raw ?? sql`${records.raw}`, updatedAt: ts, deletedAt: ts }
           : { data, raw: result.raw ?? null, updatedAt: ts, deletedAt: null },
       });
-    const recordId = sql`(select ${records.id} from ${records} where ${records.integrationId} = ${row.id}
+    let recordId: SQL | string | null =
+      sql`(select ${records.id} from ${records} where ${records.integrationId} = ${row.id}
       and ${records.entity} = ${taken.entity} and ${records.externalId} = ${result.externalId})`;
+    const recordWrite = [];
+    if (recordsDb === this.db) recordWrite.push(upsert);
+    else {
+      // The records are in a shard (src/db/shards.ts): the record is written first, while the
+      // lease is held (a late worker stops here), and the push names it by id. A crash after it
+      // leaves the record right; the retry, under the same Idempotency-Key, writes it again.
+      if (!(await stillHeld(this.db, lease))) return { result: "succeeded", set: {} };
+      const [stored] = await upsert.returning({ id: records.id });
+      recordId = stored?.id ?? null;
+    }
     const logId = prefixedId("sync");
     // The push's end, the record and the outbound log in the engine's one batch under the lease.
     return {
@@ -346,7 +362,7 @@ export class SyncPushes {
         updatedAt: ts,
       },
       write: [
-        upsert,
+        ...recordWrite,
         this.db.update(recordPushes).set({ recordId }).where(eq(recordPushes.id, taken.id)),
         this.outboundLog(logId, taken, row, "success", started, null),
         this.db.update(integrations).set({ lastSyncAt: ts }).where(eq(integrations.id, row.id)),

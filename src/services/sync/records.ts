@@ -1,12 +1,15 @@
-/** Reading synced records: an entity's records in id order, and one record by id. */
+/**
+ * Reading synced records: an entity's records in id order, and one record by id, from the
+ * organization's data database.
+ */
 import { and, eq, gt, gte, isNull, or } from "drizzle-orm";
-import type { Db } from "../../db/client.ts";
 import { type RecordRow, records } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { notFound } from "../../errors.ts";
 import { decodeCursor, pageOf } from "../../lib/pagination.ts";
 
 export class SyncRecords {
-  constructor(private readonly db: Db) {}
+  constructor(private readonly shards: Shards) {}
 
   /**
    * Records of an entity in id order (ids only grow, so a page walk neither skips nor repeats a
@@ -19,7 +22,8 @@ export class SyncRecords {
     opts: { cursor?: string; limit: number; updatedSince?: string; includeDeleted?: boolean },
   ) {
     const cursor = decodeCursor(opts.cursor);
-    const rows = await this.db
+    const rows = await this.shards
+      .of(orgId)
       .select()
       .from(records)
       .where(
@@ -38,7 +42,8 @@ export class SyncRecords {
   }
 
   async record(orgId: string, integrationId: string, entity: string, id: string): Promise<RecordRow> {
-    const [row] = await this.db
+    const [row] = await this.shards
+      .of(orgId)
       .select()
       .from(records)
       .where(

@@ -2,8 +2,13 @@
  * Saving one page of a sync job: the page's records upserted by (integration, entity,
  * external_id), its tombstones applied, and the job advanced, in one atomic batch under the
  * claim's lease, so a repeated or crashed delivery never counts or writes anything twice.
+ *
+ * Records live in the organization's data database (src/db/shards.ts). Where that is not DB,
+ * the records' batch runs first and the job's advance after it, under the lease: a crash between
+ * the two leaves the page not done, and its next delivery upserts the same records again.
  */
 import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { on, type Statement } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import { type IntegrationRow, records, type SyncJobRow, syncJobs } from "../../db/schema.ts";
 import { batchUnderLease, holds, type Lease } from "../../jobs/lease.ts";
@@ -18,6 +23,8 @@ import { ID_CHUNK, MAX_FAILURES_KEPT, maxIso, nowIso, UPSERT_ROWS } from "./shar
  */
 export async function savePage(
   db: Db,
+  /** The organization's data database (the records'). */
+  data: Db,
   job: SyncJobRow,
   lease: Lease,
   row: IntegrationRow,
@@ -65,7 +72,7 @@ export async function savePage(
   const statements: unknown[] = [];
   for (let i = 0; i < rows.length; i += UPSERT_ROWS) {
     statements.push(
-      db
+      data
         .insert(records)
         .values(rows.slice(i, i + UPSERT_ROWS))
         .onConflictDoUpdate({
@@ -85,7 +92,7 @@ export async function savePage(
   const gone = deleted.filter((id) => !byId.has(id));
   for (let i = 0; i < gone.length; i += ID_CHUNK) {
     statements.push(
-      db
+      data
         .update(records)
         .set({ deletedAt: now, updatedAt: now, seenJob: job.id })
         .where(
@@ -118,6 +125,8 @@ export async function savePage(
       })
       .where(and(holds(lease), eq(syncJobs.pagesDone, page))),
   );
-  // biome-ignore lint/suspicious/noExplicitAny: drizzle's batch takes a tuple of queries
-  return (await batchUnderLease(db, lease, statements as any)) !== null;
+  // The records on the data database; the job's advance, the last statement, on the main one.
+  const advance = statements.length - 1;
+  const writes = statements.map((s, i) => (i === advance ? (s as Statement) : on(data, s as Statement)));
+  return (await batchUnderLease(db, lease, writes)) !== null;
 }

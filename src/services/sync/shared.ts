@@ -4,6 +4,7 @@
  */
 import type { Db } from "../../db/client.ts";
 import type { SyncJobRow } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import type { ProviderSync, SyncEntity } from "../../providers/sync.ts";
 import type { Provider } from "../../providers/types.ts";
@@ -74,6 +75,8 @@ export const maxIso = (a: string | null | undefined, b: string | null | undefine
 /** What every part of the sync engine is built from. */
 export interface SyncDeps {
   db: Db;
+  /** Records live in each organization's data database. */
+  shards: Shards;
   activity: Activity;
   integrations: Integrations;
   connections: Connections;

@@ -36,7 +36,7 @@ export class TokenRevocation {
    * when the provider has a revocation endpoint. Never throws: a failure is logged.
    */
   async revoke(row: IntegrationRow): Promise<{ revoked: boolean; message: string }> {
-    const { db, activity, settings, http } = this.deps;
+    const { activity, settings, http } = this.deps;
     const provider = providerOf(row);
     if (!provider.oauth?.revokeUrl && !provider.oauth?.revoke)
       return { revoked: false, message: "the provider has no revocation endpoint" };
@@ -75,14 +75,12 @@ export class TokenRevocation {
         });
       }
       message = `Tokens revoked at ${provider.displayName}`;
-      await db.batch([
-        activity.logStatement({
-          orgId: row.orgId,
-          integrationId: row.id,
-          action: "token_revoked",
-          message,
-        }),
-      ]);
+      await activity.log({
+        orgId: row.orgId,
+        integrationId: row.id,
+        action: "token_revoked",
+        message,
+      });
       return { revoked: true, message };
     } catch (e) {
       message = `Revoking at ${provider.displayName} failed: ${classify(provider, e, "revocation").message}`;
@@ -92,16 +90,14 @@ export class TokenRevocation {
         provider: row.provider,
         reason: message,
       });
-      await db
-        .batch([
-          activity.logStatement({
-            orgId: row.orgId,
-            integrationId: row.id,
-            level: "warn",
-            action: "token_revoked",
-            message,
-          }),
-        ])
+      await activity
+        .log({
+          orgId: row.orgId,
+          integrationId: row.id,
+          level: "warn",
+          action: "token_revoked",
+          message,
+        })
         .catch(() => undefined);
       return { revoked: false, message };
     }

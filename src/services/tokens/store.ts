@@ -4,8 +4,10 @@
  * when another write got there first), the lease released when a refresh gives up, and a grant
  * the provider refused for good recorded as `error` with the host app told.
  */
+
 import { and, eq, sql } from "drizzle-orm";
 import type * as oauth from "oauth4webapi";
+import { batchAcross } from "../../db/batch.ts";
 import { type IntegrationRow, integrations } from "../../db/schema.ts";
 import { redactText, secretValues } from "../../lib/redact.ts";
 import type { OAuthTokens } from "../../providers/oauth.ts";
@@ -83,15 +85,13 @@ export class TokenStore {
         .returning();
       forgetIntegration(base.id);
       if (saved) {
-        await db.batch([
-          activity.logStatement({
-            orgId: saved.orgId,
-            integrationId: saved.id,
-            action: "token_refreshed",
-            message: `Access token refreshed${rotated ? " (new refresh token saved)" : ""}`,
-            details: { reason, actor, rotated, token_expires_at: expiresAt },
-          }),
-        ]);
+        await activity.log({
+          orgId: saved.orgId,
+          integrationId: saved.id,
+          action: "token_refreshed",
+          message: `Access token refreshed${rotated ? " (new refresh token saved)" : ""}`,
+          details: { reason, actor, rotated, token_expires_at: expiresAt },
+        });
         return { row: saved, secrets: merged };
       }
       // Lost a race with another write (an organization key rotation, a reconnect): read again.
@@ -130,7 +130,7 @@ export class TokenStore {
       refused.opts,
     );
     const now = new Date().toISOString();
-    await db.batch([
+    await batchAcross(db, [
       db
         .update(integrations)
         .set({

@@ -11,6 +11,7 @@ import {
   records,
   type WebhookEventRow,
 } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { redactTokens } from "../../lib/redact.ts";
@@ -28,10 +29,12 @@ const MOVES_FROM: Record<DeliveryStatus, MessageRow["status"][]> = {
 
 export class WebhookEffects {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly connections: Connections;
 
   constructor(deps: WebhooksDeps) {
     this.db = deps.db;
+    this.shards = deps.shards;
     this.connections = deps.connections;
   }
 
@@ -157,7 +160,8 @@ export class WebhookEffects {
         form_id: lead.formId ?? e.formId ?? null,
         external_provider: integration.provider,
       };
-      const inserted = await this.db
+      const recordsDb = this.shards.of(event.orgId);
+      const inserted = await recordsDb
         .insert(records)
         .values({
           id: prefixedId("rec"),
@@ -174,7 +178,7 @@ export class WebhookEffects {
       contactId =
         inserted[0]?.id ??
         (
-          await this.db
+          await recordsDb
             .select({ id: records.id })
             .from(records)
             .where(

@@ -10,6 +10,7 @@
  */
 import { and, desc, eq, inArray } from "drizzle-orm";
 import { sha256Hex } from "../../crypto/hash.ts";
+import { batchAcross } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import { integrations } from "../../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
@@ -89,7 +90,7 @@ export class WebhookIngest {
   private readonly intake: WebhookIntake;
 
   constructor(deps: WebhooksDeps) {
-    this.intake = new WebhookIntake(deps.db);
+    this.intake = new WebhookIntake(deps.db, deps.shards);
     this.outbound = deps.outbound;
     this.db = deps.db;
     this.activity = deps.activity;
@@ -290,20 +291,18 @@ export class WebhookIngest {
       message: `Webhook refused: ${reason}`,
     });
     if (!missingSecret) {
-      defer(log);
+      defer(batchAcross(this.db, [log]));
       return;
     }
     const message = `Webhook refused: ${reason}`;
     defer(
-      this.db
-        .batch([
-          log,
-          this.db
-            .update(integrations)
-            .set({ lastError: message })
-            .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
-        ])
-        .then(() => forgetIntegration(row.id)),
+      batchAcross(this.db, [
+        this.db
+          .update(integrations)
+          .set({ lastError: message })
+          .where(and(eq(integrations.orgId, row.orgId), eq(integrations.id, row.id))),
+        log,
+      ]).then(() => forgetIntegration(row.id)),
     );
     defer(
       this.events.emit(row.orgId, "integration.error", {

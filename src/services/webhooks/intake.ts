@@ -9,6 +9,7 @@
 import { and, eq, inArray, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { organizations, webhookEvents } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import type { Logger } from "../../lib/log.ts";
 import type { QueuedWebhookEvent } from "../../queue/messages.ts";
 import { BODY_DEDUPE_WINDOW_MS } from "./shared.ts";
@@ -49,11 +50,26 @@ const rowOf = ({ orgId, event: e }: Delivery) => ({
 });
 
 export class WebhookIntake {
-  constructor(private readonly db: Db) {}
+  constructor(
+    /** The main database (organizations). */
+    private readonly main: Db,
+    /** Where each organization's webhook events are (src/db/shards.ts). */
+    private readonly shards: Shards,
+  ) {}
 
   async store(deliveries: Delivery[], log: Logger): Promise<Stored> {
     const out: Stored = { toProcess: new Map(), duplicates: 0, orphaned: [] };
-    if (!deliveries.length) return out;
+    // One insert per database holding some of these organizations' events.
+    const byDb = new Map<Db, Delivery[]>();
+    for (const d of deliveries) {
+      const db = this.shards.of(d.orgId);
+      byDb.set(db, [...(byDb.get(db) ?? []), d]);
+    }
+    for (const [db, group] of byDb) await this.storeOn(db, group, out, log);
+    return out;
+  }
+
+  private async storeOn(db: Db, deliveries: Delivery[], out: Stored, log: Logger): Promise<void> {
     const process = (d: Delivery) => {
       if (d.event.ignored) return;
       const ids = out.toProcess.get(d.orgId) ?? [];
@@ -61,13 +77,13 @@ export class WebhookIntake {
       out.toProcess.set(d.orgId, ids);
     };
 
-    const inserted = await this.insert(deliveries, out, log);
+    const inserted = await this.insert(db, deliveries, out, log);
     const rest = deliveries.filter((d) => !inserted.has(d.event.id) && !out.orphaned.includes(d.event.id));
     for (const d of deliveries) if (inserted.has(d.event.id)) process(d);
-    if (!rest.length) return out;
+    if (!rest.length) return;
 
     // Already stored: this event delivered again by the queue, or a provider's repeat.
-    const existing = await this.db
+    const existing = await db
       .select({
         id: webhookEvents.id,
         status: webhookEvents.status,
@@ -92,8 +108,8 @@ export class WebhookIntake {
         continue;
       }
       // Where a body hash is the key, an identical body after the window is a new event.
-      if (first && !d.event.providerEventId && (await this.retireStaleBodyKey(d, first.receivedAt))) {
-        const again = await this.insert([d], out, log);
+      if (first && !d.event.providerEventId && (await this.retireStaleBodyKey(db, d, first.receivedAt))) {
+        const again = await this.insert(db, [d], out, log);
         if (again.has(d.event.id)) {
           process(d);
           continue;
@@ -103,7 +119,7 @@ export class WebhookIntake {
     }
     if (repeats.length) {
       const bump = repeats.map((d) =>
-        this.db
+        db
           .update(webhookEvents)
           .set({ duplicates: sql`${webhookEvents.duplicates} + 1` })
           .where(
@@ -113,10 +129,9 @@ export class WebhookIntake {
             ),
           ),
       );
-      await this.db.batch(bump as [(typeof bump)[number], ...typeof bump]);
+      await db.batch(bump as [(typeof bump)[number], ...typeof bump]);
       out.duplicates += repeats.length;
     }
-    return out;
   }
 
   /**
@@ -124,12 +139,12 @@ export class WebhookIntake {
    * the ids that were new. When the batch fails (an organization deleted meanwhile fails its
    * foreign key, and with it the batch), each row is tried on its own and the orphans noted.
    */
-  private async insert(deliveries: Delivery[], out: Stored, log: Logger): Promise<Set<string>> {
+  private async insert(db: Db, deliveries: Delivery[], out: Stored, log: Logger): Promise<Set<string>> {
     const rows = deliveries.map(rowOf);
     const statements = [];
     for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
       statements.push(
-        this.db
+        db
           .insert(webhookEvents)
           .values(rows.slice(i, i + ROWS_PER_INSERT))
           .onConflictDoNothing()
@@ -137,7 +152,7 @@ export class WebhookIntake {
       );
     }
     try {
-      const results = await this.db.batch(statements as [(typeof statements)[number]]);
+      const results = await db.batch(statements as [(typeof statements)[number]]);
       return new Set(results.flat().map((r) => r.id));
     } catch (e) {
       const live = await this.orgsExist(deliveries);
@@ -148,12 +163,12 @@ export class WebhookIntake {
         log.warn("webhook not stored: its organization was deleted", { event_id: d.event.id });
       }
       const rest = deliveries.filter((d) => live.has(d.orgId));
-      return rest.length ? this.insert(rest, out, log) : new Set();
+      return rest.length ? this.insert(db, rest, out, log) : new Set();
     }
   }
 
   private async orgsExist(deliveries: Delivery[]): Promise<Set<string>> {
-    const rows = await this.db
+    const rows = await this.main
       .select({ id: organizations.id })
       .from(organizations)
       .where(inArray(organizations.id, [...new Set(deliveries.map((d) => d.orgId))]));
@@ -161,10 +176,10 @@ export class WebhookIntake {
   }
 
   /** Retires the old row's body-hash key (suffixed with its id) when it is past the window. */
-  private async retireStaleBodyKey(d: Delivery, firstReceivedAt: string): Promise<boolean> {
+  private async retireStaleBodyKey(db: Db, d: Delivery, firstReceivedAt: string): Promise<boolean> {
     const before = new Date(Date.parse(d.event.receivedAt) - BODY_DEDUPE_WINDOW_MS).toISOString();
     if (firstReceivedAt >= before) return false;
-    const retired = await this.db
+    const retired = await db
       .update(webhookEvents)
       .set({ dedupeKey: sql`${webhookEvents.dedupeKey} || ':' || ${webhookEvents.id}` })
       .where(

@@ -5,24 +5,29 @@
 import { and, desc, eq, lt, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { type WebhookEventRow, webhookEvents } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { decodeCursor, pageOf } from "../../lib/pagination.ts";
 import type { JobMessage } from "../../queue/messages.ts";
 import type { EventFilter, WebhooksDeps } from "./shared.ts";
 
 export class WebhookLog {
-  private readonly db: Db;
+  private readonly shards: Shards;
   private readonly jobs: Queue;
 
   constructor(deps: WebhooksDeps) {
-    this.db = deps.db;
+    this.shards = deps.shards;
     this.jobs = deps.jobs;
+  }
+
+  private db(orgId: string): Db {
+    return this.shards.of(orgId);
   }
 
   async list(orgId: string, f: EventFilter) {
     const after = decodeCursor(f.cursor);
     const status = f.status ?? (f.processed === true ? "processed" : undefined);
-    const rows = await this.db
+    const rows = await this.db(orgId)
       .select()
       .from(webhookEvents)
       .where(
@@ -42,7 +47,7 @@ export class WebhookLog {
   }
 
   async get(orgId: string, integrationId: string, eventId: string): Promise<WebhookEventRow> {
-    const rows = await this.db
+    const rows = await this.db(orgId)
       .select()
       .from(webhookEvents)
       .where(
@@ -62,7 +67,7 @@ export class WebhookLog {
     const row = await this.get(orgId, integrationId, eventId);
     if (row.status === "processing" && (row.leaseUntil ?? 0) > Date.now())
       throw new ApiError(ErrorCode.CONFLICT, "The event is being processed right now");
-    const [updated] = await this.db
+    const [updated] = await this.db(orgId)
       .update(webhookEvents)
       .set({ status: "pending", attempts: 0, leaseUntil: null, lastError: null, nextAttemptAt: null })
       .where(and(eq(webhookEvents.orgId, orgId), eq(webhookEvents.id, eventId)))

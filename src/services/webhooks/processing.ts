@@ -8,6 +8,7 @@
 import { and, eq, inArray, isNull, lt, or } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
 import { type IntegrationRow, integrations, type WebhookEventRow, webhookEvents } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
 import { JobEngine, retryTime } from "../../jobs/engine.ts";
 import type { Claimed, JobKind, Outcome, RunResult } from "../../jobs/kind.ts";
@@ -38,6 +39,7 @@ interface Shared {
 
 export class WebhookProcessing {
   private readonly db: Db;
+  private readonly shards: Shards;
   private readonly events: Events;
   private readonly engine: JobEngine;
   private readonly startSync: WebhooksDeps["startSync"];
@@ -47,6 +49,7 @@ export class WebhookProcessing {
     private readonly effects: WebhookEffects,
   ) {
     this.db = deps.db;
+    this.shards = deps.shards;
     this.events = deps.events;
     this.startSync = deps.startSync;
     this.engine = new JobEngine(deps.db, deps.jobs);
@@ -73,6 +76,7 @@ export class WebhookProcessing {
     return {
       type: "webhook.process",
       table: webhookEvents,
+      shards: this.shards,
       waiting: ["pending"],
       running: "processing",
       leaseMs: LEASE_MS,

@@ -5,6 +5,7 @@
 
 import type { Db } from "../../db/client.ts";
 import type { IntegrationRow, WebhookEventRow } from "../../db/schema.ts";
+import type { Shards } from "../../db/shards.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import { getProvider } from "../../providers/registry.ts";
 import type { Provider } from "../../providers/types.ts";
@@ -52,6 +53,8 @@ export interface EventFilter {
 /** What every part of the webhooks service is built from. */
 export interface WebhooksDeps {
   db: Db;
+  /** Webhook events (and the records leads become) live in each organization's data database. */
+  shards: Shards;
   activity: Activity;
   integrations: Integrations;
   connections: Connections;
