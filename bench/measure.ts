@@ -1,7 +1,8 @@
 /**
  * Load-testing routes with autocannon: each route is probed once and warmed up, then measured in
  * `runs` rounds that take the routes in turn (round 1 of every route, then round 2, ...), so a
- * drift of the machine's load falls on every route alike. A row reports the medians of its runs.
+ * drift of the machine's load falls on every route alike. With `idle`, each run starts once the
+ * hub has finished the background work earlier runs left it. A row reports the medians of its runs.
  */
 import autocannon from "autocannon";
 import { say } from "./log.ts";
@@ -31,7 +32,10 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? (s[mid] ?? 0) : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
 };
 
-type Opts = Pick<BenchOptions, "duration" | "connections" | "runs">;
+type Opts = Pick<BenchOptions, "duration" | "connections" | "runs"> & {
+  /** Waited for before each run (the hub idle again): none when absent. */
+  idle?: () => Promise<unknown>;
+};
 
 function autocannonOptions(base: string, route: BenchRoute, connections: number) {
   return {
@@ -88,6 +92,7 @@ export async function measureRounds(base: string, routes: BenchRoute[], options:
   for (let round = 1; round <= options.runs; round++) {
     say(`round ${round}/${options.runs}: ${all.length} route(s) × ${options.duration} s`);
     for (const m of all) {
+      await options.idle?.();
       const s = await run(m.opts, options.duration);
       m.samples.push(s);
       say(

@@ -5,6 +5,8 @@
  * locks for the writer) by `wrangler d1 execute`: INSERT … SELECT over a recursive CTE, 250,000
  * rows a statement. No route of the hub writes logs in bulk, and none is added for this.
  */
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { api, runWrangler } from "../scripts/lib.ts";
 import { say } from "./log.ts";
 import { measureRounds, type Row } from "./measure.ts";
@@ -12,6 +14,24 @@ import type { BenchOptions } from "./options.ts";
 import type { BenchRoute } from "./routes.ts";
 import type { Fixture } from "./seed.ts";
 import type { LocalWorker } from "./worker.ts";
+
+/** Bytes the local D1 file grew per filled log row in the last run (for README "Scaling"). */
+export let lastBytesPerLogRow: number | undefined;
+
+/** The size of the worker's local D1 files (the database and its write-ahead log), in bytes. */
+function d1Bytes(worker: LocalWorker): number {
+  const dir = join(worker.state, "v3", "d1");
+  let total = 0;
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.name.includes(".sqlite")) total += statSync(p).size;
+    }
+  };
+  walk(dir);
+  return total;
+}
 
 /** How many log rows the filled table has, unless told otherwise. */
 export const RETENTION_LOG_ROWS = 1_000_000;
@@ -23,6 +43,8 @@ const SPAN_DAYS = 30;
 const ROWS_PER_INSERT = 250_000;
 
 export interface RetentionBenchOptions extends Pick<BenchOptions, "duration" | "connections" | "runs"> {
+  /** Waited for before each measured run (the hub idle again). */
+  idle?: () => Promise<unknown>;
   /** Log rows to fill the integration's log with (default 1,000,000). */
   logRows?: number;
 }
@@ -131,8 +153,13 @@ export async function retentionBench(
   await measureAll(`${FEW_ROWS} log rows`);
 
   say(`filling integration_logs up to ${count(total)} rows for ${fixture.integrationId}`);
+  const before = d1Bytes(worker);
   const seconds = await fill(worker, fixture, FEW_ROWS, total, span);
-  say(`  filled in ${seconds.toFixed(1)} s`);
+  const perRow = (d1Bytes(worker) - before) / (total - FEW_ROWS);
+  say(
+    `  filled in ${seconds.toFixed(1)} s; the database grew ${perRow.toFixed(0)} bytes a log row (indexes included)`,
+  );
+  lastBytesPerLogRow = perRow;
   await checkPage(base, fixture);
   await measureAll(`${count(total)} log rows, filled in ${seconds.toFixed(0)} s`);
   return rows;

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import type { LocalWorker } from "./worker.ts";
 
 /** The pids of the processes under `root` (any depth) whose command line mentions workerd. */
-function workerdPids(root: number): number[] {
+export function workerdPids(root: number): number[] {
   const children = new Map<number, number[]>();
   for (const entry of readdirSync("/proc")) {
     if (!/^\d+$/.test(entry)) continue;

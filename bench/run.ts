@@ -15,6 +15,7 @@
  */
 import { errorMessage } from "../scripts/lib.ts";
 import { deliverMessages } from "./delivery.ts";
+import { untilIdle } from "./idle.ts";
 import { say } from "./log.ts";
 import { measureRounds, type Row } from "./measure.ts";
 import { parseOptions } from "./options.ts";
@@ -62,10 +63,11 @@ async function main() {
       .filter((r) => selected(r.name))
       .every((r) => r.name.startsWith("bare"));
   const fixture = onlyBare ? placeholder : await seed(base, adminToken, options.seedCount);
+  const idle = () => untilIdle(worker);
   const rows: Row[] = await measureRounds(
     base,
     routes(fixture).filter((r) => selected(r.name)),
-    options,
+    { ...options, idle },
   );
 
   const delivery = selected("delivery")
@@ -80,7 +82,7 @@ async function main() {
 
   // Last: the million log rows it writes stay in the table.
   const retention = wantsRetention
-    ? await retentionBench(worker, base, fixture, { ...options, logRows: options.logRows })
+    ? await retentionBench(worker, base, fixture, { ...options, idle, logRows: options.logRows })
     : [];
 
   report(

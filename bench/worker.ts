@@ -25,6 +25,8 @@ export interface LocalWorker {
   child: ChildProcess | undefined;
   /** The last chunks wrangler printed, shown when something goes wrong. */
   readonly tail: string[];
+  /** The inspector (DevTools protocol) port of the worker, for profiling. */
+  inspectorPort?: number;
 }
 
 /** Creates the temp dir for a worker; nothing runs until `startWorker`. */
@@ -93,6 +95,7 @@ export async function startWorker(worker: LocalWorker): Promise<{ base: string; 
   say(`bundling the worker and starting wrangler dev on ${base}`);
   const child = await spawnFrozenWorker({ state, port, inspectorPort, varsFile });
   worker.child = child;
+  worker.inspectorPort = inspectorPort;
   const wranglerTail = worker.tail;
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding("utf8");

@@ -28,12 +28,14 @@ import { flagValue, ROOT, runWrangler } from "./lib.ts";
 /**
  * The production bundle's budget, raw (before gzip). 600 KiB when the simulator left the bundle
  * (then 577 KiB); calendar bookings, SNS signature checks, webhook registration for seven
- * providers, payments, Page insights and Salesforce sessions took it to about 638 KiB. The next
+ * providers, payments, Page insights and Salesforce sessions took it to about 638 KiB; the shard
+ * seam, queue-first ingest, the read caches, pacing's Durable Object and retention to about
+ * 652 KiB. The next
  * measured lever: route documentation (summaries, descriptions, response schemas) is only read by
  * `npm run openapi`, yet ships; behind a build-time constant it would leave about 10 KiB of strings
  * and the response schemas' code out.
  */
-export const BUDGET_KIB = 650;
+export const BUDGET_KIB = 660;
 
 const FORBIDDEN = [/^src\/sandbox\//, /^src\/dev\.ts$/];
 

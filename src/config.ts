@@ -29,6 +29,8 @@ declare global {
     OAUTH_RETURN_ORIGINS?: string;
     /** Days of history kept (integration logs, webhook events, events); default 30. */
     RETENTION_DAYS?: string;
+    /** Which requests get an access log line: `errors` (default: 4xx, 5xx and slow ones) or `all`. */
+    LOG_REQUESTS?: string;
     /** When set, every provider's base URL is `${PROVIDER_BASE_URL_ALL}/${provider id}`. */
     PROVIDER_BASE_URL_ALL?: string;
     /**
@@ -75,6 +77,11 @@ const SettingsSchema = z.object({
    * look back 24 hours.
    */
   RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /**
+   * Which requests the hub writes an access line for: `errors` (those answered 4xx or 5xx, and
+   * those slower than a second) or `all`. Workers' own invocation logs record every request.
+   */
+  LOG_REQUESTS: z.enum(["errors", "all"]).default("errors"),
 });
 
 export type Settings = z.output<typeof SettingsSchema> & {

@@ -35,6 +35,7 @@ beforeAll(async () => {
   shardEnv = {
     DATA_SHARDS: JSON.stringify({ default: "DB", organizations: { [orgA.orgId]: "DB_SHARD_1" } }),
     JOBS: jobs.queue,
+    WEBHOOKS: jobs.queue,
     DLQ: stubQueue().queue,
   };
 });

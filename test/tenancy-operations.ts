@@ -102,7 +102,7 @@ export async function createObjects(
   existing: { sendgrid: string; facebook: string },
 ): Promise<OrgObjects> {
   const jobs = stubQueue();
-  const env = { JOBS: jobs.queue, DLQ: stubQueue().queue } as Partial<Env>;
+  const env = { JOBS: jobs.queue, WEBHOOKS: jobs.queue, DLQ: stubQueue().queue } as Partial<Env>;
   const opts = { key: org.adminKey, env };
   const tag = org.slug;
   const bodies: Record<string, Record<string, unknown>> = {

@@ -7,8 +7,10 @@
  * (no key, revoked key, member writes, operator routes vs. organization keys).
  */
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { beforeAll, describe, expect, it } from "vitest";
 import { createDb } from "../src/db/client.ts";
+import { integrations as integrationsTable } from "../src/db/schema.ts";
 import { createServices } from "../src/services/index.ts";
 import {
   ADMIN_TOKEN,
@@ -132,9 +134,10 @@ async function bSnapshot() {
 /** B's decrypted secrets, straight from D1 through the vault. */
 async function bSecrets() {
   const { integrations } = createServices(env, "req_tenancy");
-  const rows = await createDb(env.DB).query.integrations.findMany({
-    where: (t, { eq }) => eq(t.orgId, w.b.orgId),
-  });
+  const rows = await createDb(env.DB)
+    .select()
+    .from(integrationsTable)
+    .where(eq(integrationsTable.orgId, w.b.orgId));
   const out: Record<string, Record<string, string>> = {};
   for (const row of rows) out[row.id] = await integrations.secretsOf(row);
   return out;

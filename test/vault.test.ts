@@ -15,12 +15,13 @@ import {
   waitOnExecutionContext,
 } from "cloudflare:test";
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fromBase64, toBase64, toHex, utf8 } from "../src/crypto/encoding.ts";
 import { KeyRingError, loadKeyRing } from "../src/crypto/keyring.ts";
 import { forgetOrgKeys, Vault, VaultError } from "../src/crypto/vault.ts";
 import { createDb } from "../src/db/client.ts";
-import type { IntegrationRow } from "../src/db/schema.ts";
+import { type IntegrationRow, integrations, orgKeys } from "../src/db/schema.ts";
 import worker from "../src/index.ts";
 import { getProvider } from "../src/providers/registry.ts";
 import type { Provider } from "../src/providers/types.ts";
@@ -95,7 +96,7 @@ const countWhere = async (table: string, where: string, ...binds: unknown[]) =>
   )?.n ?? -1;
 
 async function integrationRow(id: string): Promise<IntegrationRow> {
-  const row = await db().query.integrations.findFirst({ where: (t, { eq }) => eq(t.id, id) });
+  const [row] = await db().select().from(integrations).where(eq(integrations.id, id)).limit(1);
   if (!row) throw new Error(`no integration ${id}`);
   return row;
 }
@@ -119,7 +120,7 @@ async function seedIntegrations(orgId: string, n: number, prefix: string) {
 
 /** Every integration in `expected` decrypts (under `vault`) to the secrets it maps to. */
 async function expectAllDecrypt(vault: Vault, expected: Map<string, Record<string, string>>) {
-  const rows = new Map((await db().query.integrations.findMany()).map((r) => [r.id, r]));
+  const rows = new Map((await db().select().from(integrations)).map((r) => [r.id, r]));
   for (const [id, secrets] of expected) {
     const row = rows.get(id);
     expect(row?.secrets, id).toEqual(expect.any(String));
@@ -879,13 +880,13 @@ describe("ring rotation", () => {
       await seedIntegrations(orgId, 2, `ring${i}`);
     }
     const old = await vaultWith(OLD_RING);
-    const rows = await db().query.integrations.findMany();
+    const rows = await db().select().from(integrations);
     for (const row of rows) {
       if (row.secrets && row.keyVersion !== null) {
         expected.set(row.id, await old.decrypt(row.orgId, row.id, row.secrets, row.keyVersion));
       }
     }
-    orgIds = (await db().query.orgKeys.findMany()).map((k) => k.orgId);
+    orgIds = (await db().select().from(orgKeys)).map((k) => k.orgId);
     total = orgIds.length;
   });
 
@@ -993,7 +994,7 @@ describe("ring rotation", () => {
 
   it("HTTP writes answer 503 (not 500) while the deployment's ring lacks the wrapping key", async () => {
     forgetAll();
-    const { orgId } = (await db().query.integrations.findFirst()) ?? { orgId: "" };
+    const { orgId } = (await db().select().from(integrations).limit(1))[0] ?? { orgId: "" };
     const key = await services().organizations.createKey(orgId, { role: "admin" }, "test");
     const r = await call("POST", "/api/integrations", {
       key: key.apiKey,

@@ -9,6 +9,8 @@ const INCOMING_ID_RE = /^[A-Za-z0-9._-]{8,64}$/;
 /** What a D1 bookmark looks like (hex groups and dashes); anything else is ignored. */
 const BOOKMARK_RE = /^[0-9A-Za-z-]{1,200}$/;
 const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** A request slower than this gets its access line whatever LOG_REQUESTS says. */
+const SLOW_REQUEST_MS = 1_000;
 
 /**
  * The D1 session of a request (D1's Sessions API): a read with no bookmark may be answered by
@@ -42,10 +44,14 @@ export const requestContext = createMiddleware<AppEnv>(async (c, next) => {
   c.header("X-Request-Id", requestId);
   const latest = session?.getBookmark();
   if (latest) c.header("X-D1-Bookmark", latest);
-  log.info("request", {
-    method: c.req.method,
-    path: new URL(c.req.url).pathname,
-    status: c.res.status,
-    ms: Date.now() - started,
-  });
+  // A line for every request costs each one more than its auth; Workers' invocation logs have
+  // them all, so by default the hub writes the ones worth reading (LOG_REQUESTS=all: every one).
+  const ms = Date.now() - started;
+  if (c.res.status >= 400 || ms >= SLOW_REQUEST_MS || c.get("services").settings.LOG_REQUESTS === "all")
+    log.info("request", {
+      method: c.req.method,
+      path: new URL(c.req.url).pathname,
+      status: c.res.status,
+      ms,
+    });
 });

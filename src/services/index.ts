@@ -170,6 +170,9 @@ export function createServices(
     connections,
     events,
     env.JOBS,
+    // Its own queue, consumed in batches of up to 50 (wrangler.toml): one insert and one
+    // processing run for many deliveries. A deployment without it queues them with the jobs.
+    env.WEBHOOKS ?? env.JOBS,
     (name) => {
       const value: unknown = (env as unknown as Record<string, unknown>)[name];
       return typeof value === "string" && value ? value : undefined;

@@ -1,6 +1,6 @@
 /**
- * The per-isolate cache of integrations: their rows, for the reads that may be a few seconds
- * old (GET one integration, routing a message), and webhook targets (a row with its decrypted
+ * The per-isolate cache of integrations: their rows and list pages, for the reads that may be a
+ * few seconds old (GET one integration, a page of the list, routing a message), and webhook targets (a row with its decrypted
  * secrets, for receiving webhooks). Integrations change rarely and are read on every request:
  * an entry serves for its TTL, and every write to an integration in this isolate drops its
  * entries at once (`forgetIntegration`, called after the write). A row read while a write was
@@ -22,6 +22,9 @@ export interface Target {
 }
 
 const rows = new Map<string, { row: IntegrationRow; until: number }>();
+/** List pages by organization and query (the rows as read, without their ciphertext). */
+const pages = new Map<string, { orgId: string; page: unknown; until: number }>();
+const MAX_PAGES = 1_000;
 const targets = new Map<string, Target>();
 let generation = 0;
 
@@ -44,6 +47,22 @@ export function cacheIntegration(row: IntegrationRow, readAt: number): void {
   rows.set(row.id, { row, until: Date.now() + ROW_TTL_MS });
 }
 
+/** A list page this isolate read within ROW_TTL_MS for the organization and query `key`. */
+export function cachedPage<P>(orgId: string, key: string): P | undefined {
+  const e = pages.get(`${orgId}\n${key}`);
+  if (!e) return undefined;
+  if (e.until > Date.now()) return e.page as P;
+  pages.delete(`${orgId}\n${key}`);
+  return undefined;
+}
+
+/** Keeps a page read at generation `readAt`, unless an integration was written since. */
+export function cachePage(orgId: string, key: string, page: unknown, readAt: number): void {
+  if (readAt !== generation) return;
+  if (pages.size >= MAX_PAGES) pages.clear();
+  pages.set(`${orgId}\n${key}`, { orgId, page, until: Date.now() + ROW_TTL_MS });
+}
+
 export function cachedTarget(integrationId: string): Target | undefined {
   const t = targets.get(integrationId);
   if (t && t.until > Date.now()) return t;
@@ -58,11 +77,15 @@ export function cacheTarget(row: IntegrationRow, secrets: Record<string, string>
   return target;
 }
 
-/** Drops what this isolate holds of an integration after it was written (or deleted). */
+/**
+ * Drops what this isolate holds of an integration after it was created, written or deleted;
+ * list pages go too (any of them may show it, or should).
+ */
 export function forgetIntegration(integrationId: string): void {
   generation++;
   rows.delete(integrationId);
   targets.delete(integrationId);
+  pages.clear();
 }
 
 /** Drops what this isolate holds of an organization's integrations (deleted, or re-keyed). */
@@ -70,4 +93,5 @@ export function forgetOrgIntegrations(orgId: string): void {
   generation++;
   for (const [id, e] of rows) if (e.row.orgId === orgId) rows.delete(id);
   for (const [id, t] of targets) if (t.row.orgId === orgId) targets.delete(id);
+  for (const [key, p] of pages) if (p.orgId === orgId) pages.delete(key);
 }

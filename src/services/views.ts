@@ -4,7 +4,7 @@
  */
 export { integrationLogView } from "./views/activity.ts";
 export { attemptView, deliveryView, endpointView, eventView } from "./views/events.ts";
-export { compatView, connectView, restView } from "./views/integrations.ts";
+export { compatView, connectView, restView, type ShownIntegration } from "./views/integrations.ts";
 export { deadLetterView } from "./views/jobs.ts";
 export { catalogView } from "./views/providers.ts";
 export {

@@ -40,6 +40,8 @@ export class Webhooks {
     connections: Connections,
     events: Events,
     jobs: Queue,
+    /** Where verified deliveries go before they are stored (the WEBHOOKS queue). */
+    ingestQueue: Queue,
     /** A deployment setting by name (the environment's), for providers' `deploymentSecrets`. */
     setting: (name: string) => string | undefined,
     outbound?: WebhookOutbound,
@@ -54,6 +56,7 @@ export class Webhooks {
       connections,
       events,
       jobs,
+      ingestQueue,
       setting,
       startSync,
       ...(outbound ? { outbound } : {}),

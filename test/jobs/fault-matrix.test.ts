@@ -99,7 +99,7 @@ const FIXTURES: Record<string, Fixture> = {
         }),
         contentType: "application/json",
         headers: { "x-telegram-bot-api-secret-token": secret },
-        env: { JOBS: jobs.queue },
+        env: { JOBS: jobs.queue, WEBHOOKS: jobs.queue },
       });
       expect(r.status, r.text).toBe(200);
       // The route put the delivery on the (stub) queue; the consumer's first step stores it.

@@ -205,7 +205,7 @@ describe("receiving at the integration's URL", () => {
       raw: update("after"),
       contentType: "application/json",
       headers: signed(),
-      env: { JOBS: jobs.queue },
+      env: { JOBS: jobs.queue, WEBHOOKS: jobs.queue },
     });
     expect(r.status).toBe(200);
     const [message] = jobs.sent;

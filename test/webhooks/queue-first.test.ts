@@ -46,7 +46,7 @@ function post(url: string, body: string, queue?: Queue) {
     raw: body,
     contentType: "application/json",
     headers: signed,
-    ...(queue ? { env: { JOBS: queue } } : {}),
+    ...(queue ? { env: { JOBS: queue, WEBHOOKS: queue } } : {}),
   });
 }
 
@@ -138,7 +138,7 @@ describe("queue-first webhook ingestion", () => {
         headers: { ...signed, "content-type": "application/json" },
         body: update("fallback"),
       }),
-      { ...env, JOBS: failing } as Env,
+      { ...env, JOBS: failing, WEBHOOKS: failing } as Env,
       ctx,
     );
     expect(res.status).toBe(200);

@@ -4,7 +4,6 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../../context.ts";
-import type { IntegrationRow } from "../../db/schema.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import { UUID_RE } from "../../lib/ids.ts";
 import {
@@ -22,7 +21,7 @@ import {
   type WriteContext,
 } from "../../services/integrations.ts";
 import { publicOrigin } from "../../services/oauth.ts";
-import { restView } from "../../services/views.ts";
+import { restView, type ShownIntegration } from "../../services/views.ts";
 import { COMMON_KEYS } from "./schema.ts";
 
 const invalid = (path: string, message: string) =>
@@ -153,5 +152,5 @@ export function writeContext(c: Context<AppEnv>, dialect: WriteContext["dialect"
 }
 
 /** An integration as the REST dialect shows it. */
-export const integrationView = (c: Context<AppEnv>, row: IntegrationRow) =>
+export const integrationView = (c: Context<AppEnv>, row: ShownIntegration) =>
   restView(row, c.get("services").settings);

@@ -2,7 +2,7 @@
  * Reading integrations: a page of the organization's, one by id or by provider, the connected
  * ones, their decrypted secrets (for provider calls only), their activity log and statistics.
  */
-import { and, count, desc, eq, isNull, lt, or, sql } from "drizzle-orm";
+import { and, count, desc, eq, getTableColumns, isNull, lt, or, sql } from "drizzle-orm";
 import type { Vault } from "../../crypto/vault.ts";
 import type { Db } from "../../db/client.ts";
 import { type IntegrationRow, integrations } from "../../db/schema.ts";
@@ -10,8 +10,17 @@ import { ApiError, ErrorCode, notFound } from "../../errors.ts";
 import { UUID_RE } from "../../lib/ids.ts";
 import { decodeCursor, pageOf } from "../../lib/pagination.ts";
 import type { Activity } from "../activity.ts";
-import { cachedIntegration, cacheIntegration, integrationGeneration } from "../integration-cache.ts";
+import {
+  cachedIntegration,
+  cachedPage,
+  cacheIntegration,
+  cachePage,
+  integrationGeneration,
+} from "../integration-cache.ts";
 import type { IntegrationRef, IntegrationsDeps, ListFilter } from "./shared.ts";
+
+/** Every column but the secrets' ciphertext, which a view never shows and a page need not carry. */
+const { secrets: _ciphertext, ...SHOWN_COLUMNS } = getTableColumns(integrations);
 
 export class IntegrationReads {
   private readonly db: Db;
@@ -26,10 +35,25 @@ export class IntegrationReads {
     this.vault = deps.vault;
   }
 
+  /**
+   * A page of the organization's integrations, to show: without their secrets' ciphertext. The
+   * isolate's copy of the page serves for a few seconds (src/services/integration-cache.ts).
+   */
   async list(orgId: string, f: ListFilter) {
+    if (!this.cacheReads) return this.readPage(orgId, f);
+    const key = JSON.stringify([f.type, f.provider, f.activeOnly, f.cursor, f.limit]);
+    const cached = cachedPage<Awaited<ReturnType<IntegrationReads["readPage"]>>>(orgId, key);
+    if (cached) return cached;
+    const readAt = integrationGeneration();
+    const page = await this.readPage(orgId, f);
+    cachePage(orgId, key, page, readAt);
+    return page;
+  }
+
+  private async readPage(orgId: string, f: ListFilter) {
     const after = decodeCursor(f.cursor);
     const rows = await this.db
-      .select()
+      .select(SHOWN_COLUMNS)
       .from(integrations)
       .where(
         and(

@@ -68,7 +68,7 @@ export interface IntegrationsDeps {
   cacheReads: boolean;
 }
 
-export function providerOf(row: IntegrationRow): Provider {
+export function providerOf(row: Pick<IntegrationRow, "id" | "provider">): Provider {
   const p = getProvider(row.provider);
   if (!p) throw new Error(`integration ${row.id} has unknown provider ${row.provider}`);
   return p;

@@ -142,6 +142,7 @@ export class IntegrationWrites {
         }),
       ]),
     );
+    forgetIntegration(id);
     return this.reads.get(orgId, id);
   }
 

@@ -39,7 +39,7 @@ const INPUT_TYPES: Record<FieldType, string> = {
  * the browser follows the 303 to `redirect_url`), the honeypot hidden from people and screen
  * readers, and an inline script that posts with fetch and shows the answer. No external assets.
  */
-export function embedHtml(row: IntegrationRow, settings: Settings): string {
+export function embedHtml(row: Pick<IntegrationRow, "id" | "config" | "name">, settings: Settings): string {
   const action = signupUrl(settings, row.id);
   const honeypot = typeof row.config.honeypot_field === "string" ? row.config.honeypot_field.trim() : "";
   const redirect = redirectUrlOf(row.config) ?? "";

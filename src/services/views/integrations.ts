@@ -11,13 +11,16 @@ import { findField, isSecretName, missingFields, shownConfig } from "../fields.t
 import { providerOf } from "../integrations.ts";
 import { embedHtml, SIGNUP_PROVIDER, signupUrl } from "../signup.ts";
 
+/** What a view shows an integration from: its row without the secrets' ciphertext. */
+export type ShownIntegration = Omit<IntegrationRow, "secrets">;
+
 /** The row with its stored config cut to the JSON limits, so one oversized value never breaks a list. */
-const bounded = (row: IntegrationRow): IntegrationRow => {
+const bounded = <R extends ShownIntegration>(row: R): R => {
   const config = clampJson(row.config);
   return config === row.config ? row : { ...row, config };
 };
 
-export function restView(stored: IntegrationRow, settings: Settings) {
+export function restView(stored: ShownIntegration, settings: Settings) {
   const row = bounded(stored);
   const provider = providerOf(row);
   return {
@@ -49,7 +52,7 @@ export function restView(stored: IntegrationRow, settings: Settings) {
 }
 
 /** 004's integration view: provider, state and `extra`, never a token. */
-export function connectView(stored: IntegrationRow) {
+export function connectView(stored: ShownIntegration) {
   const row = bounded(stored);
   return {
     id: row.id,
@@ -66,7 +69,7 @@ export function connectView(stored: IntegrationRow) {
 const COMPAT_CREDENTIALS = ["api_key", "api_secret", "access_token", "refresh_token"] as const;
 
 /** 001's view: the list form, or the detail form with credentials (secrets masked) and config. */
-export function compatView(stored: IntegrationRow, settings: Settings, detail: boolean) {
+export function compatView(stored: ShownIntegration, settings: Settings, detail: boolean) {
   const row = bounded(stored);
   const provider = providerOf(row);
   const base = {

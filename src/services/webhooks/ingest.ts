@@ -88,8 +88,10 @@ export class WebhookIngest {
   private readonly setting: (name: string) => string | undefined;
   private readonly outbound: WebhooksDeps["outbound"];
   private readonly intake: WebhookIntake;
+  private readonly ingestQueue: Queue;
 
   constructor(deps: WebhooksDeps) {
+    this.ingestQueue = deps.ingestQueue;
     this.intake = new WebhookIntake(deps.db, deps.shards);
     this.outbound = deps.outbound;
     this.db = deps.db;
@@ -248,7 +250,7 @@ export class WebhookIngest {
     if (json.length * 3 > MAX_QUEUED_BYTES && encoder.encode(json).byteLength > MAX_QUEUED_BYTES)
       return false;
     try {
-      await this.jobs.send(message, { contentType: "json" });
+      await this.ingestQueue.send(message, { contentType: "json" });
       return true;
     } catch (e) {
       createLogger({ org_id: message.orgId }).warn("webhook not queued, storing it in D1", {

@@ -60,6 +60,8 @@ export interface WebhooksDeps {
   connections: Connections;
   events: Events;
   jobs: Queue;
+  /** Where verified deliveries go before they are stored (the WEBHOOKS queue). */
+  ingestQueue: Queue;
   /** A deployment setting by name (the environment's), for providers' `deploymentSecrets`. */
   setting: (name: string) => string | undefined;
   /**
