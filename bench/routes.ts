@@ -84,17 +84,26 @@ export function routes(f: Fixture): BenchRoute[] {
       body: { integration_id: f.telegramId, to: "100200300", text: "Benchmark message" },
     },
     {
-      name: "signed webhook ingestion (verify + store + enqueue): POST /webhooks/other/{id}",
+      name: "signed webhook ingestion (verify + durable accept; processed meanwhile): POST /webhooks/other/{id}",
       method: "POST",
       path: new URL(f.webhookUrl).pathname,
       perRequest: signedWebhook,
     },
     {
-      name: "signed webhook ingestion (verify + store + enqueue): POST /webhooks/other/{id}",
+      name: "signed webhook ingestion (verify + durable accept; processed meanwhile): POST /webhooks/other/{id}",
       method: "POST",
       path: new URL(f.webhookUrl).pathname,
       perRequest: signedWebhook,
       options: { connections: 1 },
+    },
+    {
+      // The same request path, while the consumer only stores (an inactive integration's
+      // deliveries are kept as `ignored`): how much of the row above is processing's share of
+      // the same two cores.
+      name: "signed webhook ingestion, inactive integration (verify + accept + store, no processing)",
+      method: "POST",
+      path: new URL(f.inactiveWebhookUrl).pathname,
+      perRequest: signedWebhook,
     },
   ];
 }

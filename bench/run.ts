@@ -55,6 +55,7 @@ async function main() {
     integrationId: "",
     telegramId: "",
     webhookUrl: "http://127.0.0.1/",
+    inactiveWebhookUrl: "http://127.0.0.1/",
   };
   const wantsRetention = selected("retention");
   const onlyBare =

@@ -15,6 +15,8 @@ export interface Fixture {
   telegramId: string;
   /** A custom integration whose webhooks are signed the Standard Webhooks way. */
   webhookUrl: string;
+  /** The same, inactive: its deliveries are verified, accepted and stored, never processed. */
+  inactiveWebhookUrl: string;
 }
 
 /** The signing secret of the benchmark's webhook integration (`whsec_` + base64 of 32 bytes). */
@@ -75,8 +77,9 @@ export async function seed(base: string, adminToken: string, seedCount: number):
   if (!firstId) throw new Error("seeding created nothing");
   say(`seeded in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const telegramId = await telegramIntegration(base, apiKey);
-  const webhookUrl = await webhookIntegration(base, apiKey);
-  return { orgId, apiKey, integrationId: firstId, telegramId, webhookUrl };
+  const webhookUrl = await webhookIntegration(base, apiKey, "Bench webhooks", true);
+  const inactiveWebhookUrl = await webhookIntegration(base, apiKey, "Bench webhooks (inactive)", false);
+  return { orgId, apiKey, integrationId: firstId, telegramId, webhookUrl, inactiveWebhookUrl };
 }
 
 /** Creates a Telegram integration (answered by the sandbox); returns its id. */
@@ -91,12 +94,18 @@ export async function telegramIntegration(base: string, apiKey: string): Promise
 }
 
 /** Creates a custom integration with Standard Webhooks signing; returns its webhook URL. */
-async function webhookIntegration(base: string, apiKey: string): Promise<string> {
+async function webhookIntegration(
+  base: string,
+  apiKey: string,
+  name: string,
+  active: boolean,
+): Promise<string> {
   const res = await api(base, "POST", "/api/integrations", {
     token: apiKey,
     body: {
       provider: "other",
-      name: "Bench webhooks",
+      name,
+      is_active: active,
       api_key: "bench-key",
       api_base_url: "https://api.example.com",
       webhook_secret: WEBHOOK_SECRET,
