@@ -10,6 +10,8 @@ import type { Delivery } from "./delivery.ts";
 import { mb, say } from "./log.ts";
 import type { Row } from "./measure.ts";
 import { type BenchOptions, WARMUP_S } from "./options.ts";
+import { lastBytesPerLogRow } from "./retention.ts";
+import type { TableWeight } from "./storage.ts";
 import { RSS_SAMPLE_MS, SYNC_POLL_MS, type SyncRun } from "./sync.ts";
 import { type SyncFigures, type Target, targets } from "./targets.ts";
 
@@ -44,6 +46,8 @@ export interface BenchResults {
   deliveryLine: string;
   /** Seconds the whole run took. */
   seconds: number;
+  /** What the high-volume tables' rows weigh at the end of the run. */
+  weights: TableWeight[];
   /** Undefined when the sync benchmark did not run. */
   syncRuns: SyncRun[] | undefined;
   /** Only bare routes were measured (nothing was seeded). */
@@ -55,7 +59,7 @@ export interface BenchResults {
  * previous document with its Sync section replaced (or added).
  */
 export function report(
-  { rows, retention, deliveryLine, syncRuns, onlyBare, seconds }: BenchResults,
+  { rows, retention, deliveryLine, syncRuns, onlyBare, seconds, weights }: BenchResults,
   { only, seedCount, connections, duration, runs }: BenchOptions,
 ): void {
   const cpu = cpus();
@@ -67,6 +71,12 @@ export function report(
   console.log(`${goals}\n`);
   const retentionMd = retention.length ? table(retention, rows) : "";
   if (retentionMd) console.log(`${retentionMd}\n`);
+  const weightsMd = alignedTable(
+    ["Table", "Rows at the end", "Bytes a row (values)"],
+    weights.map((w) => [w.table, String(w.rows), w.valueBytes.toFixed(0)]),
+  );
+  const perLogRow = lastBytesPerLogRow;
+  console.log(`${weightsMd}\n`);
   const resultsPath = join(ROOT, "bench", "results.md");
   const previous = existsSync(resultsPath) ? readFileSync(resultsPath, "utf8") : "";
   // The "## Sync" section runs to the end of the file or the next "## " heading.
@@ -155,6 +165,16 @@ export function report(
             "",
           ]
         : []),
+      "## Row weights",
+      "",
+      weightsMd,
+      "",
+      "The stored values' bytes per row, read from the local D1 files at the end of the run (indexes and page " +
+        "overhead not counted)." +
+        (perLogRow
+          ? ` Filling the log table grew the database file ${perLogRow.toFixed(0)} bytes a log row, indexes included.`
+          : ""),
+      "",
       ...(syncSection ? [syncSection, ""] : []),
     ].join("\n");
   }

@@ -23,6 +23,7 @@ import { deliverySummary, report } from "./report.ts";
 import { retentionBench } from "./retention.ts";
 import { routes } from "./routes.ts";
 import { type Fixture, seed } from "./seed.ts";
+import { tableWeights } from "./storage.ts";
 import { syncBench } from "./sync.ts";
 import { newLocalWorker, startWorker, stopWorker } from "./worker.ts";
 
@@ -86,8 +87,9 @@ async function main() {
     ? await retentionBench(worker, base, fixture, { ...options, idle, logRows: options.logRows })
     : [];
 
+  const weights = tableWeights(worker);
   report(
-    { rows, retention, deliveryLine, syncRuns, onlyBare, seconds: (Date.now() - started) / 1000 },
+    { rows, retention, deliveryLine, syncRuns, onlyBare, weights, seconds: (Date.now() - started) / 1000 },
     options,
   );
 }
