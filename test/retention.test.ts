@@ -8,6 +8,7 @@
  * leaves behind are always newer than the next case's cutoff.
  */
 import { env } from "cloudflare:workers";
+import { eq } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { getSettings } from "../src/config.ts";
 import { pruneHistory } from "../src/cron/retention.ts";
@@ -352,5 +353,41 @@ describe("retention", () => {
         `${table}: ${plan.join("; ")}`,
       ).toBe(true);
     }
+  });
+
+  it("runs over every database; on a shard, where no dead letter can be checked, failed rows stay", async () => {
+    const now = caseClock();
+    const old = now - 90 * DAY;
+    const shard = createDb(env.DB_SHARD_1);
+    const orgId = id("org");
+    for (const d of [db, shard])
+      await d.insert(organizations).values({ id: orgId, name: orgId, slug: orgId });
+    const row = (status: "processed" | "failed") => {
+      const whe = id("whe");
+      return {
+        id: whe,
+        orgId,
+        integrationId: "int_retention",
+        provider: "other",
+        eventType: "invoice.paid",
+        dedupeKey: whe,
+        payload: {},
+        status,
+        receivedAt: iso(old),
+      };
+    };
+    const onMain = [row("processed"), row("failed")];
+    const onShard = [row("processed"), row("failed")];
+    await db.insert(webhookEvents).values(onMain);
+    await shard.insert(webhookEvents).values(onShard);
+    const run = await pruneHistory([db, shard], { RETENTION_DAYS: 30 }, now, recordingLog().log);
+    expect(run.pruned.webhook_events).toBeGreaterThanOrEqual(3);
+    const ids = async (d: typeof db) =>
+      (
+        await d.select({ id: webhookEvents.id }).from(webhookEvents).where(eq(webhookEvents.orgId, orgId))
+      ).map((r) => r.id);
+    // On the main database the failed row had no dead letter: it went.
+    expect(await ids(db)).toEqual([]);
+    expect(await ids(shard)).toEqual([onShard[1]?.id]);
   });
 });

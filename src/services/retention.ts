@@ -73,6 +73,19 @@ const deadLettered = (db: Db, orgId: AnySQLiteColumn, id: AnySQLiteColumn) =>
     .from(deadLetters)
     .where(and(eq(deadLetters.orgId, orgId), eq(deadLetters.refId, id)));
 
+/**
+ * A failed row goes only when no dead letter names it; on a shard, where the dead letters are not,
+ * failed rows stay.
+ */
+const unlessDeadLettered = (
+  db: Db,
+  keepFailed: boolean,
+  t: { status: AnySQLiteColumn; orgId: AnySQLiteColumn; id: AnySQLiteColumn },
+) =>
+  keepFailed
+    ? ne(t.status, "failed")
+    : or(ne(t.status, "failed"), notExists(deadLettered(db, t.orgId, t.id)));
+
 /** Which rows of each table may go, children before parents. Each uses an index (migration 0011). */
 function prunable(db: Db, cutoff: string, keepFailed: boolean): [PrunedTable, SQLiteTable, SQL][] {
   return [
@@ -84,12 +97,7 @@ function prunable(db: Db, cutoff: string, keepFailed: boolean): [PrunedTable, SQ
         // Finished only: pending and processing events are still to be (or being) processed.
         inArray(webhookEvents.status, ["processed", "ignored", "failed"]),
         lt(webhookEvents.receivedAt, cutoff),
-        keepFailed
-          ? ne(webhookEvents.status, "failed")
-          : or(
-              ne(webhookEvents.status, "failed"),
-              notExists(deadLettered(db, webhookEvents.orgId, webhookEvents.id)),
-            ),
+        unlessDeadLettered(db, keepFailed, webhookEvents),
       ) as SQL,
     ],
     ["event_attempts", eventAttempts, lt(eventAttempts.createdAt, cutoff)],
@@ -100,12 +108,7 @@ function prunable(db: Db, cutoff: string, keepFailed: boolean): [PrunedTable, SQ
         // Finished and untouched since the cutoff (a redelivery touches it).
         inArray(eventDeliveries.status, ["succeeded", "failed"]),
         lt(eventDeliveries.updatedAt, cutoff),
-        keepFailed
-          ? ne(eventDeliveries.status, "failed")
-          : or(
-              ne(eventDeliveries.status, "failed"),
-              notExists(deadLettered(db, eventDeliveries.orgId, eventDeliveries.id)),
-            ),
+        unlessDeadLettered(db, keepFailed, eventDeliveries),
         notExists(
           db
             .select({ one: sql`1` })
