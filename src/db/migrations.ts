@@ -10,4 +10,5 @@ export const EXPECTED_MIGRATIONS = [
   "0007_jobs.sql",
   "0008_retry_times.sql",
   "0009_calendar.sql",
+  "0010_record_hash.sql",
 ] as const;

@@ -7,17 +7,10 @@
  */
 import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
 import type { Db } from "../../db/client.ts";
-import {
-  type IntegrationRow,
-  integrations,
-  records,
-  type SyncJobRow,
-  syncJobs,
-  syncState,
-} from "../../db/schema.ts";
+import { type IntegrationRow, integrations, type SyncJobRow, syncJobs, syncState } from "../../db/schema.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
 import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../../jobs/engine.ts";
-import { holds, type Lease } from "../../jobs/lease.ts";
+import type { Lease } from "../../jobs/lease.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
 import { SyncTokenExpired } from "../../providers/sync.ts";
@@ -27,6 +20,7 @@ import type { Connections } from "../connections.ts";
 import type { Events } from "../events.ts";
 import type { Integrations } from "../integrations.ts";
 import { providerOf } from "../integrations.ts";
+import { forgetSeenStatement, sweepStatement } from "./record-writes.ts";
 import { savePage } from "./save-page.ts";
 import {
   ACTIVE,
@@ -129,6 +123,7 @@ export class SyncPages {
         updatedAt: nowIso(),
       }),
       failedWrite: (j, reason) => [
+        forgetSeenStatement(this.db, j.id),
         this.activity.logStatement({
           orgId: j.orgId,
           integrationId: j.integrationId,
@@ -228,20 +223,13 @@ export class SyncPages {
     const now = nowIso();
     let swept = 0;
     if (job.mode === "full" && spec.deletions === "sweep") {
-      const res = await this.db
-        .update(records)
-        .set({ deletedAt: now, updatedAt: now })
-        .where(
-          and(
-            eq(records.integrationId, row.id),
-            eq(records.entity, job.entity),
-            isNull(records.deletedAt),
-            or(isNull(records.seenJob), sql`${records.seenJob} <> ${job.id}`),
-            sql`exists (select 1 from ${syncJobs} where ${holds(lease)})`,
-          ),
-        )
-        .returning({ id: records.id });
-      swept = res.length;
+      const scope = { orgId: row.orgId, integrationId: row.id, entity: job.entity };
+      // changes() counts the sweep's own rows (D1's meta.changes would count a trigger's too).
+      const [, counted] = await this.db.batch([
+        sweepStatement(this.db, scope, job.id, lease, now),
+        this.db.get<{ n: number }>(sql`select changes() as n`),
+      ]);
+      swept = counted?.n ?? 0;
     }
     const status = job.recordsFailed > 0 ? "partial" : "success";
     return {
@@ -255,6 +243,8 @@ export class SyncPages {
         updatedAt: now,
       },
       write: [
+        // With the job's end, never before it: a finish run again after a crash sweeps again.
+        forgetSeenStatement(this.db, job.id),
         this.db
           .insert(syncState)
           .values({
