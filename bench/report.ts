@@ -7,10 +7,12 @@ import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../scripts/lib.ts";
 import type { Delivery } from "./delivery.ts";
-import { mb, say } from "./log.ts";
+import { say } from "./log.ts";
 import type { Row } from "./measure.ts";
 import { type BenchOptions, WARMUP_S } from "./options.ts";
-import { RSS_SAMPLE_MS, SYNC_POLL_MS, type SyncRun } from "./sync.ts";
+import type { SyncBench } from "./sync.ts";
+import { syncMarkdown } from "./sync-report.ts";
+import { alignedTable } from "./table.ts";
 
 /** The line about end-to-end delivery, or that it was not measured (`delivery` undefined, `--only`). */
 export function deliverySummary(delivery: Delivery | undefined): string {
@@ -27,7 +29,7 @@ export interface BenchResults {
   rows: Row[];
   deliveryLine: string;
   /** Undefined when the sync benchmark did not run. */
-  syncRuns: SyncRun[] | undefined;
+  syncRuns: SyncBench | undefined;
   /** Only bare routes were measured (nothing was seeded). */
   onlyBare: boolean;
 }
@@ -54,38 +56,12 @@ export function report(
     syncAt < 0 ? "" : previous.slice(syncAt, syncEnd < 0 ? undefined : syncAt + 1 + syncEnd).trimEnd();
   let syncSection = previousSync;
   if (syncRuns) {
-    const st = syncTable(syncRuns);
-    console.log(`${st}\n`);
     const bare = rows.filter((r) => r.name.startsWith("bare"));
     const bareLine = bare.length
       ? `Bare route in the same run: \`GET /ping\` ${bare.map((r) => `${r.rps.toFixed(0)} req/s at ${r.connections} connection(s)`).join(", ")}.`
       : "";
-    const [small, big] = syncRuns;
-    const perRecord =
-      small && big
-        ? `RSS growth per run: ${mb(small.rssPeak - small.rssBefore)} for ${small.records} records, ` +
-          `${mb(big.rssPeak - big.rssBefore)} for ${big.records} (${(big.records / small.records).toFixed(0)}× the records).`
-        : "";
-    syncSection = [
-      "## Sync",
-      "",
-      `- Date: ${new Date().toISOString()}`,
-      `- Machine: ${machine}`,
-      `- Command: ${command}`,
-      "- Setup: a QuickBooks integration (`environment: sandbox`, answered by the in-process simulator, 1,000 " +
-        "customers a page, one queue message a page), `POST /api/integrations/{id}/sync/customers` then " +
-        `\`GET .../sync-jobs/{job_id}\` every ${SYNC_POLL_MS} ms until \`success\`; a fresh realm (dataset) per size.`,
-      "",
-      st,
-      "",
-      "Wall is the start request to the first poll that saw `success`; Job is the job's own `started_at` → " +
-        `\`completed_at\`. RSS is the sum over the workerd processes under wrangler, sampled every ${RSS_SAMPLE_MS} ms: ` +
-        '"before" just ahead of the start request (after the sandbox dataset was sized), growth = peak − before. ' +
-        "The larger run follows the smaller in the same workerd, and the simulator's dataset lives in that process too. " +
-        "Paused polls count the polls that saw the job `paused` (pacing).",
-      ...(perRecord ? ["", perRecord] : []),
-      ...(bareLine ? ["", bareLine] : []),
-    ].join("\n");
+    syncSection = syncMarkdown(syncRuns, { machine, command, bareLine });
+    console.log(`${syncSection}\n`);
   }
 
   let doc: string;
@@ -119,35 +95,6 @@ export function report(
   say("wrote bench/results.md");
 }
 
-/** The sync runs as a markdown table. */
-function syncTable(runs: SyncRun[]): string {
-  const head = [
-    "Records",
-    "Pages",
-    "Wall (s)",
-    "Records/s (wall)",
-    "Job (s)",
-    "Records/s (job)",
-    "RSS before (MB)",
-    "RSS peak (MB)",
-    "Growth (MB)",
-    "Paused polls",
-  ];
-  const body = runs.map((r) => [
-    String(r.records),
-    String(r.pages),
-    r.wallSeconds.toFixed(1),
-    (r.records / r.wallSeconds).toFixed(0),
-    r.jobSeconds.toFixed(1),
-    (r.records / r.jobSeconds).toFixed(0),
-    (r.rssBefore / 2 ** 20).toFixed(1),
-    (r.rssPeak / 2 ** 20).toFixed(1),
-    ((r.rssPeak - r.rssBefore) / 2 ** 20).toFixed(1),
-    String(r.pausedPolls),
-  ]);
-  return alignedTable(head, body);
-}
-
 /** A markdown table, aligned the way `biome format` writes one (so `npm run lint` stays clean). */
 function table(rows: Row[]): string {
   // Each route is compared with the bare route measured at the same concurrency.
@@ -164,15 +111,4 @@ function table(rows: Row[]): string {
     (r.rps / bare(r)).toFixed(2),
   ]);
   return alignedTable(head, body);
-}
-
-/** Markdown rows with the first column left-aligned and the others (numbers) right-aligned. */
-function alignedTable(head: string[], body: string[][]): string {
-  const widths = head.map((h, i) => Math.max(3, h.length, ...body.map((cells) => (cells[i] ?? "").length)));
-  // The first column is left-aligned, the numbers right-aligned.
-  const cell = (text: string, i: number) =>
-    i === 0 ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0);
-  const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (i === 0 ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
-  return [line(head), rule, ...body.map(line)].join("\n");
 }

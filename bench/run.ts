@@ -70,7 +70,7 @@ async function main() {
   say(deliveryLine);
 
   const syncRuns =
-    !only || only.includes("sync") ? await syncBench(worker, base, adminToken, options.syncCount) : undefined;
+    !only || only.includes("sync") ? await syncBench(worker, base, options.syncCount) : undefined;
 
   report({ rows, deliveryLine, syncRuns, onlyBare }, options);
 }
