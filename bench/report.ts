@@ -7,24 +7,29 @@ import { cpus, platform, release } from "node:os";
 import { join } from "node:path";
 import { ROOT } from "../scripts/lib.ts";
 import type { Delivery } from "./delivery.ts";
-import { mb, say } from "./log.ts";
+import { say } from "./log.ts";
 import type { Row } from "./measure.ts";
 import { type BenchOptions, WARMUP_S } from "./options.ts";
 import { lastBytesPerLogRow } from "./retention.ts";
 import type { TableWeight } from "./storage.ts";
-import { RSS_SAMPLE_MS, SYNC_POLL_MS, type SyncRun } from "./sync.ts";
+import type { SyncBench } from "./sync.ts";
+import { syncMarkdown } from "./sync-report.ts";
+import { alignedTable } from "./table.ts";
 import { type SyncFigures, type Target, targets } from "./targets.ts";
 
-/** The sync runs as the targets read them (until the sync scenario reports them itself). */
-function syncFigures(runs: SyncRun[] | undefined): SyncFigures | undefined {
-  const [small, big] = runs ?? [];
+/** The sync runs as the targets read them: the larger full run, both full runs' hub growth, the re-sync. */
+function syncFigures(bench: SyncBench | undefined): SyncFigures | undefined {
+  const full = bench?.runs.filter((r) => r.kind === "full") ?? [];
+  const [small, big] = full;
   if (!small || !big) return undefined;
+  const resync = bench?.runs.find((r) => r.kind === "re-sync");
+  const w = resync?.writes;
   return {
     records: big.records,
     recordsPerSecond: big.records / big.jobSeconds,
-    hubGrowthSmall: small.rssPeak - small.rssBefore,
-    hubGrowthLarge: big.rssPeak - big.rssBefore,
-    resyncRowWrites: Number.NaN,
+    hubGrowthSmall: small.peak.rss - small.before.rss,
+    hubGrowthLarge: big.peak.rss - big.before.rss,
+    resyncRowWrites: w ? w.inserted + w.updated + w.deleted : Number.NaN,
   };
 }
 
@@ -49,7 +54,7 @@ export interface BenchResults {
   /** What the high-volume tables' rows weigh at the end of the run. */
   weights: TableWeight[];
   /** Undefined when the sync benchmark did not run. */
-  syncRuns: SyncRun[] | undefined;
+  syncRuns: SyncBench | undefined;
   /** Only bare routes were measured (nothing was seeded). */
   onlyBare: boolean;
 }
@@ -86,38 +91,12 @@ export function report(
     syncAt < 0 ? "" : previous.slice(syncAt, syncEnd < 0 ? undefined : syncAt + 1 + syncEnd).trimEnd();
   let syncSection = previousSync;
   if (syncRuns) {
-    const st = syncTable(syncRuns);
-    console.log(`${st}\n`);
     const bare = rows.filter((r) => r.name.startsWith("bare"));
     const bareLine = bare.length
       ? `Bare route in the same run: \`GET /ping\` ${bare.map((r) => `${r.rps.toFixed(0)} req/s at ${r.connections} connection(s)`).join(", ")}.`
       : "";
-    const [small, big] = syncRuns;
-    const perRecord =
-      small && big
-        ? `RSS growth per run: ${mb(small.rssPeak - small.rssBefore)} for ${small.records} records, ` +
-          `${mb(big.rssPeak - big.rssBefore)} for ${big.records} (${(big.records / small.records).toFixed(0)}× the records).`
-        : "";
-    syncSection = [
-      "## Sync",
-      "",
-      `- Date: ${new Date().toISOString()}`,
-      `- Machine: ${machine}`,
-      `- Command: ${command}`,
-      "- Setup: a QuickBooks integration (`environment: sandbox`, answered by the in-process simulator, 1,000 " +
-        "customers a page, one queue message a page), `POST /api/integrations/{id}/sync/customers` then " +
-        `\`GET .../sync-jobs/{job_id}\` every ${SYNC_POLL_MS} ms until \`success\`; a fresh realm (dataset) per size.`,
-      "",
-      st,
-      "",
-      "Wall is the start request to the first poll that saw `success`; Job is the job's own `started_at` → " +
-        `\`completed_at\`. RSS is the sum over the workerd processes under wrangler, sampled every ${RSS_SAMPLE_MS} ms: ` +
-        '"before" just ahead of the start request (after the sandbox dataset was sized), growth = peak − before. ' +
-        "The larger run follows the smaller in the same workerd, and the simulator's dataset lives in that process too. " +
-        "Paused polls count the polls that saw the job `paused` (pacing).",
-      ...(perRecord ? ["", perRecord] : []),
-      ...(bareLine ? ["", bareLine] : []),
-    ].join("\n");
+    syncSection = syncMarkdown(syncRuns, { machine, command, bareLine });
+    console.log(`${syncSection}\n`);
   }
 
   let doc: string;
@@ -182,35 +161,6 @@ export function report(
   say("wrote bench/results.md");
 }
 
-/** The sync runs as a markdown table. */
-function syncTable(runs: SyncRun[]): string {
-  const head = [
-    "Records",
-    "Pages",
-    "Wall (s)",
-    "Records/s (wall)",
-    "Job (s)",
-    "Records/s (job)",
-    "RSS before (MB)",
-    "RSS peak (MB)",
-    "Growth (MB)",
-    "Paused polls",
-  ];
-  const body = runs.map((r) => [
-    String(r.records),
-    String(r.pages),
-    r.wallSeconds.toFixed(1),
-    (r.records / r.wallSeconds).toFixed(0),
-    r.jobSeconds.toFixed(1),
-    (r.records / r.jobSeconds).toFixed(0),
-    (r.rssBefore / 2 ** 20).toFixed(1),
-    (r.rssPeak / 2 ** 20).toFixed(1),
-    ((r.rssPeak - r.rssBefore) / 2 ** 20).toFixed(1),
-    String(r.pausedPolls),
-  ]);
-  return alignedTable(head, body);
-}
-
 /**
  * Routes as a markdown table, aligned the way `biome format` writes one (so `npm run lint` stays
  * clean). Each route is compared with the bare route measured at the same concurrency, from
@@ -254,15 +204,4 @@ function targetsTable(list: Target[]): string {
     t.met === undefined ? "–" : t.met ? "met" : "not met",
   ]);
   return alignedTable(["Measure", "This run", "Target", "Met"], body, 1);
-}
-
-/** Markdown rows with the first `left` columns left-aligned and the others (numbers) right-aligned. */
-function alignedTable(head: string[], body: string[][], left = 1): string {
-  const widths = head.map((h, i) => Math.max(3, h.length, ...body.map((cells) => (cells[i] ?? "").length)));
-  // The first column is left-aligned, the numbers right-aligned.
-  const cell = (text: string, i: number) =>
-    i < left ? text.padEnd(widths[i] ?? 0) : text.padStart(widths[i] ?? 0);
-  const line = (cells: string[]) => `| ${cells.map(cell).join(" | ")} |`;
-  const rule = `| ${widths.map((w, i) => (i < left ? "-".repeat(w) : `${"-".repeat(w - 1)}:`)).join(" | ")} |`;
-  return [line(head), rule, ...body.map(line)].join("\n");
 }

@@ -1,4 +1,7 @@
-/** RSS sampling: the workerd processes under wrangler, found through /proc, and their summed VmRSS. */
+/**
+ * Memory sampling: the workerd processes under a wrangler, found through /proc, and their summed
+ * VmRSS and RssAnon (the part that is the processes' own heap, not mapped files).
+ */
 import { readdirSync, readFileSync } from "node:fs";
 import type { LocalWorker } from "./worker.ts";
 
@@ -33,13 +36,16 @@ export function workerdPids(root: number): number[] {
   return out;
 }
 
-/** Summed VmRSS of `pids`, in bytes (processes that are gone count 0). */
-function rssOf(pids: number[]): number {
-  let total = 0;
+/** Summed VmRSS and RssAnon of `pids`, in bytes (processes that are gone count 0). */
+function memoryOf(pids: number[]): Memory {
+  const total = { rss: 0, anon: 0 };
   for (const pid of pids) {
     try {
-      const m = readFileSync(`/proc/${pid}/status`, "utf8").match(/^VmRSS:\s+(\d+)\s+kB/m);
-      if (m?.[1]) total += Number(m[1]) * 1024;
+      const status = readFileSync(`/proc/${pid}/status`, "utf8");
+      const kb = (name: string) =>
+        Number(status.match(new RegExp(`^${name}:\\s+(\\d+)\\s+kB`, "m"))?.[1] ?? 0);
+      total.rss += kb("VmRSS") * 1024;
+      total.anon += kb("RssAnon") * 1024;
     } catch {
       // gone
     }
@@ -47,11 +53,22 @@ function rssOf(pids: number[]): number {
   return total;
 }
 
-/** Summed RSS of the workerd processes under the worker's wrangler, in bytes. */
-export function workerdRss(worker: LocalWorker): number {
+/** Resident memory in bytes: all of it, and the anonymous part (heap, not file-backed pages). */
+export interface Memory {
+  rss: number;
+  anon: number;
+}
+
+/** Summed memory of the workerd processes under the worker's wrangler. */
+export function workerdMemory(worker: LocalWorker): Memory {
   const pid = worker.child?.pid;
   if (!pid) throw new Error("wrangler is not running");
   const pids = workerdPids(pid);
   if (!pids.length) throw new Error(`no workerd process found under wrangler (pid ${pid})`);
-  return rssOf(pids);
+  return memoryOf(pids);
+}
+
+/** Summed RSS of the workerd processes under the worker's wrangler, in bytes. */
+export function workerdRss(worker: LocalWorker): number {
+  return workerdMemory(worker).rss;
 }

@@ -78,9 +78,7 @@ async function main() {
   const deliveryLine = deliverySummary(delivery);
   say(deliveryLine);
 
-  const syncRuns = selected("sync")
-    ? await syncBench(worker, base, adminToken, options.syncCount)
-    : undefined;
+  const syncRuns = selected("sync") ? await syncBench(worker, base, options.syncCount) : undefined;
 
   // Last: the million log rows it writes stay in the table.
   const retention = wantsRetention

@@ -1,14 +1,21 @@
 /**
- * Full sync: a QuickBooks integration answered by the sandbox, its customers sized to n/10 and
- * then n (a fresh realm, so a fresh dataset, each), synced while workerd's RSS is sampled.
+ * Full syncs of QuickBooks customers with the hub and the simulator in separate processes: the
+ * benchmark's main worker (started by run.ts, SANDBOX_ENABLED) answers as QuickBooks, and a hub
+ * of its own (SANDBOX_ENABLED off, every provider's base URL pointed at that worker's /sandbox)
+ * runs the syncs, so the RSS sampled is the hub's alone. A fresh realm (dataset) of n/10
+ * customers is synced, then one of n, then the n again in full with nothing changed at the
+ * provider, while D1 triggers count the rows written to `records`.
  */
-import { api, randomToken, sleep } from "../scripts/lib.ts";
+import { api, DEV_ENV, randomToken, sleep, spawnWrangler } from "../scripts/lib.ts";
+import { type Heap, HeapProbe } from "./heap.ts";
 import { mb, say } from "./log.ts";
-import { workerdRss } from "./rss.ts";
-import type { LocalWorker } from "./worker.ts";
+import { type Memory, workerdMemory } from "./rss.ts";
+import { type LocalWorker, newLocalWorker, startWorker, stopWorker } from "./worker.ts";
 
-/** One full sync's measurement. */
+/** One sync's measurement. */
 export interface SyncRun {
+  /** `full` (a fresh realm), or `re-sync` (the same realm again in full, nothing changed). */
+  kind: "full" | "re-sync";
   count: number;
   records: number;
   pages: number;
@@ -16,33 +23,91 @@ export interface SyncRun {
   wallSeconds: number;
   /** The job's own started_at → completed_at. */
   jobSeconds: number;
-  /** Summed RSS of the workerd processes just before the start request, and the peak during the run. */
-  rssBefore: number;
-  rssPeak: number;
-  rssSamples: number;
+  /** The hub's workerd memory just before the start request, and the peak during the run. */
+  before: Memory;
+  peak: Memory;
+  samples: number;
+  /** The hub isolate's JS heap just before the start request and at the end, and the most V8 committed meanwhile. */
+  heap: { before: Heap; after: Heap; peakTotal: number };
   /** Polls that saw the job paused (pacing). */
   pausedPolls: number;
+  /** Rows inserted, updated and deleted in `records` during the run, counted by D1 triggers. */
+  writes?: { inserted: number; updated: number; deleted: number };
+}
+
+/** What the sync benchmark measured. */
+export interface SyncBench {
+  runs: SyncRun[];
+  /** The simulator's worker (run.ts's main one) before the first sync and after the last. */
+  simulator: { before: Memory; after: Memory };
 }
 
 /** How often the job is polled. */
 export const SYNC_POLL_MS = 250;
-/** How often workerd's RSS is sampled. */
-export const RSS_SAMPLE_MS = 200;
+/** How often the hub's RSS and heap are sampled. */
+export const RSS_SAMPLE_MS = 100;
 const SYNC_STALL_MS = 60_000;
 /** Generous: 10 minutes for 50,000 records, never under 2 minutes. */
 const syncTimeoutMs = (n: number) => Math.max(120_000, n * 12);
 
+/** The triggers that count the rows written to `records`, in a table of their own. */
+const COUNT_WRITES = [
+  "CREATE TABLE IF NOT EXISTS bench_record_writes (op TEXT PRIMARY KEY, n INTEGER NOT NULL)",
+  "INSERT OR IGNORE INTO bench_record_writes VALUES ('inserted', 0), ('updated', 0), ('deleted', 0)",
+  ...(["insert", "update", "delete"] as const).map(
+    (op) =>
+      `CREATE TRIGGER IF NOT EXISTS bench_count_${op} AFTER ${op.toUpperCase()} ON records ` +
+      `BEGIN UPDATE bench_record_writes SET n = n + 1 WHERE op = '${op}d'; END`,
+  ),
+].join("; ");
+
 let realmSeq = 0;
 
-/** Syncs `count` customers of a fresh realm once, sampling workerd's RSS meanwhile. */
-async function syncOnce(worker: LocalWorker, base: string, apiKey: string, count: number): Promise<SyncRun> {
-  // Unique per run: the sandbox keys QuickBooks datasets by realm id.
+interface Hub {
+  worker: LocalWorker;
+  base: string;
+  apiKey: string;
+  heap: HeapProbe;
+}
+
+/** Runs SQL on the hub's local D1 with `wrangler d1 execute`; answers the last statement's rows. */
+async function d1(hub: LocalWorker, command: string): Promise<Record<string, unknown>[]> {
+  // biome-ignore format: one flag and its value a line
+  const child = spawnWrangler([
+    "d1", "execute", "DB", "--local", "--env", DEV_ENV,
+    "--persist-to", hub.state,
+    "--json", "--command", command,
+  ], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => (out += d));
+  child.stderr?.on("data", (d) => (err += d));
+  const code = await new Promise<number>((res) => child.once("exit", (c) => res(c ?? 1)));
+  if (code !== 0) throw new Error(`wrangler d1 execute exited with code ${code}: ${err || out}`);
+  const results = JSON.parse(out) as { results: Record<string, unknown>[] }[];
+  return results.at(-1)?.results ?? [];
+}
+
+async function recordWrites(hub: LocalWorker) {
+  const rows = await d1(hub, "SELECT op, n FROM bench_record_writes");
+  const n = (op: string) => Number(rows.find((r) => r.op === op)?.n ?? Number.NaN);
+  return { inserted: n("inserted"), updated: n("updated"), deleted: n("deleted") };
+}
+
+/** Creates a QuickBooks integration on a fresh realm of `count` customers; answers its id and realm. */
+async function newRealm(hub: Hub, simulatorBase: string, count: number) {
+  // Unique per run: the simulator keys QuickBooks datasets by realm id.
   const realm = `93414530${String(Date.now() % 1e6).padStart(6, "0")}${String(++realmSeq).padStart(2, "0")}`;
-  const created = await api(base, "POST", "/api/integrations", {
-    token: apiKey,
+  const sized = await api(simulatorBase, "POST", "/sandbox/_data/quickbooks/customers", {
+    body: { account: realm, count },
+  });
+  if (sized.status !== 200)
+    throw new Error(`POST /sandbox/_data/quickbooks/customers → HTTP ${sized.status} ${sized.text}`);
+  const created = await api(hub.base, "POST", "/api/integrations", {
+    token: hub.apiKey,
     body: {
       provider: "quickbooks",
-      name: `bench qbo ${count}`,
+      name: `bench qbo ${count} ${realm}`,
       access_token: `eyJ.bench${randomToken(12)}`,
       realm_id: realm,
       environment: "sandbox",
@@ -50,21 +115,40 @@ async function syncOnce(worker: LocalWorker, base: string, apiKey: string, count
   });
   if (created.status !== 201)
     throw new Error(`POST /api/integrations (quickbooks) → HTTP ${created.status} ${created.text}`);
-  const id: string = created.body.integration.id;
-  const sized = await api(base, "POST", "/sandbox/_data/quickbooks/customers", {
-    body: { account: realm, count },
-  });
-  if (sized.status !== 200)
-    throw new Error(`POST /sandbox/_data/quickbooks/customers → HTTP ${sized.status} ${sized.text}`);
+  return created.body.integration.id as string;
+}
 
-  const rssBefore = workerdRss(worker);
-  let rssPeak = rssBefore;
-  let rssSamples = 1;
+/** Syncs the integration's customers once (in full), sampling the hub's memory meanwhile. */
+async function syncOnce(hub: Hub, id: string, count: number, kind: SyncRun["kind"]): Promise<SyncRun> {
+  const heapBefore = await hub.heap.usage();
+  let heapPeak = heapBefore.total;
+  const before = workerdMemory(hub.worker);
+  const peak = { ...before };
+  let samples = 1;
   let samplerError: unknown;
+  let heapBusy = false;
+  const sample = () => {
+    const m = workerdMemory(hub.worker);
+    peak.rss = Math.max(peak.rss, m.rss);
+    peak.anon = Math.max(peak.anon, m.anon);
+    samples++;
+    if (heapBusy) return;
+    heapBusy = true;
+    hub.heap
+      .usage()
+      .then((h) => {
+        heapPeak = Math.max(heapPeak, h.total);
+      })
+      .catch((e) => {
+        samplerError = e;
+      })
+      .finally(() => {
+        heapBusy = false;
+      });
+  };
   const sampler = setInterval(() => {
     try {
-      rssPeak = Math.max(rssPeak, workerdRss(worker));
-      rssSamples++;
+      sample();
     } catch (e) {
       samplerError = e;
     }
@@ -72,9 +156,9 @@ async function syncOnce(worker: LocalWorker, base: string, apiKey: string, count
 
   try {
     const started = Date.now();
-    const start = await api(base, "POST", `/api/integrations/${id}/sync/customers`, { token: apiKey });
-    if (start.status !== 202)
-      throw new Error(`POST /api/integrations/${id}/sync/customers → HTTP ${start.status} ${start.text}`);
+    const path = `/api/integrations/${id}/sync/customers`;
+    const start = await api(hub.base, "POST", path, { token: hub.apiKey, body: { full: true } });
+    if (start.status !== 202) throw new Error(`POST ${path} → HTTP ${start.status} ${start.text}`);
     const jobId: string = start.body.job.id;
     const timeoutMs = syncTimeoutMs(count);
     let lastPages = -1;
@@ -82,16 +166,15 @@ async function syncOnce(worker: LocalWorker, base: string, apiKey: string, count
     let lastShown = 0;
     let pausedPolls = 0;
     for (;;) {
-      const res = await api(base, "GET", `/api/integrations/${id}/sync-jobs/${jobId}`, { token: apiKey });
-      if (res.status !== 200)
-        throw new Error(`GET /api/integrations/${id}/sync-jobs/${jobId} → HTTP ${res.status} ${res.text}`);
+      const jobPath = `/api/integrations/${id}/sync-jobs/${jobId}`;
+      const res = await api(hub.base, "GET", jobPath, { token: hub.apiKey });
+      if (res.status !== 200) throw new Error(`GET ${jobPath} → HTTP ${res.status} ${res.text}`);
       const job = res.body.job;
       const now = Date.now();
       const state = `${job.status}, ${job.pages_done} pages, ${job.records_synced} records`;
       if (job.status === "success") {
         const wallSeconds = (now - started) / 1000;
-        rssPeak = Math.max(rssPeak, workerdRss(worker));
-        rssSamples++;
+        sample();
         if (samplerError) throw samplerError;
         const jobSeconds =
           job.started_at && job.completed_at
@@ -99,20 +182,23 @@ async function syncOnce(worker: LocalWorker, base: string, apiKey: string, count
             : Number.NaN;
         if (job.records_synced !== count)
           say(`\x1b[33mwarning: sync of ${count} finished with ${job.records_synced} records\x1b[0m`);
-        const check = await api(base, "GET", `/api/integrations/${id}/records/customers?limit=1`, {
-          token: apiKey,
+        const check = await api(hub.base, "GET", `/api/integrations/${id}/records/customers?limit=1`, {
+          token: hub.apiKey,
         });
         if (check.status !== 200 || !check.body.records?.length)
           throw new Error(`sync of ${count} succeeded but the records route shows none: ${check.text}`);
+        const heapAfter = await hub.heap.usage();
         return {
+          kind,
           count,
           records: job.records_synced,
           pages: job.pages_done,
           wallSeconds,
           jobSeconds,
-          rssBefore,
-          rssPeak,
-          rssSamples,
+          before,
+          peak,
+          samples,
+          heap: { before: heapBefore, after: heapAfter, peakTotal: Math.max(heapPeak, heapAfter.total) },
           pausedPolls,
         };
       }
@@ -132,7 +218,7 @@ async function syncOnce(worker: LocalWorker, base: string, apiKey: string, count
         throw new Error(`sync of ${count} did not succeed within ${timeoutMs / 1000} s (${state})`);
       if (now - lastShown > 5_000) {
         lastShown = now;
-        say(`  ${((now - started) / 1000).toFixed(0)} s: ${state}, workerd RSS ${mb(rssPeak)} peak`);
+        say(`  ${((now - started) / 1000).toFixed(0)} s: ${state}, hub RSS ${mb(peak.rss)} peak`);
       }
       await sleep(SYNC_POLL_MS);
     }
@@ -141,28 +227,70 @@ async function syncOnce(worker: LocalWorker, base: string, apiKey: string, count
   }
 }
 
-/** Two full syncs in a new organization: `syncCount / 10` records, then `syncCount`. */
-export async function syncBench(
-  worker: LocalWorker,
-  base: string,
-  adminToken: string,
-  syncCount: number,
-): Promise<SyncRun[]> {
-  const org = await api(base, "POST", "/admin/organizations", {
-    token: adminToken,
-    body: { name: "Bench sync", slug: `bench-sync-${Date.now()}` },
-  });
-  if (org.status !== 201) throw new Error(`POST /admin/organizations → HTTP ${org.status} ${org.text}`);
-  const apiKey: string = org.body.api_key;
-  const runs: SyncRun[] = [];
-  for (const count of [Math.max(1, Math.floor(syncCount / 10)), syncCount]) {
-    say(`full sync of ${count} QuickBooks customers from the sandbox`);
-    const run = await syncOnce(worker, base, apiKey, count);
-    say(
-      `  ${run.records} records in ${run.wallSeconds.toFixed(1)} s (${(run.records / run.wallSeconds).toFixed(0)}/s), ` +
-        `workerd RSS ${mb(run.rssBefore)} → peak ${mb(run.rssPeak)}`,
-    );
-    runs.push(run);
+/** Hubs still running: stopped when the benchmark exits however it ends (run.ts stops only its own). */
+const running = new Set<LocalWorker>();
+process.once("exit", () => {
+  for (const w of running) {
+    try {
+      if (w.child?.pid) process.kill(-w.child.pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
   }
-  return runs;
+});
+
+/**
+ * Starts a hub of its own whose providers are answered by the simulator at `simulatorBase` (the
+ * main benchmark worker), syncs `syncCount / 10` records, then `syncCount`, then the latter again
+ * with nothing changed; stops the hub. `simulator` is sampled before and after.
+ */
+export async function syncBench(
+  simulator: LocalWorker,
+  simulatorBase: string,
+  syncCount: number,
+): Promise<SyncBench> {
+  const worker = newLocalWorker();
+  running.add(worker);
+  try {
+    say("starting a hub of its own for the sync benchmark (providers answered by the main worker)");
+    const { base, adminToken } = await startWorker(worker, {
+      SANDBOX_ENABLED: "false",
+      PROVIDER_BASE_URL_ALL: `${simulatorBase}/sandbox`,
+    });
+    const org = await api(base, "POST", "/admin/organizations", {
+      token: adminToken,
+      body: { name: "Bench sync", slug: `bench-sync-${Date.now()}` },
+    });
+    if (org.status !== 201) throw new Error(`POST /admin/organizations → HTTP ${org.status} ${org.text}`);
+    if (!worker.inspectorPort) throw new Error("the hub's inspector port is unknown");
+    const heap = await HeapProbe.open(worker.inspectorPort);
+    const hub: Hub = { worker, base, apiKey: org.body.api_key, heap };
+    const simBefore = workerdMemory(simulator);
+    const runs: SyncRun[] = [];
+    const show = (run: SyncRun) =>
+      say(
+        `  ${run.records} records in ${run.wallSeconds.toFixed(1)} s (${(run.records / run.wallSeconds).toFixed(0)}/s), ` +
+          `hub RSS ${mb(run.before.rss)} → peak ${mb(run.peak.rss)}` +
+          (run.writes ? `, records rows written ${JSON.stringify(run.writes)}` : ""),
+      );
+    let last = "";
+    for (const count of [Math.max(1, Math.floor(syncCount / 10)), syncCount]) {
+      say(`full sync of ${count} QuickBooks customers from the simulator`);
+      last = await newRealm(hub, simulatorBase, count);
+      const run = await syncOnce(hub, last, count, "full");
+      show(run);
+      runs.push(run);
+    }
+    say(`full re-sync of the same ${syncCount} customers, nothing changed at the provider`);
+    await d1(worker, COUNT_WRITES);
+    const resync = await syncOnce(hub, last, syncCount, "re-sync");
+    resync.writes = await recordWrites(worker);
+    show(resync);
+    runs.push(resync);
+    hub.heap.close();
+    return { runs, simulator: { before: simBefore, after: workerdMemory(simulator) } };
+  } finally {
+    await stopWorker(worker);
+    running.delete(worker);
+  }
 }

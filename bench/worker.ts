@@ -25,7 +25,7 @@ export interface LocalWorker {
   child: ChildProcess | undefined;
   /** The last chunks wrangler printed, shown when something goes wrong. */
   readonly tail: string[];
-  /** The inspector (DevTools protocol) port of the worker, for profiling. */
+  /** The port of wrangler's inspector proxy (the worker's isolate), once started. */
   inspectorPort?: number;
 }
 
@@ -62,26 +62,32 @@ export async function stopWorker(worker: LocalWorker): Promise<void> {
 
 /**
  * Applies the migrations to a fresh D1, bundles the worker once and serves that bundle with
- * `wrangler dev`; resolves when `/health` answers.
+ * `wrangler dev`; resolves when `/health` answers. `vars` replace or add to the defaults (the
+ * sync benchmark's hub turns the in-process simulator off and names one in another process).
  */
-export async function startWorker(worker: LocalWorker): Promise<{ base: string; adminToken: string }> {
+export async function startWorker(
+  worker: LocalWorker,
+  vars: Record<string, string> = {},
+): Promise<{ base: string; adminToken: string }> {
   const { state } = worker;
   const port = await freePort();
   const inspectorPort = await freePort();
+  worker.inspectorPort = inspectorPort;
   const base = `http://127.0.0.1:${port}`;
   // Secrets go in a temporary env file (with --env-file, wrangler ignores the project's .dev.vars).
   const varsFile = join(state, "bench.vars");
-  const vars = {
+  const all = {
     ADMIN_TOKEN: randomToken(32),
     ENCRYPTION_KEYS: newKeyRing(),
     ALLOW_PRIVATE_URLS: "true",
     // Every provider answers from the built-in simulator (the message routes use Telegram).
     SANDBOX_ENABLED: "true",
     PUBLIC_URL: base,
+    ...vars,
   };
   writeFileSync(
     varsFile,
-    Object.entries(vars)
+    Object.entries(all)
       .map(([k, v]) => `${k}=${v}\n`)
       .join(""),
     { mode: 0o600 },
@@ -95,7 +101,6 @@ export async function startWorker(worker: LocalWorker): Promise<{ base: string; 
   say(`bundling the worker and starting wrangler dev on ${base}`);
   const child = await spawnFrozenWorker({ state, port, inspectorPort, varsFile });
   worker.child = child;
-  worker.inspectorPort = inspectorPort;
   const wranglerTail = worker.tail;
   for (const stream of [child.stdout, child.stderr]) {
     stream?.setEncoding("utf8");
@@ -105,5 +110,5 @@ export async function startWorker(worker: LocalWorker): Promise<{ base: string; 
     });
   }
   await waitForHealth(base, { child, timeoutMs: 90_000 });
-  return { base, adminToken: vars.ADMIN_TOKEN };
+  return { base, adminToken: all.ADMIN_TOKEN };
 }

@@ -10,5 +10,6 @@ export const EXPECTED_MIGRATIONS = [
   "0007_jobs.sql",
   "0008_retry_times.sql",
   "0009_calendar.sql",
+  "0010_record_hash.sql",
   "0011_retention_idx.sql",
 ] as const;

@@ -6,6 +6,7 @@ import { now } from "./shared.ts";
 /**
  * Records an integration brought in (contacts from Lead Ads and sign-up pages, synced
  * customers, products, invoices), keyed by the provider's id; `raw` keeps the provider's item.
+ * A sync rewrites a record only when what it would write differs from `data_hash`.
  */
 export const records = sqliteTable(
   "records",
@@ -22,8 +23,11 @@ export const records = sqliteTable(
     createdAt: text("created_at").notNull().default(now),
     updatedAt: text("updated_at").notNull().default(now),
     deletedAt: text("deleted_at"),
-    /** The sync job that last saw it at the provider: a full run deletes what it did not see. */
-    seenJob: text("seen_job"),
+    /**
+     * SHA-256 (128 bits, base64url) of the `data` and `raw` JSON a sync last wrote; null when
+     * something else (a push, a lead) wrote the record since, so the next sync rewrites it.
+     */
+    dataHash: text("data_hash"),
   },
   (t) => [
     uniqueIndex("records_external_uq").on(t.integrationId, t.entity, t.externalId),
@@ -31,6 +35,26 @@ export const records = sqliteTable(
   ],
 );
 export type RecordRow = typeof records.$inferSelect;
+
+/**
+ * The provider ids a full run saw, one row per page (entities whose deletions are found by
+ * sweeping): at the end the run marks deleted the records whose ids no page listed, without
+ * touching the unchanged ones. The rows go when the job ends. Lives beside `records`, which the
+ * sweep reads it with.
+ */
+export const syncSeen = sqliteTable(
+  "sync_seen",
+  {
+    jobId: text("job_id").notNull(),
+    page: integer("page").notNull(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    /** The page's external ids, a JSON array. */
+    externalIds: text("external_ids", { mode: "json" }).$type<string[]>().notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.jobId, t.page] })],
+);
 
 /**
  * Sync jobs, one row per run of one entity (inbound) or one push (outbound); finished rows are

@@ -6,19 +6,13 @@
  * event). A 429 pauses the job until Retry-After without using an attempt.
  */
 import { and, eq, inArray, isNull, lt, lte, or, sql } from "drizzle-orm";
+import { on } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
-import {
-  type IntegrationRow,
-  integrations,
-  records,
-  type SyncJobRow,
-  syncJobs,
-  syncState,
-} from "../../db/schema.ts";
+import { type IntegrationRow, integrations, type SyncJobRow, syncJobs, syncState } from "../../db/schema.ts";
 import type { Shards } from "../../db/shards.ts";
 import type { RetryPolicy } from "../../jobs/backoff.ts";
 import { type Claimed, JobEngine, type JobKind, type Outcome, type RunResult } from "../../jobs/engine.ts";
-import { holds, type Lease, stillHeld } from "../../jobs/lease.ts";
+import { type Lease, stillHeld } from "../../jobs/lease.ts";
 import type { Logger } from "../../lib/log.ts";
 import { ProviderError } from "../../providers/runtime.ts";
 import { SyncTokenExpired } from "../../providers/sync.ts";
@@ -29,6 +23,7 @@ import type { Events } from "../events.ts";
 import { forgetIntegration } from "../integration-cache.ts";
 import type { Integrations } from "../integrations.ts";
 import { providerOf } from "../integrations.ts";
+import { forgetSeenStatement, sweepStatement } from "./record-writes.ts";
 import { savePage } from "./save-page.ts";
 import {
   ACTIVE,
@@ -133,6 +128,8 @@ export class SyncPages {
         updatedAt: nowIso(),
       }),
       failedWrite: (j, reason) => [
+        // On the organization's data database, after the job's end is stored on the main one.
+        on(this.shards.of(j.orgId), forgetSeenStatement(this.shards.of(j.orgId), j.id)),
         this.activity.logStatement({
           orgId: j.orgId,
           integrationId: j.integrationId,
@@ -233,25 +230,18 @@ export class SyncPages {
     const now = nowIso();
     let swept = 0;
     if (job.mode === "full" && spec.deletions === "sweep") {
+      const scope = { orgId: row.orgId, integrationId: row.id, entity: job.entity };
       // Only under the lease: checked in the sweep's statement where the records are in DB,
       // else just before it (a late sweep of the same job marks the same records).
       const data = this.shards.of(job.orgId);
       const sameDb = data === this.db;
       if (!sameDb && !(await stillHeld(this.db, lease))) return { result: "succeeded", set: {} };
-      const res = await data
-        .update(records)
-        .set({ deletedAt: now, updatedAt: now })
-        .where(
-          and(
-            eq(records.integrationId, row.id),
-            eq(records.entity, job.entity),
-            isNull(records.deletedAt),
-            or(isNull(records.seenJob), sql`${records.seenJob} <> ${job.id}`),
-            sameDb ? sql`exists (select 1 from ${syncJobs} where ${holds(lease)})` : undefined,
-          ),
-        )
-        .returning({ id: records.id });
-      swept = res.length;
+      // changes() counts the sweep's own rows (D1's meta.changes would count a trigger's too).
+      const [, counted] = await data.batch([
+        sweepStatement(data, scope, job.id, sameDb ? lease : undefined, now),
+        data.get<{ n: number }>(sql`select changes() as n`),
+      ]);
+      swept = counted?.n ?? 0;
     }
     const status = job.recordsFailed > 0 ? "partial" : "success";
     return {
@@ -265,6 +255,9 @@ export class SyncPages {
         updatedAt: now,
       },
       write: [
+        // With the job's end, never before it: a finish run again after a crash sweeps again
+        // (on a shard, its batch runs after the main one that stores the end).
+        on(this.shards.of(job.orgId), forgetSeenStatement(this.shards.of(job.orgId), job.id)),
         this.db
           .insert(syncState)
           .values({

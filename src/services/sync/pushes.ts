@@ -332,10 +332,11 @@ export class SyncPushes {
       })
       .onConflictDoUpdate({
         target: [records.integrationId, records.entity, records.externalId],
-        // A delete keeps the record's last data and marks it deleted.
+        // A delete keeps the record's last data and marks it deleted. The sync's hash no longer
+        // describes what is stored, so the next sync writes the record whatever it compares.
         set: gone
-          ? { raw: result.raw ?? sql`${records.raw}`, updatedAt: ts, deletedAt: ts }
-          : { data, raw: result.raw ?? null, updatedAt: ts, deletedAt: null },
+          ? { raw: result.raw ?? sql`${records.raw}`, updatedAt: ts, deletedAt: ts, dataHash: null }
+          : { data, raw: result.raw ?? null, updatedAt: ts, deletedAt: null, dataHash: null },
       });
     let recordId: SQL | string | null =
       sql`(select ${records.id} from ${records} where ${records.integrationId} = ${row.id}

@@ -1,25 +1,36 @@
 /**
- * Saving one page of a sync job: the page's records upserted by (integration, entity,
- * external_id), its tombstones applied, and the job advanced, in one atomic batch under the
- * claim's lease, so a repeated or crashed delivery never counts or writes anything twice.
+ * Saving one page of a sync job: the page's new and changed records upserted by (integration,
+ * entity, external_id), unchanged ones left alone, its tombstones applied, the ids a full run
+ * listed kept for its sweep, and the job advanced, in one atomic batch under the claim's lease,
+ * so a repeated or crashed delivery never counts or writes anything twice.
  *
- * Records live in the organization's data database (src/db/shards.ts). Where that is not DB,
- * the records' batch runs first and the job's advance after it, under the lease: a crash between
- * the two leaves the page not done, and its next delivery upserts the same records again.
+ * Records and the seen ids live in the organization's data database (src/db/shards.ts). Where
+ * that is not DB, the records' batch runs first and the job's advance after it, under the lease:
+ * a crash between the two leaves the page not done, and its next delivery writes the same
+ * records again (or, unchanged now, nothing).
  */
-import { and, eq, inArray, isNull, sql } from "drizzle-orm";
+import { and, eq, sql } from "drizzle-orm";
 import { on, type Statement } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
-import { type IntegrationRow, records, type SyncJobRow, syncJobs } from "../../db/schema.ts";
+import { type IntegrationRow, type SyncJobRow, syncJobs } from "../../db/schema.ts";
 import { batchUnderLease, holds, type Lease } from "../../jobs/lease.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import { RECORD_SCHEMAS, type SyncEntity, type SyncItem } from "../../providers/sync.ts";
-import { ID_CHUNK, MAX_FAILURES_KEPT, maxIso, nowIso, UPSERT_ROWS } from "./shared.ts";
+import {
+  type RecordScope,
+  type RecordWrite,
+  recordHash,
+  seenStatement,
+  storedVersions,
+  tombstoneStatement,
+  upsertStatements,
+} from "./record-writes.ts";
+import { MAX_FAILURES_KEPT, maxIso, nowIso } from "./shared.ts";
 
 /**
- * Upserts a page's records and advances the job (resetting its attempts at the page), in one
- * atomic batch under the claim's lease; false (nothing written) when another consumer has taken
- * the job over.
+ * Upserts a page's new and changed records and advances the job (resetting its attempts at the
+ * page), in one atomic batch under the claim's lease; false (nothing written) when another
+ * consumer has taken the job over. `items` is emptied once they are turned into rows.
  */
 export async function savePage(
   db: Db,
@@ -38,9 +49,10 @@ export async function savePage(
 ): Promise<boolean> {
   const schema = RECORD_SCHEMAS[spec.kind];
   const now = nowIso();
+  const scope: RecordScope = { orgId: row.orgId, integrationId: row.id, entity: job.entity };
   const failures: { external_id: string; reason: string }[] = [];
   // The last occurrence of an id wins (listings that shift under writes repeat items).
-  const byId = new Map<string, { data: Record<string, unknown>; raw: unknown }>();
+  const byId = new Map<string, { data: string; raw: string | null }>();
   let watermark = job.watermark;
   for (const item of items) {
     const parsed = schema.safeParse(item.data);
@@ -52,59 +64,34 @@ export async function savePage(
       });
       continue;
     }
-    byId.set(item.externalId, {
-      data: { ...parsed.data, external_id: item.externalId, external_provider: row.provider },
-      raw: item.raw ?? null,
-    });
+    const data = { ...parsed.data, external_id: item.externalId, external_provider: row.provider };
+    const raw = item.raw ?? null;
+    byId.set(item.externalId, { data: JSON.stringify(data), raw: raw === null ? null : JSON.stringify(raw) });
     watermark = maxIso(watermark, item.modifiedAt ?? null);
   }
-  const rows = [...byId].map(([externalId, v]) => ({
-    id: prefixedId("rec"),
-    orgId: row.orgId,
-    integrationId: row.id,
-    entity: job.entity,
-    externalId,
-    data: v.data,
-    raw: v.raw,
-    seenJob: job.id,
-    updatedAt: now,
-  }));
-  const statements: unknown[] = [];
-  for (let i = 0; i < rows.length; i += UPSERT_ROWS) {
-    statements.push(
-      data
-        .insert(records)
-        .values(rows.slice(i, i + UPSERT_ROWS))
-        .onConflictDoUpdate({
-          target: [records.integrationId, records.entity, records.externalId],
-          set: {
-            // updated_at moves only when the record changed, so `updated_since` readers see real changes.
-            updatedAt: sql`case when ${records.data} is not excluded.data or ${records.deletedAt} is not null
-              then excluded.updated_at else ${records.updatedAt} end`,
-            data: sql`excluded.data`,
-            raw: sql`excluded.raw`,
-            seenJob: sql`excluded.seen_job`,
-            deletedAt: sql`null`,
-          },
-        }),
-    );
+  // The provider's parsed items are not needed past here: dropped, so they are not held (with
+  // the page they came in) through the reads and writes below.
+  items.length = 0;
+  // One read for the page's ids; only what is new, changed or back from deleted is written.
+  const [stored, hashes] = await Promise.all([
+    storedVersions(data, scope, [...byId.keys()]),
+    Promise.all([...byId.values()].map((v) => recordHash(v.data, v.raw))),
+  ]);
+  const writes: RecordWrite[] = [];
+  let i = 0;
+  for (const [externalId, v] of byId) {
+    const hash = hashes[i++] ?? "";
+    const had = stored.get(externalId);
+    if (had && !had.deleted && had.hash === hash) continue;
+    writes.push({ id: prefixedId("rec"), externalId, data: v.data, raw: v.raw, hash });
   }
+  const statements: unknown[] = upsertStatements(data, scope, writes, now);
   const gone = deleted.filter((id) => !byId.has(id));
-  for (let i = 0; i < gone.length; i += ID_CHUNK) {
-    statements.push(
-      data
-        .update(records)
-        .set({ deletedAt: now, updatedAt: now, seenJob: job.id })
-        .where(
-          and(
-            eq(records.integrationId, row.id),
-            eq(records.entity, job.entity),
-            inArray(records.externalId, gone.slice(i, i + ID_CHUNK)),
-            isNull(records.deletedAt),
-          ),
-        ),
-    );
-  }
+  const tombstones = tombstoneStatement(data, scope, gone, now);
+  if (tombstones) statements.push(tombstones);
+  // A full run of an entity without tombstones keeps what it listed, for the sweep at its end.
+  if (spec.deletions === "sweep" && (extra.mode ?? job.mode) === "full")
+    statements.push(seenStatement(data, row.orgId, job.id, page, [...byId.keys()]));
   const kept = [...(job.failures ?? []), ...failures].slice(0, MAX_FAILURES_KEPT);
   statements.push(
     db
@@ -113,7 +100,7 @@ export async function savePage(
         pagesDone: page + 1,
         cursor: next,
         watermark,
-        recordsSynced: sql`${syncJobs.recordsSynced} + ${rows.length}`,
+        recordsSynced: sql`${syncJobs.recordsSynced} + ${byId.size}`,
         recordsFailed: sql`${syncJobs.recordsFailed} + ${failures.length}`,
         recordsDeleted: sql`${syncJobs.recordsDeleted} + ${gone.length}`,
         failures: kept.length ? kept : null,
@@ -127,6 +114,6 @@ export async function savePage(
   );
   // The records on the data database; the job's advance, the last statement, on the main one.
   const advance = statements.length - 1;
-  const writes = statements.map((s, i) => (i === advance ? (s as Statement) : on(data, s as Statement)));
-  return (await batchUnderLease(db, lease, writes)) !== null;
+  const batch = statements.map((s, i) => (i === advance ? (s as Statement) : on(data, s as Statement)));
+  return (await batchUnderLease(db, lease, batch)) !== null;
 }

@@ -17,10 +17,6 @@ import type { Integrations } from "../integrations.ts";
 export const MAX_ATTEMPTS = 5;
 /** How long a consumer may work on a page before another may take the job over. */
 export const LEASE_MS = 60_000;
-/** Rows per upsert statement: 9 bound parameters a row, at most 100 a statement (D1). */
-export const UPSERT_ROWS = 11;
-/** Ids per `in (...)` list, with 3 more parameters, under D1's 100. */
-export const ID_CHUNK = 90;
 /** Mapping failures kept on the job, with their reasons. */
 export const MAX_FAILURES_KEPT = 20;
 /** Jobs and pushes untouched this long while unfinished are driven again by cron. */
