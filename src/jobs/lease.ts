@@ -8,7 +8,7 @@
  */
 import { and, eq, type SQL, sql } from "drizzle-orm";
 import type { SQLiteColumn, SQLiteTable } from "drizzle-orm/sqlite-core";
-import { groupByDb, logLateFailure, runGroup, type Write } from "../db/batch.ts";
+import { groupByDb, logLateFailure, runGroup, type Statement, type Write } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 
 /** A table of leased rows: an `id`, a NOT NULL `status` and a `lease_until` (epoch ms). */
@@ -46,23 +46,25 @@ function guard(db: Db, lease: Lease) {
 }
 
 /**
- * Runs `statements` as one D1 batch only while `lease` is still held. Answers the batch's
- * results without the guard's, or null (and writes nothing) when another consumer has taken
- * the row over. Any other failure is thrown.
+ * Runs `statements` as one D1 batch only while `lease` is still held (every one of them, given
+ * several leases on rows of one database: the succeeded jobs of one run, finished together).
+ * Answers the batch's results without the guards', or null (and writes nothing) when another
+ * consumer has taken a row over. Any other failure is thrown.
  *
- * `db` is the database of the lease's row. Statements may also be for other databases (an `On`,
+ * `db` is the database of the leases' rows. Statements may also be for other databases (an `On`,
  * src/db/batch.ts; a plain one is for `main`): each database's run as one batch, in the order
- * each first appears, the guard with the lease's. A batch before the lease's runs whatever the
+ * each first appears, the guards with the leases'. A batch before the leases' runs whatever the
  * lease (the caller puts there only what is harmless to write twice: a page's records, upserted
- * again when the page is); one after it runs only once the lease's is written, and its failure
+ * again when the page is); one after it runs only once the leases' is written, and its failure
  * is logged, not thrown (a log line or a counter of a result that stands).
  */
 export async function batchUnderLease(
   db: Db,
-  lease: Lease,
+  lease: Lease | Lease[],
   statements: Write[],
   main: Db = db,
 ): Promise<unknown[] | null> {
+  const leases = Array.isArray(lease) ? lease : [lease];
   const groups = groupByDb(main, statements);
   let at = groups.findIndex((g) => g.db === db);
   if (at < 0) {
@@ -74,9 +76,10 @@ export async function batchUnderLease(
     let out: unknown[];
     if (i === at) {
       try {
-        [, ...out] = await db.batch([guard(db, lease), ...g.statements]);
+        const guards = leases.map((l) => guard(db, l));
+        out = (await db.batch([...guards, ...g.statements] as [Statement])).slice(guards.length);
       } catch (e) {
-        if (!(await stillHeld(db, lease))) return null;
+        for (const l of leases) if (!(await stillHeld(db, l))) return null;
         throw e;
       }
     } else if (i < at) {
