@@ -2,19 +2,26 @@
  * `npm run dev [-- <wrangler dev flags>]`: local development in one command.
  *
  * 1. Creates `.dev.vars` with fresh secrets if it is missing (never overwrites it).
- * 2. Applies the D1 migrations to the local database.
- * 3. Starts `wrangler dev` (your flags are passed through verbatim). With
+ * 2. Applies the D1 migrations to the local databases, reporting them in one line.
+ * 3. Starts `wrangler dev` (your flags are passed through verbatim), at log level `warn` unless
+ *    you give `--log-level`, with `/__scheduled` on, and with `PUBLIC_URL` set to the address it
+ *    listens on unless `.dev.vars` sets one. Offline, it does not try to fetch `Request.cf`. With
  *    `ALLOW_PRIVATE_URLS=false` in `.dev.vars`, starts it through wrangler's programmatic API
  *    instead, with `OUTBOUND` bound to a network that allows only public addresses, so the
  *    hub's outbound path refuses hosts that resolve to private addresses where it connects
  *    (`--port`, `--ip` and `--persist-to` work there; other flags are refused).
  * 4. Once /health answers, makes sure a "demo" organization exists, saves its admin API key in
- *    `.dev-demo.json` (gitignored), and prints the URLs and an example request.
- * 5. Gives the demo organization a QuickBooks integration answered by the sandbox and runs a
- *    sync of its customers, printing the job's progress until it is done.
+ *    `.dev-demo.json` (gitignored), and prints the UI and docs URLs, the key, where the admin
+ *    token is and an example request.
+ * 5. Gives the demo organization a QuickBooks integration answered by the sandbox and syncs its
+ *    customers, saying something only if that fails.
+ *
+ * `SWITCHBOARD_DEV_DIR=<dir>` keeps `.dev.vars` and `.dev-demo.json` there instead of the
+ * project root (wrangler reads that `.dev.vars` through `--env-file`): a second hub beside yours.
  */
+import { lookup } from "node:dns/promises";
 import { appendFileSync, chmodSync, existsSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import {
   api,
   applyLocalMigrations,
@@ -30,8 +37,9 @@ import {
   waitForHealth,
 } from "./lib.ts";
 
-const DEV_VARS = join(ROOT, ".dev.vars");
-const DEMO_FILE = join(ROOT, ".dev-demo.json");
+const DEV_DIR = process.env.SWITCHBOARD_DEV_DIR ? resolve(process.env.SWITCHBOARD_DEV_DIR) : ROOT;
+const DEV_VARS = join(DEV_DIR, ".dev.vars");
+const DEMO_FILE = join(DEV_DIR, ".dev-demo.json");
 
 const userArgs = process.argv.slice(2);
 const port = Number(flagValue(userArgs, "--port") ?? 8787);
@@ -51,7 +59,7 @@ function ensureDevVars() {
       `ENCRYPTION_KEYS=${newKeyRing()}`,
       "ALLOW_PRIVATE_URLS=true",
       "SANDBOX_ENABLED=true",
-      `PUBLIC_URL=${base}`,
+      "# PUBLIC_URL=https://hub.example.com (unset: the address npm run dev listens on)",
     ];
     writeFileSync(DEV_VARS, `${lines.join("\n")}\n`, { mode: 0o600 });
     log("created .dev.vars with a fresh ADMIN_TOKEN and ENCRYPTION_KEYS");
@@ -117,19 +125,16 @@ async function seedDemo(adminToken: string): Promise<Demo> {
 }
 
 function banner(demo: Demo) {
-  const curl = `curl -H "Authorization: Bearer ${demo.api_key}" ${base}/api/integrations`;
+  const admin = DEV_DIR === ROOT ? ".dev.vars" : DEV_VARS;
   const lines = [
-    "Switchboard is running",
+    `Switchboard is running on ${base}`,
     "",
-    `Hub:            ${base}`,
-    `API docs:       ${base}/docs`,
-    `Demo org:       ${demo.org_id} (slug ${demo.slug})`,
-    `Admin API key:  ${demo.api_key}`,
+    `UI:           ${base}/integrations  (sign in with the demo key)`,
+    `API docs:     ${base}/docs`,
+    `Demo key:     ${demo.api_key}`,
+    `Admin token:  ADMIN_TOKEN in ${admin}`,
     "",
-    "Try:",
-    `  ${curl}`,
-    "",
-    "The key is saved in .dev-demo.json. Ctrl-C stops the server.",
+    `Try:  curl -H "Authorization: Bearer ${demo.api_key}" ${base}/api/integrations`,
   ];
   const width = Math.max(...lines.map((l) => l.length)) + 2;
   const rule = "─".repeat(width + 2);
@@ -172,21 +177,13 @@ async function demoSync(demo: Demo) {
     throw new Error(`demo sync: HTTP ${started.status} ${started.text}`);
   }
   const jobId = started.body.job.id as string;
-  log(
-    `demo sync ${jobId}: QuickBooks customers (${started.body.job.mode}) → GET ${base}/api/integrations/quickbooks/sync-status`,
-  );
-  for (let last = ""; ; ) {
+  for (;;) {
     await new Promise((r) => setTimeout(r, 500));
     const r = await api(base, "GET", `/api/integrations/${id}/sync-jobs/${jobId}`, { token });
     const job = r.body?.job;
-    if (!job) continue;
-    const line = `${job.status}: ${job.pages_done} pages, ${job.records_synced} records`;
-    if (line !== last) log(`demo sync ${line}`);
-    last = line;
-    if (["success", "partial", "failed"].includes(job.status)) {
-      log(`records: GET ${base}/api/integrations/${id}/records/customers`);
-      return;
-    }
+    if (!job || !["success", "partial", "failed"].includes(job.status)) continue;
+    if (job.status !== "success") throw new Error(`the demo sync ended ${job.status}: ${job.error ?? ""}`);
+    return;
   }
 }
 
@@ -212,8 +209,15 @@ async function publicOnly(adminToken: string, persist: string | undefined): Prom
     // A miniflare network designator: workerd refuses, at connect time, any other address.
     bindings: {
       OUTBOUND: { type: "fetcher", fetcher: { network: { allow: ["public"] } } },
+      ...(publicUrlIsOurs() ? { PUBLIC_URL: { type: "plain_text", value: base } } : {}),
     } as unknown as NonNullable<Parameters<typeof unstable_startWorker>[0]["bindings"]>,
-    dev: { server: { hostname: ip, port }, ...(persist ? { persist } : {}) },
+    ...(DEV_DIR === ROOT ? {} : { envFiles: [DEV_VARS] }),
+    dev: {
+      server: { hostname: ip, port },
+      logLevel: "warn",
+      testScheduled: true,
+      ...(persist ? { persist } : {}),
+    },
   });
   await worker.ready;
   const stopped = new Promise<number>((resolve) => {
@@ -230,23 +234,59 @@ async function publicOnly(adminToken: string, persist: string | undefined): Prom
   return stopped;
 }
 
+/** Whether `PUBLIC_URL` is the address this run listens on (`.dev.vars` sets none). */
+const publicUrlIsOurs = () => !readDotenv(DEV_VARS).PUBLIC_URL;
+
+/** A `PUBLIC_URL` in `.dev.vars` wins; say so when it is not where this run listens. */
+function explainPublicUrl() {
+  const set = readDotenv(DEV_VARS).PUBLIC_URL;
+  if (!set || set.replace(/\/+$/, "") === base) return;
+  warn(
+    `PUBLIC_URL in ${DEV_VARS} is ${set}, not ${base}: OAuth and webhook URLs use it (remove the line to follow the port)`,
+  );
+}
+
+/** Offline, miniflare's fetch of `Request.cf` fails with a stack trace: do not try it. */
+async function skipCfFetchWhenOffline() {
+  if (process.env.CLOUDFLARE_CF_FETCH_ENABLED !== undefined) return;
+  const online = await Promise.race([
+    lookup("workers.cloudflare.com").then(
+      () => true,
+      () => false,
+    ),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 2_000)),
+  ]);
+  if (!online) process.env.CLOUDFLARE_CF_FETCH_ENABLED = "false";
+}
+
 async function main() {
   ensureDevVars();
   const adminToken = readDotenv(DEV_VARS).ADMIN_TOKEN ?? "";
 
   // Migrations must hit the same local state as `wrangler dev`.
   const persist = flagValue(userArgs, "--persist-to");
-  log("applying D1 migrations to the local database");
-  await applyLocalMigrations(persist ? ["--persist-to", persist] : []);
+  const applied = await applyLocalMigrations(persist ? ["--persist-to", persist] : [], { quiet: true });
+  log(
+    applied.length
+      ? `applied ${applied.length} D1 migration${applied.length === 1 ? "" : "s"} (${applied[0]} … ${applied.at(-1)})`
+      : "local D1 databases are up to date",
+  );
+  explainPublicUrl();
+  await skipCfFetchWhenOffline();
 
   if (!/^(true|1)$/.test(readDotenv(DEV_VARS).ALLOW_PRIVATE_URLS ?? "")) {
     process.exitCode = await publicOnly(adminToken, persist);
     return;
   }
 
+  const given = (flag: string) => userArgs.some((a) => a === flag || a.startsWith(`${flag}=`));
   const ours = [
-    ...(flagValue(userArgs, "--ip") === undefined ? ["--ip", "127.0.0.1"] : []),
-    ...(flagValue(userArgs, "--port") === undefined ? ["--port", String(port)] : []),
+    ...(given("--ip") ? [] : ["--ip", "127.0.0.1"]),
+    ...(given("--port") ? [] : ["--port", String(port)]),
+    ...(given("--log-level") ? [] : ["--log-level", "warn"]),
+    ...(given("--test-scheduled") ? [] : ["--test-scheduled"]),
+    ...(publicUrlIsOurs() ? ["--var", `PUBLIC_URL:${base}`] : []),
+    ...(DEV_DIR === ROOT ? [] : ["--env-file", DEV_VARS]),
   ];
   const child = spawnWrangler(["dev", "--env", DEV_ENV, ...ours, ...userArgs]);
   for (const sig of ["SIGINT", "SIGTERM"] as const) {

@@ -87,12 +87,12 @@ function signalNumber(signal: NodeJS.Signals): number {
 
 /**
  * Runs wrangler to completion; rejects with a readable error when it fails. With `quiet`, its
- * output is kept and shown only in that error.
+ * output is kept, shown only in that error, and answered.
  */
 export async function runWrangler(
   args: string[],
   { env, quiet = false }: { env?: ExtraEnv; quiet?: boolean } = {},
-): Promise<void> {
+): Promise<string> {
   const child = spawnWrangler(args, { env, stdio: quiet ? ["ignore", "pipe", "pipe"] : "inherit" });
   let output = "";
   child.stdout?.on("data", (d) => (output += d));
@@ -100,18 +100,29 @@ export async function runWrangler(
   const code = await exitCode(child);
   if (code !== 0)
     throw new Error(`wrangler ${args.join(" ")} exited with code ${code}${quiet ? `\n${output}` : ""}`);
+  return output;
 }
 
 /** The development environment's D1 bindings (wrangler.toml): DB and its shard (src/db/shards.ts). */
 export const DEV_DATABASES = ["DB", "DB_SHARD_1"] as const;
 
-/** Applies the D1 migrations to each local database without prompting (the same to every one). */
-export async function applyLocalMigrations(extraArgs: string[] = [], { quiet = false } = {}): Promise<void> {
-  for (const binding of DEV_DATABASES)
-    await runWrangler(["d1", "migrations", "apply", binding, "--local", "--env", DEV_ENV, ...extraArgs], {
-      env: { CI: "true" },
-      quiet,
-    });
+/**
+ * Applies the D1 migrations to each local database without prompting (the same to every one).
+ * Answers the names of the migrations that were applied (to any of them), in order.
+ */
+export async function applyLocalMigrations(
+  extraArgs: string[] = [],
+  { quiet = false } = {},
+): Promise<string[]> {
+  const applied = new Set<string>();
+  for (const binding of DEV_DATABASES) {
+    const output = await runWrangler(
+      ["d1", "migrations", "apply", binding, "--local", "--env", DEV_ENV, ...extraArgs],
+      { env: { CI: "true" }, quiet },
+    );
+    for (const m of output.matchAll(/\b(\d{4}_[\w-]+\.sql)\b/g)) applied.add(m[1] as string);
+  }
+  return [...applied].sort();
 }
 
 /**
