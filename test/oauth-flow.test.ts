@@ -423,6 +423,44 @@ describe("connect sessions", () => {
     expect(expired.status).toBe(401);
     expect(expired.json.error).toMatch(/expired/);
   });
+
+  it("tell the connect page what they may do, and an unknown or expired one why not", async () => {
+    const org = await newOrg();
+    const limited = await call("POST", "/api/connect-sessions", {
+      key: org.adminKey,
+      body: { allowed_providers: ["hubspot", "xero"] },
+    });
+    const open = await call("POST", "/api/connect-sessions", { key: org.adminKey, body: {} });
+    const current = (token: string) => call("GET", `/api/connect-sessions/current?session=${token}`);
+
+    const a = await current(limited.json.token);
+    expect(a.status, a.text).toBe(200);
+    expect(a.json).toEqual({ expires_at: limited.json.expires_at, allowed_providers: ["hubspot", "xero"] });
+    const b = await current(open.json.token);
+    expect(b.json.allowed_providers).toContain("salesforce");
+    expect(b.json.allowed_providers).not.toContain("twilio");
+
+    for (const bogus of ["sbcs_nope", "nope", ""]) {
+      const r = await current(bogus);
+      expect(r.status, bogus).toBe(401);
+      expect(r.json.error).toBe("Invalid connect session token");
+    }
+    expect((await call("GET", "/api/connect-sessions/current")).status).toBe(400);
+    await env.DB.prepare("UPDATE connect_sessions SET expires_at = ? WHERE org_id = ?")
+      .bind(Date.now() - 1000, org.orgId)
+      .run();
+    const expired = await current(limited.json.token);
+    expect(expired.status).toBe(401);
+    expect(expired.json.error).toBe("The connect session has expired; ask the application for a new one");
+
+    // A browser sent straight to /auth with a dead link reads the reason on a page.
+    const page = await call("GET", `/api/integrations/hubspot/auth?session=${limited.json.token}`, {
+      headers: { accept: "text/html,application/xhtml+xml" },
+    });
+    expect(page.status).toBe(401);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(page.text).toContain("The connect session has expired; ask the application for a new one");
+  });
 });
 
 describe("no secrets", () => {

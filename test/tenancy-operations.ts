@@ -58,6 +58,8 @@ export function operationsOf(doc: OpenApiDoc): Operation[] {
 export const PUBLIC: Record<string, string> = {
   "GET /health": "the liveness probe: no organization's data",
   "GET /api/integrations/providers": "the provider catalog: no organization's data",
+  "GET /api/connect-sessions/current":
+    "the connect page's check of its link: the connect session token authenticates, and names only its own session",
   "GET /api/integrations/{provider}/callback":
     "the OAuth redirect target: the signed, single-use state names the flow, not a key",
   "POST /webhooks/{provider}/{integration_id}": "providers post here; the provider's signature authenticates",

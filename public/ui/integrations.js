@@ -35,7 +35,7 @@ async function main() {
   }
   const connected = oauthReturn();
   if (state.session) {
-    renderSession();
+    await renderSession();
     return;
   }
   if (state.key) await enter().then(() => connected && $(`[data-integration="${connected}"] .name`)?.focus());

@@ -15,11 +15,8 @@ export function returnUrl() {
 export async function connect(provider, integrationId) {
   const q = new URLSearchParams({ return_to: returnUrl() });
   if (integrationId) q.set("integration_id", integrationId);
-  if (state.session) {
-    q.set("session", state.session);
-    location.assign(`/api/integrations/${encodeURIComponent(provider)}/auth?${q}`);
-    return;
-  }
+  if (state.session) q.set("session", state.session);
+  // The authorize URL as JSON, so a refusal is shown here in words, not as the API's JSON.
   q.set("format", "json");
   try {
     const r = await api("GET", `/api/integrations/${encodeURIComponent(provider)}/auth?${q}`);
@@ -42,9 +39,27 @@ export function oauthReturn() {
   return q.get("integration_id") ?? undefined;
 }
 
-export function renderSession() {
+/**
+ * The connect page a host app sends its users to: the session is checked first; an unknown or
+ * expired one gets a readable page and no buttons, a valid one the providers it may connect.
+ */
+export async function renderSession() {
   show("session-view");
-  const oauth = state.providers.filter((p) => p.capabilities.oauth);
+  let session;
+  try {
+    session = await api("GET", `/api/connect-sessions/current?session=${encodeURIComponent(state.session)}`);
+  } catch (error) {
+    $("#session-title").textContent = "This connect link cannot be used";
+    $("#session-intro").textContent =
+      error.status === 401 ? error.message : `The link could not be checked: ${error.message}`;
+    $("#session-providers").replaceChildren(
+      h("p", { class: "muted" }, "Go back to the application and start the connection again for a new link."),
+    );
+    $("#session-title").focus();
+    return;
+  }
+  const allowed = new Set(session.allowed_providers);
+  const oauth = state.providers.filter((p) => p.capabilities.oauth && allowed.has(p.id));
   $("#session-providers").replaceChildren(
     ...oauth.map((p) =>
       h(

@@ -25,6 +25,7 @@ const tags = ["OAuth"];
 
 const CALLBACK_RE = /^\/api\/integrations\/[^/]+\/callback\/?$/;
 const AUTH_RE = /^\/api\/integrations\/[^/]+\/auth\/?$/;
+const CURRENT_SESSION_PATH = "/api/connect-sessions/current";
 
 /**
  * Routes under /api that authenticate themselves: the callback (the state does), and `/auth`
@@ -33,6 +34,7 @@ const AUTH_RE = /^\/api\/integrations\/[^/]+\/auth\/?$/;
 export function oauthPublicRoute(c: Context<AppEnv>): boolean {
   if (c.req.method !== "GET") return false;
   if (CALLBACK_RE.test(c.req.path)) return true;
+  if (c.req.path === CURRENT_SESSION_PATH) return !c.req.header("authorization");
   return AUTH_RE.test(c.req.path) && !c.req.header("authorization") && c.req.query("session") !== undefined;
 }
 
@@ -111,7 +113,15 @@ oauthApi.openapi(
       orgId = key.orgId;
       actor = key.actor;
     } else {
-      const session = await services.connectSessions.authenticate(q.session ?? "", provider.id);
+      let session: Awaited<ReturnType<typeof services.connectSessions.authenticate>>;
+      try {
+        session = await services.connectSessions.authenticate(q.session ?? "", provider.id);
+      } catch (e) {
+        // A browser sent here by a connect link gets the reason as a page, not as JSON.
+        if (!(e instanceof ApiError) || q.format === "json" || !wantsHtml(c)) throw e;
+        c.header("Cache-Control", "no-store");
+        return c.html(refusedPage(e.message), e.status as 401) as never;
+      }
       orgId = session.orgId;
       actor = session.actor;
       returnTo ??= session.returnTo ?? undefined;
@@ -136,6 +146,12 @@ const CallbackQuery = z.object({
   error: z.string().optional(),
   error_description: z.string().optional(),
 });
+
+/** Whether the client is a browser navigating (it asks for HTML before JSON). */
+const wantsHtml = (c: Context<AppEnv>) => {
+  const accept = c.req.header("accept") ?? "";
+  return accept.includes("text/html") && !accept.startsWith("application/json");
+};
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 
@@ -271,6 +287,49 @@ connectSessionsApi.openapi(
         connect_url: `${services.oauth.publicUrl(base)}/integrations?session=${encodeURIComponent(s.token)}`,
       },
       201,
+    );
+  },
+);
+
+const CurrentSessionQuery = z.object({
+  session: z.string().max(200).openapi({ description: "The connect session token (`sbcs_…`)" }),
+});
+
+connectSessionsApi.openapi(
+  createRoute({
+    method: "get",
+    path: "/current",
+    tags,
+    security: [],
+    summary: "What a connect session token may do: the connect page reads it before it shows anything",
+    description:
+      "Authenticated by the token itself (`?session=`), no API key. An unknown or expired token is 401 with the reason in words.",
+    request: { query: CurrentSessionQuery },
+    responses: {
+      200: jsonResponse(
+        z
+          .object({
+            expires_at: z.string(),
+            allowed_providers: z
+              .array(z.string())
+              .openapi({ description: "The OAuth providers the session may connect" }),
+          })
+          .openapi("CurrentConnectSession"),
+        "The session",
+      ),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const { session } = c.req.valid("query");
+    const s = await c.get("services").connectSessions.lookup(session);
+    c.header("Cache-Control", "no-store");
+    return c.json(
+      {
+        expires_at: new Date(s.expiresAt).toISOString(),
+        allowed_providers: s.allowedProviders ?? OAUTH_PROVIDER_IDS,
+      },
+      200,
     );
   },
 );

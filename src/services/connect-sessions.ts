@@ -74,6 +74,18 @@ export class ConnectSessions {
    * a provider outside the session's allowed list → 403.
    */
   async authenticate(token: string, providerId: string, nowMs = Date.now()): Promise<ConnectSessionAuth> {
+    const session = await this.lookup(token, nowMs);
+    if (session.allowedProviders && !session.allowedProviders.includes(providerId)) {
+      throw new ApiError(
+        ErrorCode.FORBIDDEN,
+        `This connect session may not connect ${providerId} (allowed: ${session.allowedProviders.join(", ")})`,
+      );
+    }
+    return session;
+  }
+
+  /** The session a token names, whatever the provider: unknown or expired → 401 with its reason in words. */
+  async lookup(token: string, nowMs = Date.now()): Promise<ConnectSessionAuth & { expiresAt: number }> {
     if (!token.startsWith(CONNECT_SESSION_PREFIX)) {
       throw new ApiError(ErrorCode.UNAUTHORIZED, "Invalid connect session token");
     }
@@ -90,13 +102,8 @@ export class ConnectSessions {
         "The connect session has expired; ask the application for a new one",
       );
     }
-    if (row.allowedProviders && !row.allowedProviders.includes(providerId)) {
-      throw new ApiError(
-        ErrorCode.FORBIDDEN,
-        `This connect session may not connect ${providerId} (allowed: ${row.allowedProviders.join(", ")})`,
-      );
-    }
     return {
+      expiresAt: row.expiresAt,
       sessionId: row.id,
       orgId: row.orgId,
       allowedProviders: row.allowedProviders ?? null,

@@ -511,6 +511,9 @@ async function main() {
       await p2.goto(`${base}/integrations?session=${cs.body.token}`);
       await p2.getByRole("button", { name: "Connect Xero" }).waitFor();
       await shot(p2, "14-connect-session-desktop");
+      // Only the session's providers are offered.
+      const offered = await p2.locator("#session-providers button").allTextContents();
+      assert.deepEqual(offered.sort(), ["Connect Google Calendar", "Connect Xero"]);
       await p2.getByRole("button", { name: "Connect Xero" }).click();
       await p2.waitForURL(/\/sandbox\/xero\//);
       await p2.getByRole("button", { name: "Approve" }).click();
@@ -522,6 +525,67 @@ async function main() {
       await ctx.close();
     }
   });
+
+  await step(
+    "a connect link that is unknown or expired gets a readable page and no buttons",
+    page,
+    async () => {
+      const ctx = await b.newContext({ viewport: { width: 1280, height: 900 } });
+      ctx.setDefaultTimeout(15_000);
+      const p3 = await ctx.newPage();
+      try {
+        await p3.goto(`${base}/integrations?session=sbcs_not-a-real-session`);
+        await p3.getByRole("heading", { name: "This connect link cannot be used" }).waitFor();
+        assert.equal(await p3.locator("#session-intro").textContent(), "Invalid connect session token");
+        assert.equal(await p3.locator("#session-providers button").count(), 0);
+        assert.equal(await p3.locator("#signin").isVisible(), false);
+        const expired = await api(base, "POST", "/api/connect-sessions", { token: key, body: {} });
+        await worker?.d1(`UPDATE connect_sessions SET expires_at = 0 WHERE id = '${expired.body.id}'`);
+        await p3.goto(`${base}/integrations?session=${expired.body.token}`);
+        await p3.locator("#session-intro", { hasText: "has expired" }).waitFor();
+        assert.equal(await p3.locator("#session-providers button").count(), 0);
+        await shot(p3, "15-connect-session-expired");
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
+
+  await step(
+    "the connect page by keyboard at 390 px: providers fit, Tab and Enter start the flow",
+    page,
+    async () => {
+      const cs = await api(base, "POST", "/api/connect-sessions", {
+        token: key,
+        body: { allowed_providers: ["hubspot"] },
+      });
+      const ctx = await b.newContext({
+        viewport: { width: 390, height: 844 },
+        isMobile: true,
+        hasTouch: true,
+      });
+      ctx.setDefaultTimeout(15_000);
+      const p4 = await ctx.newPage();
+      try {
+        await p4.goto(`${base}/integrations?session=${cs.body.token}`);
+        const button = p4.getByRole("button", { name: "Connect HubSpot" });
+        await button.waitFor();
+        const width = await p4.evaluate<number>("document.documentElement.scrollWidth");
+        assert.ok(width <= 390, `no horizontal scroll (scrollWidth ${width})`);
+        await shot(p4, "16-connect-session-phone");
+        for (let i = 0; i < 20 && !(await button.evaluate((el) => el === document.activeElement)); i++)
+          await p4.keyboard.press("Tab");
+        assert.ok(
+          await button.evaluate((el) => el === document.activeElement),
+          "the button takes focus by Tab",
+        );
+        await p4.keyboard.press("Enter");
+        await p4.waitForURL(/\/sandbox\/hubspot\//);
+      } finally {
+        await ctx.close();
+      }
+    },
+  );
 
   await step("keyboard: the form dialog closes on Escape and focus returns to its opener", page, async () => {
     await page.goto(`${base}/integrations`);

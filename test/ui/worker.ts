@@ -9,10 +9,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   applyLocalMigrations,
+  DEV_ENV,
   exitCode,
   freePort,
   newKeyRing,
   randomToken,
+  runWrangler,
   sleep,
   spawnFrozenWorker,
   waitForHealth,
@@ -22,6 +24,8 @@ export interface Worker {
   base: string;
   adminToken: string;
   tail: () => string;
+  /** Runs SQL on the worker's local D1 (`wrangler d1 execute`): a state no API makes, such as an expired session. */
+  d1: (sql: string) => Promise<void>;
   stop: () => Promise<void>;
 }
 
@@ -103,5 +107,11 @@ async function startOnce(): Promise<Worker> {
       `${e instanceof Error ? e.message : e}\n--- wrangler output ---\n${output.slice(-4000)}`,
     );
   }
-  return { base, adminToken: vars.ADMIN_TOKEN, tail: () => tailChunks.join(""), stop };
+  const d1 = async (sql: string) => {
+    await runWrangler(
+      ["d1", "execute", "DB", "--local", "--env", DEV_ENV, "--persist-to", state, "--command", sql],
+      { quiet: true },
+    );
+  };
+  return { base, adminToken: vars.ADMIN_TOKEN, tail: () => tailChunks.join(""), d1, stop };
 }
