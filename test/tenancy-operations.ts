@@ -256,7 +256,6 @@ export function objectValue(op: Operation, name: string, o: OrgObjects): string 
       if (op.path.startsWith("/api/event-endpoints/")) return o.endpoint;
       return o.integration[providerFor(op.path)];
     case "integration_id":
-    case "target":
       return o.integration[providerFor(op.path)];
     case "record_id":
       return o.record;

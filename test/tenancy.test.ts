@@ -699,11 +699,20 @@ const FILTERS = new Set(["GET /api/messages", "GET /api/integrations/{provider}/
 /** Reads a member key may not make: starting an OAuth flow connects an integration. */
 const ADMIN_READS = new Set(["GET /api/integrations/{provider}/auth", "GET /api/audit-logs"]);
 
+/**
+ * `DELETE /api/integrations/{id}` takes a provider id in place of the integration's (004), and
+ * then `integration_id` names the integration: that is the form whose object is swapped.
+ */
+const providerInPath = (op: Operation, param: string) =>
+  param === "id" &&
+  opName(op) === "DELETE /api/integrations/{id}" &&
+  op.params.some((q) => q.name === "integration_id");
+
 /** The parameters of `op` that name an object of the organization (`body.id` for the 001 writes). */
 function objectParams(op: Operation): string[] {
   const names = op.params
     .filter((p) => p.in === "path" || p.name === "integration_id")
-    .filter((p) => !(p.name === "target" && op.params.some((q) => q.name === "integration_id")))
+    .filter((p) => !providerInPath(op, p.name))
     .filter((p) => objectValue(op, p.name, ANY_OBJECTS) !== undefined)
     .map((p) => p.name);
   const field = BODY_OBJECT[opName(op)];
@@ -716,10 +725,9 @@ function requestFor(op: Operation, own: OrgObjects, swap?: { param: string; othe
   const query: string[] = [];
   for (const p of op.params) {
     const from = swap?.param === p.name ? swap.other : own;
-    const value =
-      p.name === "target" && op.params.some((q) => q.name === "integration_id")
-        ? providerFor(op.path)
-        : (objectValue(op, p.name, from) ?? plainValue(op, p.name));
+    const value = providerInPath(op, p.name)
+      ? providerFor(op.path)
+      : (objectValue(op, p.name, from) ?? plainValue(op, p.name));
     if (p.in === "path") {
       if (value === undefined) throw new Error(`${opName(op)}: no value for path parameter ${p.name}`);
       path = path.replace(`{${p.name}}`, p.name === "rest" ? value : encodeURIComponent(value));

@@ -13,7 +13,7 @@ import { describeProxyRoute } from "./proxy.ts";
 import { describeSignupRoute } from "./signup.ts";
 import { describeWebhookRoutes } from "./webhooks.ts";
 
-/** The document's `openapi` and `info`. No `servers`: paths are relative to where it is served. */
+/** The document's `openapi`, `info` and `servers`: paths are relative to where it is served. */
 export const DOCUMENT_HEAD = {
   openapi: "3.1.0",
   info: {
@@ -22,6 +22,7 @@ export const DOCUMENT_HEAD = {
     description: "Integrations hub: per-organization connections with an encrypted credentials vault.",
     license: { name: "MIT", identifier: "MIT" },
   },
+  servers: [{ url: "/", description: "The deployment serving this document" }],
 } as const;
 
 /** The document of an app (the production entry's, for public/openapi.json). */
@@ -40,5 +41,46 @@ export function openApiDocument(app: ReturnType<typeof createApp>) {
   describeSignupRoute(registry);
   describeProxyRoute(registry);
   describeWebhookRoutes(registry);
-  return app.getOpenAPI31Document(DOCUMENT_HEAD);
+  const doc = app.getOpenAPI31Document({ ...DOCUMENT_HEAD, servers: [...DOCUMENT_HEAD.servers] });
+  withOperationIds(doc as { paths?: Record<string, Record<string, unknown>> });
+  return doc;
+}
+
+const METHODS = ["get", "put", "post", "delete", "patch", "head", "options"] as const;
+const pascal = (word: string) =>
+  word
+    .split(/[^A-Za-z0-9]+/)
+    .filter(Boolean)
+    .map((w) => (w[0] ?? "").toUpperCase() + w.slice(1))
+    .join("");
+
+/**
+ * Gives every operation without one an `operationId` made from its method and path, the way
+ * code generators name them: `GET /api/integrations/{id}/logs` is `getIntegrationsLogs`, the
+ * parameters named at the end where two would otherwise share a name
+ * (`getIntegrations`, `getIntegrationsById`). Stable: the same route always gets the same id.
+ */
+export function withOperationIds(doc: { paths?: Record<string, Record<string, unknown>> }): void {
+  const taken = new Set<string>();
+  const pending: { op: { operationId?: string }; base: string; params: string[] }[] = [];
+  for (const [path, item] of Object.entries(doc.paths ?? {})) {
+    const segments = path.split("/").filter((s) => s && s !== "api");
+    const words = segments.filter((s) => !s.startsWith("{")).map(pascal);
+    const params = segments.filter((s) => s.startsWith("{")).map((s) => pascal(s.slice(1, -1)));
+    for (const method of METHODS) {
+      const op = item[method] as { operationId?: string } | undefined;
+      if (!op) continue;
+      if (op.operationId) taken.add(op.operationId);
+      else pending.push({ op, base: `${method}${words.join("")}`, params });
+    }
+  }
+  const counts = new Map<string, number>();
+  for (const p of pending) counts.set(p.base, (counts.get(p.base) ?? 0) + 1);
+  for (const p of pending) {
+    let id = p.base;
+    if ((counts.get(p.base) ?? 0) > 1 && p.params.length) id = `${p.base}By${p.params.join("And")}`;
+    for (let n = 2; taken.has(id); n++) id = `${p.base}${n}`;
+    taken.add(id);
+    p.op.operationId = id;
+  }
 }

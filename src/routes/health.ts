@@ -23,6 +23,7 @@ healthApi.openapi(
     method: "get",
     path: "/health",
     tags: ["Health"],
+    security: [],
     summary: "Liveness and readiness",
     responses: {
       200: jsonResponse(HealthSchema, "Healthy"),

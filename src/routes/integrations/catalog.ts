@@ -20,6 +20,7 @@ catalogApi.openapi(
     method: "get",
     path: "/providers",
     tags,
+    security: [],
     summary: "The provider catalog: categories, fields (for forms) and capabilities",
     responses: { 200: jsonResponse(ProviderCatalogSchema, "Every provider") },
   }),

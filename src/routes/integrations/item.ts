@@ -69,7 +69,7 @@ for (const method of ["put", "patch"] as const) {
 itemApi.openapi(
   createRoute({
     method: "delete",
-    path: "/{target}",
+    path: "/{id}",
     tags,
     security,
     summary:
@@ -81,7 +81,7 @@ itemApi.openapi(
     },
   }),
   async (c) => {
-    const target = integrationRef(c.req.valid("param").target, c.req.valid("query").integration_id);
+    const target = integrationRef(c.req.valid("param").id, c.req.valid("query").integration_id);
     if ("provider" in target) return disconnect(c, target.provider, target.integrationId);
     await c.get("services").calendar.teardown(orgAuth(c).orgId, { id: target.id }, orgAuth(c).actor);
     await c.get("services").integrations.delete(orgAuth(c).orgId, target.id, writeContext(c, "rest"));

@@ -239,14 +239,14 @@ export const StatsSchema = z
   })
   .openapi("IntegrationStats");
 
-/** `{target}` of `DELETE /api/integrations/{target}`: an integration id or a provider id. */
+/** `{id}` of `DELETE /api/integrations/{id}`: an integration id or (004) a provider id. */
 export const TargetParam = z.object({
-  target: z
+  id: z
     .string()
     .max(64)
     .openapi({
-      param: { name: "target", in: "path" },
-      description: "An integration id (UUID) or a provider id",
+      param: { name: "id", in: "path" },
+      description: "An integration id (UUID), or a provider id to disconnect that provider (004)",
     }),
 });
 
