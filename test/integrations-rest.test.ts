@@ -152,6 +152,63 @@ describe("REST integrations", () => {
     expect(seen).toEqual(["SMS", "SG 4", "SG 3", "SG 2", "SG 1", "SG 0"]);
   });
 
+  it("every integration path takes a provider id in place of the integration's, as sync does", async () => {
+    const org = await newOrg();
+    const bot = await newIntegration(org, { provider: "telegram", name: "Bot", bot_token: "123456:ABCdef" });
+    const test = await call("POST", "/api/integrations/telegram/test", { key: org.adminKey });
+    expect(test.status, test.text).toBe(200);
+    expect(test.json.integration.id).toBe(bot.id);
+    const logs = await call("GET", "/api/integrations/telegram/logs", { key: org.memberKey });
+    expect(logs.status).toBe(200);
+    expect(logs.json.logs.length).toBeGreaterThan(0);
+    const one = await call("GET", "/api/integrations/telegram", { key: org.memberKey });
+    expect(one.json.integration.id).toBe(bot.id);
+    const events = await call("GET", "/api/integrations/telegram/webhook-events", { key: org.memberKey });
+    expect(events.status).toBe(200);
+    // With two of the provider, the path names one only with ?integration_id=.
+    const second = await newIntegration(org, {
+      provider: "telegram",
+      name: "Bot 2",
+      bot_token: "654321:ABCdef",
+    });
+    const ambiguous = await call("POST", "/api/integrations/telegram/test", { key: org.adminKey });
+    expect(ambiguous.status).toBe(409);
+    expect(ambiguous.json.error).toMatch(/integration_id/);
+    const chosen = await call("POST", `/api/integrations/telegram/test?integration_id=${second.id}`, {
+      key: org.adminKey,
+    });
+    expect(chosen.json.integration.id).toBe(second.id);
+    // A provider the organization has none of is 404; a word that is neither is not found either.
+    expect((await call("POST", "/api/integrations/salesforce/test", { key: org.adminKey })).status).toBe(404);
+    expect((await call("POST", "/api/integrations/nosuch/test", { key: org.adminKey })).status).toBe(404);
+    // Another organization's integration is not reached by its provider's name.
+    const other = await newOrg();
+    expect((await call("GET", "/api/integrations/telegram", { key: other.memberKey })).status).toBe(404);
+  });
+
+  it("an unknown filter value is a 400 naming the valid values, not an empty page", async () => {
+    const org = await newOrg();
+    const type = await call("GET", "/api/integrations?type=nosuch", { key: org.memberKey });
+    expect(type.status).toBe(400);
+    expect(type.json.code).toBe("INVALID_FIELD");
+    expect(type.json.issues[0].path).toBe("query.type");
+    expect(type.json.error).toMatch(
+      /^query\.type: must be a category \(email, whatsapp, sms, .*\) or a provider id \(.*sendgrid.*\)$/,
+    );
+    const provider = await call("GET", "/api/integrations?provider=nosuch", { key: org.memberKey });
+    expect(provider.status).toBe(400);
+    expect(provider.json.error).toMatch(/^query\.provider: must be a provider id \(.*twilio.*\)$/);
+    for (const [path, valid] of [
+      ["/api/messages?status=nosuch", "queued"],
+      ["/api/events?type=nosuch", "lead.created"],
+      ["/api/dead-letters?kind=nosuch", "message.send"],
+    ] as const) {
+      const r = await call("GET", path, { key: org.adminKey });
+      expect(r.status, path).toBe(400);
+      expect(r.json.error, path).toContain(valid);
+    }
+  });
+
   it("004 connect upserts one integration per provider and never returns the token", async () => {
     const org = await newOrg();
     const first = await call("POST", "/api/integrations/sendgrid/connect/", {

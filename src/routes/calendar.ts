@@ -6,6 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../middleware/auth.ts";
 import { MAX_RANGE_DAYS } from "../services/calendar.ts";
+import { integrationIdOf } from "./integrations/input.ts";
 import { IdParam } from "./integrations/schema.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "./openapi.ts";
 
@@ -86,13 +87,15 @@ calendarApi.openapi(
   }),
   async (c) => {
     const b = c.req.valid("json");
-    const result = await c.get("services").calendar.availability(orgAuth(c).orgId, c.req.valid("param").id, {
-      timeMin: new Date(b.time_min).toISOString(),
-      timeMax: new Date(b.time_max).toISOString(),
-      ...(b.calendars ? { calendars: b.calendars } : {}),
-      ...(b.time_zone ? { timeZone: b.time_zone } : {}),
-      ...(b.slot_minutes ? { slotMinutes: b.slot_minutes } : {}),
-    });
+    const result = await c
+      .get("services")
+      .calendar.availability(orgAuth(c).orgId, await integrationIdOf(c, c.req.valid("param").id), {
+        timeMin: new Date(b.time_min).toISOString(),
+        timeMax: new Date(b.time_max).toISOString(),
+        ...(b.calendars ? { calendars: b.calendars } : {}),
+        ...(b.time_zone ? { timeZone: b.time_zone } : {}),
+        ...(b.slot_minutes ? { slotMinutes: b.slot_minutes } : {}),
+      });
     return c.json(result, 200);
   },
 );
@@ -111,7 +114,9 @@ calendarApi.openapi(
     },
   }),
   async (c) => {
-    const watch = await c.get("services").calendar.watchStatus(orgAuth(c).orgId, c.req.valid("param").id);
+    const watch = await c
+      .get("services")
+      .calendar.watchStatus(orgAuth(c).orgId, await integrationIdOf(c, c.req.valid("param").id));
     return c.json({ watch }, 200);
   },
 );
@@ -130,7 +135,9 @@ calendarApi.openapi(
   }),
   async (c) => {
     const auth = orgAuth(c);
-    const watch = await c.get("services").calendar.watch(auth.orgId, c.req.valid("param").id, auth.actor);
+    const watch = await c
+      .get("services")
+      .calendar.watch(auth.orgId, await integrationIdOf(c, c.req.valid("param").id), auth.actor);
     return c.json({ watch }, 200);
   },
 );
@@ -147,7 +154,9 @@ calendarApi.openapi(
   }),
   async (c) => {
     const auth = orgAuth(c);
-    const watch = await c.get("services").calendar.unwatch(auth.orgId, c.req.valid("param").id, auth.actor);
+    const watch = await c
+      .get("services")
+      .calendar.unwatch(auth.orgId, await integrationIdOf(c, c.req.valid("param").id), auth.actor);
     return c.json({ watch }, 200);
   },
 );

@@ -6,7 +6,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../middleware/auth.ts";
 import { webhookEventView } from "../services/views.ts";
-import { pathProvider } from "./integrations/input.ts";
+import { integrationIdOf, pathProvider } from "./integrations/input.ts";
 import { IdParam, PageQuery, ProviderParam } from "./integrations/schema.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "./openapi.ts";
 
@@ -108,7 +108,7 @@ webhookLogsApi.openapi(
   async (c) => {
     const { orgId } = orgAuth(c);
     const services = c.get("services");
-    const row = await services.integrations.get(orgId, c.req.valid("param").id);
+    const row = await services.integrations.get(orgId, await integrationIdOf(c, c.req.valid("param").id));
     const q = c.req.valid("query");
     const page = await services.webhooks.list(orgId, {
       integrationId: row.id,
@@ -136,7 +136,8 @@ webhookLogsApi.openapi(
     },
   }),
   async (c) => {
-    const { id, event_id } = c.req.valid("param");
+    const { id: ref, event_id } = c.req.valid("param");
+    const id = await integrationIdOf(c, ref);
     const { orgId } = orgAuth(c);
     const services = c.get("services");
     const row = await services.integrations.get(orgId, id);
@@ -159,7 +160,8 @@ webhookLogsApi.openapi(
     },
   }),
   async (c) => {
-    const { id, event_id } = c.req.valid("param");
+    const { id: ref, event_id } = c.req.valid("param");
+    const id = await integrationIdOf(c, ref);
     const { orgId } = orgAuth(c);
     const services = c.get("services");
     const row = await services.integrations.get(orgId, id);

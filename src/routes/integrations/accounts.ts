@@ -7,7 +7,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../../middleware/auth.ts";
 import { createRouter, ErrorSchema, errorResponses, jsonResponse, security } from "../openapi.ts";
-import { integrationView, writeContext } from "./input.ts";
+import { integrationIdOf, integrationView, writeContext } from "./input.ts";
 import { IdParam, IntegrationSchema } from "./schema.ts";
 
 export const accountsApi = createRouter();
@@ -47,7 +47,9 @@ accountsApi.openapi(
     responses: { 200: jsonResponse(AccountsResponse, "The accounts"), ...errorResponses, ...unavailable },
   }),
   async (c) => {
-    const out = await c.get("services").accounts.list(orgAuth(c).orgId, c.req.valid("param").id);
+    const out = await c
+      .get("services")
+      .accounts.list(orgAuth(c).orgId, await integrationIdOf(c, c.req.valid("param").id));
     return c.json({ label: out.label, accounts: out.accounts }, 200);
   },
 );
@@ -77,7 +79,7 @@ accountsApi.openapi(
       .get("services")
       .accounts.select(
         auth.orgId,
-        c.req.valid("param").id,
+        await integrationIdOf(c, c.req.valid("param").id),
         c.req.valid("json").account_id,
         writeContext(c, "rest"),
       );

@@ -3,7 +3,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { orgAuth } from "../../middleware/auth.ts";
 import { integrationLogView } from "../../services/views.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "../openapi.ts";
-import { integrationView } from "./input.ts";
+import { integrationIdOf, integrationView } from "./input.ts";
 import { IdParam, LogsResponse, PageQuery, RegisterWebhooksResponse, TestResponse } from "./schema.ts";
 
 export const activityApi = createRouter();
@@ -22,7 +22,11 @@ activityApi.openapi(
   async (c) => {
     const page = await c
       .get("services")
-      .integrations.logs(orgAuth(c).orgId, c.req.valid("param").id, c.req.valid("query"));
+      .integrations.logs(
+        orgAuth(c).orgId,
+        await integrationIdOf(c, c.req.valid("param").id),
+        c.req.valid("query"),
+      );
     return c.json({ logs: page.items.map(integrationLogView), next_cursor: page.nextCursor }, 200);
   },
 );
@@ -47,7 +51,7 @@ activityApi.openapi(
     const auth = orgAuth(c);
     const { outcome, row } = await c
       .get("services")
-      .connections.test(auth.orgId, c.req.valid("param").id, auth.actor);
+      .connections.test(auth.orgId, await integrationIdOf(c, c.req.valid("param").id), auth.actor);
     return c.json({ ...outcome, integration: integrationView(c, row) }, 200);
   },
 );
@@ -73,7 +77,7 @@ activityApi.openapi(
     const auth = orgAuth(c);
     const { outcome, row } = await c
       .get("services")
-      .webhookSetups.register(auth.orgId, c.req.valid("param").id, auth.actor);
+      .webhookSetups.register(auth.orgId, await integrationIdOf(c, c.req.valid("param").id), auth.actor);
     return c.json({ ...outcome, integration: integrationView(c, row) }, 200);
   },
 );

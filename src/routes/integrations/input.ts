@@ -6,6 +6,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../../context.ts";
 import { ApiError, ErrorCode } from "../../errors.ts";
 import { UUID_RE } from "../../lib/ids.ts";
+import { orgAuth } from "../../middleware/auth.ts";
 import {
   defaultProviderOf,
   getProvider,
@@ -154,3 +155,16 @@ export function writeContext(c: Context<AppEnv>, dialect: WriteContext["dialect"
 /** An integration as the REST dialect shows it. */
 export const integrationView = (c: Context<AppEnv>, row: ShownIntegration) =>
   restView(row, c.get("services").settings);
+
+/**
+ * The integration id an `{id}` path segment names: the id itself, or a provider id naming the
+ * organization's integration of that provider (`?integration_id=` choosing among several), as
+ * every `{provider}` path takes it. Anything else is passed on as an id (and is not found).
+ */
+export async function integrationIdOf(c: Context<AppEnv>, value: string): Promise<string> {
+  if (UUID_RE.test(value)) return value;
+  const provider = providerForPath(value);
+  if (!provider) return value;
+  const ref = { provider, integrationId: c.req.query("integration_id") || undefined };
+  return (await c.get("services").integrations.resolve(orgAuth(c).orgId, ref)).id;
+}

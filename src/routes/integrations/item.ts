@@ -6,7 +6,7 @@ import { createRoute } from "@hono/zod-openapi";
 import { assertOrgMatches, orgAuth } from "../../middleware/auth.ts";
 import { createRouter, errorResponses, jsonBody, jsonResponse, security } from "../openapi.ts";
 import { disconnect } from "./connect.ts";
-import { integrationRef, integrationView, restWrite, writeContext } from "./input.ts";
+import { integrationIdOf, integrationRef, integrationView, restWrite, writeContext } from "./input.ts";
 import {
   ConfigureBody,
   ConfigureParams,
@@ -33,7 +33,9 @@ itemApi.openapi(
     responses: { 200: jsonResponse(IntegrationEnvelope, "The integration"), ...errorResponses },
   }),
   async (c) => {
-    const row = await c.get("services").integrations.getCached(orgAuth(c).orgId, c.req.valid("param").id);
+    const row = await c
+      .get("services")
+      .integrations.getCached(orgAuth(c).orgId, await integrationIdOf(c, c.req.valid("param").id));
     return c.json({ integration: integrationView(c, row) }, 200);
   },
 );
@@ -57,7 +59,7 @@ for (const method of ["put", "patch"] as const) {
         .get("services")
         .integrations.update(
           auth.orgId,
-          c.req.valid("param").id,
+          await integrationIdOf(c, c.req.valid("param").id),
           (provider) => restWrite(provider, body),
           writeContext(c, "rest"),
         );
@@ -101,7 +103,8 @@ itemApi.openapi(
   }),
   async (c) => {
     const auth = orgAuth(c);
-    const { id, type } = c.req.valid("param");
+    const { id: ref, type } = c.req.valid("param");
+    const id = await integrationIdOf(c, ref);
     const { provider, ...fields } = c.req.valid("json");
     assertOrgMatches(auth, { orgId: fields.org_id, slug: fields.organization_slug });
     const row = await c

@@ -1,6 +1,7 @@
 /** zod schemas of the REST integrations API: they validate and they are the OpenAPI document. */
 import { z } from "@hono/zod-openapi";
 import { limitJson } from "../../lib/json-limits.ts";
+import { PROVIDER_IDS } from "../../providers/registry.ts";
 import { CATEGORIES } from "../../providers/types.ts";
 import { STATUSES } from "../../services/integrations.ts";
 
@@ -46,11 +47,26 @@ export const IntegrationSchema = z
 export const IntegrationEnvelope = z.object({ integration: IntegrationSchema });
 export const MessageEnvelope = z.object({ message: z.string(), integration: IntegrationSchema });
 
+const TYPE_VALUES: readonly string[] = [...CATEGORIES, ...PROVIDER_IDS];
+
 export const ListQuery = z.object({
-  type: z.string().max(64).optional().openapi({
-    description: "Category (email, whatsapp, sms, signup_page, facebook, crm, ...) or provider id",
-  }),
-  provider: z.string().max(64).optional(),
+  type: z
+    .string()
+    .max(64)
+    .refine((v) => TYPE_VALUES.includes(v), {
+      error: `must be a category (${CATEGORIES.join(", ")}) or a provider id (${PROVIDER_IDS.join(", ")})`,
+    })
+    .optional()
+    .openapi({
+      description: "Category (email, whatsapp, sms, signup_page, facebook, crm, ...) or provider id",
+    }),
+  provider: z
+    .string()
+    .max(64)
+    .refine((v) => PROVIDER_IDS.includes(v as never), {
+      error: `must be a provider id (${PROVIDER_IDS.join(", ")})`,
+    })
+    .optional(),
   active_only: z.enum(["true", "false"]).optional(),
   cursor: z.string().max(512).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
@@ -156,7 +172,11 @@ export const IdParam = z.object({
   id: z
     .string()
     .max(64)
-    .openapi({ param: { name: "id", in: "path" }, description: "Integration id (UUID)" }),
+    .openapi({
+      param: { name: "id", in: "path" },
+      description:
+        "Integration id (UUID), or a provider id naming the organization's integration of that provider (`?integration_id=` when it has several)",
+    }),
 });
 export const ProviderParam = z.object({
   provider: z

@@ -6,7 +6,7 @@
 import { createRoute, type z } from "@hono/zod-openapi";
 import { orgAuth } from "../../middleware/auth.ts";
 import { scheduleView, syncJobView, syncStatusView } from "../../services/views.ts";
-import { integrationRef } from "../integrations/input.ts";
+import { integrationIdOf, integrationRef } from "../integrations/input.ts";
 import { IdParam, IntegrationIdQuery, ProviderParam } from "../integrations/schema.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "../openapi.ts";
 import {
@@ -89,7 +89,11 @@ syncJobsApi.openapi(
   async (c) => {
     const page = await c
       .get("services")
-      .sync.historyFor(orgAuth(c).orgId, c.req.valid("param").id, c.req.valid("query"));
+      .sync.historyFor(
+        orgAuth(c).orgId,
+        await integrationIdOf(c, c.req.valid("param").id),
+        c.req.valid("query"),
+      );
     return c.json({ logs: page.items.map(syncJobView), next_cursor: page.nextCursor }, 200);
   },
 );
@@ -113,7 +117,12 @@ syncJobsApi.openapi(
     const body = c.req.valid("json");
     const states = await c
       .get("services")
-      .sync.scheduleFor(orgAuth(c).orgId, c.req.valid("param").id, body.entities, body.interval_minutes);
+      .sync.scheduleFor(
+        orgAuth(c).orgId,
+        await integrationIdOf(c, c.req.valid("param").id),
+        body.entities,
+        body.interval_minutes,
+      );
     return c.json({ schedules: states.map(scheduleView) }, 200);
   },
 );

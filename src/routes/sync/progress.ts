@@ -2,6 +2,7 @@
 import { createRoute } from "@hono/zod-openapi";
 import { orgAuth } from "../../middleware/auth.ts";
 import { pushView, syncJobView } from "../../services/views.ts";
+import { integrationIdOf } from "../integrations/input.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "../openapi.ts";
 import { JobEnvelope, JobIdParams, PushEnvelope, PushIdParams } from "./schema.ts";
 
@@ -19,7 +20,8 @@ syncProgressApi.openapi(
     responses: { 200: jsonResponse(PushEnvelope, "The push"), ...errorResponses },
   }),
   async (c) => {
-    const { id, push_id } = c.req.valid("param");
+    const { id: ref, push_id } = c.req.valid("param");
+    const id = await integrationIdOf(c, ref);
     const push = await c.get("services").sync.getPushFor(orgAuth(c).orgId, id, push_id);
     return c.json({ push: pushView(push) }, 200);
   },
@@ -36,7 +38,8 @@ syncProgressApi.openapi(
     responses: { 200: jsonResponse(JobEnvelope, "The job"), ...errorResponses },
   }),
   async (c) => {
-    const { id, job_id } = c.req.valid("param");
+    const { id: ref, job_id } = c.req.valid("param");
+    const id = await integrationIdOf(c, ref);
     const job = await c.get("services").sync.jobFor(orgAuth(c).orgId, id, job_id);
     return c.json({ job: syncJobView(job) }, 200);
   },

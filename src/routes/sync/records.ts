@@ -5,6 +5,7 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../../middleware/auth.ts";
 import { pushView, recordView } from "../../services/views.ts";
+import { integrationIdOf } from "../integrations/input.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "../openapi.ts";
 import {
   PushBody,
@@ -33,7 +34,8 @@ syncRecordsApi.openapi(
     responses: { 200: jsonResponse(RecordsResponse, "Records"), ...errorResponses },
   }),
   async (c) => {
-    const { id, entity } = c.req.valid("param");
+    const { id: ref, entity } = c.req.valid("param");
+    const id = await integrationIdOf(c, ref);
     const q = c.req.valid("query");
     const page = await c.get("services").sync.recordsFor(orgAuth(c).orgId, id, entity, {
       cursor: q.cursor,
@@ -62,7 +64,8 @@ syncRecordsApi.openapi(
     responses: { 200: jsonResponse(z.object({ record: RecordSchema }), "The record"), ...errorResponses },
   }),
   async (c) => {
-    const { id, entity, record_id } = c.req.valid("param");
+    const { id: ref, entity, record_id } = c.req.valid("param");
+    const id = await integrationIdOf(c, ref);
     const record = await c.get("services").sync.recordFor(orgAuth(c).orgId, id, entity, record_id);
     return c.json({ record: recordView(record, true) }, 200);
   },
@@ -92,7 +95,8 @@ syncRecordsApi.openapi(
   }),
   async (c) => {
     const auth = orgAuth(c);
-    const { id, entity } = c.req.valid("param");
+    const { id: ref, entity } = c.req.valid("param");
+    const id = await integrationIdOf(c, ref);
     const body = c.req.valid("json");
     const r = await c.get("services").sync.pushFor(auth.orgId, id, entity, {
       externalId: body.external_id,
