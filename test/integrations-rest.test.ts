@@ -186,6 +186,49 @@ describe("REST integrations", () => {
     expect((await call("GET", "/api/integrations/telegram", { key: other.memberKey })).status).toBe(404);
   });
 
+  it("a test sets last_tested_at, never last_sync_at; an error outlasts switching off and on", async () => {
+    const org = await newOrg();
+    const bot = await newIntegration(org, {
+      provider: "telegram",
+      name: "Bot",
+      bot_token: "123456:invalid-token",
+    });
+    const failed = await call("POST", `/api/integrations/${bot.id}/test`, { key: org.adminKey });
+    expect(failed.json.ok).toBe(false);
+    expect(failed.json.integration).toMatchObject({ status: "error", error_count: 1, last_sync_at: null });
+    expect(failed.json.integration.last_tested_at).toEqual(expect.any(String));
+    const lastError = failed.json.integration.last_error as string;
+    expect(lastError).toMatch(/Unauthorized/);
+
+    // Off and on again: still in error, with its reason, until a test passes.
+    const off = await call("PATCH", `/api/integrations/${bot.id}`, {
+      key: org.adminKey,
+      body: { is_active: false },
+    });
+    expect(off.json.integration).toMatchObject({ status: "inactive", last_error: lastError, error_count: 1 });
+    const on = await call("PATCH", `/api/integrations/${bot.id}`, {
+      key: org.adminKey,
+      body: { is_active: true },
+    });
+    expect(on.json.integration).toMatchObject({ status: "error", last_error: lastError, error_count: 1 });
+    const asked = await call("PATCH", `/api/integrations/${bot.id}`, {
+      key: org.adminKey,
+      body: { status: "active" },
+    });
+    expect(asked.json.integration.status).toBe("error");
+
+    // New credentials clear it (untested); a passing test records its time and still no sync.
+    const fixed = await call("PATCH", `/api/integrations/${bot.id}`, {
+      key: org.adminKey,
+      body: { bot_token: "123456:ABCdef" },
+    });
+    expect(fixed.json.integration).toMatchObject({ status: "active", last_error: null, error_count: 0 });
+    const passed = await call("POST", `/api/integrations/${bot.id}/test`, { key: org.adminKey });
+    expect(passed.json.ok).toBe(true);
+    expect(passed.json.integration).toMatchObject({ status: "active", error_count: 0, last_sync_at: null });
+    expect(passed.json.integration.last_tested_at >= failed.json.integration.last_tested_at).toBe(true);
+  });
+
   it("an unknown filter value is a 400 naming the valid values, not an empty page", async () => {
     const org = await newOrg();
     const type = await call("GET", "/api/integrations?type=nosuch", { key: org.memberKey });

@@ -138,7 +138,7 @@ describe("fields a client must not set stay the hub's", () => {
     expect(r.json.integration.missing_fields).toEqual(["api_key"]);
   });
 
-  it("status active on an integration in error keeps error until its credentials change (002's PUT still works)", async () => {
+  it("status active on an integration in error keeps error until its credentials change, also switched off and on (002's PUT still works)", async () => {
     const o = await newOrg();
     const i = await newIntegration(o, {
       provider: "sendgrid",
@@ -164,12 +164,17 @@ describe("fields a client must not set stay the hub's", () => {
       body: { status: "inactive" },
     });
     expect(off.status, off.text).toBe(200);
-    expect(off.json.integration).toMatchObject({ is_active: false, status: "inactive" });
+    expect(off.json.integration).toMatchObject({
+      is_active: false,
+      status: "inactive",
+      last_error: "HTTP 401",
+    });
+    // Switched on again, it is still in error: only a passing test or new credentials clear it.
     const on = await call("PATCH", `/api/integrations/${i.id}`, {
       key: o.adminKey,
       body: { status: "active" },
     });
-    expect(on.json.integration).toMatchObject({ is_active: true, status: "active" });
+    expect(on.json.integration).toMatchObject({ is_active: true, status: "error", last_error: "HTTP 401" });
   });
 
   it.each([
@@ -179,6 +184,7 @@ describe("fields a client must not set stay the hub's", () => {
     [{ error_count: 0 }, "error_count"],
     [{ last_error: null }, "last_error"],
     [{ last_sync_at: "2030-01-01T00:00:00Z" }, "last_sync_at"],
+    [{ last_tested_at: "2030-01-01T00:00:00Z" }, "last_tested_at"],
     [{ created_at: "2000-01-01T00:00:00Z" }, "created_at"],
     [{ updated_at: "2000-01-01T00:00:00Z" }, "updated_at"],
     [{ disconnected_at: null }, "disconnected_at"],

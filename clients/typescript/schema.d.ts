@@ -614,7 +614,7 @@ export interface paths {
         put?: never;
         /**
          * Test the connection: the provider's cheapest authenticated call (rate limited per integration)
-         * @description Records the outcome on the integration (`status`, `last_error`, `error_count` reset on success, `last_sync_at`) and in its log. Answers 200 whether the provider accepted the credentials or not; `ok` says which. 429 with Retry-After past 5 tests a minute.
+         * @description Records the outcome on the integration (`status`, `last_error`, `error_count` reset on success, `last_tested_at`; `last_sync_at` is for syncs only) and in its log. Answers 200 whether the provider accepted the credentials or not; `ok` says which. 429 with Retry-After past 5 tests a minute.
          */
         post: operations["postIntegrationsTest"];
         delete?: never;
@@ -1419,7 +1419,10 @@ export interface components {
             webhook_url: string | null;
             webhook_verify_token: string | null;
             token_expires_at: string | null;
+            /** @description The last successful sync or push */
             last_sync_at: string | null;
+            /** @description The last connection test, whatever its outcome (`last_error` says how it ended) */
+            last_tested_at: string | null;
             last_error: string | null;
             error_count: number;
             created_at: string;

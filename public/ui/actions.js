@@ -17,7 +17,7 @@ export async function testConnection(i, button, out) {
     Object.assign(i, r.integration);
     const li = out.closest(".item");
     li.querySelector(".badge").replaceWith(badge(i.status));
-    li.querySelector(".last-sync").textContent = fmtDate(i.last_sync_at);
+    li.querySelector(".last-test").textContent = fmtDate(i.last_tested_at);
   } catch (error) {
     out.className = "result fail";
     out.textContent = `✗ ${error.message}`;

@@ -101,6 +101,8 @@ export async function renderDetail(id) {
       h("dd", {}, i.is_active ? "yes" : "no"),
       h("dt", {}, "Last sync"),
       h("dd", { id: "d-last-sync" }, fmtDate(i.last_sync_at)),
+      h("dt", {}, "Last tested"),
+      h("dd", { id: "d-last-test" }, fmtDate(i.last_tested_at)),
       h("dt", {}, "Last error"),
       h("dd", { class: "last-error" }, i.last_error ?? "—"),
       i.missing_fields?.length ? [h("dt", {}, "Missing"), h("dd", {}, i.missing_fields.join(", "))] : null,

@@ -98,6 +98,8 @@ export function renderItem(i) {
       providerName(i.provider),
       " · last sync ",
       h("span", { class: "last-sync" }, fmtDate(i.last_sync_at)),
+      " · last tested ",
+      h("span", { class: "last-test" }, fmtDate(i.last_tested_at)),
     ),
     i.missing_fields?.length
       ? h("p", { class: "small warn" }, `Missing: ${i.missing_fields.join(", ")}`)

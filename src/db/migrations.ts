@@ -12,4 +12,5 @@ export const EXPECTED_MIGRATIONS = [
   "0009_calendar.sql",
   "0010_record_hash.sql",
   "0011_retention_idx.sql",
+  "0012_last_tested.sql",
 ] as const;

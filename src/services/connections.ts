@@ -205,13 +205,14 @@ export class Connections {
           status: row.isActive ? ("active" as const) : ("inactive" as const),
           lastError: null,
           errorCount: 0,
-          lastSyncAt: now,
+          lastTestedAt: now,
           updatedAt: now,
         }
       : {
           status: "error" as const,
           lastError: outcome.message,
           errorCount: sql`${integrations.errorCount} + 1`,
+          lastTestedAt: now,
           updatedAt: now,
         };
     await batchAcross(this.db, [

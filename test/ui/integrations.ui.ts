@@ -297,6 +297,9 @@ async function main() {
     const it = item(page, "Telegram bot");
     await it.getByRole("button", { name: "Test" }).click();
     await it.locator(".result.ok", { hasText: "Connected" }).waitFor();
+    // A test is a test, not a sync: "last tested" moves, "last sync" does not.
+    assert.notEqual(await it.locator(".last-test").textContent(), "—");
+    assert.equal(await it.locator(".last-sync").textContent(), "—");
     // a refused credential: the result and the error badge and last error
     const cal = item(page, "Custom API");
     await cal.getByRole("button", { name: "Test" }).click();
@@ -313,6 +316,13 @@ async function main() {
     await page.reload();
     await item(page, "Custom API").locator(".last-error", { hasText: "unauthorized" }).waitFor();
     await shot(page, "05b-test-failed-desktop");
+    // Switching it off and on again does not make the error go away: only a passing test does.
+    await item(page, "Custom API").getByRole("button", { name: "Deactivate" }).click();
+    await item(page, "Custom API").locator(".badge", { hasText: "inactive" }).waitFor();
+    await item(page, "Custom API").getByRole("button", { name: "Activate" }).click();
+    await item(page, "Custom API").locator(".badge", { hasText: "error" }).waitFor();
+    await page.reload();
+    await item(page, "Custom API").locator(".last-error", { hasText: "unauthorized" }).waitFor();
   });
 
   await step("deactivate and activate toggle the status badge", page, async () => {

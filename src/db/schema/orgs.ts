@@ -97,7 +97,10 @@ export const integrations = sqliteTable(
     webhookUrl: text("webhook_url"),
     webhookVerifyToken: text("webhook_verify_token"),
     tokenExpiresAt: text("token_expires_at"),
+    /** The last successful sync (or push): never a connection test. */
     lastSyncAt: text("last_sync_at"),
+    /** The last connection test, whatever its outcome (`last_error` says how it ended). */
+    lastTestedAt: text("last_tested_at"),
     lastError: text("last_error"),
     errorCount: integer("error_count").notNull().default(0),
     createdAt: text("created_at").notNull().default(now),

@@ -39,7 +39,7 @@ activityApi.openapi(
     security,
     summary: "Test the connection: the provider's cheapest authenticated call (rate limited per integration)",
     description:
-      "Records the outcome on the integration (`status`, `last_error`, `error_count` reset on success, `last_sync_at`) and in its log. Answers 200 whether the provider accepted the credentials or not; `ok` says which. 429 with Retry-After past 5 tests a minute.",
+      "Records the outcome on the integration (`status`, `last_error`, `error_count` reset on success, `last_tested_at`; `last_sync_at` is for syncs only) and in its log. Answers 200 whether the provider accepted the credentials or not; `ok` says which. 429 with Retry-After past 5 tests a minute.",
     request: { params: IdParam },
     responses: {
       200: jsonResponse(TestResponse, "The outcome"),

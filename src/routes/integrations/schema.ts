@@ -28,7 +28,10 @@ export const IntegrationSchema = z
     webhook_url: z.string().nullable(),
     webhook_verify_token: z.string().nullable(),
     token_expires_at: z.string().nullable(),
-    last_sync_at: z.string().nullable(),
+    last_sync_at: z.string().nullable().openapi({ description: "The last successful sync or push" }),
+    last_tested_at: z.string().nullable().openapi({
+      description: "The last connection test, whatever its outcome (`last_error` says how it ended)",
+    }),
     last_error: z.string().nullable(),
     error_count: z.number().int(),
     created_at: z.string(),

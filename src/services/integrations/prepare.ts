@@ -92,8 +92,9 @@ export async function prepareWrite(
 }
 
 /**
- * The status a write leaves: the one asked for, else pending while fields are missing, else
- * still error until the credentials change, else active or inactive.
+ * The status a write leaves: pending while fields are missing, else still error until the
+ * credentials change or a test passes (switching it off and on again does not clear it), else
+ * active or inactive, as asked.
  */
 export function statusFor(
   input: IntegrationWrite,
@@ -102,8 +103,17 @@ export function statusFor(
   existing: IntegrationRow | null,
   credentialsChanged: boolean,
 ): Status {
+  if (input.status && input.status !== "active") return input.status;
+  if (missing.length && !input.status) return "pending";
+  if (isActive && stillFailing(existing, credentialsChanged)) return "error";
   if (input.status) return input.status;
-  if (missing.length) return "pending";
-  if (existing?.status === "error" && !credentialsChanged && isActive) return "error";
   return isActive ? "active" : "inactive";
+}
+
+/**
+ * Whether an integration's last test or provider call failed and nothing has cleared it since:
+ * `error_count` counts those failures and only a passing test (or new credentials) resets it.
+ */
+export function stillFailing(existing: IntegrationRow | null, credentialsChanged: boolean): boolean {
+  return existing !== null && !credentialsChanged && (existing.status === "error" || existing.errorCount > 0);
 }

@@ -39,6 +39,7 @@ export function restView(stored: ShownIntegration, settings: Settings) {
     webhook_verify_token: row.webhookVerifyToken,
     token_expires_at: row.tokenExpiresAt,
     last_sync_at: row.lastSyncAt,
+    last_tested_at: row.lastTestedAt,
     last_error: row.lastError,
     error_count: row.errorCount,
     created_at: row.createdAt,
