@@ -1,4 +1,5 @@
 /** The REST dialect (002/003/004) under /api/integrations: happy paths and their semantics. */
+import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { call, newIntegration, newOrg } from "./harness.ts";
 
@@ -487,5 +488,48 @@ describe("REST integrations", () => {
         if (f.secret) expect(f.type).toBe("password");
       }
     }
+    // Where the customer says where the API is, the form has a field for it: the integration's api_base_url.
+    for (const id of ["odoo_crm", "sql_accounting", "other"]) {
+      const p = r.json.providers.find((x: { id: string }) => x.id === id);
+      expect(p.customer_base_url, id).toBe(true);
+      expect(
+        p.fields.find((f: { name: string }) => f.name === "api_base_url"),
+        id,
+      ).toMatchObject({
+        label: "Base URL",
+        type: "url",
+        location: "integration",
+        placeholder: expect.stringMatching(/^https:\/\//),
+      });
+    }
+    expect(
+      r.json.providers
+        .find((x: { id: string }) => x.id === "sendgrid")
+        .fields.map((f: { name: string }) => f.name),
+    ).not.toContain("api_base_url");
+  });
+
+  it("the base URL a form sends is the integration's own, shown back as api_base_url", async () => {
+    const org = await newOrg();
+    const odoo = await call("POST", "/api/integrations", {
+      key: org.adminKey,
+      body: {
+        provider: "odoo_crm",
+        name: "Odoo",
+        database: "acme",
+        username: "admin@example.com",
+        api_key: "odoo-key-123",
+        api_base_url: "https://acme.odoo.com",
+      },
+    });
+    expect(odoo.status, odoo.text).toBe(201);
+    expect(odoo.json.integration.config.api_base_url).toBeUndefined();
+    const got = await call("GET", `/api/integrations/${odoo.json.integration.id}`, { key: org.memberKey });
+    // In the sandbox every call goes to the simulator; the stored URL is the customer's.
+    const row = await env.DB.prepare("SELECT api_base_url FROM integrations WHERE id = ?")
+      .bind(odoo.json.integration.id)
+      .first<{ api_base_url: string }>();
+    expect(row?.api_base_url).toBe("https://acme.odoo.com");
+    expect(got.status).toBe(200);
   });
 });

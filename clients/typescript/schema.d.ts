@@ -1544,6 +1544,11 @@ export interface components {
                     default?: string | number | boolean;
                     placeholder?: string;
                     help?: string;
+                    /**
+                     * @description `integration`: sent as the integration's own field of that name (`api_base_url`), not in `config`
+                     * @enum {string}
+                     */
+                    location?: "integration";
                 }[];
                 capabilities: {
                     test: boolean;

@@ -5,9 +5,15 @@ import { h } from "./dom.js";
 
 const MASK = "••••••";
 
+/** A field's stored value: a secret's mask, the integration's own field (`location`), or its config's. */
+export function storedValue(f, i) {
+  if (f.secret) return i.secrets?.[f.name];
+  return f.location === "integration" ? (i[f.name] ?? undefined) : i.config?.[f.name];
+}
+
 export function fieldInput(f, i) {
   const id = `f-${f.name}`;
-  const stored = i ? (f.secret ? i.secrets?.[f.name] : i.config?.[f.name]) : undefined;
+  const stored = i ? storedValue(f, i) : undefined;
   const described = [f.help ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(" ");
   const common = { id, name: f.name, "aria-describedby": described, dataset: { field: f.name } };
   if (f.required) common["aria-required"] = "true";

@@ -3,7 +3,7 @@
 
 import { api } from "./api.js";
 import { $, banner, h } from "./dom.js";
-import { fieldInput, readValue } from "./form-fields.js";
+import { fieldInput, readValue, storedValue } from "./form-fields.js";
 import { rerender } from "./nav.js";
 import { cardOf, state } from "./state.js";
 
@@ -124,7 +124,7 @@ async function onSubmitForm(e) {
       else if (f.required && !i) problems.push([f.name, `${f.label} is required.`]);
       continue;
     }
-    const stored = i?.config?.[f.name];
+    const stored = i ? storedValue(f, i) : undefined;
     if (!i) {
       if (v === "" || (f.type === "boolean" && v === (f.default ?? false) && !f.required)) {
         if (f.required && v === "") problems.push([f.name, `${f.label} is required.`]);

@@ -111,6 +111,8 @@ export interface Provider {
    * guard before they are stored or fetched.
    */
   customerBaseUrl?: boolean;
+  /** What a customer's base URL looks like, for the form's placeholder (with `customerBaseUrl`). */
+  baseUrlExample?: string;
   /**
    * The setting that holds a customer-supplied host the hub connects to directly (SMTP). It
    * passes the same SSRF guard as customer base URLs.

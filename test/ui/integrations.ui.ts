@@ -263,8 +263,17 @@ async function main() {
       access_token: "ya29.a0AfB_sandbox-token",
       calendar_id: "primary",
     });
-    await create(page, "other", undefined, "Custom API", { api_key: "sk_custom_123" });
+    await create(page, "other", undefined, "Custom API", {
+      api_key: "sk_custom_123",
+      api_base_url: "https://api.example.com/v1",
+    });
     const list = await api(base, "GET", "/api/integrations?limit=50", { token: key });
+    const custom = list.body.integrations.find((i: { provider: string }) => i.provider === "other");
+    assert.equal(
+      custom.api_base_url,
+      "https://api.example.com/v1",
+      "the form's Base URL is the integration's",
+    );
     const providers = list.body.integrations.map((i: { provider: string }) => i.provider).sort();
     assert.deepEqual(providers, [
       "facebook",

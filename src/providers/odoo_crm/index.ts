@@ -13,6 +13,7 @@ export const provider = defineProvider({
   // The integration's api_base_url (e.g. https://yourcompany.odoo.com) is the Odoo host.
   defaultBaseUrl: "",
   customerBaseUrl: true,
+  baseUrlExample: "https://yourcompany.odoo.com",
   fields: [
     {
       name: "database",

@@ -15,6 +15,7 @@ export const provider = defineProvider({
   // The integration's api_base_url is the API.
   defaultBaseUrl: "",
   customerBaseUrl: true,
+  baseUrlExample: "https://api.example.com/v1",
   fields: [
     {
       name: "api_key",

@@ -18,6 +18,7 @@ export const provider = defineProvider({
   // SQL's gateway; an install may instead expose its own host, so the customer can supply the base URL.
   defaultBaseUrl: "https://api.sql.my",
   customerBaseUrl: true,
+  baseUrlExample: "https://api.sql.my",
   fields: [
     {
       name: "access_key",

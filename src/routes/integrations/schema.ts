@@ -225,6 +225,10 @@ export const ProviderCatalogSchema = z
             default: z.union([z.string(), z.number(), z.boolean()]).optional(),
             placeholder: z.string().optional(),
             help: z.string().optional(),
+            location: z.literal("integration").optional().openapi({
+              description:
+                "`integration`: sent as the integration's own field of that name (`api_base_url`), not in `config`",
+            }),
           }),
         ),
         capabilities: z.object({
