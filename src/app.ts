@@ -15,6 +15,7 @@ import { adminApi } from "./routes/admin/index.ts";
 import { auditApi } from "./routes/audit.ts";
 import { calendarApi } from "./routes/calendar.ts";
 import { compatApi } from "./routes/compat/index.ts";
+import { dashboardApi } from "./routes/dashboard.ts";
 import { DOCS_HTML } from "./routes/docs.ts";
 import { eventEndpointsApi, eventsApi } from "./routes/event-endpoints.ts";
 import { healthApi } from "./routes/health.ts";
@@ -101,6 +102,7 @@ export function createApp(opts: AppOptions = {}) {
   app.route("/api/integrations", calendarApi);
   app.route("/api/integrations", integrationsApi);
   app.route("/api/audit-logs", auditApi);
+  app.route("/api/dashboard", dashboardApi);
   app.route("/api/dead-letters", deadLettersApi);
   app.route("/api/jobs", jobsApi);
   app.route("/api/messages", messagesApi);

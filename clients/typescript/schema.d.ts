@@ -700,6 +700,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/dashboard": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Messages and webhooks a day, and the latest sync runs */
+        get: operations["getDashboard"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/dead-letters": {
         parameters: {
             query?: never;
@@ -1770,6 +1787,43 @@ export interface components {
             } | null;
             request_id: string | null;
             created_at: string;
+        };
+        Dashboard: {
+            /** @description The UTC dates covered, oldest first (today last) */
+            days: string[];
+            /** @description Messages created each day, by their status now */
+            messages: {
+                /** @example 2026-12-04 */
+                date: string;
+                total: number;
+                by_status: {
+                    [key: string]: number;
+                };
+            }[];
+            /** @description Webhooks received each day, by their processing status now */
+            webhooks: {
+                /** @example 2026-12-04 */
+                date: string;
+                total: number;
+                by_status: {
+                    [key: string]: number;
+                };
+            }[];
+            /** @description The latest sync runs, newest first (at most 10) */
+            sync_runs: {
+                id: string;
+                integration_id: string;
+                integration_name: string | null;
+                provider: string;
+                entity: string;
+                mode: string;
+                status: string;
+                pages_done: number;
+                records_synced: number;
+                records_failed: number;
+                started_at: string | null;
+                completed_at: string | null;
+            }[];
         };
         DeadLetter: {
             id: string;
@@ -6316,6 +6370,91 @@ export interface operations {
                         audit_logs: components["schemas"]["AuditLog"][];
                         next_cursor: string | null;
                     };
+                };
+            };
+            /** @description Malformed JSON, or an invalid field (named in `error` and `issues`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role may not do this, or the request names another organization */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in the key's organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getDashboard: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The dashboard */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Dashboard"];
                 };
             };
             /** @description Malformed JSON, or an invalid field (named in `error` and `issues`) */

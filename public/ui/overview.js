@@ -2,6 +2,7 @@
 
 import { confirmDelete, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
+import { renderDashboard } from "./dashboard.js";
 import { $, badge, fmtDate, h } from "./dom.js";
 import { openForm } from "./integration-form.js";
 import { show } from "./nav.js";
@@ -28,6 +29,7 @@ export async function renderOverview(focusId) {
   await loadIntegrations();
   const cards = $("#cards");
   cards.replaceChildren(...CARDS.map(renderCard));
+  await renderDashboard();
   if (focusId) $(`[data-integration="${focusId}"] .name`)?.focus();
 }
 

@@ -13,4 +13,5 @@ export const EXPECTED_MIGRATIONS = [
   "0010_record_hash.sql",
   "0011_retention_idx.sql",
   "0012_last_tested.sql",
+  "0013_dashboard_idx.sql",
 ] as const;

@@ -2,6 +2,7 @@
  * The per-request (or per-job) services object. Services take explicit dependencies (db,
  * vault, settings), never a Hono context, so fetch, queue and cron handlers share them.
  */
+
 import { getSettings, type Settings } from "../config.ts";
 import { loadKeyRing } from "../crypto/keyring.ts";
 import { Vault } from "../crypto/vault.ts";
@@ -14,6 +15,7 @@ import { Activity } from "./activity.ts";
 import { Calendar } from "./calendar.ts";
 import { ConnectSessions } from "./connect-sessions.ts";
 import { Connections } from "./connections.ts";
+import { Dashboard } from "./dashboard.ts";
 import { Events } from "./events.ts";
 import { Integrations } from "./integrations.ts";
 import { Jobs } from "./jobs.ts";
@@ -59,6 +61,7 @@ export interface Services {
   keys: Keys;
   /** Dead letters and counters of the job engine. */
   jobs: Jobs;
+  dashboard: Dashboard;
 }
 
 /**
@@ -215,5 +218,6 @@ export function createServices(
     calendar: new Calendar(db, activity, integrations, connections, getVault),
     keys: new Keys(db, activity, organizations, getVault, env.JOBS),
     jobs: new Jobs(db),
+    dashboard: new Dashboard(db, shards),
   };
 }

@@ -447,6 +447,40 @@ async function main() {
   });
 
   await step(
+    "the dashboard: health, messages and webhooks a day as charts, recent sync runs",
+    page,
+    async () => {
+      const bots = await api(base, "GET", "/api/integrations?provider=telegram", { token: key });
+      const bot = bots.body.integrations[0];
+      for (const text of ["first", "second"]) {
+        const sent = await api(base, "POST", "/api/messages", {
+          token: key,
+          body: { integration_id: bot.id, to: "100200300", text },
+        });
+        assert.equal(sent.status, 202, sent.text);
+      }
+      await page.goto(`${base}/integrations#/`);
+      await page.reload();
+      const messages = page.locator("#chart-messages");
+      await messages.waitFor();
+      assert.equal(await messages.locator("g.bar").count(), 7);
+      const today = Number(await messages.locator("g.bar").last().getAttribute("data-total"));
+      assert.ok(today >= 2, `today's bar counts the messages (${today})`);
+      assert.match((await messages.locator("figcaption").textContent()) ?? "", /Messages — \d+ in 7 days/);
+      assert.equal(await page.locator("#chart-webhooks g.bar").count(), 7);
+      // The numbers are in a table too, for screen readers.
+      assert.equal(await messages.locator("table tr").count(), 8);
+      // Health: the failing integration is named with its reason; the sync run is listed with its records.
+      await page.locator(".health .failing li", { hasText: "Custom API" }).waitFor();
+      const run = page.locator(".runs tr", { hasText: "customers" }).first();
+      await run.waitFor();
+      assert.match((await run.textContent()) ?? "", /success/);
+      assert.match((await run.textContent()) ?? "", /3000/);
+      await shot(page, "00-dashboard-desktop");
+    },
+  );
+
+  await step(
     "Google Calendar: the Upcoming events tab lists the synced events, soonest first",
     page,
     async () => {

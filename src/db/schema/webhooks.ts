@@ -40,6 +40,7 @@ export const webhookEvents = sqliteTable(
     uniqueIndex("webhook_events_dedupe_uq").on(t.integrationId, t.dedupeKey),
     index("webhook_events_org_integration_idx").on(t.orgId, t.integrationId, t.id),
     index("webhook_events_org_provider_idx").on(t.orgId, t.provider, t.id),
+    index("webhook_events_org_idx").on(t.orgId, t.id),
     index("webhook_events_status_idx").on(t.status, t.receivedAt),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX `webhook_events_org_idx` ON `webhook_events` (`org_id`,`id`);

@@ -1,0 +1,87 @@
+/**
+ * The organization's dashboard: messages and webhooks a day over the last days (by their status
+ * now), and the latest sync runs. Each count walks an index in id order from the first id of the
+ * period (ids are time-ordered, src/lib/ids.ts), so it reads only the period's rows.
+ */
+import { and, count, desc, eq, gte, sql } from "drizzle-orm";
+import type { Db } from "../db/client.ts";
+import { integrations, messages, syncJobs, webhookEvents } from "../db/schema.ts";
+import type { Shards } from "../db/shards.ts";
+
+const DAY_MS = 86_400_000;
+
+/** The smallest prefixed id made at or after `ms` (`prefix_` and the 12 hex digits of the millisecond). */
+const firstIdAt = (prefix: string, ms: number) => `${prefix}_${ms.toString(16).padStart(12, "0")}`;
+
+/** Per day (UTC, oldest first), each status's count. */
+export type Daily = { date: string; total: number; by_status: Record<string, number> }[];
+
+export class Dashboard {
+  constructor(
+    private readonly db: Db,
+    private readonly shards: Shards,
+  ) {}
+
+  async summary(orgId: string, days: number, now = Date.now()) {
+    const today = Math.floor(now / DAY_MS) * DAY_MS;
+    const from = today - (days - 1) * DAY_MS;
+    const dates = Array.from({ length: days }, (_, i) =>
+      new Date(from + i * DAY_MS).toISOString().slice(0, 10),
+    );
+    const data = this.shards.of(orgId);
+    const [sent, received, runs] = await Promise.all([
+      this.db
+        .select({
+          day: sql<string>`substr(${messages.createdAt}, 1, 10)`,
+          status: messages.status,
+          n: count(),
+        })
+        .from(messages)
+        .where(and(eq(messages.orgId, orgId), gte(messages.id, firstIdAt("msg", from))))
+        .groupBy(sql`1`, messages.status),
+      data
+        .select({
+          day: sql<string>`substr(${webhookEvents.receivedAt}, 1, 10)`,
+          status: webhookEvents.status,
+          n: count(),
+        })
+        .from(webhookEvents)
+        .where(and(eq(webhookEvents.orgId, orgId), gte(webhookEvents.id, firstIdAt("whe", from))))
+        .groupBy(sql`1`, webhookEvents.status),
+      this.db
+        .select({
+          id: syncJobs.id,
+          integrationId: syncJobs.integrationId,
+          integrationName: integrations.name,
+          provider: syncJobs.provider,
+          entity: syncJobs.entity,
+          mode: syncJobs.mode,
+          status: syncJobs.status,
+          pagesDone: syncJobs.pagesDone,
+          recordsSynced: syncJobs.recordsSynced,
+          recordsFailed: syncJobs.recordsFailed,
+          startedAt: syncJobs.startedAt,
+          completedAt: syncJobs.completedAt,
+        })
+        .from(syncJobs)
+        .leftJoin(integrations, eq(integrations.id, syncJobs.integrationId))
+        .where(eq(syncJobs.orgId, orgId))
+        .orderBy(desc(syncJobs.id))
+        .limit(10),
+    ]);
+    return { dates, messages: daily(dates, sent), webhooks: daily(dates, received), runs };
+  }
+}
+
+function daily(dates: string[], rows: { day: string; status: string; n: number }[]): Daily {
+  const byDay = new Map(
+    dates.map((d) => [d, { date: d, total: 0, by_status: {} as Record<string, number> }]),
+  );
+  for (const r of rows) {
+    const day = byDay.get(r.day);
+    if (!day) continue;
+    day.total += r.n;
+    day.by_status[r.status] = (day.by_status[r.status] ?? 0) + r.n;
+  }
+  return [...byDay.values()];
+}
