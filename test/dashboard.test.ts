@@ -4,12 +4,16 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import type { Logger } from "../src/lib/log.ts";
-import type { JobMessage } from "../src/queue/messages.ts";
 import { createServices } from "../src/services/index.ts";
-import { call, newIntegration, newOrg, stubQueue } from "./harness.ts";
+import {
+  call,
+  newIntegration,
+  newOrg,
+  postTelegramUpdate,
+  storeQueuedWebhooks,
+  stubQueue,
+} from "./harness.ts";
 
-const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as Logger;
 const DAY = 86_400_000;
 
 describe("the dashboard", () => {
@@ -32,28 +36,9 @@ describe("the dashboard", () => {
       });
       expect(r.status, r.text).toBe(202);
     }
-    for (let i = 1; i <= 2; i++) {
-      const r = await call("POST", new URL(bot.webhook_url).pathname, {
-        raw: JSON.stringify({
-          update_id: 900 + i,
-          message: { message_id: i, chat: { id: 1, type: "private" }, text: "hi" },
-        }),
-        contentType: "application/json",
-        headers: { "x-telegram-bot-api-secret-token": secret },
-        env: queues,
-      });
-      expect(r.status, r.text).toBe(200);
-    }
+    for (let i = 1; i <= 2; i++) await postTelegramUpdate(bot.webhook_url, secret, 900 + i, jobs.queue);
     const services = createServices({ ...env, ...queues } as Env, "req_dashboard");
-    const ingests = jobs.sent.filter((m) => (m as { type?: string }).type === "webhook.ingest") as Extract<
-      JobMessage,
-      { type: "webhook.ingest" }
-    >[];
-    await services.webhooks.storeQueued(
-      ingests.map((m) => ({ orgId: m.orgId, event: m.event })),
-      log,
-      { process: false },
-    );
+    await storeQueuedWebhooks(services, jobs.sent);
     const books = await newIntegration(org, {
       provider: "quickbooks",
       name: "Books",

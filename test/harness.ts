@@ -4,7 +4,10 @@ import { env, exports } from "cloudflare:workers";
 import { afterEach, beforeEach, vi } from "vitest";
 import { createApp } from "../src/app.ts";
 import worker from "../src/index.ts";
+import type { Logger } from "../src/lib/log.ts";
 import { openApiDocument } from "../src/openapi/index.ts";
+import type { JobMessage } from "../src/queue/messages.ts";
+import type { Services } from "../src/services/index.ts";
 
 export const ADMIN_TOKEN = "test-admin-token-0123456789abcdef";
 export const BASE = "https://hub.test";
@@ -180,6 +183,49 @@ export function stubQueue() {
     },
   } as unknown as Queue;
   return { sent, delays, queue };
+}
+
+/** A logger that says nothing, for calling services directly. */
+export const quietLog = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  child: () => quietLog,
+} as unknown as Logger;
+
+/**
+ * Posts a Telegram update to a bot integration's webhook URL with its secret token, the queues
+ * stubbed by `queue`: the route answers once the delivery is on that (stub) webhooks queue.
+ */
+export async function postTelegramUpdate(webhookUrl: string, secret: string, updateId: number, queue: Queue) {
+  const r = await call("POST", new URL(webhookUrl).pathname, {
+    raw: JSON.stringify({
+      update_id: updateId,
+      message: { message_id: updateId, chat: { id: 4242, type: "private" }, date: 1_700_000_000, text: "hi" },
+    }),
+    contentType: "application/json",
+    headers: { "x-telegram-bot-api-secret-token": secret },
+    env: { JOBS: queue, WEBHOOKS: queue },
+  });
+  if (r.status !== 200) throw new Error(`webhook answered ${r.status}: ${r.text}`);
+}
+
+/**
+ * Does the webhooks consumer's first step for the deliveries a stub queue took (stores them,
+ * pending, without processing); answers their event ids in the order they were sent.
+ */
+export async function storeQueuedWebhooks(services: Services, sent: unknown[]): Promise<string[]> {
+  const ingests = sent.filter((m) => (m as { type?: string }).type === "webhook.ingest") as Extract<
+    JobMessage,
+    { type: "webhook.ingest" }
+  >[];
+  await services.webhooks.storeQueued(
+    ingests.map((m) => ({ orgId: m.orgId, event: m.event })),
+    quietLog,
+    { process: false },
+  );
+  return ingests.map((m) => m.event.id);
 }
 
 /**

@@ -4,6 +4,7 @@
  * period (ids are time-ordered, src/lib/ids.ts), so it reads only the period's rows.
  */
 import { and, count, desc, eq, gte, sql } from "drizzle-orm";
+import type { SQLiteColumn } from "drizzle-orm/sqlite-core";
 import type { Db } from "../db/client.ts";
 import { integrations, messages, syncJobs, webhookEvents } from "../db/schema.ts";
 import type { Shards } from "../db/shards.ts";
@@ -28,26 +29,9 @@ export class Dashboard {
     const dates = Array.from({ length: days }, (_, i) =>
       new Date(from + i * DAY_MS).toISOString().slice(0, 10),
     );
-    const data = this.shards.of(orgId);
     const [sent, received, runs] = await Promise.all([
-      this.db
-        .select({
-          day: sql<string>`substr(${messages.createdAt}, 1, 10)`,
-          status: messages.status,
-          n: count(),
-        })
-        .from(messages)
-        .where(and(eq(messages.orgId, orgId), gte(messages.id, firstIdAt("msg", from))))
-        .groupBy(sql`1`, messages.status),
-      data
-        .select({
-          day: sql<string>`substr(${webhookEvents.receivedAt}, 1, 10)`,
-          status: webhookEvents.status,
-          n: count(),
-        })
-        .from(webhookEvents)
-        .where(and(eq(webhookEvents.orgId, orgId), gte(webhookEvents.id, firstIdAt("whe", from))))
-        .groupBy(sql`1`, webhookEvents.status),
+      perDay(this.db, messages, messages.createdAt, "msg", orgId, from),
+      perDay(this.shards.of(orgId), webhookEvents, webhookEvents.receivedAt, "whe", orgId, from),
       this.db
         .select({
           id: syncJobs.id,
@@ -71,6 +55,22 @@ export class Dashboard {
     ]);
     return { dates, messages: daily(dates, sent), webhooks: daily(dates, received), runs };
   }
+}
+
+/** A table's rows of one organization since `from`, counted by day (of `at`) and status. */
+function perDay(
+  db: Db,
+  table: typeof messages | typeof webhookEvents,
+  at: SQLiteColumn,
+  prefix: string,
+  orgId: string,
+  from: number,
+): Promise<{ day: string; status: string; n: number }[]> {
+  return db
+    .select({ day: sql<string>`substr(${at}, 1, 10)`, status: table.status, n: count() })
+    .from(table)
+    .where(and(eq(table.orgId, orgId), gte(table.id, firstIdAt(prefix, from))))
+    .groupBy(sql`1`, table.status);
 }
 
 function daily(dates: string[], rows: { day: string; status: string; n: number }[]): Daily {

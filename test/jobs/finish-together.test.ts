@@ -6,12 +6,17 @@
 import { env } from "cloudflare:workers";
 import { beforeEach, describe, expect, it } from "vitest";
 import { type AnyJobKind, JobEngine } from "../../src/jobs/engine.ts";
-import type { Logger } from "../../src/lib/log.ts";
-import type { JobMessage } from "../../src/queue/messages.ts";
 import { createServices, type Services } from "../../src/services/index.ts";
-import { call, newIntegration, newOrg, stubQueue, type TestOrg } from "../harness.ts";
-
-const log = { debug() {}, info() {}, warn() {}, error() {}, child: () => log } as unknown as Logger;
+import {
+  call,
+  quietLog as log,
+  newIntegration,
+  newOrg,
+  postTelegramUpdate,
+  storeQueuedWebhooks,
+  stubQueue,
+  type TestOrg,
+} from "../harness.ts";
 
 let org: TestOrg;
 let jobs: ReturnType<typeof stubQueue>;
@@ -33,30 +38,8 @@ async function pendingEvents(n: number): Promise<string[]> {
     bot_token: "123456:ABCdef_ghi-jkl",
     webhook_secret: secret,
   });
-  const path = new URL(bot.webhook_url).pathname;
-  for (let i = 0; i < n; i++) {
-    const id = 800_000 + ++seq;
-    const r = await call("POST", path, {
-      raw: JSON.stringify({
-        update_id: id,
-        message: { message_id: id, chat: { id: 4242, type: "private" }, date: 1_700_000_000, text: "hi" },
-      }),
-      contentType: "application/json",
-      headers: { "x-telegram-bot-api-secret-token": secret },
-      env: { JOBS: jobs.queue, WEBHOOKS: jobs.queue },
-    });
-    expect(r.status, r.text).toBe(200);
-  }
-  const ingests = jobs.sent.filter((m) => (m as { type?: string }).type === "webhook.ingest") as Extract<
-    JobMessage,
-    { type: "webhook.ingest" }
-  >[];
-  await services.webhooks.storeQueued(
-    ingests.map((m) => ({ orgId: m.orgId, event: m.event })),
-    log,
-    { process: false },
-  );
-  return ingests.map((m) => m.event.id);
+  for (let i = 0; i < n; i++) await postTelegramUpdate(bot.webhook_url, secret, 800_000 + ++seq, jobs.queue);
+  return storeQueuedWebhooks(services, jobs.sent);
 }
 
 const statusOf = async (id: string) =>
