@@ -39,394 +39,394 @@ describe("provider catalog", () => {
       ),
     );
     expect(summary).toMatchInlineSnapshot(`
-              {
-                "autocount": {
-                  "auth_kind": "api_key",
-                  "capabilities": {
-                    "oauth": false,
-                    "push": [
-                      "customers",
-                      "products",
-                      "invoices",
-                    ],
-                    "send": [],
-                    "sync": [
-                      "customers",
-                      "products",
-                      "invoices",
-                    ],
-                    "test": true,
-                    "webhooks": false,
-                  },
-                  "category": "accounting",
-                  "fields": "account_book_id,key_id,api_key,debtor_control_account,sales_acc_no",
+            {
+              "autocount": {
+                "auth_kind": "api_key",
+                "capabilities": {
+                  "oauth": false,
+                  "push": [
+                    "customers",
+                    "products",
+                    "invoices",
+                  ],
+                  "send": [],
+                  "sync": [
+                    "customers",
+                    "products",
+                    "invoices",
+                  ],
+                  "test": true,
+                  "webhooks": false,
                 },
-                "aws_ses": {
-                  "auth_kind": "aws_sigv4",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "email",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhook_setup": "register",
-                    "webhooks": true,
-                  },
-                  "category": "email",
-                  "fields": "access_key_id,secret_access_key,region,from_email,from_name,reply_to,configuration_set,topic_arn,sandbox_mode,default",
+                "category": "accounting",
+                "fields": "account_book_id,key_id,api_key,debtor_control_account,sales_acc_no",
+              },
+              "aws_ses": {
+                "auth_kind": "aws_sigv4",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "email",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhook_setup": "register",
+                  "webhooks": true,
                 },
-                "aws_sns": {
-                  "auth_kind": "aws_sigv4",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "sms",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhook_setup": "register",
-                    "webhooks": true,
-                  },
-                  "category": "sms",
-                  "fields": "from_phone_number,access_key_id,secret_access_key,region,topic_arn,sandbox_mode,default",
+                "category": "email",
+                "fields": "access_key_id,secret_access_key,region,from_email,from_name,reply_to,configuration_set,topic_arn,sandbox_mode,default",
+              },
+              "aws_sns": {
+                "auth_kind": "aws_sigv4",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "sms",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhook_setup": "register",
+                  "webhooks": true,
                 },
-                "facebook": {
-                  "auth_kind": "bearer",
-                  "capabilities": {
-                    "accounts": "Pages",
-                    "oauth": true,
-                    "send": [
-                      "messenger",
-                    ],
-                    "sync": [
-                      "insights",
-                    ],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "facebook",
-                  "fields": "access_token,user_access_token,app_id,app_secret,page_id,page_name,enable_lead_ads,lead_form_id,enable_messenger,auto_create_contacts,trigger_campaign_id,sandbox_mode,default",
+                "category": "sms",
+                "fields": "from_phone_number,access_key_id,secret_access_key,region,topic_arn,sandbox_mode,default",
+              },
+              "facebook": {
+                "auth_kind": "bearer",
+                "capabilities": {
+                  "accounts": "Pages",
+                  "oauth": true,
+                  "send": [
+                    "messenger",
+                  ],
+                  "sync": [
+                    "insights",
+                  ],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "google_calendar": {
-                  "auth_kind": "oauth2",
-                  "capabilities": {
-                    "calendar": true,
-                    "oauth": true,
-                    "push": [
-                      "events",
-                    ],
-                    "send": [],
-                    "sync": [
-                      "events",
-                    ],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "calendar",
-                  "fields": "access_token,refresh_token,client_id,client_secret,calendar_id",
+                "category": "facebook",
+                "fields": "access_token,user_access_token,app_id,app_secret,page_id,page_name,enable_lead_ads,lead_form_id,enable_messenger,auto_create_contacts,trigger_campaign_id,sandbox_mode,default",
+              },
+              "google_calendar": {
+                "auth_kind": "oauth2",
+                "capabilities": {
+                  "calendar": true,
+                  "oauth": true,
+                  "push": [
+                    "events",
+                  ],
+                  "send": [],
+                  "sync": [
+                    "events",
+                  ],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "hubspot": {
-                  "auth_kind": "oauth2",
-                  "capabilities": {
-                    "oauth": true,
-                    "send": [],
-                    "sync": [
-                      "contacts",
-                      "companies",
-                      "products",
-                      "invoices",
-                    ],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "crm",
-                  "fields": "access_token,refresh_token,private_app_token,client_id,client_secret",
+                "category": "calendar",
+                "fields": "access_token,refresh_token,client_id,client_secret,calendar_id",
+              },
+              "hubspot": {
+                "auth_kind": "oauth2",
+                "capabilities": {
+                  "oauth": true,
+                  "send": [],
+                  "sync": [
+                    "contacts",
+                    "companies",
+                    "products",
+                    "invoices",
+                  ],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "instagram": {
-                  "auth_kind": "bearer",
-                  "capabilities": {
-                    "oauth": true,
-                    "send": [
-                      "instagram",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "social",
-                  "fields": "access_token,instagram_scoped_id,app_secret,sandbox_mode,default",
+                "category": "crm",
+                "fields": "access_token,refresh_token,private_app_token,client_id,client_secret",
+              },
+              "instagram": {
+                "auth_kind": "bearer",
+                "capabilities": {
+                  "oauth": true,
+                  "send": [
+                    "instagram",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "mailchimp": {
-                  "auth_kind": "api_key",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "email",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "email",
-                  "fields": "api_key,from_email,from_name,reply_to,webhook_key,sandbox_mode,default",
+                "category": "social",
+                "fields": "access_token,instagram_scoped_id,app_secret,sandbox_mode,default",
+              },
+              "mailchimp": {
+                "auth_kind": "api_key",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "email",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "mailgun": {
-                  "auth_kind": "basic",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "email",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhook_setup": "register",
-                    "webhooks": true,
-                  },
-                  "category": "email",
-                  "fields": "api_key,domain,region,from_email,from_name,reply_to,webhook_signing_key,sandbox_mode,default",
+                "category": "email",
+                "fields": "api_key,from_email,from_name,reply_to,webhook_key,sandbox_mode,default",
+              },
+              "mailgun": {
+                "auth_kind": "basic",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "email",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhook_setup": "register",
+                  "webhooks": true,
                 },
-                "odoo_crm": {
-                  "auth_kind": "json_rpc",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [],
-                    "sync": [
-                      "customers",
-                      "products",
-                      "invoices",
-                    ],
-                    "test": true,
-                    "webhooks": false,
-                  },
-                  "category": "crm",
-                  "fields": "database,username,api_key",
+                "category": "email",
+                "fields": "api_key,domain,region,from_email,from_name,reply_to,webhook_signing_key,sandbox_mode,default",
+              },
+              "odoo_crm": {
+                "auth_kind": "json_rpc",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [],
+                  "sync": [
+                    "customers",
+                    "products",
+                    "invoices",
+                  ],
+                  "test": true,
+                  "webhooks": false,
                 },
-                "other": {
-                  "auth_kind": "api_key",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [],
-                    "sync": [],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "other",
-                  "fields": "api_key,api_secret,webhook_secret",
+                "category": "crm",
+                "fields": "database,username,api_key,api_base_url",
+              },
+              "other": {
+                "auth_kind": "api_key",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [],
+                  "sync": [],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "plivo": {
-                  "auth_kind": "basic",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "sms",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "sms",
-                  "fields": "from_phone_number,auth_id,auth_token,sandbox_mode,default",
+                "category": "other",
+                "fields": "api_key,api_secret,webhook_secret,api_base_url",
+              },
+              "plivo": {
+                "auth_kind": "basic",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "sms",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "quickbooks": {
-                  "auth_kind": "oauth2",
-                  "capabilities": {
-                    "oauth": true,
-                    "push": [
-                      "customers",
-                      "products",
-                      "invoices",
-                      "payments",
-                    ],
-                    "send": [],
-                    "sync": [
-                      "customers",
-                      "products",
-                      "invoices",
-                      "payments",
-                    ],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "accounting",
-                  "fields": "access_token,refresh_token,realm_id,environment,income_account_id,client_id,client_secret,webhook_verifier_token",
+                "category": "sms",
+                "fields": "from_phone_number,auth_id,auth_token,sandbox_mode,default",
+              },
+              "quickbooks": {
+                "auth_kind": "oauth2",
+                "capabilities": {
+                  "oauth": true,
+                  "push": [
+                    "customers",
+                    "products",
+                    "invoices",
+                    "payments",
+                  ],
+                  "send": [],
+                  "sync": [
+                    "customers",
+                    "products",
+                    "invoices",
+                    "payments",
+                  ],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "salesforce": {
-                  "auth_kind": "oauth2",
-                  "capabilities": {
-                    "oauth": true,
-                    "send": [],
-                    "sync": [
-                      "accounts",
-                      "contacts",
-                      "products",
-                    ],
-                    "test": true,
-                    "webhooks": false,
-                  },
-                  "category": "crm",
-                  "fields": "access_token,refresh_token,instance_url,client_id,client_secret",
+                "category": "accounting",
+                "fields": "access_token,refresh_token,realm_id,environment,income_account_id,client_id,client_secret,webhook_verifier_token",
+              },
+              "salesforce": {
+                "auth_kind": "oauth2",
+                "capabilities": {
+                  "oauth": true,
+                  "send": [],
+                  "sync": [
+                    "accounts",
+                    "contacts",
+                    "products",
+                  ],
+                  "test": true,
+                  "webhooks": false,
                 },
-                "sendgrid": {
-                  "auth_kind": "bearer",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "email",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhook_setup": "register",
-                    "webhooks": true,
-                  },
-                  "category": "email",
-                  "fields": "api_key,from_email,from_name,reply_to,webhook_public_key,sandbox_mode,default",
+                "category": "crm",
+                "fields": "access_token,refresh_token,instance_url,client_id,client_secret",
+              },
+              "sendgrid": {
+                "auth_kind": "bearer",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "email",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhook_setup": "register",
+                  "webhooks": true,
                 },
-                "signup_page": {
-                  "auth_kind": "none",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [],
-                    "sync": [],
-                    "test": false,
-                    "webhooks": false,
-                  },
-                  "category": "signup_page",
-                  "fields": "page_url,form_fields,redirect_url,allowed_origins,auto_create_contact,apply_tag,trigger_campaign_id,honeypot_field",
+                "category": "email",
+                "fields": "api_key,from_email,from_name,reply_to,webhook_public_key,sandbox_mode,default",
+              },
+              "signup_page": {
+                "auth_kind": "none",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [],
+                  "sync": [],
+                  "test": false,
+                  "webhooks": false,
                 },
-                "smtp": {
-                  "auth_kind": "smtp",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "email",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhooks": false,
-                  },
-                  "category": "email",
-                  "fields": "host,port,username,password,security,from_email,from_name,reply_to,sandbox_mode,default",
+                "category": "signup_page",
+                "fields": "page_url,form_fields,redirect_url,allowed_origins,auto_create_contact,apply_tag,trigger_campaign_id,honeypot_field",
+              },
+              "smtp": {
+                "auth_kind": "smtp",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "email",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhooks": false,
                 },
-                "sql_accounting": {
-                  "auth_kind": "aws_sigv4",
-                  "capabilities": {
-                    "oauth": false,
-                    "push": [
-                      "customers",
-                      "products",
-                      "invoices",
-                    ],
-                    "send": [],
-                    "sync": [
-                      "customers",
-                      "products",
-                      "invoices",
-                    ],
-                    "test": true,
-                    "webhooks": false,
-                  },
-                  "category": "accounting",
-                  "fields": "access_key,api_key,region,service,sync_modified_filter,customer_path,product_path,invoice_path",
+                "category": "email",
+                "fields": "host,port,username,password,security,from_email,from_name,reply_to,sandbox_mode,default",
+              },
+              "sql_accounting": {
+                "auth_kind": "aws_sigv4",
+                "capabilities": {
+                  "oauth": false,
+                  "push": [
+                    "customers",
+                    "products",
+                    "invoices",
+                  ],
+                  "send": [],
+                  "sync": [
+                    "customers",
+                    "products",
+                    "invoices",
+                  ],
+                  "test": true,
+                  "webhooks": false,
                 },
-                "telegram": {
-                  "auth_kind": "bearer",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "telegram",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhook_setup": "register",
-                    "webhooks": true,
-                  },
-                  "category": "messaging",
-                  "fields": "bot_token,chat_id,webhook_secret,sandbox_mode,default",
+                "category": "accounting",
+                "fields": "access_key,api_key,region,service,sync_modified_filter,customer_path,product_path,invoice_path,api_base_url",
+              },
+              "telegram": {
+                "auth_kind": "bearer",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "telegram",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhook_setup": "register",
+                  "webhooks": true,
                 },
-                "twilio": {
-                  "auth_kind": "basic",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "sms",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "sms",
-                  "fields": "from_phone_number,account_sid,auth_token,sandbox_mode,default",
+                "category": "messaging",
+                "fields": "bot_token,chat_id,webhook_secret,sandbox_mode,default",
+              },
+              "twilio": {
+                "auth_kind": "basic",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "sms",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "twilio_whatsapp": {
-                  "auth_kind": "basic",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "whatsapp",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "whatsapp",
-                  "fields": "account_sid,auth_token,from_whatsapp,sandbox_mode,default",
+                "category": "sms",
+                "fields": "from_phone_number,account_sid,auth_token,sandbox_mode,default",
+              },
+              "twilio_whatsapp": {
+                "auth_kind": "basic",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "whatsapp",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhooks": true,
                 },
-                "vonage": {
-                  "auth_kind": "basic",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "sms",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhook_setup": "register",
-                    "webhooks": true,
-                  },
-                  "category": "sms",
-                  "fields": "from_phone_number,api_key,api_secret,signature_secret,signature_method,sandbox_mode,default",
+                "category": "whatsapp",
+                "fields": "account_sid,auth_token,from_whatsapp,sandbox_mode,default",
+              },
+              "vonage": {
+                "auth_kind": "basic",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "sms",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhook_setup": "register",
+                  "webhooks": true,
                 },
-                "whatsapp": {
-                  "auth_kind": "bearer",
-                  "capabilities": {
-                    "oauth": false,
-                    "send": [
-                      "whatsapp",
-                    ],
-                    "sync": [],
-                    "test": true,
-                    "webhook_setup": "register",
-                    "webhooks": true,
-                  },
-                  "category": "whatsapp",
-                  "fields": "phone_number_id,business_account_id,access_token,app_secret,sandbox_mode,default",
+                "category": "sms",
+                "fields": "from_phone_number,api_key,api_secret,signature_secret,signature_method,sandbox_mode,default",
+              },
+              "whatsapp": {
+                "auth_kind": "bearer",
+                "capabilities": {
+                  "oauth": false,
+                  "send": [
+                    "whatsapp",
+                  ],
+                  "sync": [],
+                  "test": true,
+                  "webhook_setup": "register",
+                  "webhooks": true,
                 },
-                "xero": {
-                  "auth_kind": "oauth2",
-                  "capabilities": {
-                    "oauth": true,
-                    "push": [
-                      "customers",
-                      "products",
-                      "invoices",
-                      "payments",
-                    ],
-                    "send": [],
-                    "sync": [
-                      "customers",
-                      "products",
-                      "invoices",
-                      "payments",
-                    ],
-                    "test": true,
-                    "webhooks": true,
-                  },
-                  "category": "accounting",
-                  "fields": "access_token,refresh_token,tenant_id,payment_account_code,client_id,client_secret,webhook_key",
+                "category": "whatsapp",
+                "fields": "phone_number_id,business_account_id,access_token,app_secret,sandbox_mode,default",
+              },
+              "xero": {
+                "auth_kind": "oauth2",
+                "capabilities": {
+                  "oauth": true,
+                  "push": [
+                    "customers",
+                    "products",
+                    "invoices",
+                    "payments",
+                  ],
+                  "send": [],
+                  "sync": [
+                    "customers",
+                    "products",
+                    "invoices",
+                    "payments",
+                  ],
+                  "test": true,
+                  "webhooks": true,
                 },
-              }
-            `);
+                "category": "accounting",
+                "fields": "access_token,refresh_token,tenant_id,payment_account_code,client_id,client_secret,webhook_key",
+              },
+            }
+          `);
   });
 
   it("derives each capability from the hook a module defines", () => {

@@ -14,7 +14,9 @@ describe("telegram", () => {
     expect(r.status).toBe(200);
     expect(r.json).toMatchObject({ ok: true, message: "Connected as @sandbox_bot" });
     expect(r.json.integration).toMatchObject({ status: "active", last_error: null, error_count: 0 });
-    expect(r.json.integration.last_sync_at).toEqual(expect.any(String));
+    // A test is recorded as one, not as a sync.
+    expect(r.json.integration.last_tested_at).toEqual(expect.any(String));
+    expect(r.json.integration.last_sync_at).toBeNull();
     expect(r.text).not.toContain("123456:ABCdef_ghi-jkl");
   });
 
