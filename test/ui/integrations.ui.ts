@@ -9,7 +9,7 @@
  *   node_modules/.bin/node test/ui/integrations.ui.ts
  */
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { api, ROOT } from "../../scripts/lib.ts";
@@ -678,6 +678,58 @@ async function main() {
     assert.ok(w2 <= 390, `detail has no horizontal scroll (scrollWidth ${w2})`);
     await shot(mobile, "22-detail-sync-phone");
   });
+
+  await step(
+    "accessibility: axe-core finds nothing serious or critical, at 1280 px and 390 px",
+    page,
+    async () => {
+      const axe = readFileSync(join(ROOT, "node_modules", "axe-core", "axe.min.js"), "utf8");
+      const cs = await api(base, "POST", "/api/connect-sessions", { token: key, body: {} });
+      const found: string[] = [];
+      for (const width of [1280, 390]) {
+        // The scanner is injected as a script of its own: the page's CSP (script-src 'self') is bypassed for it alone.
+        const ctx = await b.newContext({ viewport: { width, height: 900 }, bypassCSP: true });
+        ctx.setDefaultTimeout(15_000);
+        const p5 = await ctx.newPage();
+        const scan = async (where: string) => {
+          await p5.addScriptTag({ content: axe });
+          const result = (await p5.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as {
+            violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[];
+          };
+          for (const v of result.violations)
+            if (v.impact === "serious" || v.impact === "critical")
+              found.push(
+                `${width}px ${where}: ${v.id} (${v.impact}) ${v.help}: ${v.nodes
+                  .map((n) => n.target.join(" "))
+                  .slice(0, 3)
+                  .join(", ")}`,
+              );
+        };
+        try {
+          await p5.goto(`${base}/integrations`);
+          await p5.getByLabel("Organization API key").waitFor();
+          await scan("sign-in");
+          await p5.getByLabel("Organization API key").fill(key);
+          await p5.getByRole("button", { name: "Sign in" }).click();
+          await p5.locator("#chart-messages").waitFor();
+          await scan("dashboard and catalog");
+          await card(p5, "email").getByRole("button", { name: "Add Email" }).click();
+          await p5.locator("#form-dialog").waitFor({ state: "visible" });
+          await scan("create form");
+          await p5.keyboard.press("Escape");
+          await item(p5, "QuickBooks books").locator(".name").click();
+          await p5.getByRole("tab", { name: "Sync" }).waitFor();
+          await scan("integration detail");
+          await p5.goto(`${base}/integrations?session=${cs.body.token}`);
+          await p5.locator("#session-providers button").first().waitFor();
+          await scan("connect page");
+        } finally {
+          await ctx.close();
+        }
+      }
+      assert.deepEqual(found, []);
+    },
+  );
 
   await step("no script errors in the page", page, async () => {
     assert.deepEqual(consoleErrors, []);
