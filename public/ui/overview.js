@@ -2,6 +2,7 @@
 
 import { confirmDelete, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
+import { applyFilter, catalogFilter } from "./catalog-filter.js";
 import { renderDashboard } from "./dashboard.js";
 import { $, badge, fmtDate, h } from "./dom.js";
 import { openForm } from "./integration-form.js";
@@ -28,7 +29,9 @@ export async function renderOverview(focusId) {
   show("overview");
   await loadIntegrations();
   const cards = $("#cards");
+  cards.before(catalogFilter());
   cards.replaceChildren(...CARDS.map(renderCard));
+  applyFilter();
   await renderDashboard();
   if (focusId) $(`[data-integration="${focusId}"] .name`)?.focus();
 }

@@ -446,6 +446,29 @@ async function main() {
     await shot(page, "13-sync-done-desktop");
   });
 
+  await step("the catalog: search by provider or integration name, and a category filter", page, async () => {
+    await page.goto(`${base}/integrations#/`);
+    await page.locator("#cards article").first().waitFor();
+    const visible = () =>
+      page
+        .locator("#cards article:not([hidden])")
+        .evaluateAll((els) => els.map((e) => e.getAttribute("data-category")));
+    await page.getByLabel("Search", { exact: true }).fill("hubspot");
+    assert.deepEqual(await visible(), ["crm"]);
+    await page.locator("#catalog-status", { hasText: "1 of 10 categories shown" }).waitFor();
+    // An integration's own name finds its card too.
+    await page.getByLabel("Search", { exact: true }).fill("Team calendar");
+    assert.deepEqual(await visible(), ["calendar"]);
+    await page.getByLabel("Search", { exact: true }).fill("no such thing");
+    assert.deepEqual(await visible(), []);
+    await page.locator("#catalog-status", { hasText: "Nothing matches." }).waitFor();
+    await page.getByLabel("Search", { exact: true }).fill("");
+    await page.getByLabel("Category", { exact: true }).selectOption("accounting");
+    assert.deepEqual(await visible(), ["accounting"]);
+    await page.getByLabel("Category", { exact: true }).selectOption("");
+    assert.equal((await visible()).length, 10);
+  });
+
   await step(
     "the dashboard: health, messages and webhooks a day as charts, recent sync runs",
     page,
