@@ -11,6 +11,7 @@ import { openForm } from "./integration-form.js";
 import { show } from "./nav.js";
 import { providerName, state, stopPolling } from "./state.js";
 import { renderSync } from "./sync-tab.js";
+import { renderWebhooks } from "./webhooks-tab.js";
 
 export const TABS = [
   { id: "logs", label: "Logs" },
@@ -189,20 +190,7 @@ export async function loadTab(i, id) {
         ),
       );
     } else if (id === "webhooks") {
-      const r = await api("GET", `/api/integrations/${i.id}/webhook-events`);
-      panel.replaceChildren(
-        table(
-          "Webhook events",
-          [
-            ["Received", (e) => fmtDate(e.received_at)],
-            ["Type", (e) => e.event_type],
-            ["Status", (e) => e.status],
-            ["Attempts", (e) => String(e.attempts)],
-            ["Error", (e) => e.last_error],
-          ],
-          r.events,
-        ),
-      );
+      await renderWebhooks(i, panel);
     } else if (id === "messages") {
       const r = await api("GET", `/api/messages?integration_id=${encodeURIComponent(i.id)}`);
       panel.replaceChildren(

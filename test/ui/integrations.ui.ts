@@ -406,6 +406,59 @@ async function main() {
     await shot(page, "10-detail-facebook-desktop");
   });
 
+  await step(
+    "webhook events tab: the payload opens in place, and Replay processes it again",
+    page,
+    async () => {
+      const secret = "ui-webhook-secret_0123";
+      const made = await api(base, "POST", "/api/integrations", {
+        token: key,
+        body: {
+          provider: "telegram",
+          name: "Webhook bot",
+          bot_token: "654321:XYZabc",
+          webhook_secret: secret,
+        },
+      });
+      assert.equal(made.status, 201, made.text);
+      const bot = made.body.integration;
+      const posted = await fetch(bot.webhook_url, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-telegram-bot-api-secret-token": secret },
+        body: JSON.stringify({
+          update_id: 4711,
+          message: {
+            message_id: 1,
+            chat: { id: 42, type: "private" },
+            date: 1_700_000_000,
+            text: "hello hub",
+          },
+        }),
+      });
+      assert.equal(posted.status, 200);
+      const processed = async () => {
+        for (let n = 0; n < 150; n++) {
+          const r = await api(base, "GET", `/api/integrations/${bot.id}/webhook-events`, { token: key });
+          if (r.body.events?.[0]?.status === "processed") return;
+          await new Promise((res) => setTimeout(res, 100));
+        }
+        throw new Error("the webhook was not processed");
+      };
+      await processed();
+      await page.goto(`${base}/integrations#/integration/${bot.id}`);
+      await page.getByRole("tab", { name: "Webhook events" }).click();
+      const row = page.locator("#tabpanel tbody tr").first();
+      await row.waitFor();
+      await row.locator(".badge", { hasText: "processed" }).waitFor();
+      await row.locator("summary", { hasText: "View" }).click();
+      assert.match((await row.locator(".payload pre").textContent()) ?? "", /"update_id": 4711/);
+      await row.getByRole("button", { name: /^Replay / }).click();
+      await page.locator("#banner", { hasText: "queued for processing again" }).waitFor();
+      await processed();
+      await shot(page, "11-webhook-events-desktop");
+    },
+  );
+
   await step("sign-up page detail shows the embed code", page, async () => {
     await page.goto(`${base}/integrations`);
     await item(page, "Landing page").locator(".name").click();
