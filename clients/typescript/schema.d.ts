@@ -1810,20 +1810,9 @@ export interface components {
                 };
             }[];
             /** @description The latest sync runs, newest first (at most 10) */
-            sync_runs: {
-                id: string;
-                integration_id: string;
+            sync_runs: (components["schemas"]["SyncJob"] & {
                 integration_name: string | null;
-                provider: string;
-                entity: string;
-                mode: string;
-                status: string;
-                pages_done: number;
-                records_synced: number;
-                records_failed: number;
-                started_at: string | null;
-                completed_at: string | null;
-            }[];
+            })[];
         };
         DeadLetter: {
             id: string;

@@ -212,20 +212,10 @@ export class JobEngine {
     orgId: string,
     done: { job: Claimed<Row>; outcome: Outcome }[],
   ): Promise<RunResult[] | null> {
-    const t = kind.table;
     const statements: Statement[] = [];
     for (const { job, outcome } of done) {
       if (outcome.result !== "succeeded") continue;
-      statements.push(
-        on(
-          db,
-          db
-            .update(t)
-            .set({ ...outcome.set, leaseUntil: null } as never)
-            .where(holds(job.lease)),
-        ),
-        ...(outcome.write ?? []),
-      );
+      statements.push(outcomeStatement(db, kind, job.lease, outcome.set), ...(outcome.write ?? []));
     }
     statements.push(countStatement(this.db, orgId, kind.type, "succeeded", done.length));
     const leases = done.map((d) => d.job.lease);
@@ -244,16 +234,8 @@ export class JobEngine {
     Row extends { id: string; orgId: string; attempts: number; leaseUntil: number | null },
   >(db: Db, kind: JobKind<Row>, job: Claimed<Row>, outcome: Outcome, error: unknown): Promise<RunResult> {
     const { row, lease, attempt, now, log } = job;
-    const t = kind.table;
     // The row's own write comes first: it is the outcome, the rest describes it.
-    const update = (set: Columns) =>
-      on(
-        db,
-        db
-          .update(t)
-          .set({ ...set, leaseUntil: null } as never)
-          .where(holds(lease)),
-      );
+    const update = (set: Columns) => outcomeStatement(db, kind, lease, set);
     const underLease = (statements: Statement[]) => batchUnderLease(db, lease, statements, this.db);
     const crashed = error !== undefined && !(error instanceof ProviderError);
 
@@ -385,6 +367,17 @@ export class JobEngine {
   private rowsOf(kind: AnyJobKind, orgId: string): Db {
     return kind.shards ? kind.shards.of(orgId) : this.db;
   }
+}
+
+/** A job's outcome on its own row, written only by the holder of `lease` (which it releases). */
+function outcomeStatement(db: Db, kind: AnyJobKind, lease: Lease, set: Columns) {
+  return on(
+    db,
+    db
+      .update(kind.table)
+      .set({ ...set, leaseUntil: null } as never)
+      .where(holds(lease)),
+  );
 }
 
 /** The statement that adds `n` (one) to a kind's counter of an outcome. */

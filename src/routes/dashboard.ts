@@ -1,7 +1,9 @@
 /** GET /api/dashboard: messages and webhooks a day over the last days, and the latest sync runs. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../middleware/auth.ts";
+import { syncJobView } from "../services/views.ts";
 import { createRouter, errorResponses, jsonResponse, security } from "./openapi.ts";
+import { SyncJobSchema } from "./sync/schema.ts";
 
 export const dashboardApi = createRouter();
 
@@ -19,22 +21,7 @@ const DashboardSchema = z
     messages: Daily.openapi({ description: "Messages created each day, by their status now" }),
     webhooks: Daily.openapi({ description: "Webhooks received each day, by their processing status now" }),
     sync_runs: z
-      .array(
-        z.object({
-          id: z.string(),
-          integration_id: z.string(),
-          integration_name: z.string().nullable(),
-          provider: z.string(),
-          entity: z.string(),
-          mode: z.string(),
-          status: z.string(),
-          pages_done: z.number().int(),
-          records_synced: z.number().int(),
-          records_failed: z.number().int(),
-          started_at: z.string().nullable(),
-          completed_at: z.string().nullable(),
-        }),
-      )
+      .array(SyncJobSchema.extend({ integration_name: z.string().nullable() }))
       .openapi({ description: "The latest sync runs, newest first (at most 10)" }),
   })
   .openapi("Dashboard");
@@ -59,20 +46,7 @@ dashboardApi.openapi(
         days: s.dates,
         messages: s.messages,
         webhooks: s.webhooks,
-        sync_runs: s.runs.map((r) => ({
-          id: r.id,
-          integration_id: r.integrationId,
-          integration_name: r.integrationName,
-          provider: r.provider,
-          entity: r.entity,
-          mode: r.mode,
-          status: r.status,
-          pages_done: r.pagesDone,
-          records_synced: r.recordsSynced,
-          records_failed: r.recordsFailed,
-          started_at: r.startedAt,
-          completed_at: r.completedAt,
-        })),
+        sync_runs: s.runs.map((r) => ({ ...syncJobView(r.job), integration_name: r.integrationName })),
       },
       200,
     );

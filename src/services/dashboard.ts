@@ -33,20 +33,7 @@ export class Dashboard {
       perDay(this.db, messages, messages.createdAt, "msg", orgId, from),
       perDay(this.shards.of(orgId), webhookEvents, webhookEvents.receivedAt, "whe", orgId, from),
       this.db
-        .select({
-          id: syncJobs.id,
-          integrationId: syncJobs.integrationId,
-          integrationName: integrations.name,
-          provider: syncJobs.provider,
-          entity: syncJobs.entity,
-          mode: syncJobs.mode,
-          status: syncJobs.status,
-          pagesDone: syncJobs.pagesDone,
-          recordsSynced: syncJobs.recordsSynced,
-          recordsFailed: syncJobs.recordsFailed,
-          startedAt: syncJobs.startedAt,
-          completedAt: syncJobs.completedAt,
-        })
+        .select({ job: syncJobs, integrationName: integrations.name })
         .from(syncJobs)
         .leftJoin(integrations, eq(integrations.id, syncJobs.integrationId))
         .where(eq(syncJobs.orgId, orgId))

@@ -14,7 +14,7 @@ import { randomToken, uuidv7 } from "../../lib/ids.ts";
 import type { Provider } from "../../providers/types.ts";
 import type { Activity } from "../activity.ts";
 import { forgetIntegration } from "../integration-cache.ts";
-import { prepareWrite, statusFor, stillFailing } from "./prepare.ts";
+import { prepareWrite, statusFor } from "./prepare.ts";
 import type { IntegrationReads } from "./reads.ts";
 import {
   categoryOf,
@@ -185,8 +185,7 @@ export class IntegrationWrites {
       if (secretsChanged && status !== "error") {
         set.lastError = null;
         set.errorCount = 0;
-      } else if (status === "active" && !stillFailing(existing, false))
-        set.lastError = status === existing.status ? existing.lastError : null;
+      } else if (status === "active") set.lastError = status === existing.status ? existing.lastError : null;
       if (isActive && existing.disconnectedAt) set.disconnectedAt = null;
       forgetIntegration(id);
       const result = await this.uniqueName(
