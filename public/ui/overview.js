@@ -27,12 +27,18 @@ export async function loadIntegrations() {
 
 export async function renderOverview(focusId) {
   show("overview");
-  await loadIntegrations();
   const cards = $("#cards");
-  cards.before(catalogFilter());
-  cards.replaceChildren(...CARDS.map(renderCard));
-  applyFilter();
-  await renderDashboard();
+  // Busy until the cards and the dashboard are the organization's current ones.
+  cards.setAttribute("aria-busy", "true");
+  try {
+    await loadIntegrations();
+    cards.before(catalogFilter());
+    cards.replaceChildren(...CARDS.map(renderCard));
+    applyFilter();
+    await renderDashboard();
+  } finally {
+    cards.setAttribute("aria-busy", "false");
+  }
   if (focusId) $(`[data-integration="${focusId}"] .name`)?.focus();
 }
 
