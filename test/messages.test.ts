@@ -113,7 +113,13 @@ describe("delivery and retries", () => {
     expect(waiting.next_attempt_at).toEqual(expect.any(String));
     const second = await deliver(jobs.sent[0], 2);
     expect(second.explicitAcks).toHaveLength(1);
-    expect(await getMessage(r.json.message.id)).toMatchObject({ status: "sent", attempts: 2 });
+    const sent = await getMessage(r.json.message.id);
+    expect(sent).toMatchObject({ status: "sent", attempts: 2 });
+    // The timeline: accepted, a retry with the provider's reason and due time, sent.
+    expect(sent.timeline.map((s: { step: string }) => s.step)).toEqual(["queued", "retry", "sent"]);
+    expect(sent.timeline[1]).toMatchObject({ status: "queued", detail: waiting.next_attempt_at });
+    expect(sent.timeline[1].error).toMatch(/Too Many Requests/);
+    expect(sent.timeline[2]).toMatchObject({ status: "sent", detail: sent.provider_message_id });
   });
 
   it("503 twice then success: two retries with growing backoff, one send", async () => {
@@ -158,6 +164,8 @@ describe("delivery and retries", () => {
     const m = await getMessage(r.json.message.id);
     expect(m).toMatchObject({ status: "failed", attempts: 1 });
     expect(m.last_error).toMatch(/chat not found/);
+    expect(m.timeline.map((s: { step: string }) => s.step)).toEqual(["queued", "failed"]);
+    expect(m.timeline[1].error).toMatch(/chat not found/);
     const i = await call("GET", `/api/integrations/${botId}`, { key: org.adminKey });
     expect(i.json.integration.status).toBe("active");
   });

@@ -269,6 +269,65 @@ describe("POST /signup/{id}", () => {
   });
 });
 
+describe("a page's leads: search and CSV export", () => {
+  it("the records API searches leads by any value and exports them as spreadsheet-safe CSV", async () => {
+    const page = await newPage();
+    await post(page.id, valid);
+    await post(page.id, {
+      ...valid,
+      email: "grace@example.com",
+      name: 'Grace, "Amazing" Hopper',
+      plan: "free",
+    });
+    await post(page.id, { ...valid, email: "eve@example.com", name: '=HYPERLINK("http://evil")' });
+    const path = `/api/integrations/${page.id}/records/contacts`;
+
+    const found = await call("GET", `${path}?q=HOPPER`, { key: org.adminKey });
+    expect(found.status).toBe(200);
+    expect(found.json.records.map((r: { external_id: string }) => r.external_id)).toEqual([
+      "grace@example.com",
+    ]);
+    // Keys are not values: every lead has an `email` key, none has "email" in a value.
+    const keys = await call("GET", `${path}?q=external_provider`, { key: org.adminKey });
+    expect(keys.json.records).toEqual([]);
+    // LIKE's wildcards match themselves.
+    const wild = await call("GET", `${path}?q=%25`, { key: org.adminKey });
+    expect(wild.json.records).toEqual([]);
+
+    const csv = await call("GET", `${path}?format=csv`, { key: org.adminKey });
+    expect(csv.status).toBe(200);
+    expect(csv.headers.get("content-type")).toBe("text/csv; charset=utf-8");
+    expect(csv.headers.get("content-disposition")).toBe('attachment; filename="contacts.csv"');
+    expect(csv.headers.get("x-next-cursor")).toBeNull();
+    const lines = csv.text.split("\r\n");
+    expect(lines.at(-1)).toBe("");
+    const header = (lines[0] ?? "").split(",");
+    expect(header.slice(0, 4)).toEqual(["id", "external_id", "created_at", "updated_at"]);
+    expect(header).toEqual(expect.arrayContaining(["email", "name", "phone", "plan", "tags"]));
+    expect(lines).toHaveLength(5);
+    expect(csv.text).toContain('"Grace, ""Amazing"" Hopper"');
+    // A formula is written as text, never run by the spreadsheet that opens the file.
+    expect(csv.text).toContain(`"'=HYPERLINK(""http://evil"")"`);
+    expect(csv.text).toContain('"[""Newsletter""]"');
+
+    const filtered = await call("GET", `${path}?format=csv&q=grace`, { key: org.adminKey });
+    expect(filtered.text.split("\r\n")).toHaveLength(3);
+  });
+
+  it("an unknown format, a member of another organization or no key reveal nothing", async () => {
+    const page = await newPage();
+    await post(page.id, valid);
+    const path = `/api/integrations/${page.id}/records/contacts?format=csv`;
+    const bad = await call("GET", `/api/integrations/${page.id}/records/contacts?format=xlsx`, {
+      key: org.adminKey,
+    });
+    expect(bad.status).toBe(400);
+    const other = await newOrg();
+    expect((await call("GET", path, { key: other.adminKey })).status).toBe(404);
+    expect((await call("GET", path)).status).toBe(401);
+  });
+});
+
 describe("lead.created", () => {
   it("reaches the organization's event endpoint with the campaign id", async () => {
     const bucket = `b-${crypto.randomUUID()}`;

@@ -334,7 +334,7 @@ export interface paths {
         };
         /**
          * Records of an integration
-         * @description Normalized records with the provider's id, in a stable order: a page walk neither skips nor repeats a record while syncs run. `updated_since` keeps those changed at or after it (ISO 8601); deleted records only with `include_deleted=true`.
+         * @description Normalized records with the provider's id, in a stable order: a page walk neither skips nor repeats a record while syncs run. `updated_since` keeps those changed at or after it (ISO 8601); `q` those with a value containing the text; deleted records only with `include_deleted=true`. `format=csv` answers a CSV download instead (a sign-up page's leads are its `contacts`).
          */
         get: operations["getIntegrationsRecordsByIdAndEntity"];
         put?: never;
@@ -799,7 +799,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A message and its delivery status */
+        /**
+         * A message, its delivery status and its timeline
+         * @description `timeline` lists each step the message went through, oldest first: queued, each retry with its reason, sent, every delivery receipt the provider reported, failed.
+         */
         get: operations["getMessagesById"];
         put?: never;
         post?: never;
@@ -1575,6 +1578,8 @@ export interface components {
                     sync: string[];
                     push?: string[];
                     calendar?: boolean;
+                    /** @description Captures leads, read as the integration's `contacts` records (`GET …/records/contacts`) */
+                    leads?: boolean;
                     /** @enum {string} */
                     webhook_setup?: "check" | "register";
                     /** @description What one connection's accounts are called (Pages); the user picks one */
@@ -1881,6 +1886,18 @@ export interface components {
                 /** @default [] */
                 params: string[];
             };
+        };
+        MessageTimelineStep: {
+            /**
+             * @description `queued`: accepted; `retry`: an attempt failed and another is due at `detail`; `sent`: the provider accepted it (`detail`: its id); `receipt`: the provider's delivery report (`detail`: its word, e.g. `delivery`, `open`); `failed`: given up (`error` says why).
+             * @enum {string}
+             */
+            step: "queued" | "retry" | "sent" | "receipt" | "failed";
+            /** @description The message's status after this step */
+            status: string;
+            detail: string | null;
+            error: string | null;
+            at: string;
         };
         EventEndpoint: {
             id: string;
@@ -3863,6 +3880,10 @@ export interface operations {
                 updated_since?: string;
                 include_deleted?: "true" | "false";
                 include_raw?: "true" | "false";
+                /** @description Only records with a value (at any depth of `data`) or provider id containing this text */
+                q?: string;
+                /** @description `csv`: the records as a CSV download (up to 10,000; `X-Next-Cursor` names where the next export starts), ignoring `limit` and `include_raw` */
+                format?: "json" | "csv";
             };
             header?: never;
             path: {
@@ -3874,9 +3895,11 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Records */
+            /** @description Records (as CSV with `format=csv`) */
             200: {
                 headers: {
+                    /** @description CSV only: the cursor of the next export */
+                    "x-next-cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3884,6 +3907,7 @@ export interface operations {
                         records: components["schemas"]["Record"][];
                         next_cursor: string | null;
                     };
+                    "text/csv": string;
                 };
             };
             /** @description Malformed JSON, or an invalid field (named in `error` and `issues`) */
@@ -6981,7 +7005,11 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        message: components["schemas"]["Message"];
+                        message: components["schemas"]["Message"] & ({
+                            timeline: components["schemas"]["MessageTimelineStep"][];
+                        } & {
+                            [key: string]: unknown;
+                        });
                     };
                 };
             };

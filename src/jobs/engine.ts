@@ -263,6 +263,7 @@ export class JobEngine {
       const done = await underLease([
         update({ ...kind.retrying(row, w), ...outcome.set, attempts: w.attempts }),
         ...(outcome.write ?? []),
+        ...(kind.retryWrite?.(row, w) ?? []),
         this.count(row.orgId, kind.type, crashed ? "crashed" : "retried"),
       ]);
       if (!done) return this.superseded(kind, row);

@@ -106,6 +106,8 @@ export interface JobKind<
   beforeFinish?: (orgId: string, shared: unknown) => Promise<void>;
   /** The columns of a row going back to wait for a retry. */
   retrying: (row: Row, w: RetryWrite) => Columns;
+  /** Statements written with a retry (a message's timeline, say). */
+  retryWrite?: (row: Row, w: RetryWrite) => Statement[];
   /** The columns of a row that failed for good (`reason` says why). */
   failed: (row: Row, reason: string) => Columns;
   /** Statements written with a failure (the activity log, say). */

@@ -14,6 +14,7 @@ export function capabilitiesOf(m: ProviderModule): ProviderCapabilities {
     ...(m.calendar ? { calendar: true } : {}),
     ...(m.webhookSetup ? { webhook_setup: m.webhookSetup.register ? "register" : "check" } : {}),
     ...(m.accounts ? { accounts: m.accounts.label } : {}),
+    ...(m.leads || m.publicForm ? { leads: true } : {}),
   };
 }
 

@@ -89,6 +89,8 @@ export interface ProviderCapabilities {
   push?: string[];
   /** Calendar operations, where it has them. */
   calendar?: boolean;
+  /** Captures leads, kept as the integration's `contacts` records (a sign-up page, Lead Ads). */
+  leads?: boolean;
   /**
    * Whether the hub can tell where the provider sends this account's webhooks (`check`), and
    * also point them at the hub itself (`register`); absent when neither (`webhookSetup`).

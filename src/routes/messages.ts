@@ -1,7 +1,7 @@
 /** /api/messages: send a message through a chosen or default integration, and follow its status. */
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../middleware/auth.ts";
-import { CHANNELS, channelIssues, messageView } from "../services/messages.ts";
+import { CHANNELS, channelIssues, messageView, timelineView } from "../services/messages.ts";
 import { createRouter, errorResponses, jsonBody, jsonResponse, security } from "./openapi.ts";
 
 export const messagesApi = createRouter();
@@ -55,6 +55,19 @@ const MessageSchema = z
   })
   .catchall(z.unknown())
   .openapi("Message");
+
+const TimelineStep = z
+  .object({
+    step: z.enum(["queued", "retry", "sent", "receipt", "failed"]).openapi({
+      description:
+        "`queued`: accepted; `retry`: an attempt failed and another is due at `detail`; `sent`: the provider accepted it (`detail`: its id); `receipt`: the provider's delivery report (`detail`: its word, e.g. `delivery`, `open`); `failed`: given up (`error` says why).",
+    }),
+    status: z.string().openapi({ description: "The message's status after this step" }),
+    detail: z.string().nullable(),
+    error: z.string().nullable(),
+    at: z.string(),
+  })
+  .openapi("MessageTimelineStep");
 
 messagesApi.openapi(
   createRoute({
@@ -135,12 +148,22 @@ messagesApi.openapi(
     path: "/{id}",
     tags,
     security,
-    summary: "A message and its delivery status",
+    summary: "A message, its delivery status and its timeline",
+    description:
+      "`timeline` lists each step the message went through, oldest first: queued, each retry with its reason, sent, every delivery receipt the provider reported, failed.",
     request: { params: z.object({ id: z.string().max(64) }) },
-    responses: { 200: jsonResponse(z.object({ message: MessageSchema }), "The message"), ...errorResponses },
+    responses: {
+      200: jsonResponse(
+        z.object({ message: MessageSchema.extend({ timeline: z.array(TimelineStep) }) }),
+        "The message",
+      ),
+      ...errorResponses,
+    },
   }),
   async (c) => {
-    const m = await c.get("services").messages.get(orgAuth(c).orgId, c.req.valid("param").id);
-    return c.json({ message: messageView(m) }, 200);
+    const { message: m, timeline } = await c
+      .get("services")
+      .messages.withTimeline(orgAuth(c).orgId, c.req.valid("param").id);
+    return c.json({ message: { ...messageView(m), timeline: timeline.map(timelineView) } }, 200);
   },
 );

@@ -24,6 +24,7 @@ import type { Channel } from "../providers/types.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
+import { timelineOf, timelineStatement } from "./messages/timeline.ts";
 
 /** Attempts before a retryable failure becomes `failed` and goes to the dead letter queue. */
 export const MAX_SEND_ATTEMPTS = 5;
@@ -76,6 +77,7 @@ export function messageView(m: MessageRow) {
 }
 
 export { CHANNELS, channelIssues } from "../providers/channels.ts";
+export { timelineView } from "./messages/timeline.ts";
 
 const invalid = (path: string, message: string) =>
   new ApiError(ErrorCode.INVALID_FIELD, `${path}: ${message}`, { issues: [{ path, message }] });
@@ -180,6 +182,7 @@ export class Messages {
           action: "message.queued",
           message: `Message ${id} (${channel}) queued`,
         }),
+        timelineStatement(this.db, { id, orgId }, "queued", "queued"),
       ])) as [MessageRow[] | undefined];
       stored = rows?.[0];
     } catch (e) {
@@ -216,6 +219,12 @@ export class Messages {
       .limit(1);
     if (!rows[0]) throw notFound("Message");
     return rows[0];
+  }
+
+  /** Message `id` and the steps it went through, oldest first. */
+  async withTimeline(orgId: string, id: string) {
+    const [message, timeline] = await Promise.all([this.get(orgId, id), timelineOf(this.db, orgId, id)]);
+    return { message, timeline };
   }
 
   async list(
@@ -308,7 +317,14 @@ export class Messages {
         sentAt: null,
         updatedAt: isoNow(),
       }),
+      retryWrite: (m, w) => [
+        timelineStatement(this.db, m, "retry", "queued", {
+          detail: new Date(w.at).toISOString(),
+          error: w.reason,
+        }),
+      ],
       failedWrite: (m, reason) => [
+        timelineStatement(this.db, m, "failed", "failed", { error: reason }),
         this.activity.logStatement({
           orgId: m.orgId,
           integrationId: m.integrationId,
@@ -370,6 +386,7 @@ export class Messages {
         updatedAt: now,
       },
       write: [
+        timelineStatement(this.db, msg, "sent", "sent", { detail: note ?? providerMessageId, at: now }),
         this.activity.logStatement({
           orgId: msg.orgId,
           integrationId: row.id,

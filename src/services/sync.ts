@@ -132,6 +132,8 @@ export class Sync {
   scheduleFor: IntegrationSync["scheduleFor"] = (...a) => this.requests.scheduleFor(...a);
   /** Records of an entity of the integration. */
   recordsFor: IntegrationSync["recordsFor"] = (...a) => this.requests.recordsFor(...a);
+  /** Records of the integration as CSV. */
+  exportFor: IntegrationSync["exportFor"] = (...a) => this.requests.exportFor(...a);
   /** One record of the integration. */
   recordFor: IntegrationSync["recordFor"] = (...a) => this.requests.recordFor(...a);
   /** Queues a push of a record to the integration's provider. */

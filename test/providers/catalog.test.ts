@@ -95,6 +95,7 @@ describe("provider catalog", () => {
                 "auth_kind": "bearer",
                 "capabilities": {
                   "accounts": "Pages",
+                  "leads": true,
                   "oauth": true,
                   "send": [
                     "messenger",
@@ -285,6 +286,7 @@ describe("provider catalog", () => {
               "signup_page": {
                 "auth_kind": "none",
                 "capabilities": {
+                  "leads": true,
                   "oauth": false,
                   "send": [],
                   "sync": [],
@@ -438,6 +440,8 @@ describe("provider catalog", () => {
       expect(p.capabilities.webhooks, id).toBe(p.webhook !== undefined);
       expect(p.capabilities.oauth, id).toBe(p.oauth !== undefined);
       expect(p.capabilities.sync, id).toEqual(Object.keys(p.sync?.entities ?? {}));
+      const leads = "leads" in p || ("publicForm" in p && p.publicForm === true);
+      expect(p.capabilities.leads === true, id).toBe(leads);
     }
   });
 

@@ -124,6 +124,30 @@ describe.each(Object.entries(CASES))("%s delivery receipts", (provider, c) => {
     );
     // What was owed has been paid: nothing more goes to this URL.
     expect(await deliverCallbacks(integration.webhook_url)).toEqual([]);
+
+    // The timeline shows each step, every receipt included (also one that moved nothing).
+    const timeline = async () =>
+      (await call("GET", `/api/messages/${sent.id}`, { key: org.adminKey })).json.message.timeline as {
+        step: string;
+        status: string;
+        detail: string | null;
+      }[];
+    const steps = await timeline();
+    expect(steps.map((s) => [s.step, s.status])).toEqual([
+      ["queued", "queued"],
+      ["sent", "sent"],
+      ...c.statuses.map((s) => ["receipt", s]),
+    ]);
+    expect(steps[1]?.detail).toBe(sent.provider_message_id);
+    // Processing a receipt again adds nothing to it.
+    const first = events.json.events[0] as { id: string };
+    const replay = await call(
+      "POST",
+      `/api/integrations/${integration.id}/webhook-events/${first.id}/replay`,
+      { key: org.adminKey },
+    );
+    expect(replay.status).toBeLessThan(300);
+    expect(await timeline()).toEqual(steps);
   });
 
   it("a message the provider could not deliver fails with the receipt's reason", async () => {
@@ -134,6 +158,9 @@ describe.each(Object.entries(CASES))("%s delivery receipts", (provider, c) => {
     const done = await waitForMessage(org, sent.id, ["delivered", "failed"]);
     expect(done.status).toBe("failed");
     expect(done.last_error).toContain(c.failure);
+    const r = await call("GET", `/api/messages/${sent.id}`, { key: org.adminKey });
+    expect(r.json.message.timeline.at(-1)).toMatchObject({ step: "receipt", status: "failed" });
+    expect(r.json.message.timeline.at(-1).error).toContain(c.failure);
   });
 });
 

@@ -50,3 +50,32 @@ export const messages = sqliteTable(
 );
 
 export type MessageRow = typeof messages.$inferSelect;
+
+/**
+ * A message's timeline: each step it went through (queued, a retry, sent, a provider's receipt,
+ * failed), written with the change it describes.
+ */
+export const messageEvents = sqliteTable(
+  "message_events",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    messageId: text("message_id")
+      .notNull()
+      .references(() => messages.id, { onDelete: "cascade" }),
+    /** The message's status after this step (`queued` for a retry that waits). */
+    status: text("status").notNull(),
+    /** What happened, in a word: `queued`, `retry`, `sent`, `receipt`, `failed`. */
+    step: text("step").notNull(),
+    /** The provider's word for a receipt (`delivery`, `open`), or the retry's time. */
+    detail: text("detail"),
+    /** Why a retry or a failure happened (redacted). */
+    error: text("error"),
+    at: text("at").notNull().default(now),
+  },
+  (t) => [index("message_events_message_idx").on(t.messageId, t.id)],
+);
+
+export type MessageEventRow = typeof messageEvents.$inferSelect;

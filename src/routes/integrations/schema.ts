@@ -239,6 +239,10 @@ export const ProviderCatalogSchema = z
           sync: z.array(z.string()),
           push: z.array(z.string()).optional(),
           calendar: z.boolean().optional(),
+          leads: z.boolean().optional().openapi({
+            description:
+              "Captures leads, read as the integration's `contacts` records (`GET …/records/contacts`)",
+          }),
           webhook_setup: z.enum(["check", "register"]).optional(),
           accounts: z.string().optional().openapi({
             description: "What one connection's accounts are called (Pages); the user picks one",

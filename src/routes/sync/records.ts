@@ -29,19 +29,48 @@ syncRecordsApi.openapi(
     security,
     summary: "Records of an integration",
     description:
-      "Normalized records with the provider's id, in a stable order: a page walk neither skips nor repeats a record while syncs run. `updated_since` keeps those changed at or after it (ISO 8601); deleted records only with `include_deleted=true`.",
+      "Normalized records with the provider's id, in a stable order: a page walk neither skips nor repeats a record while syncs run. `updated_since` keeps those changed at or after it (ISO 8601); `q` those with a value containing the text; deleted records only with `include_deleted=true`. `format=csv` answers a CSV download instead (a sign-up page's leads are its `contacts`).",
     request: { params: RecordParams, query: RecordsQuery },
-    responses: { 200: jsonResponse(RecordsResponse, "Records"), ...errorResponses },
+    responses: {
+      200: {
+        description: "Records (as CSV with `format=csv`)",
+        content: {
+          "application/json": { schema: RecordsResponse },
+          "text/csv": {
+            schema: z.string().openapi({ example: "id,external_id,created_at,updated_at,email\r\n" }),
+          },
+        },
+        headers: z.object({
+          "x-next-cursor": z
+            .string()
+            .optional()
+            .openapi({ description: "CSV only: the cursor of the next export" }),
+        }),
+      },
+      ...errorResponses,
+    },
   }),
   async (c) => {
     const { id: ref, entity } = c.req.valid("param");
     const id = await integrationIdOf(c, ref);
     const q = c.req.valid("query");
-    const page = await c.get("services").sync.recordsFor(orgAuth(c).orgId, id, entity, {
+    const filter = {
       cursor: q.cursor,
-      limit: q.limit,
       updatedSince: q.updated_since ? new Date(q.updated_since).toISOString() : undefined,
       includeDeleted: q.include_deleted === "true",
+      q: q.q,
+    };
+    if (q.format === "csv") {
+      const out = await c.get("services").sync.exportFor(orgAuth(c).orgId, id, entity, filter);
+      return c.body(out.csv, 200, {
+        "content-type": "text/csv; charset=utf-8",
+        "content-disposition": `attachment; filename="${entity.replace(/[^\w.-]/g, "_")}.csv"`,
+        ...(out.nextCursor ? { "x-next-cursor": out.nextCursor } : {}),
+      });
+    }
+    const page = await c.get("services").sync.recordsFor(orgAuth(c).orgId, id, entity, {
+      ...filter,
+      limit: q.limit,
     });
     return c.json(
       {

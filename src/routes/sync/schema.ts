@@ -140,6 +140,13 @@ export const RecordsQuery = PageQuery.extend({
   updated_since: z.iso.datetime({ offset: true }).optional(),
   include_deleted: z.enum(["true", "false"]).optional(),
   include_raw: z.enum(["true", "false"]).optional(),
+  q: z.string().min(1).max(100).optional().openapi({
+    description: "Only records with a value (at any depth of `data`) or provider id containing this text",
+  }),
+  format: z.enum(["json", "csv"]).optional().openapi({
+    description:
+      "`csv`: the records as a CSV download (up to 10,000; `X-Next-Cursor` names where the next export starts), ignoring `limit` and `include_raw`",
+  }),
 });
 
 export const RecordsResponse = z.object({

@@ -24,6 +24,7 @@ export interface SyncParts {
 
 type HistoryFilter = Parameters<SyncJobs["history"]>[2];
 type RecordsPage = Parameters<SyncRecords["listRecords"]>[3];
+type ExportOptions = Parameters<SyncRecords["exportCsv"]>[3];
 
 export class IntegrationSync {
   constructor(
@@ -65,6 +66,12 @@ export class IntegrationSync {
   async recordsFor(orgId: string, id: string, entity: string, page: RecordsPage) {
     const row = await this.integrations.get(orgId, id);
     return this.parts.records.listRecords(orgId, row.id, this.recordEntity(row, entity), page);
+  }
+
+  /** Records of the entity a path names as CSV (MAX_EXPORT_RECORDS at most). */
+  async exportFor(orgId: string, id: string, entity: string, opts: ExportOptions) {
+    const row = await this.integrations.get(orgId, id);
+    return this.parts.records.exportCsv(orgId, row.id, this.recordEntity(row, entity), opts);
   }
 
   /** One record of the entity a path names, by its id or its provider's id. */

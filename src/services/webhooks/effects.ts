@@ -3,6 +3,7 @@
  * inbound message, a Lead Ads lead stored as a contact, each announced to the host app.
  */
 import { and, eq, inArray } from "drizzle-orm";
+import { runGroup } from "../../db/batch.ts";
 import type { Db } from "../../db/client.ts";
 import {
   type IntegrationRow,
@@ -18,6 +19,7 @@ import { redactTokens } from "../../lib/redact.ts";
 import { getProvider } from "../../providers/registry.ts";
 import type { DeliveryStatus, WebhookEffect } from "../../providers/webhooks.ts";
 import type { Connections } from "../connections.ts";
+import { timelineStatement } from "../messages/timeline.ts";
 import type { Emit, WebhooksDeps } from "./shared.ts";
 
 /** Message statuses a delivery receipt may move a message from (status only moves forward). */
@@ -72,6 +74,35 @@ export class WebhookEffects {
         ),
       )
       .returning({ id: messages.id, to: messages.to, channel: messages.channel });
+    // The timeline keeps every receipt, also one that does not move the status (an open after
+    // the delivery); keyed by the event, so processing it again adds nothing.
+    const received = updated.length
+      ? updated
+      : await this.db
+          .select({ id: messages.id })
+          .from(messages)
+          .where(
+            and(
+              eq(messages.orgId, event.orgId),
+              eq(messages.integrationId, event.integrationId),
+              eq(messages.direction, "outbound"),
+              match,
+              eq(messages.status, e.status),
+            ),
+          )
+          .limit(10);
+    if (received.length)
+      await runGroup({
+        db: this.db,
+        statements: received.map((m) =>
+          timelineStatement(this.db, { id: m.id, orgId: event.orgId }, "receipt", e.status, {
+            id: `mev_${key}_${m.id}`,
+            detail: e.detail,
+            error: e.status === "failed" ? (e.error ?? `${event.provider}: ${e.detail}`) : null,
+            at,
+          }).onConflictDoNothing(),
+        ),
+      });
     for (const m of updated) {
       emit(
         "message.status",
