@@ -8,16 +8,21 @@ import { api } from "./api.js";
 import { $, badge, copy, copyRow, fmtDate, h, table } from "./dom.js";
 import { renderEvents } from "./events-tab.js";
 import { openForm } from "./integration-form.js";
+import { renderMessages } from "./messages-tab.js";
 import { show } from "./nav.js";
+import { renderRecords } from "./records-tab.js";
 import { providerName, state, stopPolling } from "./state.js";
 import { renderSync } from "./sync-tab.js";
 import { renderWebhooks } from "./webhooks-tab.js";
 
+/** The tabs, each shown only for a provider that can do what it shows. */
 export const TABS = [
   { id: "logs", label: "Logs" },
-  { id: "webhooks", label: "Webhook events" },
-  { id: "messages", label: "Messages" },
+  { id: "webhooks", label: "Webhook events", when: (p) => p?.capabilities.webhooks },
+  { id: "messages", label: "Messages", when: (p) => p?.capabilities.send?.length },
+  { id: "leads", label: "Leads", when: (p) => p?.capabilities.leads },
   { id: "sync", label: "Sync", when: (p) => p?.capabilities.sync?.length },
+  { id: "records", label: "Records", when: (p) => p?.capabilities.sync?.length },
   { id: "events", label: "Upcoming events", when: (p) => p?.capabilities.calendar },
   { id: "accounts", label: (p) => p.capabilities.accounts, when: (p) => p?.capabilities.accounts },
 ];
@@ -134,7 +139,7 @@ export async function renderDetail(id) {
       h("button", { type: "button", class: "btn danger", onclick: () => confirmDelete(i) }, "Delete"),
     ),
     result,
-    info.length ? h("div", { class: "panel info" }, info) : null,
+    ...(info.length ? [h("div", { class: "panel info" }, info)] : []),
     tablist,
     panel,
   );
@@ -169,11 +174,24 @@ export async function selectTab(i, id) {
   await loadTab(i, id);
 }
 
+/**
+ * Shows tab `id` of integration `i` in a new panel: whatever an earlier tab (or an earlier
+ * integration's) still loading writes then goes to its own panel, which is no longer on the page.
+ */
 export async function loadTab(i, id) {
   stopPolling();
-  const panel = $("#tabpanel");
-  panel.setAttribute("aria-labelledby", `tab-${id}`);
-  panel.replaceChildren(h("p", { class: "muted" }, "Loading…"));
+  const old = $("#tabpanel");
+  const panel = h("div", {
+    class: "tabpanel",
+    role: "tabpanel",
+    id: "tabpanel",
+    tabindex: "0",
+    "aria-labelledby": `tab-${id}`,
+    "aria-busy": "true",
+  });
+  old.replaceWith(panel);
+  panel.append(h("p", { class: "muted" }, "Loading…"));
+  const p = state.byId.get(i.provider);
   try {
     if (id === "logs") {
       const r = await api("GET", `/api/integrations/${i.id}/logs`);
@@ -189,33 +207,16 @@ export async function loadTab(i, id) {
           r.logs,
         ),
       );
-    } else if (id === "webhooks") {
-      await renderWebhooks(i, panel);
-    } else if (id === "messages") {
-      const r = await api("GET", `/api/messages?integration_id=${encodeURIComponent(i.id)}`);
-      panel.replaceChildren(
-        table(
-          "Messages",
-          [
-            ["Created", (m) => fmtDate(m.created_at)],
-            ["Channel", (m) => m.channel],
-            ["To", (m) => m.to],
-            ["Status", (m) => m.status],
-            ["Attempts", (m) => String(m.attempts)],
-            ["Error", (m) => m.last_error],
-          ],
-          r.messages,
-        ),
-      );
-    } else if (id === "sync") {
-      await renderSync(i, panel);
-    } else if (id === "events") {
-      await renderEvents(i, panel);
-    } else if (id === "accounts") {
-      const p = state.byId.get(i.provider);
-      await renderAccounts(i, panel, p?.capabilities.accounts ?? "Accounts");
-    }
+    } else if (id === "webhooks") await renderWebhooks(i, panel);
+    else if (id === "messages") await renderMessages(i, panel);
+    else if (id === "sync") await renderSync(i, panel);
+    else if (id === "records") await renderRecords(i, panel, { entities: p?.capabilities.sync ?? [] });
+    else if (id === "leads") await renderRecords(i, panel, { entities: ["contacts"], leads: true });
+    else if (id === "events") await renderEvents(i, panel);
+    else if (id === "accounts") await renderAccounts(i, panel, p?.capabilities.accounts ?? "Accounts");
   } catch (error) {
     panel.replaceChildren(h("p", { class: "error" }, error.message));
+  } finally {
+    panel.setAttribute("aria-busy", "false");
   }
 }

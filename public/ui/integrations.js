@@ -5,6 +5,7 @@
 import { api, setUnauthorizedHandler } from "./api.js";
 import { renderDetail } from "./detail.js";
 import { $, banner } from "./dom.js";
+import { renderEndpoints } from "./endpoints-view.js";
 import { bindForm } from "./integration-form.js";
 import { route, setViews } from "./nav.js";
 import { oauthReturn, renderSession } from "./oauth.js";
@@ -12,7 +13,7 @@ import { renderOverview } from "./overview.js";
 import { enter, onSignIn, signOut } from "./sign-in.js";
 import { state } from "./state.js";
 
-setViews({ overview: renderOverview, detail: renderDetail });
+setViews({ overview: renderOverview, detail: renderDetail, endpoints: renderEndpoints });
 setUnauthorizedHandler(signOut);
 
 async function main() {

@@ -5,12 +5,13 @@
 import { $ } from "./dom.js";
 import { stopPolling } from "./state.js";
 
-const views = { overview: async () => {}, detail: async () => {} };
+const views = { overview: async () => {}, detail: async () => {}, endpoints: async () => {} };
 
-/** Registers the overview and detail renderers. */
-export function setViews({ overview, detail }) {
+/** Registers the overview, detail and event endpoints renderers. */
+export function setViews({ overview, detail, endpoints }) {
   views.overview = overview;
   views.detail = detail;
+  views.endpoints = endpoints;
 }
 
 /** Renders the overview, focusing the named integration if given. */
@@ -20,12 +21,14 @@ export const renderDetail = (id) => views.detail(id);
 
 /** Shows one view and hides the others. */
 export function show(view) {
-  for (const id of ["signin", "session-view", "overview", "detail"]) $(`#${id}`).hidden = id !== view;
+  for (const id of ["signin", "session-view", "overview", "detail", "endpoints"])
+    $(`#${id}`).hidden = id !== view;
 }
 
 /** Renders the current view again after a change. */
 export async function rerender(focusId) {
   if (location.hash.startsWith("#/integration/")) await renderDetail(location.hash.split("/")[2]);
+  else if (location.hash.startsWith("#/events")) await views.endpoints(location.hash.split("/")[2]);
   else await renderOverview(focusId);
 }
 
@@ -34,6 +37,8 @@ export async function route(focusId) {
   stopPolling();
   $("#detail").classList.remove("item");
   const m = location.hash.match(/^#\/integration\/([\w-]+)$/);
+  const events = location.hash.match(/^#\/events(?:\/([\w-]+))?$/);
   if (m) await renderDetail(m[1]);
+  else if (events) await views.endpoints(events[1]);
   else await renderOverview(focusId);
 }

@@ -499,6 +499,125 @@ async function main() {
     await shot(page, "13-sync-done-desktop");
   });
 
+  await step("records tab: search, paging by cursor and the provider's item", page, async () => {
+    await page.goto(`${base}/integrations`);
+    await item(page, "QuickBooks books").locator(".name").click();
+    await page.getByRole("tab", { name: "Records" }).click();
+    const range = page.locator("#tabpanel .records-range");
+    await range.filter({ hasText: "Customers records 1–25" }).waitFor();
+    assert.equal(await page.locator("#tabpanel tbody tr").count(), 25);
+    await page.getByRole("button", { name: "Next" }).click();
+    await range.filter({ hasText: "Customers records 26–50" }).waitFor();
+    await page.getByRole("button", { name: "Previous" }).click();
+    await range.filter({ hasText: "Customers records 1–25" }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Previous" }).isDisabled(), true);
+    // Search by a value of one record (its email, nested in its data), by keyboard.
+    const summary = (await page.locator("#tabpanel tbody tr").nth(1).textContent()) ?? "";
+    const email = summary.match(/[\w.]+@example\.com/)?.[0] ?? "";
+    assert.ok(email, summary);
+    await page.getByLabel("Search records").fill(email.toUpperCase());
+    await page.keyboard.press("Enter");
+    await range.filter({ hasText: `Customers records 1–1 matching “${email.toUpperCase()}”` }).waitFor();
+    const row = page.locator("#tabpanel tbody tr", { hasText: email }).first();
+    await row.locator("summary", { hasText: "View" }).click();
+    await row.locator(".payload pre", { hasText: '"raw"' }).waitFor();
+    assert.match((await row.locator(".payload pre").textContent()) ?? "", /"Id": "/);
+    await shot(page, "14-records-desktop");
+  });
+
+  await step("leads tab: a sign-up page's leads, searched and exported as CSV", page, async () => {
+    const pages = await api(base, "GET", "/api/integrations?provider=signup_page", { token: key });
+    const landing = pages.body.integrations.find((x: { name: string }) => x.name === "Landing page");
+    for (const [email, name] of [
+      ["ada@example.com", "Ada Lovelace"],
+      ["grace@example.com", "Grace Hopper"],
+    ]) {
+      const r = await api(base, "POST", `/signup/${landing.id}`, { body: { email, name } });
+      assert.equal(r.status, 201, r.text);
+    }
+    await page.goto(`${base}/integrations#/integration/${landing.id}`);
+    await page.getByRole("tab", { name: "Leads" }).click();
+    await page.locator("#tabpanel tbody tr", { hasText: "Grace Hopper" }).waitFor();
+    assert.equal(await page.locator("#tabpanel tbody tr").count(), 2);
+    await page.getByLabel("Search leads").fill("ada@");
+    await page.getByRole("button", { name: "Search", exact: true }).click();
+    await page.locator("#tabpanel .records-range", { hasText: "matching “ada@”" }).waitFor();
+    assert.equal(await page.locator("#tabpanel tbody tr").count(), 1);
+    const [download] = await Promise.all([
+      page.waitForEvent("download"),
+      page.getByRole("button", { name: "Export CSV" }).click(),
+    ]);
+    assert.equal(download.suggestedFilename(), "Landing_page-leads.csv");
+    const csv = readFileSync((await download.path()) as string, "utf8");
+    const [header, ...rows] = csv.trimEnd().split("\r\n");
+    assert.match(header ?? "", /^id,external_id,created_at,updated_at,.*\bemail\b/);
+    assert.equal(rows.length, 1);
+    assert.match(rows[0] ?? "", /ada@example\.com/);
+    await page.locator("#banner", { hasText: "Leads exported" }).waitFor();
+    await shot(page, "15-leads-desktop");
+  });
+
+  await step("messages tab: each message's status timeline opens in place", page, async () => {
+    const bots = await api(base, "GET", "/api/integrations?provider=telegram", { token: key });
+    const bot = bots.body.integrations.find((x: { name: string }) => x.name === "Webhook bot");
+    const sent = await api(base, "POST", "/api/messages", {
+      token: key,
+      body: { integration_id: bot.id, to: "100200300", text: "timeline" },
+    });
+    assert.equal(sent.status, 202, sent.text);
+    for (let n = 0; n < 150; n++) {
+      const m = await api(base, "GET", `/api/messages/${sent.body.message.id}`, { token: key });
+      if (m.body.message.status === "sent") break;
+      await new Promise((res) => setTimeout(res, 100));
+    }
+    await page.goto(`${base}/integrations#/integration/${bot.id}`);
+    await page.getByRole("tab", { name: "Messages" }).click();
+    const row = page.locator("#tabpanel tbody tr", { hasText: "100200300" }).first();
+    await row.locator(".badge", { hasText: "sent" }).waitFor();
+    await row.locator("summary", { hasText: "View" }).click();
+    await row.locator("ol.steps li", { hasText: "Sent to the provider" }).waitFor();
+    assert.deepEqual(await row.locator("ol.steps li strong").allInnerTexts(), [
+      "Accepted",
+      "Sent to the provider",
+    ]);
+    await shot(page, "16-message-timeline-desktop");
+  });
+
+  await step("event endpoints: deliveries with every attempt, and Redeliver", page, async () => {
+    const made = await api(base, "POST", "/api/event-endpoints", {
+      token: key,
+      body: { url: `${base}/sandbox/_receiver/ui-${Date.now()}`, description: "UI test" },
+    });
+    assert.equal(made.status, 201, made.text);
+    const id = made.body.endpoint.id;
+    await page.goto(`${base}/integrations`);
+    await page.getByRole("link", { name: "Event endpoints" }).click();
+    await page.locator("#endpoints-title:focus").waitFor();
+    await page.getByRole("link", { name: made.body.endpoint.url }).click();
+    /** Waits until the newest delivery has succeeded after `attempts` attempts. */
+    const delivered = async (attempts: number) => {
+      for (let n = 0; n < 150; n++) {
+        const d = await api(base, "GET", `/api/event-endpoints/${id}/deliveries`, { token: key });
+        const last = d.body.deliveries[0];
+        if (last?.status === "succeeded" && last.attempts === attempts) return;
+        await new Promise((res) => setTimeout(res, 100));
+      }
+      throw new Error(`the delivery did not succeed after ${attempts} attempt(s)`);
+    };
+    await page.getByRole("button", { name: "Send test event" }).click();
+    await page.locator("#banner", { hasText: "Test event sent" }).waitFor();
+    await delivered(1);
+    await page.reload();
+    const row = page.locator("#deliveries tbody tr", { hasText: "event.test" }).first();
+    await row.locator(".badge", { hasText: "succeeded" }).waitFor();
+    await row.locator("summary", { hasText: "View" }).click();
+    await row.locator("ol.steps li", { hasText: "attempt 1: HTTP 200" }).waitFor();
+    await row.getByRole("button", { name: /^Redeliver / }).click();
+    await page.locator("#banner", { hasText: "queued for delivery again" }).waitFor();
+    await delivered(2);
+    await shot(page, "17-event-deliveries-desktop");
+  });
+
   await step("the catalog: search by provider or integration name, and a category filter", page, async () => {
     await page.goto(`${base}/integrations#/`);
     await page.reload();
@@ -774,6 +893,15 @@ async function main() {
     const w2 = await mobile.evaluate<number>("document.documentElement.scrollWidth");
     assert.ok(w2 <= 390, `detail has no horizontal scroll (scrollWidth ${w2})`);
     await shot(mobile, "22-detail-sync-phone");
+    await mobile.getByRole("tab", { name: "Records" }).click();
+    await mobile.locator("#tabpanel .records-range").waitFor();
+    const w3 = await mobile.evaluate<number>("document.documentElement.scrollWidth");
+    assert.ok(w3 <= 390, `the record browser has no horizontal scroll (scrollWidth ${w3})`);
+    await shot(mobile, "23-records-phone");
+    await mobile.goto(`${base}/integrations#/events`);
+    await mobile.locator("#deliveries tbody tr").first().waitFor();
+    const w4 = await mobile.evaluate<number>("document.documentElement.scrollWidth");
+    assert.ok(w4 <= 390, `the event endpoints view has no horizontal scroll (scrollWidth ${w4})`);
   });
 
   await step(
@@ -817,6 +945,12 @@ async function main() {
           await item(p5, "QuickBooks books").locator(".name").click();
           await p5.getByRole("tab", { name: "Sync" }).waitFor();
           await scan("integration detail");
+          await p5.getByRole("tab", { name: "Records" }).click();
+          await p5.locator("#tabpanel .records-range").waitFor();
+          await scan("record browser");
+          await p5.goto(`${base}/integrations#/events`);
+          await p5.locator("#deliveries tbody tr").first().waitFor();
+          await scan("event endpoints");
           await p5.goto(`${base}/integrations?session=${cs.body.token}`);
           await p5.locator("#session-providers button").first().waitFor();
           await scan("connect page");
