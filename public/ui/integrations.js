@@ -1,3 +1,4 @@
+// @ts-check
 // Switchboard web UI: /integrations. Plain JS modules, no build step, no external assets; this
 // is the entry the page loads. The organization API key lives in sessionStorage only; a connect
 // session (?session=sbcs_…) can only start OAuth connections.
@@ -23,14 +24,16 @@ async function main() {
   });
   bindForm();
   for (const b of document.querySelectorAll("[data-close]"))
-    b.addEventListener("click", () => b.closest("dialog").close());
+    b.addEventListener("click", () => b.closest("dialog")?.close());
   window.addEventListener("hashchange", () => state.key && route().catch((e) => banner(e.message, "fail")));
   try {
-    const catalog = await api("GET", "/api/integrations/providers");
+    const catalog = /** @type {import("./types.js").ProviderCatalog} */ (
+      await api("GET", "/api/integrations/providers")
+    );
     state.providers = catalog.providers;
     state.byId = new Map(state.providers.map((p) => [p.id, p]));
   } catch (error) {
-    banner(`Could not load the provider catalog: ${error.message}`, "fail");
+    banner(`Could not load the provider catalog: ${/** @type {Error} */ (error).message}`, "fail");
     return;
   }
   const connected = oauthReturn();

@@ -1,3 +1,4 @@
+// @ts-check
 // The overview: a card per category with its integrations and their actions.
 
 import { confirmDelete, testConnection, toggle } from "./actions.js";
@@ -10,10 +11,17 @@ import { show } from "./nav.js";
 import { connect } from "./oauth.js";
 import { CARDS, cardOf, providerName, state } from "./state.js";
 
+/** @typedef {import("./types.js").Card} Card */
+/** @typedef {import("./types.js").Integration} Integration */
+/** @typedef {import("./types.js").IntegrationPage} IntegrationPage */
+
+/** Loads every integration of the organization (at most 20 pages of 200) into the state. */
 export async function loadIntegrations() {
+  /** @type {Integration[]} */
   const all = [];
   let cursor = "";
   for (let i = 0; i < 20; i++) {
+    /** @type {IntegrationPage} */
     const page = await api(
       "GET",
       `/api/integrations?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
@@ -25,6 +33,10 @@ export async function loadIntegrations() {
   state.integrations = all;
 }
 
+/**
+ * Renders the overview: the dashboard, the catalog filter and a card per category.
+ * @param {string} [focusId] the integration whose name gets focus
+ */
 export async function renderOverview(focusId) {
   show("overview");
   const cards = $("#cards");
@@ -42,6 +54,10 @@ export async function renderOverview(focusId) {
   if (focusId) $(`[data-integration="${focusId}"] .name`)?.focus();
 }
 
+/**
+ * A category's card: its integrations, Add, and Connect for its OAuth providers.
+ * @param {Card} card
+ */
 export function renderCard(card) {
   const providers = state.providers.filter((p) => cardOf(p.category) === card);
   const items = state.integrations.filter(
@@ -91,6 +107,10 @@ export function renderCard(card) {
   );
 }
 
+/**
+ * One integration of a card, with its state and actions.
+ * @param {Integration} i
+ */
 export function renderItem(i) {
   const p = state.byId.get(i.provider);
   const result = h("p", { class: "result", role: "status", "aria-live": "polite" });
