@@ -6,8 +6,7 @@ import { api } from "./api.js";
 import { $, banner, h, table } from "./dom.js";
 import { state } from "./state.js";
 
-/** @typedef {import("./types.js").Account} Account */
-/** @typedef {import("./types.js").Integration} Integration */
+/** @import { Account, Integration } from "./types.js" */
 
 /**
  * @param {Integration} i

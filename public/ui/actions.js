@@ -7,10 +7,7 @@ import { $, badge, banner, fmtDate } from "./dom.js";
 import { renderOverview, rerender } from "./nav.js";
 import { providerName } from "./state.js";
 
-/** @typedef {import("./types.js").Integration} Integration */
-/** @typedef {import("./types.js").RegisterResult} RegisterResult */
-/** @typedef {import("./types.js").TestResult} TestResult */
-/** @typedef {import("./types.js").WebhookCheck} WebhookCheck */
+/** @import { Integration, RegisterResult, TestResult, WebhookCheck } from "./types.js" */
 
 /**
  * Tests the integration's connection: the outcome in `out`, and its item's badge and last tested.

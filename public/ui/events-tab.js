@@ -5,9 +5,8 @@
 import { api } from "./api.js";
 import { banner, fmtDate, h, table } from "./dom.js";
 
-/** @typedef {import("./types.js").CalendarWatch} CalendarWatch */
-/** @typedef {import("./types.js").Integration} Integration */
-/** @typedef {import("./types.js").SyncedRecord<import("./types.js").CalendarEventData>} CalendarEvent */
+/** @import { CalendarEventData, CalendarWatch, Integration, SyncedRecord } from "./types.js" */
+/** @typedef {SyncedRecord<CalendarEventData>} CalendarEvent */
 
 /** Upcoming events shown at most. */
 const SHOWN = 50;

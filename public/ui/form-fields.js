@@ -4,9 +4,7 @@
 
 import { h } from "./dom.js";
 
-/** @typedef {import("./types.js").Integration} Integration */
-/** @typedef {import("./types.js").ProviderField} ProviderField */
-/** @typedef {import("./dom.js").Attrs} Attrs */
+/** @import { Attrs, Integration, ProviderField } from "./types.js" */
 /** @typedef {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} FieldElement */
 
 const MASK = "••••••";

@@ -13,6 +13,8 @@ import { renderOverview } from "./overview.js";
 import { enter, onSignIn, signOut } from "./sign-in.js";
 import { state } from "./state.js";
 
+/** @import { ProviderCatalog } from "./types.js" */
+
 setViews({ overview: renderOverview, detail: renderDetail });
 setUnauthorizedHandler(signOut);
 
@@ -27,9 +29,7 @@ async function main() {
     b.addEventListener("click", () => b.closest("dialog")?.close());
   window.addEventListener("hashchange", () => state.key && route().catch((e) => banner(e.message, "fail")));
   try {
-    const catalog = /** @type {import("./types.js").ProviderCatalog} */ (
-      await api("GET", "/api/integrations/providers")
-    );
+    const catalog = /** @type {ProviderCatalog} */ (await api("GET", "/api/integrations/providers"));
     state.providers = catalog.providers;
     state.byId = new Map(state.providers.map((p) => [p.id, p]));
   } catch (error) {

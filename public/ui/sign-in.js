@@ -6,7 +6,7 @@ import { $ } from "./dom.js";
 import { route, show } from "./nav.js";
 import { KEY_STORAGE, state } from "./state.js";
 
-/** @typedef {import("./api.js").ApiError} ApiError */
+/** @import { ApiError } from "./api.js" */
 
 /**
  * Signs out: forgets the key and shows the sign-in form, with `message` as its error if given.

@@ -2,9 +2,7 @@
 // Web UI state: the signed-in key, the connect session, the provider catalog and the loaded
 // integrations, shared by every view of /integrations; plus the category cards.
 
-/** @typedef {import("./types.js").Card} Card */
-/** @typedef {import("./types.js").Integration} Integration */
-/** @typedef {import("./types.js").Provider} Provider */
+/** @import { Card, Integration, Provider } from "./types.js" */
 
 export const KEY_STORAGE = "switchboard.api_key";
 

@@ -6,10 +6,7 @@ import { api } from "./api.js";
 import { $, badge, banner, fmtDate, h, table } from "./dom.js";
 import { state, stopPolling } from "./state.js";
 
-/** @typedef {import("./types.js").Integration} Integration */
-/** @typedef {import("./types.js").SyncEntity} SyncEntity */
-/** @typedef {import("./types.js").SyncJob} SyncJob */
-/** @typedef {import("./types.js").SyncStatus} SyncStatus */
+/** @import { Integration, SyncEntity, SyncJob, SyncStatus } from "./types.js" */
 
 /** The states of a sync still under way. */
 export const ACTIVE = new Set(["queued", "running", "paused"]);

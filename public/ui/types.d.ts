@@ -1,6 +1,6 @@
 // The API shapes the web UI reads (see /openapi.json), for the JSDoc types of public/ui/*.js:
-// `@typedef {import("./types.js").Integration} Integration`. Types only: nothing imports this
-// file at runtime.
+// `/** @import { Integration } from "./types.js" */`. Types only: nothing imports this file
+// at runtime.
 
 /** One field of a provider's create/edit form. */
 export interface ProviderField {
