@@ -1,11 +1,7 @@
 // @ts-check
 // DOM helpers of the web UI: element builder, banner, dates, badges, copy buttons, tables.
 
-/** @typedef {import("./types.js").Child} Child */
-/**
- * @template {Element} [E=HTMLElement]
- * @typedef {import("./types.js").Attrs<E>} Attrs
- */
+/** @import { Attrs, Child } from "./types.js" */
 
 /**
  * The first element matching `sel` in `root` (the page by default), as `E` (an HTMLElement
@@ -56,6 +52,19 @@ export function banner(text, kind = "info") {
   b.className = `banner ${kind}`;
   b.hidden = !text;
 }
+
+/**
+ * A provider's logo (public/ui/logos/<id>.svg), decorative: its name is always beside it.
+ * @param {string} providerId a catalog provider's id
+ */
+export const logo = (providerId) =>
+  h("img", {
+    class: "logo",
+    src: `/ui/logos/${encodeURIComponent(providerId)}.svg`,
+    alt: "",
+    width: "24",
+    height: "24",
+  });
 
 /** @param {string | null | undefined} s an ISO date, or none ("—") */
 export const fmtDate = (s) => (s ? new Date(s).toLocaleString() : "—");

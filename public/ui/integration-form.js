@@ -3,16 +3,14 @@
 // changed and shows the API's validation issues next to the fields they name.
 
 import { api } from "./api.js";
-import { $, banner, h } from "./dom.js";
+import { $, banner, h, logo } from "./dom.js";
 import { fieldInput, readValue, storedValue } from "./form-fields.js";
 import { rerender } from "./nav.js";
 import { cardOf, state } from "./state.js";
 
-/** @typedef {import("./api.js").ApiError} ApiError */
-/** @typedef {import("./types.js").Card} Card */
-/** @typedef {import("./types.js").Integration} Integration */
-/** @typedef {import("./types.js").Provider} Provider */
-/** @typedef {import("./form-fields.js").FieldElement} FieldElement */
+/** @import { ApiError } from "./api.js" */
+/** @import { FieldElement } from "./form-fields.js" */
+/** @import { Card, Integration, Provider } from "./types.js" */
 
 /**
  * The dialog open now: the integration edited (none when creating), the providers it offers
@@ -103,6 +101,7 @@ export function renderFields() {
   const nameInput = /** @type {HTMLInputElement} */ ($("#f-name"));
   wrap.replaceChildren();
   if (!i && !nameInput.value) nameInput.placeholder = p.display_name;
+  wrap.append(h("p", { class: "provider-name" }, logo(p.id), p.display_name));
   if (p.description) wrap.append(h("p", { class: "muted small" }, p.description));
   for (const f of p.fields) wrap.append(fieldInput(f, i));
 }

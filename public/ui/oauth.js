@@ -3,12 +3,12 @@
 // return to the page, and the connect session's view.
 
 import { api } from "./api.js";
-import { $, banner, h } from "./dom.js";
+import { $, banner, h, logo } from "./dom.js";
 import { show } from "./nav.js";
 import { providerName, state } from "./state.js";
 
-/** @typedef {import("./api.js").ApiError} ApiError */
-/** @typedef {import("./types.js").CurrentConnectSession} CurrentConnectSession */
+/** @import { ApiError } from "./api.js" */
+/** @import { CurrentConnectSession } from "./types.js" */
 
 /** Where the OAuth callback sends the user back to: this page (with the connect session). */
 export function returnUrl() {
@@ -78,7 +78,7 @@ export async function renderSession() {
       h(
         "article",
         { class: "card" },
-        h("h3", {}, p.display_name),
+        h("h3", {}, logo(p.id), p.display_name),
         h("p", { class: "muted small" }, p.description),
         h(
           "div",

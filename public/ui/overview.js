@@ -5,15 +5,13 @@ import { confirmDelete, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
 import { applyFilter, catalogFilter } from "./catalog-filter.js";
 import { renderDashboard } from "./dashboard.js";
-import { $, badge, fmtDate, h } from "./dom.js";
+import { $, badge, fmtDate, h, logo } from "./dom.js";
 import { openForm } from "./integration-form.js";
 import { show } from "./nav.js";
 import { connect } from "./oauth.js";
 import { CARDS, cardOf, providerName, state } from "./state.js";
 
-/** @typedef {import("./types.js").Card} Card */
-/** @typedef {import("./types.js").Integration} Integration */
-/** @typedef {import("./types.js").IntegrationPage} IntegrationPage */
+/** @import { Card, Integration, IntegrationPage } from "./types.js" */
 
 /** Loads every integration of the organization (at most 20 pages of 200) into the state. */
 export async function loadIntegrations() {
@@ -100,6 +98,7 @@ export function renderCard(card) {
         h(
           "button",
           { type: "button", class: "btn oauth", onclick: () => connect(p.id) },
+          logo(p.id),
           `Connect ${p.display_name}`,
         ),
       ),
@@ -126,6 +125,7 @@ export function renderItem(i) {
     h(
       "p",
       { class: "muted small" },
+      p ? logo(p.id) : null,
       providerName(i.provider),
       " · last sync ",
       h("span", { class: "last-sync" }, fmtDate(i.last_sync_at)),
