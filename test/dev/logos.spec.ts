@@ -7,6 +7,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+// @ts-expect-error jsdom ships no type declarations (and @types/jsdom is not installed)
 import { JSDOM } from "jsdom";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../../scripts/lib.ts";
