@@ -1,3 +1,4 @@
+// @ts-check
 // The detail view's accounts tab, for providers whose one connection reaches several accounts
 // (the Facebook Pages a user token manages): lists them and makes the integration use one.
 
@@ -5,7 +6,15 @@ import { api } from "./api.js";
 import { $, banner, h, table } from "./dom.js";
 import { state } from "./state.js";
 
+/** @import { Account, Integration } from "./types.js" */
+
+/**
+ * @param {Integration} i
+ * @param {HTMLElement} panel
+ * @param {string} label what the accounts are called (Pages)
+ */
 export async function renderAccounts(i, panel, label) {
+  /** @type {{ label: string, accounts: Account[] }} */
   const r = await api("GET", `/api/integrations/${i.id}/accounts`);
   if (!$("#tabpanel") || state.detailTab !== "accounts") return;
   const current = r.accounts.find((a) => a.selected);
@@ -20,7 +29,7 @@ export async function renderAccounts(i, panel, label) {
       [
         ["Name", (a) => a.name],
         ["ID", (a) => h("span", { class: "mono" }, a.id)],
-        ["Category", (a) => a.details?.category],
+        ["Category", (a) => /** @type {string | undefined} */ (a.details?.category)],
         [
           "",
           (a) =>
@@ -43,13 +52,20 @@ export async function renderAccounts(i, panel, label) {
   );
 }
 
+/**
+ * Makes the integration use `account`, then shows the list again.
+ * @param {Integration} i
+ * @param {Account} account
+ * @param {HTMLButtonElement} button
+ * @param {string} label
+ */
 async function choose(i, account, button, label) {
   button.disabled = true;
   try {
     await api("POST", `/api/integrations/${i.id}/accounts/select`, { account_id: account.id });
     banner(`${i.name} now uses ${account.name}.`, "ok");
   } catch (error) {
-    banner(error.message, "fail");
+    banner(/** @type {Error} */ (error).message, "fail");
   }
   await renderAccounts(i, $("#tabpanel"), label);
   $("#accounts-current")?.focus();

@@ -1,3 +1,4 @@
+// @ts-check
 // Actions on one integration, shared by the overview and the detail view: test, register webhooks, toggle, delete.
 
 import { api } from "./api.js";
@@ -6,27 +7,39 @@ import { $, badge, banner, fmtDate } from "./dom.js";
 import { renderOverview, rerender } from "./nav.js";
 import { providerName } from "./state.js";
 
+/** @import { Integration, RegisterResult, TestResult, WebhookCheck } from "./types.js" */
+
+/**
+ * Tests the integration's connection: the outcome in `out`, and its item's badge and last tested.
+ * @param {Integration} i
+ * @param {HTMLButtonElement} button
+ * @param {HTMLElement} out
+ */
 export async function testConnection(i, button, out) {
   button.disabled = true;
   out.className = "result";
   out.textContent = "Testing…";
   try {
+    /** @type {TestResult} */
     const r = await api("POST", `/api/integrations/${i.id}/test`);
     out.className = `result ${r.ok ? "ok" : "fail"}`;
     out.textContent = `${r.ok ? "✓ Connected" : "✗ Failed"}: ${r.message}${webhookNote(r.details?.webhook)}`;
     Object.assign(i, r.integration);
-    const li = out.closest(".item");
-    li.querySelector(".badge").replaceWith(badge(i.status));
-    li.querySelector(".last-test").textContent = fmtDate(i.last_tested_at);
+    const li = /** @type {HTMLElement} */ (out.closest(".item"));
+    $(".badge", li).replaceWith(badge(i.status));
+    $(".last-test", li).textContent = fmtDate(i.last_tested_at);
   } catch (error) {
     out.className = "result fail";
-    out.textContent = `✗ ${error.message}`;
+    out.textContent = `✗ ${/** @type {Error} */ (error).message}`;
   } finally {
     button.disabled = false;
   }
 }
 
-/** What the provider's webhook check said, as a sentence to append. */
+/**
+ * What the provider's webhook check said, as a sentence to append.
+ * @param {WebhookCheck | undefined} w
+ */
 function webhookNote(w) {
   if (!w) return "";
   if (w.error) return `. Webhooks: could not check (${w.error})`;
@@ -35,34 +48,48 @@ function webhookNote(w) {
   return `. Webhooks ${w.current_url ? `go to ${w.current_url}` : "are not set"}, not to this hub`;
 }
 
-/** Points the provider's webhooks for this integration at the hub. */
+/**
+ * Points the provider's webhooks for this integration at the hub.
+ * @param {Integration} i
+ * @param {HTMLButtonElement} button
+ * @param {HTMLElement} out
+ */
 export async function registerWebhooks(i, button, out) {
   button.disabled = true;
   out.className = "result";
   out.textContent = "Registering webhooks…";
   try {
+    /** @type {RegisterResult} */
     const r = await api("POST", `/api/integrations/${i.id}/webhooks/register`);
     out.className = `result ${r.ok ? "ok" : "fail"}`;
     out.textContent = `${r.ok ? "✓ Registered" : "✗ Failed"}: ${r.message}${webhookNote(r.webhook)}`;
     Object.assign(i, r.integration);
   } catch (error) {
     out.className = "result fail";
-    out.textContent = `✗ ${error.message}`;
+    out.textContent = `✗ ${/** @type {Error} */ (error).message}`;
   } finally {
     button.disabled = false;
   }
 }
 
+/**
+ * Switches the integration on or off.
+ * @param {Integration} i
+ */
 export async function toggle(i) {
   try {
     await api("PATCH", `/api/integrations/${i.id}`, { is_active: !i.is_active });
     banner(`${i.name} ${i.is_active ? "deactivated" : "activated"}.`, "ok");
     await rerender(i.id);
   } catch (error) {
-    banner(error.message, "fail");
+    banner(/** @type {Error} */ (error).message, "fail");
   }
 }
 
+/**
+ * Deletes the integration once the user confirms.
+ * @param {Integration} i
+ */
 export async function confirmDelete(i) {
   const ok = await confirmDialog(
     `Delete ${i.name}?`,
@@ -77,6 +104,6 @@ export async function confirmDelete(i) {
     await renderOverview();
     $("#main").focus();
   } catch (error) {
-    banner(error.message, "fail");
+    banner(/** @type {Error} */ (error).message, "fail");
   }
 }

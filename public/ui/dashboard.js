@@ -214,6 +214,12 @@ export async function renderDashboard() {
       syncRuns(d.sync_runs),
     );
   } catch (error) {
-    box.replaceChildren(h("p", { class: "muted" }, `The dashboard could not be loaded: ${error.message}`));
+    box.replaceChildren(
+      h(
+        "p",
+        { class: "muted" },
+        `The dashboard could not be loaded: ${/** @type {Error} */ (error).message}`,
+      ),
+    );
   }
 }

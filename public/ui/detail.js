@@ -1,11 +1,12 @@
+// @ts-check
 // One integration's detail view: facts, actions, URLs to copy, and the tabs (logs, webhook
-// events, messages, sync, a calendar's upcoming events, and the accounts a connection reaches,
-// such as Facebook Pages).
+// events, messages, leads, sync, records, a calendar's upcoming events, and the accounts a
+// connection reaches, such as Facebook Pages).
 
 import { renderAccounts } from "./accounts-tab.js";
 import { confirmDelete, registerWebhooks, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
-import { $, badge, copy, copyRow, fmtDate, h, table } from "./dom.js";
+import { $, badge, copy, copyRow, fmtDate, h, logo, table } from "./dom.js";
 import { renderEvents } from "./events-tab.js";
 import { openForm } from "./integration-form.js";
 import { renderMessages } from "./messages-tab.js";
@@ -15,7 +16,13 @@ import { providerName, state, stopPolling } from "./state.js";
 import { renderSync } from "./sync-tab.js";
 import { renderWebhooks } from "./webhooks-tab.js";
 
-/** The tabs, each shown only for a provider that can do what it shows. */
+/** @import { Integration, IntegrationLog, Provider } from "./types.js" */
+/**
+ * @typedef {{ id: string, label: string | ((p: Provider) => string | undefined),
+ *   when?: (p: Provider | undefined) => unknown }} Tab
+ */
+
+/** The tabs, each shown only for a provider that can do what it shows. @type {Tab[]} */
 export const TABS = [
   { id: "logs", label: "Logs" },
   { id: "webhooks", label: "Webhook events", when: (p) => p?.capabilities.webhooks },
@@ -27,16 +34,20 @@ export const TABS = [
   { id: "accounts", label: (p) => p.capabilities.accounts, when: (p) => p?.capabilities.accounts },
 ];
 
-const tabLabel = (t, p) => (typeof t.label === "function" ? t.label(p) : t.label);
+/** @param {Tab} t @param {Provider | undefined} p */
+const tabLabel = (t, p) => (typeof t.label === "function" ? p && t.label(p) : t.label) ?? t.id;
 
+/** @param {string} id the integration's id */
 export async function renderDetail(id) {
   stopPolling();
   show("detail");
   const sec = $("#detail");
+  /** @type {Integration} */
   let i;
   try {
     i = (await api("GET", `/api/integrations/${id}`)).integration;
-  } catch (error) {
+  } catch (e) {
+    const error = /** @type {Error} */ (e);
     sec.replaceChildren(
       h("p", { class: "error" }, error.message),
       h("a", { href: "#" }, "Back to integrations"),
@@ -83,7 +94,7 @@ export async function renderDetail(id) {
           {},
           h(
             "button",
-            { type: "button", class: "btn", onclick: (e) => copy(i.embed_html, e.currentTarget) },
+            { type: "button", class: "btn", onclick: (e) => copy(i.embed_html ?? "", e.currentTarget) },
             "Copy embed code",
           ),
         ),
@@ -102,7 +113,7 @@ export async function renderDetail(id) {
       "dl",
       { class: "facts" },
       h("dt", {}, "Provider"),
-      h("dd", {}, providerName(i.provider)),
+      h("dd", { class: "with-logo" }, logo(i.provider), providerName(i.provider)),
       h("dt", {}, "Active"),
       h("dd", {}, i.is_active ? "yes" : "no"),
       h("dt", {}, "Last sync"),
@@ -149,9 +160,11 @@ export async function renderDetail(id) {
   await loadTab(i, state.detailTab);
 }
 
+/** Arrow keys, Home and End move between the tabs. @param {KeyboardEvent} e */
 export function tabKeys(e) {
-  const tabs = [...e.currentTarget.querySelectorAll('[role="tab"]')];
-  const at = tabs.indexOf(document.activeElement);
+  const list = /** @type {HTMLElement} */ (e.currentTarget);
+  const tabs = [.../** @type {NodeListOf<HTMLElement>} */ (list.querySelectorAll('[role="tab"]'))];
+  const at = tabs.indexOf(/** @type {HTMLElement} */ (document.activeElement));
   if (at < 0) return;
   let next = -1;
   if (e.key === "ArrowRight") next = (at + 1) % tabs.length;
@@ -164,12 +177,13 @@ export function tabKeys(e) {
   tabs[next].click();
 }
 
+/** @param {Integration} i @param {string} id */
 export async function selectTab(i, id) {
   state.detailTab = id;
   for (const t of document.querySelectorAll('#detail [role="tab"]')) {
     const on = t.id === `tab-${id}`;
     t.setAttribute("aria-selected", String(on));
-    t.tabIndex = on ? 0 : -1;
+    t.setAttribute("tabindex", on ? "0" : "-1");
   }
   await loadTab(i, id);
 }
@@ -177,6 +191,8 @@ export async function selectTab(i, id) {
 /**
  * Shows tab `id` of integration `i` in a new panel: whatever an earlier tab (or an earlier
  * integration's) still loading writes then goes to its own panel, which is no longer on the page.
+ * @param {Integration} i
+ * @param {string} id
  */
 export async function loadTab(i, id) {
   stopPolling();
@@ -199,10 +215,13 @@ export async function loadTab(i, id) {
         table(
           "Logs",
           [
-            ["Time", (l) => fmtDate(l.created_at)],
-            ["Level", (l) => h("span", { class: `level level-${l.level}` }, l.level)],
-            ["Action", (l) => l.action],
-            ["Message", (l) => l.message],
+            ["Time", (/** @type {IntegrationLog} */ l) => fmtDate(l.created_at)],
+            [
+              "Level",
+              (/** @type {IntegrationLog} */ l) => h("span", { class: `level level-${l.level}` }, l.level),
+            ],
+            ["Action", (/** @type {IntegrationLog} */ l) => l.action],
+            ["Message", (/** @type {IntegrationLog} */ l) => l.message],
           ],
           r.logs,
         ),
@@ -215,7 +234,7 @@ export async function loadTab(i, id) {
     else if (id === "events") await renderEvents(i, panel);
     else if (id === "accounts") await renderAccounts(i, panel, p?.capabilities.accounts ?? "Accounts");
   } catch (error) {
-    panel.replaceChildren(h("p", { class: "error" }, error.message));
+    panel.replaceChildren(h("p", { class: "error" }, /** @type {Error} */ (error).message));
   } finally {
     panel.setAttribute("aria-busy", "false");
   }

@@ -1,16 +1,37 @@
+// @ts-check
 // DOM helpers of the web UI: element builder, banner, dates, badges, copy buttons, tables.
 
-export const $ = (sel, root = document) => root.querySelector(sel);
+/** @import { Attrs, Child } from "./types.js" */
 
-/** Builds an element: h("button", {class: "btn", onclick}, "text", child...). */
+/**
+ * The first element matching `sel` in `root` (the page by default), as `E` (an HTMLElement
+ * unless a cast says which). Typed as found: the page's own elements always are; where one may
+ * be missing, callers check (`$("#x")?.focus()`).
+ * @template {Element} [E=HTMLElement]
+ * @param {string} sel
+ * @param {ParentNode} [root]
+ * @returns {E}
+ */
+export const $ = (sel, root = document) => /** @type {E} */ (root.querySelector(sel));
+
+/**
+ * Builds an element: h("button", {class: "btn", onclick}, "text", child...).
+ * @template {keyof HTMLElementTagNameMap} K
+ * @param {K} tag
+ * @param {Attrs<HTMLElementTagNameMap[K]> | null} [attrs]
+ * @param {...Child} children
+ * @returns {HTMLElementTagNameMap[K]}
+ */
 export function h(tag, attrs = {}, ...children) {
   const el = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs ?? {})) {
     if (v === undefined || v === null || v === false) continue;
-    if (k.startsWith("on") && typeof v === "function") el.addEventListener(k.slice(2), v);
-    else if (k === "class") el.className = v;
+    if (k.startsWith("on") && typeof v === "function")
+      el.addEventListener(k.slice(2), /** @type {EventListener} */ (v));
+    else if (k === "class") el.className = /** @type {string} */ (v);
     else if (k === "dataset") Object.assign(el.dataset, v);
-    else if (k in el && typeof v !== "string") el[k] = v;
+    else if (k in el && typeof v !== "string")
+      /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (el))[k] = v;
     else el.setAttribute(k, v === true ? "" : String(v));
   }
   for (const c of children.flat()) {
@@ -20,6 +41,11 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/**
+ * Shows `text` in the page's banner (hides it when empty).
+ * @param {string} text
+ * @param {string} [kind] info, ok or fail
+ */
 export function banner(text, kind = "info") {
   const b = $("#banner");
   b.textContent = text;
@@ -27,12 +53,32 @@ export function banner(text, kind = "info") {
   b.hidden = !text;
 }
 
+/**
+ * A provider's logo (public/ui/logos/<id>.svg), decorative: its name is always beside it.
+ * @param {string} providerId a catalog provider's id
+ */
+export const logo = (providerId) =>
+  h("img", {
+    class: "logo",
+    src: `/ui/logos/${encodeURIComponent(providerId)}.svg`,
+    alt: "",
+    width: "24",
+    height: "24",
+  });
+
+/** @param {string | null | undefined} s an ISO date, or none ("—") */
 export const fmtDate = (s) => (s ? new Date(s).toLocaleString() : "—");
 
+/** @param {string} status */
 export function badge(status) {
   return h("span", { class: `badge badge-${status}` }, status);
 }
 
+/**
+ * Copies `text` to the clipboard; the button says so for a moment.
+ * @param {string} text
+ * @param {HTMLElement} button
+ */
 export async function copy(text, button) {
   try {
     await navigator.clipboard.writeText(text);
@@ -48,6 +94,12 @@ export async function copy(text, button) {
   setTimeout(() => (button.textContent = old), 1500);
 }
 
+/**
+ * A read-only input with its label and a Copy button.
+ * @param {string} label
+ * @param {string} value
+ * @param {string} id
+ */
 export function copyRow(label, value, id) {
   const input = h("input", { id, value, readOnly: true, class: "mono" });
   return h(
@@ -72,6 +124,14 @@ export function copyRow(label, value, id) {
   );
 }
 
+/**
+ * A table of `rows`, a column per `[heading, cell]` (an empty cell shows "—"), or a line saying
+ * there are none yet.
+ * @template T
+ * @param {string} caption
+ * @param {[string, (row: T) => Child][]} columns
+ * @param {T[]} rows
+ */
 export function table(caption, columns, rows) {
   if (!rows.length) return h("p", { class: "muted" }, `No ${caption.toLowerCase()} yet.`);
   return h(

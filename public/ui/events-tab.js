@@ -1,17 +1,24 @@
+// @ts-check
 // The detail view's events tab of a calendar integration: its upcoming events, read from the
 // records API (what the last sync brought in), and the push channel that keeps them current.
 
 import { api } from "./api.js";
 import { banner, fmtDate, h, table } from "./dom.js";
 
+/** @import { CalendarEventData, CalendarWatch, Integration, SyncedRecord } from "./types.js" */
+/** @typedef {SyncedRecord<CalendarEventData>} CalendarEvent */
+
 /** Upcoming events shown at most. */
 const SHOWN = 50;
 /** Record pages read at most (200 each). */
 const PAGES = 10;
 
+/** @param {CalendarEvent} e */
 const startMs = (e) => Date.parse(e.data.start?.date_time ?? `${e.data.start?.date}T00:00:00`);
+/** @param {CalendarEvent} e */
 const endMs = (e) => Date.parse(e.data.end?.date_time ?? `${e.data.end?.date}T00:00:00`);
 
+/** @param {CalendarEvent} e */
 function when(e) {
   if (e.data.all_day) {
     const day = e.data.start?.date ?? "";
@@ -20,12 +27,20 @@ function when(e) {
   return fmtDate(e.data.start?.date_time);
 }
 
-/** Every live event record of the integration (a few pages at most), upcoming first. */
+/**
+ * Every live event record of the integration (a few pages at most), upcoming first.
+ * @param {string} id
+ * @param {number} [now]
+ * @returns {Promise<CalendarEvent[]>}
+ */
 export async function upcomingEvents(id, now = Date.now()) {
+  /** @type {CalendarEvent[]} */
   const out = [];
+  /** @type {string | null} */
   let cursor = null;
   for (let page = 0; page < PAGES; page++) {
     const q = `?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`;
+    /** @type {{ records: CalendarEvent[], next_cursor: string | null }} */
     const r = await api("GET", `/api/integrations/${id}/records/events${q}`);
     out.push(...r.records);
     cursor = r.next_cursor;
@@ -37,11 +52,15 @@ export async function upcomingEvents(id, now = Date.now()) {
     .slice(0, SHOWN);
 }
 
+/**
+ * @param {Integration} i
+ * @param {HTMLElement} panel
+ */
 export async function renderEvents(i, panel) {
   const [events, watch] = await Promise.all([
     upcomingEvents(i.id),
     api("GET", `/api/integrations/${i.id}/calendar/watch`).then(
-      (r) => r.watch,
+      (/** @type {{ watch: CalendarWatch }} */ r) => r.watch,
       () => null,
     ),
   ]);
@@ -60,7 +79,7 @@ export async function renderEvents(i, panel) {
           banner("Watching the calendar for changes.", "success");
           await renderEvents(i, panel);
         } catch (error) {
-          banner(error.message, "error");
+          banner(/** @type {Error} */ (error).message, "error");
         }
       },
     },

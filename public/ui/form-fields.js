@@ -1,22 +1,45 @@
+// @ts-check
 // One input per catalog field of the create/edit form, and reading a value back from it.
 // A stored secret is never shown: its input stays empty with a mask as placeholder.
 
 import { h } from "./dom.js";
 
+/** @import { Attrs, Integration, ProviderField } from "./types.js" */
+/** @typedef {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} FieldElement */
+
 const MASK = "••••••";
 
-/** A field's stored value: a secret's mask, the integration's own field (`location`), or its config's. */
+/**
+ * The input types of the catalog's field types that are not text.
+ * @type {Record<string, string>}
+ */
+const INPUT_TYPES = { email: "email", url: "url", phone: "tel", number: "number" };
+
+/**
+ * A field's stored value: a secret's mask, the integration's own field (`location`), or its config's.
+ * @param {ProviderField} f
+ * @param {Integration} i
+ * @returns {unknown}
+ */
 export function storedValue(f, i) {
   if (f.secret) return i.secrets?.[f.name];
-  return f.location === "integration" ? (i[f.name] ?? undefined) : i.config?.[f.name];
+  const own = /** @type {Record<string, unknown>} */ (/** @type {unknown} */ (i));
+  return f.location === "integration" ? (own[f.name] ?? undefined) : i.config?.[f.name];
 }
 
+/**
+ * The field's label, input (its stored value in it, a secret's never) and help.
+ * @param {ProviderField} f
+ * @param {Integration | undefined} i the integration edited, none when creating
+ */
 export function fieldInput(f, i) {
   const id = `f-${f.name}`;
   const stored = i ? storedValue(f, i) : undefined;
   const described = [f.help ? `${id}-help` : null, `${id}-error`].filter(Boolean).join(" ");
+  /** @type {Attrs} */
   const common = { id, name: f.name, "aria-describedby": described, dataset: { field: f.name } };
   if (f.required) common["aria-required"] = "true";
+  /** @type {FieldElement} */
   let input;
   const initial = stored ?? f.default;
   if (f.type === "boolean") {
@@ -42,10 +65,8 @@ export function fieldInput(f, i) {
       v,
     );
   } else {
-    const type =
-      f.secret || f.type === "password"
-        ? "password"
-        : ({ email: "email", url: "url", phone: "tel", number: "number" }[f.type] ?? "text");
+    const type = f.secret || f.type === "password" ? "password" : (INPUT_TYPES[f.type] ?? "text");
+    /** @type {Attrs} */
     const attrs = {
       ...common,
       type,
@@ -88,8 +109,15 @@ export function fieldInput(f, i) {
   );
 }
 
+/**
+ * The value in a field's input: a checkbox's boolean, a number field's number ("" when empty),
+ * else the text.
+ * @param {ProviderField} f
+ * @param {FieldElement} el
+ * @returns {string | number | boolean}
+ */
 export function readValue(f, el) {
-  if (f.type === "boolean") return el.checked;
+  if (f.type === "boolean") return /** @type {HTMLInputElement} */ (el).checked;
   const v = el.value;
   if (f.type === "number") return v === "" ? "" : Number(v);
   return v;

@@ -1,3 +1,4 @@
+// @ts-check
 // Switchboard web UI: /integrations. Plain JS modules, no build step, no external assets; this
 // is the entry the page loads. The organization API key lives in sessionStorage only; a connect
 // session (?session=sbcs_…) can only start OAuth connections.
@@ -13,6 +14,8 @@ import { renderOverview } from "./overview.js";
 import { enter, onSignIn, signOut } from "./sign-in.js";
 import { state } from "./state.js";
 
+/** @import { ProviderCatalog } from "./types.js" */
+
 setViews({ overview: renderOverview, detail: renderDetail, endpoints: renderEndpoints });
 setUnauthorizedHandler(signOut);
 
@@ -24,14 +27,14 @@ async function main() {
   });
   bindForm();
   for (const b of document.querySelectorAll("[data-close]"))
-    b.addEventListener("click", () => b.closest("dialog").close());
+    b.addEventListener("click", () => b.closest("dialog")?.close());
   window.addEventListener("hashchange", () => state.key && route().catch((e) => banner(e.message, "fail")));
   try {
-    const catalog = await api("GET", "/api/integrations/providers");
+    const catalog = /** @type {ProviderCatalog} */ (await api("GET", "/api/integrations/providers"));
     state.providers = catalog.providers;
     state.byId = new Map(state.providers.map((p) => [p.id, p]));
   } catch (error) {
-    banner(`Could not load the provider catalog: ${error.message}`, "fail");
+    banner(`Could not load the provider catalog: ${/** @type {Error} */ (error).message}`, "fail");
     return;
   }
   const connected = oauthReturn();

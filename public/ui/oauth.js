@@ -1,17 +1,27 @@
+// @ts-check
 // OAuth connections: starting one (with the API key or a connect session), the callback's
 // return to the page, and the connect session's view.
 
 import { api } from "./api.js";
-import { $, banner, h } from "./dom.js";
+import { $, banner, h, logo } from "./dom.js";
 import { show } from "./nav.js";
 import { providerName, state } from "./state.js";
 
+/** @import { ApiError } from "./api.js" */
+/** @import { CurrentConnectSession } from "./types.js" */
+
+/** Where the OAuth callback sends the user back to: this page (with the connect session). */
 export function returnUrl() {
   const u = new URL("/integrations", location.origin);
   if (state.session) u.searchParams.set("session", state.session);
   return u.toString();
 }
 
+/**
+ * Starts an OAuth connection at the provider (a new integration, or `integrationId` again).
+ * @param {string} provider
+ * @param {string} [integrationId]
+ */
 export async function connect(provider, integrationId) {
   const q = new URLSearchParams({ return_to: returnUrl() });
   if (integrationId) q.set("integration_id", integrationId);
@@ -19,10 +29,11 @@ export async function connect(provider, integrationId) {
   // The authorize URL as JSON, so a refusal is shown here in words, not as the API's JSON.
   q.set("format", "json");
   try {
+    /** @type {{ url: string }} */
     const r = await api("GET", `/api/integrations/${encodeURIComponent(provider)}/auth?${q}`);
     location.assign(r.url);
   } catch (error) {
-    banner(`${providerName(provider)}: ${error.message}`, "fail");
+    banner(`${providerName(provider)}: ${/** @type {Error} */ (error).message}`, "fail");
   }
 }
 
@@ -45,10 +56,12 @@ export function oauthReturn() {
  */
 export async function renderSession() {
   show("session-view");
+  /** @type {CurrentConnectSession} */
   let session;
   try {
     session = await api("GET", `/api/connect-sessions/current?session=${encodeURIComponent(state.session)}`);
-  } catch (error) {
+  } catch (caught) {
+    const error = /** @type {ApiError} */ (caught);
     $("#session-title").textContent = "This connect link cannot be used";
     $("#session-intro").textContent =
       error.status === 401 ? error.message : `The link could not be checked: ${error.message}`;
@@ -65,7 +78,7 @@ export async function renderSession() {
       h(
         "article",
         { class: "card" },
-        h("h3", {}, p.display_name),
+        h("h3", {}, logo(p.id), p.display_name),
         h("p", { class: "muted small" }, p.description),
         h(
           "div",

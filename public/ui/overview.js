@@ -1,19 +1,25 @@
+// @ts-check
 // The overview: a card per category with its integrations and their actions.
 
 import { confirmDelete, testConnection, toggle } from "./actions.js";
 import { api } from "./api.js";
 import { applyFilter, catalogFilter } from "./catalog-filter.js";
 import { renderDashboard } from "./dashboard.js";
-import { $, badge, fmtDate, h } from "./dom.js";
+import { $, badge, fmtDate, h, logo } from "./dom.js";
 import { openForm } from "./integration-form.js";
 import { show } from "./nav.js";
 import { connect } from "./oauth.js";
 import { CARDS, cardOf, providerName, state } from "./state.js";
 
+/** @import { Card, Integration, IntegrationPage } from "./types.js" */
+
+/** Loads every integration of the organization (at most 20 pages of 200) into the state. */
 export async function loadIntegrations() {
+  /** @type {Integration[]} */
   const all = [];
   let cursor = "";
   for (let i = 0; i < 20; i++) {
+    /** @type {IntegrationPage} */
     const page = await api(
       "GET",
       `/api/integrations?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ""}`,
@@ -25,6 +31,10 @@ export async function loadIntegrations() {
   state.integrations = all;
 }
 
+/**
+ * Renders the overview: the dashboard, the catalog filter and a card per category.
+ * @param {string} [focusId] the integration whose name gets focus
+ */
 export async function renderOverview(focusId) {
   show("overview");
   const cards = $("#cards");
@@ -42,6 +52,10 @@ export async function renderOverview(focusId) {
   if (focusId) $(`[data-integration="${focusId}"] .name`)?.focus();
 }
 
+/**
+ * A category's card: its integrations, Add, and Connect for its OAuth providers.
+ * @param {Card} card
+ */
 export function renderCard(card) {
   const providers = state.providers.filter((p) => cardOf(p.category) === card);
   const items = state.integrations.filter(
@@ -84,6 +98,7 @@ export function renderCard(card) {
         h(
           "button",
           { type: "button", class: "btn oauth", onclick: () => connect(p.id) },
+          logo(p.id),
           `Connect ${p.display_name}`,
         ),
       ),
@@ -91,6 +106,10 @@ export function renderCard(card) {
   );
 }
 
+/**
+ * One integration of a card, with its state and actions.
+ * @param {Integration} i
+ */
 export function renderItem(i) {
   const p = state.byId.get(i.provider);
   const result = h("p", { class: "result", role: "status", "aria-live": "polite" });
@@ -106,6 +125,7 @@ export function renderItem(i) {
     h(
       "p",
       { class: "muted small" },
+      p ? logo(p.id) : null,
       providerName(i.provider),
       " · last sync ",
       h("span", { class: "last-sync" }, fmtDate(i.last_sync_at)),

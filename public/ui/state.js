@@ -1,9 +1,15 @@
+// @ts-check
 // Web UI state: the signed-in key, the connect session, the provider catalog and the loaded
 // integrations, shared by every view of /integrations; plus the category cards.
 
+/** @import { Card, Integration, Provider } from "./types.js" */
+
 export const KEY_STORAGE = "switchboard.api_key";
 
-/** The cards, in 002's order first; provider categories map onto them. */
+/**
+ * The cards, in 002's order first; provider categories map onto them.
+ * @type {Card[]}
+ */
 export const CARDS = [
   { id: "email", title: "Email", text: "Send transactional and marketing email." },
   { id: "whatsapp", title: "WhatsApp", text: "Message customers on WhatsApp Business." },
@@ -26,6 +32,17 @@ export const CARDS = [
   { id: "other", title: "Other", text: "Any other API with a key." },
 ];
 
+/**
+ * @type {{
+ *   key: string,
+ *   session: string,
+ *   providers: Provider[],
+ *   byId: Map<string, Provider>,
+ *   integrations: Integration[],
+ *   detailTab: string,
+ *   pollTimer: number | ReturnType<typeof setTimeout>,
+ * }}
+ */
 export const state = {
   key: sessionStorage.getItem(KEY_STORAGE) ?? "",
   session: new URLSearchParams(location.search).get("session") ?? "",
@@ -36,9 +53,15 @@ export const state = {
   pollTimer: 0,
 };
 
+/** @param {string} id a provider's id: its display name (the id if unknown) */
 export const providerName = (id) => state.byId.get(id)?.display_name ?? id;
+/**
+ * The card a provider category is shown on (Other for an unknown one).
+ * @param {string} category
+ * @returns {Card}
+ */
 export const cardOf = (category) =>
-  CARDS.find((c) => c.id === category || c.also?.includes(category)) ?? CARDS.at(-1);
+  CARDS.find((c) => c.id === category || c.also?.includes(category)) ?? /** @type {Card} */ (CARDS.at(-1));
 
 /** Stops the sync tab's polling, if any. */
 export function stopPolling() {

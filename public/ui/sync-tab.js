@@ -1,3 +1,4 @@
+// @ts-check
 // The detail view's sync tab: state and progress per entity, Sync now, history; polls while
 // a sync is active.
 
@@ -5,8 +6,16 @@ import { api } from "./api.js";
 import { $, badge, banner, fmtDate, h, table } from "./dom.js";
 import { state, stopPolling } from "./state.js";
 
+/** @import { Integration, SyncEntity, SyncJob, SyncStatus } from "./types.js" */
+
+/** The states of a sync still under way. */
 export const ACTIVE = new Set(["queued", "running", "paused"]);
 
+/**
+ * How far an entity's sync is (0 to 100), and the job that says so.
+ * @param {SyncEntity} e
+ * @returns {{ value: number, job: SyncJob | null }}
+ */
 export function progressOf(e) {
   const job = e.current_job ?? e.last_job;
   if (e.state === "success" || e.state === "partial") return { value: 100, job };
@@ -17,7 +26,12 @@ export function progressOf(e) {
   return { value: Math.round(95 * (1 - 1 / (1 + pages / 4))), job };
 }
 
+/**
+ * @param {Integration} i
+ * @param {HTMLElement} panel
+ */
 export async function renderSync(i, panel) {
+  /** @type {[SyncStatus, { logs: SyncJob[] }]} */
   const [status, logs] = await Promise.all([
     api("GET", `/api/integrations/${i.id}/sync-status`),
     api("GET", `/api/integrations/${i.id}/sync-logs`),
@@ -78,12 +92,17 @@ export async function renderSync(i, panel) {
   }
 }
 
+/**
+ * Starts a sync of one entity, then shows the tab again.
+ * @param {Integration} i
+ * @param {string} entity
+ */
 export async function syncNow(i, entity) {
   try {
     await api("POST", `/api/integrations/${i.id}/sync/${encodeURIComponent(entity)}`, {});
     banner(`Sync of ${entity} started.`, "ok");
   } catch (error) {
-    banner(error.message, "fail");
+    banner(/** @type {Error} */ (error).message, "fail");
   }
   stopPolling();
   await renderSync(i, $("#tabpanel"));

@@ -206,6 +206,10 @@ async function main() {
         titles.some((x) => x.startsWith(t)),
         `card ${t} in ${titles.join(", ")}`,
       );
+    // Each provider's logo beside its name (here the CRM card's Connect buttons) is loaded.
+    const logo = card(page, "crm").getByRole("button", { name: "Connect HubSpot" }).locator("img.logo");
+    assert.equal(await logo.getAttribute("src"), "/ui/logos/hubspot.svg");
+    assert.ok(await logo.evaluate((img: HTMLImageElement) => img.decode().then(() => img.naturalWidth > 0)));
     assert.ok(!page.url().includes(key), "the key is not in the URL");
     assert.equal(await page.locator("#signin").isVisible(), false, "the sign-in form is hidden");
     assert.equal(await page.evaluate(() => sessionStorage.getItem("switchboard.api_key")), key);
