@@ -3,8 +3,7 @@
 // (the Facebook Pages a user token manages): lists them and makes the integration use one.
 
 import { api } from "./api.js";
-import { $, banner, h, table } from "./dom.js";
-import { state } from "./state.js";
+import { banner, h, table } from "./dom.js";
 
 /** @import { Account, Integration } from "./types.js" */
 
@@ -16,7 +15,8 @@ import { state } from "./state.js";
 export async function renderAccounts(i, panel, label) {
   /** @type {{ label: string, accounts: Account[] }} */
   const r = await api("GET", `/api/integrations/${i.id}/accounts`);
-  if (!$("#tabpanel") || state.detailTab !== "accounts") return;
+  // The panel was replaced (another tab or integration): this answer is no longer wanted.
+  if (!panel.isConnected) return;
   const current = r.accounts.find((a) => a.selected);
   panel.replaceChildren(
     h(
@@ -67,6 +67,8 @@ async function choose(i, account, button, label) {
   } catch (error) {
     banner(/** @type {Error} */ (error).message, "fail");
   }
-  await renderAccounts(i, $("#tabpanel"), label);
-  $("#accounts-current")?.focus();
+  const panel = button.closest(".tabpanel");
+  if (!(panel instanceof HTMLElement)) return;
+  await renderAccounts(i, panel, label);
+  /** @type {HTMLElement | null} */ (panel.querySelector("#accounts-current"))?.focus();
 }

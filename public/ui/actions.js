@@ -99,8 +99,9 @@ export async function confirmDelete(i) {
   if (!ok) return;
   try {
     await api("DELETE", `/api/integrations/${i.id}`);
-    banner(`${i.name} deleted.`, "ok");
+    // Back to the overview first: the banner belongs to the view it is shown on.
     if (location.hash) location.hash = "";
+    banner(`${i.name} deleted.`, "ok");
     await renderOverview();
     $("#main").focus();
   } catch (error) {

@@ -46,11 +46,27 @@ export function h(tag, attrs = {}, ...children) {
  * @param {string} text
  * @param {string} [kind] info, ok or fail
  */
+/** The view the page shows, as its URL hash says ("" for the overview). */
+const viewKey = () => location.hash.replace(/^#\/?$/, "");
+
+/**
+ * Shows `text` in the banner (empty: hides it), for the view the page is on: going to another
+ * view hides it (see clearStaleBanner), so a banner never speaks of a page no longer shown.
+ * @param {string} text
+ * @param {"info" | "ok" | "fail"} [kind]
+ */
 export function banner(text, kind = "info") {
   const b = $("#banner");
   b.textContent = text;
   b.className = `banner ${kind}`;
   b.hidden = !text;
+  b.dataset.view = viewKey();
+}
+
+/** Hides the banner if it was shown for another view than the one the page is on now. */
+export function clearStaleBanner() {
+  const b = $("#banner");
+  if (!b.hidden && b.dataset.view !== viewKey()) banner("");
 }
 
 /**

@@ -76,10 +76,10 @@ export async function renderEvents(i, panel) {
       onclick: async () => {
         try {
           await api("POST", `/api/integrations/${i.id}/calendar/watch`);
-          banner("Watching the calendar for changes.", "success");
+          banner("Watching the calendar for changes.", "ok");
           await renderEvents(i, panel);
         } catch (error) {
-          banner(/** @type {Error} */ (error).message, "error");
+          banner(/** @type {Error} */ (error).message, "fail");
         }
       },
     },

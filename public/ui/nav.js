@@ -3,7 +3,7 @@
 // URL hash. The views are registered by the entry module, so that a view can re-render another
 // without the modules importing one another in a circle.
 
-import { $ } from "./dom.js";
+import { $, clearStaleBanner } from "./dom.js";
 import { stopPolling } from "./state.js";
 
 /** @typedef {(focusId?: string) => Promise<void>} OverviewView renders the overview, focusing an integration */
@@ -59,6 +59,7 @@ export async function rerender(focusId) {
  */
 export async function route(focusId) {
   stopPolling();
+  clearStaleBanner();
   $("#detail").classList.remove("item");
   const m = location.hash.match(/^#\/integration\/([\w-]+)$/);
   const events = location.hash.match(/^#\/events(?:\/([\w-]+))?$/);

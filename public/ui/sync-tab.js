@@ -12,18 +12,17 @@ import { state, stopPolling } from "./state.js";
 export const ACTIVE = new Set(["queued", "running", "paused"]);
 
 /**
- * How far an entity's sync is (0 to 100), and the job that says so.
+ * How far an entity's sync is: 100 once done, 0 before it starts or after it failed, and null
+ * while it runs, since no provider says how many records there are before its last page: the
+ * pages and records so far are then the progress, shown as counts rather than a guessed bar.
  * @param {SyncEntity} e
- * @returns {{ value: number, job: SyncJob | null }}
+ * @returns {{ value: number | null, job: SyncJob | null }}
  */
 export function progressOf(e) {
   const job = e.current_job ?? e.last_job;
   if (e.state === "success" || e.state === "partial") return { value: 100, job };
-  if (!job || e.state === "idle") return { value: 0, job };
-  if (e.state === "failed") return { value: 0, job };
-  // The total is unknown until the provider's last page: approach 95% as pages arrive.
-  const pages = job.pages_done ?? 0;
-  return { value: Math.round(95 * (1 - 1 / (1 + pages / 4))), job };
+  if (!job || e.state === "idle" || e.state === "failed") return { value: 0, job };
+  return { value: null, job };
 }
 
 /**
@@ -36,7 +35,8 @@ export async function renderSync(i, panel) {
     api("GET", `/api/integrations/${i.id}/sync-status`),
     api("GET", `/api/integrations/${i.id}/sync-logs`),
   ]);
-  if (!$("#tabpanel") || state.detailTab !== "sync") return;
+  // The panel was replaced (another tab or integration): this answer is no longer wanted.
+  if (!panel.isConnected) return;
   if ($("#d-last-sync")) $("#d-last-sync").textContent = fmtDate(status.last_sync_at);
   const rows = status.entities.map((e) => {
     const { value, job } = progressOf(e);
@@ -45,12 +45,19 @@ export async function renderSync(i, panel) {
       "li",
       { class: `entity state-${e.state}`, dataset: { entity: e.entity, state: e.state } },
       h("div", { class: "entity-head" }, h("strong", {}, e.entity), badge(e.state)),
-      h("progress", { max: 100, value, "aria-label": `${e.entity} sync progress`, "aria-valuetext": label }),
+      value === null
+        ? null
+        : h("progress", {
+            max: 100,
+            value,
+            "aria-label": `${e.entity} sync progress`,
+            "aria-valuetext": label,
+          }),
       h(
         "p",
-        { class: "small muted entity-count" },
+        { class: "small muted entity-count", "aria-live": value === null ? "polite" : undefined },
         job
-          ? `${job.records_synced ?? 0} records · ${job.pages_done ?? 0} pages${job.error_message ? ` · ${job.error_message}` : ""}`
+          ? `${job.records_synced ?? 0} records · ${job.pages_done ?? 0} pages${value === null ? " so far" : ""}${job.error_message ? ` · ${job.error_message}` : ""}`
           : "Never synced",
       ),
       h(
@@ -59,7 +66,7 @@ export async function renderSync(i, panel) {
           type: "button",
           class: "btn small",
           disabled: ACTIVE.has(e.state),
-          onclick: () => syncNow(i, e.entity),
+          onclick: () => syncNow(i, e.entity, panel),
         },
         `Sync ${e.entity} now`,
       ),
@@ -87,7 +94,7 @@ export async function renderSync(i, panel) {
   );
   if (status.entities.some((e) => ACTIVE.has(e.state))) {
     state.pollTimer = setTimeout(() => {
-      if (state.detailTab === "sync" && $("#tabpanel")) renderSync(i, $("#tabpanel")).catch(() => {});
+      if (panel.isConnected) renderSync(i, panel).catch(() => {});
     }, 1000);
   }
 }
@@ -96,8 +103,9 @@ export async function renderSync(i, panel) {
  * Starts a sync of one entity, then shows the tab again.
  * @param {Integration} i
  * @param {string} entity
+ * @param {HTMLElement} panel the tab's panel
  */
-export async function syncNow(i, entity) {
+export async function syncNow(i, entity, panel) {
   try {
     await api("POST", `/api/integrations/${i.id}/sync/${encodeURIComponent(entity)}`, {});
     banner(`Sync of ${entity} started.`, "ok");
@@ -105,6 +113,8 @@ export async function syncNow(i, entity) {
     banner(/** @type {Error} */ (error).message, "fail");
   }
   stopPolling();
-  await renderSync(i, $("#tabpanel"));
-  $(`[data-entity="${CSS.escape(entity)}"] button`)?.focus();
+  await renderSync(i, panel);
+  /** @type {HTMLElement | null} */ (
+    panel.querySelector(`[data-entity="${CSS.escape(entity)}"] button`)
+  )?.focus();
 }

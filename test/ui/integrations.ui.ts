@@ -529,6 +529,40 @@ async function main() {
     await shot(page, "14-records-desktop");
   });
 
+  await step("a late answer for one integration's tab never shows in another's", page, async () => {
+    // QuickBooks' records are held until the Facebook page's detail is shown.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route(/\/records\/customers\?/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${base}/integrations`);
+      await item(page, "QuickBooks books").locator(".name").click();
+      await page.getByRole("tab", { name: "Logs" }).waitFor();
+      const answered = page.waitForResponse(/\/records\/customers\?/);
+      await page.getByRole("tab", { name: "Records" }).click();
+      const lateTab = await page.locator("#tabpanel").elementHandle();
+      await page.getByRole("link", { name: "← All integrations" }).click();
+      await item(page, "Facebook page").locator(".name").click();
+      await page.locator("#detail-title", { hasText: "Facebook page" }).waitFor();
+      await page.locator('#tabpanel[aria-busy="false"]').waitFor();
+      release();
+      await answered;
+      // The answer was drawn, into the panel it was asked for, which is no longer on the page.
+      await page.waitForFunction((el) => el?.textContent?.includes("Customers records"), lateTab);
+      assert.equal(await lateTab?.evaluate((el) => el.isConnected), false);
+      assert.doesNotMatch((await page.locator("#tabpanel").textContent()) ?? "", /Customers records/);
+      assert.equal(await page.locator("#detail-title").textContent(), "Facebook page");
+    } finally {
+      release();
+      await page.unroute(/\/records\/customers\?/);
+    }
+  });
+
   await step("leads tab: a sign-up page's leads, searched and exported as CSV", page, async () => {
     const pages = await api(base, "GET", "/api/integrations?provider=signup_page", { token: key });
     const landing = pages.body.integrations.find((x: { name: string }) => x.name === "Landing page");
@@ -559,6 +593,10 @@ async function main() {
     assert.match(rows[0] ?? "", /ada@example\.com/);
     await page.locator("#banner", { hasText: "Leads exported" }).waitFor();
     await shot(page, "15-leads-desktop");
+    // A banner belongs to the view it was shown on: going elsewhere hides it.
+    await page.getByRole("link", { name: "← All integrations" }).click();
+    await page.locator("#overview").waitFor();
+    await page.locator("#banner").waitFor({ state: "hidden" });
   });
 
   await step("messages tab: each message's status timeline opens in place", page, async () => {
