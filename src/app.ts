@@ -16,7 +16,7 @@ import { auditApi } from "./routes/audit.ts";
 import { calendarApi } from "./routes/calendar.ts";
 import { compatApi } from "./routes/compat/index.ts";
 import { dashboardApi } from "./routes/dashboard.ts";
-import { DOCS_HTML } from "./routes/docs.ts";
+import { docsPage } from "./routes/docs.ts";
 import { eventEndpointsApi, eventsApi } from "./routes/event-endpoints.ts";
 import { healthApi } from "./routes/health.ts";
 import { integrationsApi } from "./routes/integrations/index.ts";
@@ -116,7 +116,7 @@ export function createApp(opts: AppOptions = {}) {
 
   // GET /openapi.json is the static asset public/openapi.json, written from these routes ahead of
   // time (src/openapi/): the Worker never builds the document.
-  app.get("/docs", (c) => c.html(DOCS_HTML));
+  app.get("/docs", docsPage);
 
   app.notFound((c) =>
     onError(new ApiError(ErrorCode.NOT_FOUND, `No route for ${c.req.method} ${c.req.path}`), c),

@@ -2,11 +2,13 @@
  * Security headers: every HTML page the hub serves (the web UI and connect page from static
  * assets, /docs, OAuth callback pages, sign-up thank-you pages, sandbox pages) carries a
  * Content-Security-Policy without inline scripts, nosniff, a Referrer-Policy and framing rules,
- * and contains no inline script, handler or style; JSON answers carry nosniff.
+ * and contains no inline script, handler or style; JSON answers carry nosniff. Every page but
+ * /docs has the strict page policy; /docs (Scalar's reference) differs from it in one
+ * directive only, `style-src 'self' 'unsafe-inline'`.
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
-import { frameAncestorSources, PAGE_CSP, pageCsp } from "../src/middleware/security-headers.ts";
+import { DOCS_CSP, frameAncestorSources, PAGE_CSP, pageCsp } from "../src/middleware/security-headers.ts";
 import { BASE, call, newIntegration, newOrg } from "./harness.ts";
 
 /** The directives of a policy, by name. */
@@ -73,7 +75,7 @@ describe("HTML pages", () => {
       ["/ui/integrations.js", /javascript/],
       ["/ui/integrations.css", /text\/css/],
       ["/ui/docs.js", /javascript/],
-      ["/ui/docs.css", /text\/css/],
+      ["/vendor/scalar/standalone.js", /javascript/],
       ["/ui/page.css", /text\/css/],
     ] as const) {
       const r = await asset(path);
@@ -83,18 +85,36 @@ describe("HTML pages", () => {
     }
   });
 
-  it("/docs carries the page policy, loads its script and styles from the hub, and inlines none", async () => {
+  it("/docs loads Scalar and its configuration from the hub, inlines no script, and only its styles may be inline", async () => {
     const r = await call("GET", "/docs");
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toMatch(/^text\/html/);
-    expectPageHeaders(r.headers);
+    expect(r.headers.get("content-security-policy")).toBe(DOCS_CSP);
+    // The page policy, but for style-src: the same directives, the same sources elsewhere.
+    const docs = directives(r.headers.get("content-security-policy"));
+    const page = directives(PAGE_CSP);
+    expect([...docs.keys()]).toEqual([...page.keys()]);
+    for (const [name, values] of page)
+      expect(docs.get(name), name).toEqual(name === "style-src" ? ["'self'", "'unsafe-inline'"] : values);
+    expect(r.headers.get("content-security-policy")).not.toMatch(/unsafe-eval|data:|blob:|https?:/);
+    expect(r.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(r.headers.get("referrer-policy")).toBe("no-referrer");
+    expect(r.headers.get("x-frame-options")).toBe("DENY");
     expectNoInlineCode(r.text);
-    expect(r.text).toContain('<script type="module" src="/ui/docs.js"></script>');
-    expect(r.text).toContain('<link rel="stylesheet" href="/ui/docs.css">');
+    expect(r.text).toContain(
+      '<script src="/ui/docs.js"></script>\n<script src="/vendor/scalar/standalone.js" defer></script>',
+    );
     expect(r.text).not.toMatch(/https?:\/\//);
-    // What the script renders from is there.
-    const docsJs = await asset("/ui/docs.js");
-    expect(docsJs.text).toContain('fetch("/openapi.json")');
+    // The bundle (copied by scripts/vendor-scalar.ts) and the configuration are static assets.
+    const bundle = await asset("/vendor/scalar/standalone.js");
+    expect(bundle.status).toBe(200);
+    expect(bundle.text).toContain("createApiReference");
+    const config = await asset("/ui/docs.js");
+    expect(config.text).toContain('createApiReference("#app"');
+    expect(config.text).toContain('url: "/openapi.json"');
+    expect(config.text).toContain("withDefaultFonts: false");
+    expect(config.text).toContain("telemetry: false");
+    expect(config.text).not.toMatch(/proxyUrl|https?:\/\//);
   });
 
   it("the OAuth callback's refusal page carries the page policy and no inline code", async () => {
@@ -104,6 +124,7 @@ describe("HTML pages", () => {
     expect(r.status).toBe(400);
     expect(r.headers.get("content-type")).toMatch(/^text\/html/);
     expectPageHeaders(r.headers);
+    expect(r.headers.get("content-security-policy")).toBe(PAGE_CSP);
     expectNoInlineCode(r.text);
     expect(r.text).toContain('<link rel="stylesheet" href="/ui/page.css">');
   });
@@ -120,6 +141,7 @@ describe("HTML pages", () => {
     const r = await call("GET", "/sandbox/hubspot/oauth/authorize");
     expect(r.headers.get("content-type")).toMatch(/^text\/html/);
     expectPageHeaders(r.headers);
+    expect(r.headers.get("content-security-policy")).toBe(PAGE_CSP);
     expectNoInlineCode(r.text);
   });
 

@@ -1,52 +1,35 @@
-// Switchboard API reference at /docs: renders /openapi.json in the page. Plain JS module, no
-// build step, no external assets, so it works offline and under the hub's CSP (script-src 'self').
+// The /docs page (src/routes/docs.ts): Scalar's API reference of the hub's own /openapi.json.
+// Scalar's standalone bundle (public/vendor/scalar/standalone.js, copied from node_modules by
+// scripts/vendor-scalar.ts) defines window.Scalar. Nothing leaves the hub: no CDN,
+// no fonts from Scalar's servers, no request proxy, no telemetry, no AI agent or developer tools.
+// Options: node_modules/@scalar/types/dist/api-reference/api-reference-configuration.js.
 
-const esc = (s) =>
-  String(s).replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
-  );
+// Scalar checks its options with zod, whose first parse tries `Function("")` to see whether it
+// may compile its parsers. The page's CSP (script-src 'self', no 'unsafe-eval') refuses that and
+// reports a violation; zod's own `jitless` setting, which the bundle reads from this global, skips
+// the try. So this file runs first (a plain script in the head), and the reference is made once
+// the deferred bundle has run, at DOMContentLoaded.
+globalThis.__zod_globalConfig = { ...globalThis.__zod_globalConfig, jitless: true };
 
-const deref = (doc, s) => {
-  if (s?.$ref) return doc.components.schemas[s.$ref.split("/").pop()];
-  return s;
-};
-
-function render(doc) {
-  const byTag = {};
-  for (const [path, ops] of Object.entries(doc.paths)) {
-    for (const [m, op] of Object.entries(ops)) {
-      const t = op.tags?.[0] || "Other";
-      byTag[t] ??= [];
-      byTag[t].push({ path, m, op });
-    }
-  }
-  let h = "";
-  for (const [tag, ops] of Object.entries(byTag)) {
-    h += `<h2>${esc(tag)}</h2>`;
-    for (const { path, m, op } of ops) {
-      h += `<details><summary><span class="m ${esc(m)}">${esc(m.toUpperCase())}</span><span class="p">${esc(path)}</span><span>${esc(op.summary || "")}</span></summary><div class="body">`;
-      if (op.description) h += `<p>${esc(op.description)}</p>`;
-      if (op.parameters?.length) {
-        const params = op.parameters.map(
-          (p) => `<code>${esc(p.name)}</code> (${esc(p.in)}${p.required ? ", required" : ""})`,
-        );
-        h += `<p><b>Parameters:</b> ${params.join(", ")}</p>`;
-      }
-      const body = op.requestBody?.content?.["application/json"];
-      if (body) h += `<p><b>Body:</b></p><pre>${esc(JSON.stringify(deref(doc, body.schema), null, 2))}</pre>`;
-      const responses = Object.entries(op.responses || {}).map(
-        ([s, r]) => `<code>${esc(s)}</code> ${esc(r.description || "")}`,
-      );
-      h += `<p><b>Responses:</b> ${responses.join("; ")}</p></div></details>`;
-    }
-  }
-  document.getElementById("root").innerHTML = h;
-}
-
-fetch("/openapi.json")
-  .then((r) => r.json())
-  .then(render)
-  .catch((e) => {
-    document.getElementById("root").textContent = `Could not load /openapi.json: ${e}`;
-  });
+document.addEventListener("DOMContentLoaded", () =>
+  window.Scalar.createApiReference("#app", {
+    url: "/openapi.json",
+    title: "Switchboard API reference",
+    withDefaultFonts: false,
+    telemetry: false,
+    agent: { disabled: true },
+    showDeveloperTools: "never",
+    // The "open in the Scalar app" button leads off the hub; "Test Request" (the in-page client) stays.
+    hideClientButton: true,
+    documentDownloadType: "json",
+    darkMode: false,
+    defaultOpenFirstTag: true,
+    // A placeholder, not a key: the reader types their own organization key (or the ADMIN_TOKEN).
+    authentication: {
+      preferredSecurityScheme: "apiKey",
+      securitySchemes: { apiKey: { token: "sbk_your_organization_api_key" } },
+    },
+    // The in-page client lists these first.
+    featuredClients: ["shell/curl", "js/fetch", "node/fetch", "python/requests"],
+  }),
+);

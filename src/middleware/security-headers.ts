@@ -5,7 +5,8 @@
  * (a sign-up page: only by the origins it allows). Everything else (JSON) gets `nosniff` and a
  * policy that loads nothing. The static web UI gets the same page headers from
  * `public/_headers`, which Workers static assets apply; test/security-headers.test.ts checks
- * that both say the same.
+ * that both say the same. One page is answered with a wider policy: /docs (DOCS_CSP), whose
+ * reference is drawn by Scalar, which makes inline styles at run time.
  */
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
@@ -23,14 +24,35 @@ const PAGE_DIRECTIVES = [
   "object-src 'none'",
 ];
 
-/** The policy of a page that may be framed by `frameAncestors` (none when empty). */
-export function pageCsp(frameAncestors: readonly string[] = []): string {
+/**
+ * The policy of a page that may be framed by `frameAncestors` (none when empty); `widen` replaces
+ * the sources of the directives it names (the /docs page's, below).
+ */
+export function pageCsp(frameAncestors: readonly string[] = [], widen: Record<string, string> = {}): string {
   const sources = frameAncestorSources(frameAncestors);
-  return [...PAGE_DIRECTIVES, `frame-ancestors ${sources.length ? sources.join(" ") : "'none'"}`].join("; ");
+  const directives = PAGE_DIRECTIVES.map((d) => {
+    const name = d.split(" ")[0] ?? "";
+    return name in widen ? `${name} ${widen[name]}` : d;
+  });
+  return [...directives, `frame-ancestors ${sources.length ? sources.join(" ") : "'none'"}`].join("; ");
 }
 
 /** The policy of the hub's pages, which nothing may frame. `public/_headers` sends the same. */
 export const PAGE_CSP = pageCsp();
+
+/**
+ * The policy of the /docs page (src/routes/docs.ts) only: the page policy, except that Scalar's
+ * reference (a Vue app) may write <style> elements and style attributes. Scripts are still
+ * the hub's own files alone (no inline script, no eval), and nothing may frame it.
+ */
+export const DOCS_CSP = pageCsp([], { "style-src": "'self' 'unsafe-inline'" });
+
+const policies = new WeakMap<Context, string>();
+
+/** Answers the page this request gets with `policy` (a whole page policy, such as DOCS_CSP). */
+export function setPagePolicy(c: Context, policy: string): void {
+  policies.set(c, policy);
+}
 
 /** The policy of answers that are not pages: load nothing, be framed by nothing. */
 export const API_CSP = "default-src 'none'; frame-ancestors 'none'";
@@ -68,7 +90,7 @@ export const securityHeaders = createMiddleware(async (c, next) => {
   const frameAncestors = html ? frameAncestorSources(framing.get(c) ?? []) : [];
   const set: Record<string, string> = {
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": html ? pageCsp(frameAncestors) : API_CSP,
+    "Content-Security-Policy": html ? (policies.get(c) ?? pageCsp(frameAncestors)) : API_CSP,
   };
   // Pages and redirects never pass their URL (a connect session, an OAuth code) on.
   if (!c.res.headers.has("Referrer-Policy")) set["Referrer-Policy"] = "no-referrer";

@@ -1004,6 +1004,48 @@ async function main() {
     },
   );
 
+  await step(
+    "/docs renders Scalar's reference of /openapi.json, with example requests, from the hub alone",
+    page,
+    async () => {
+      const p6 = await desktop.newPage();
+      const errors: string[] = [];
+      const offsite: string[] = [];
+      p6.on("console", (m) => {
+        if (m.type() === "error" || /Content Security Policy/i.test(m.text())) errors.push(m.text());
+      });
+      p6.on("pageerror", (e) => errors.push(String(e)));
+      p6.on("request", (r) => {
+        if (!r.url().startsWith(`${base}/`)) offsite.push(r.url());
+      });
+      await p6.addInitScript(() => {
+        document.addEventListener("securitypolicyviolation", (e) =>
+          console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`),
+        );
+      });
+      try {
+        const res = await p6.goto(`${base}/docs#tag/messages/POST/api/messages`);
+        assert.match(res?.headers()["content-security-policy"] ?? "", /script-src 'self';/);
+        await p6.getByRole("heading", { name: "Send a message (queued; answers 202)" }).waitFor();
+        // The example request: curl with the SendMessage schema's example body.
+        const example = p6.locator("pre", { hasText: "curl" }).filter({ hasText: "+14155550123" }).first();
+        await example.waitFor();
+        assert.match(
+          (await example.textContent()) ?? "",
+          /curl \S+\/api\/messages[\s\S]*--request POST[\s\S]*"to": "\+14155550123"/,
+        );
+        // The introduction explains the Bearer keys.
+        await p6.getByText("organization API key as a Bearer token", { exact: false }).first().waitFor();
+        await p6.waitForLoadState("networkidle");
+        await p6.screenshot({ path: join(ARTIFACTS, "30-api-reference-desktop.png") });
+        assert.deepEqual(errors, [], "no console errors or CSP violations");
+        assert.deepEqual(offsite, [], "every request goes to the hub");
+      } finally {
+        await p6.close();
+      }
+    },
+  );
+
   await step("no script errors in the page", page, async () => {
     assert.deepEqual(consoleErrors, []);
   });

@@ -77,13 +77,15 @@ adminApi.openapi(
     summary: "Create an organization with its data key and first admin API key (shown once)",
     request: {
       body: jsonBody(
-        z.object({
-          name: z.string().trim().min(1).max(200),
-          slug: z
-            .string()
-            .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and dashes, 2 to 63 characters")
-            .optional(),
-        }),
+        z
+          .object({
+            name: z.string().trim().min(1).max(200),
+            slug: z
+              .string()
+              .regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "lowercase letters, digits and dashes, 2 to 63 characters")
+              .optional(),
+          })
+          .openapi({ example: { name: "Acme", slug: "acme" } }),
       ),
     },
     responses: {
