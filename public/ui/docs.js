@@ -1,3 +1,4 @@
+// @ts-check
 // The /docs page (src/routes/docs.ts): Scalar's API reference of the hub's own /openapi.json.
 // Scalar's standalone bundle (public/vendor/scalar/standalone.js, copied from node_modules by
 // scripts/vendor-scalar.ts) defines window.Scalar. Nothing leaves the hub: no CDN,
@@ -9,7 +10,11 @@
 // reports a violation; zod's own `jitless` setting, which the bundle reads from this global, skips
 // the try. So this file runs first (a plain script in the head), and the reference is made once
 // the deferred bundle has run, at DOMContentLoaded.
-globalThis.__zod_globalConfig = { ...globalThis.__zod_globalConfig, jitless: true };
+{
+  // A block: this classic script must leave no global name behind but the one it sets.
+  const host = /** @type {{ __zod_globalConfig?: Record<string, unknown> }} */ (globalThis);
+  host.__zod_globalConfig = { ...host.__zod_globalConfig, jitless: true };
+}
 
 document.addEventListener("DOMContentLoaded", () =>
   window.Scalar.createApiReference("#app", {

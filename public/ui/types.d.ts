@@ -309,3 +309,10 @@ export interface Attrs<E extends Element = HTMLElement> {
   onchange?: Handler<E, Event>;
   [attr: string]: unknown;
 }
+
+declare global {
+  interface Window {
+    /** Scalar's standalone bundle (public/vendor/scalar/standalone.js), on /docs only. */
+    Scalar: { createApiReference: (selector: string, config: Record<string, unknown>) => unknown };
+  }
+}

@@ -14,4 +14,5 @@ export const EXPECTED_MIGRATIONS = [
   "0011_retention_idx.sql",
   "0012_last_tested.sql",
   "0013_dashboard_idx.sql",
+  "0014_message_events.sql",
 ] as const;
