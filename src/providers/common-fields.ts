@@ -76,7 +76,7 @@ export function awsCredentialFields(permissions: string, regionHelp: string): Pr
       type: "text",
       required: true,
       secret: false,
-      placeholder: "AKIA...",
+      placeholder: "AKIAIOSFODNN7EXAMPLE",
       help: `An IAM user's access key with permission for ${permissions}.`,
     },
     {
@@ -85,6 +85,7 @@ export function awsCredentialFields(permissions: string, regionHelp: string): Pr
       type: "password",
       required: true,
       secret: true,
+      placeholder: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
       help: "Shown once when the IAM access key is created.",
     },
     {
@@ -154,7 +155,7 @@ export function twilioAccountFields(): ProviderField[] {
       type: "text",
       required: true,
       secret: false,
-      placeholder: "AC...",
+      placeholder: "AC0123456789abcdef0123456789abcdef",
       help: "Twilio Console → Account info.",
     },
     {
@@ -163,6 +164,7 @@ export function twilioAccountFields(): ProviderField[] {
       type: "password",
       required: true,
       secret: true,
+      placeholder: "0123456789abcdef0123456789abcdef",
       help: "Twilio Console → Account info; it also verifies Twilio's webhook signatures.",
     },
   ];

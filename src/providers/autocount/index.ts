@@ -22,6 +22,7 @@ export const provider = defineProvider({
       type: "text",
       required: true,
       secret: false,
+      placeholder: "1001",
       help: "The numeric ID of the account book, shown in the Cloud Accounting web app's URL.",
     },
     {
@@ -30,6 +31,7 @@ export const provider = defineProvider({
       type: "text",
       required: true,
       secret: false,
+      placeholder: "example-key-id",
       help: "Cloud Accounting → Settings → API Keys → Create API Key.",
     },
     {
@@ -38,6 +40,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
+      placeholder: "ExampleAutoCountApiKey0123456789",
       help: "Generated together with the Key ID; keys belong to one account book.",
     },
     {

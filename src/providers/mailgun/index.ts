@@ -24,6 +24,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
+      placeholder: "0123456789abcdef0123456789abcdef-0123abcd-4567ef89",
       help: "Mailgun → API Security → a private API key.",
     },
     {

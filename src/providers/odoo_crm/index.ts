@@ -39,6 +39,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
+      placeholder: "0123456789abcdef0123456789abcdef01234567",
       help: "Odoo → Preferences → Account Security → New API Key. Keys last at most 3 months.",
     },
   ],

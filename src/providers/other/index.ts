@@ -23,6 +23,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
+      placeholder: "sk_example_0123456789abcdef",
     },
     {
       name: "api_secret",

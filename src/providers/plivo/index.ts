@@ -22,7 +22,7 @@ export const provider = defineProvider({
       type: "text",
       required: true,
       secret: false,
-      placeholder: "MA...",
+      placeholder: "MAXXXXXXXXXXXXXXXXXX",
       help: "Plivo Console → Overview → Account.",
     },
     {
@@ -31,6 +31,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
+      placeholder: "ExamplePlivoAuthToken0123456789",
       help: "Plivo Console → Overview → Account; it also verifies Plivo's webhook signatures.",
     },
   ],

@@ -23,7 +23,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
-      placeholder: "SG....",
+      placeholder: "SG.example_key_id.example_secret_0123456789",
       help: "SendGrid → Settings → API Keys; needs at least the Mail Send permission.",
     },
     ...emailSenderFields({ fromHelp: "A verified sender or an address on an authenticated domain." }),

@@ -35,6 +35,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
+      placeholder: "ExampleSqlAccountingSecretKey0123456789",
       aliases: ["secret_key"],
       help: "Shown once, together with the Access Key, when the API secret key is generated.",
     },

@@ -20,7 +20,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
-      placeholder: "123456789:AA...",
+      placeholder: "123456:ABC-DEF1234ghIkl-zyx57W2v1u123ew11",
       help: "From @BotFather (/newbot or /token).",
     },
     {

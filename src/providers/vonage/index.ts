@@ -22,6 +22,7 @@ export const provider = defineProvider({
       type: "text",
       required: true,
       secret: false,
+      placeholder: "a1b2c3d4",
       help: "Vonage API Dashboard → API key (the public identifier).",
     },
     {
@@ -30,6 +31,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
+      placeholder: "Ab1Cd2Ef3Gh4Ij5K",
       help: "Vonage API Dashboard → API secret.",
     },
     {

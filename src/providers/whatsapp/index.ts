@@ -21,6 +21,7 @@ export const provider = defineProvider({
       type: "text",
       required: true,
       secret: false,
+      placeholder: "106540352242922",
       help: "WhatsApp Manager → Phone numbers, or the app's WhatsApp → API Setup page.",
     },
     {
@@ -29,6 +30,7 @@ export const provider = defineProvider({
       type: "text",
       required: true,
       secret: false,
+      placeholder: "102290129340398",
       help: "The WhatsApp Business Account (WABA) ID on the API Setup page.",
     },
     {
@@ -37,7 +39,7 @@ export const provider = defineProvider({
       type: "password",
       required: true,
       secret: true,
-      placeholder: "EAA...",
+      placeholder: "EAAGexampleSystemUserAccessToken0123",
       help: "A system-user token with whatsapp_business_messaging and whatsapp_business_management.",
     },
     ...metaAppSecretFields(),
