@@ -39,9 +39,7 @@ describe("the catalog's placeholders", async () => {
 
   it("cover every required field of a testable provider", () => {
     const missing = testable.flatMap((p) =>
-      p.fields
-        .filter((f) => f.required && formValue(f) === undefined)
-        .map((f) => `${p.id}.${f.name}`),
+      p.fields.filter((f) => f.required && formValue(f) === undefined).map((f) => `${p.id}.${f.name}`),
     );
     expect(missing).toEqual([]);
   });
