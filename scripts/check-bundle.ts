@@ -31,12 +31,13 @@ import { flagValue, ROOT, runWrangler } from "./lib.ts";
  * providers, payments, Page insights and Salesforce sessions took it to about 638 KiB; the shard
  * seam, queue-first ingest, the read caches, pacing's Durable Object and retention to about
  * 652 KiB; the dashboard, the connect page's session check, provider ids on every integration path
- * and last_tested_at to about 661 KiB. The next
+ * and last_tested_at to about 661 KiB; message timelines, record search and CSV export, templates,
+ * scheduled sends and suppression lists to about 683 KiB. The next
  * measured lever: route documentation (summaries, descriptions, response schemas) is only read by
  * `npm run openapi`, yet ships; behind a build-time constant it would leave about 10 KiB of strings
  * and the response schemas' code out.
  */
-export const BUDGET_KIB = 680;
+export const BUDGET_KIB = 700;
 
 const FORBIDDEN = [/^src\/sandbox\//, /^src\/dev\.ts$/];
 

@@ -25,7 +25,9 @@ import { messagesApi } from "./routes/messages.ts";
 import { connectSessionsApi, oauthApi, oauthPublicRoute } from "./routes/oauth.ts";
 import { proxyApi } from "./routes/proxy.ts";
 import { signupApi } from "./routes/signup.ts";
+import { suppressionsApi } from "./routes/suppressions.ts";
 import { syncApi } from "./routes/sync.ts";
+import { templatesApi } from "./routes/templates.ts";
 import { tokensApi } from "./routes/tokens.ts";
 import { webhookLogsApi } from "./routes/webhook-logs.ts";
 import { webhooksApi } from "./routes/webhooks.ts";
@@ -106,6 +108,8 @@ export function createApp(opts: AppOptions = {}) {
   app.route("/api/dead-letters", deadLettersApi);
   app.route("/api/jobs", jobsApi);
   app.route("/api/messages", messagesApi);
+  app.route("/api/templates", templatesApi);
+  app.route("/api/suppressions", suppressionsApi);
   app.route("/api/event-endpoints", eventEndpointsApi);
   app.route("/api/events", eventsApi);
   app.route("/api/integrations", webhookLogsApi);

@@ -33,6 +33,7 @@ export const ErrorCode = {
   INTERNAL: "INTERNAL",
   NOT_CONFIGURED: "NOT_CONFIGURED",
   PROVIDER_UNAVAILABLE: "PROVIDER_UNAVAILABLE",
+  RECIPIENT_SUPPRESSED: "RECIPIENT_SUPPRESSED",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
@@ -52,6 +53,7 @@ export const codeToStatus = {
   INTERNAL: 500,
   NOT_CONFIGURED: 503,
   PROVIDER_UNAVAILABLE: 502,
+  RECIPIENT_SUPPRESSED: 422,
 } as const satisfies Record<ErrorCode, number>;
 
 export interface Issue {

@@ -8,11 +8,13 @@ import { badge, fmtDate, h, table } from "./dom.js";
 
 /** What each step of a timeline is called. */
 const STEP = {
+  scheduled: "Scheduled",
   queued: "Accepted",
   retry: "Attempt failed, will retry",
   sent: "Sent to the provider",
   receipt: "Provider reported",
   failed: "Failed",
+  cancelled: "Cancelled",
 };
 
 /**

@@ -15,4 +15,5 @@ export const EXPECTED_MIGRATIONS = [
   "0012_last_tested.sql",
   "0013_dashboard_idx.sql",
   "0014_message_events.sql",
+  "0015_templates_suppressions.sql",
 ] as const;

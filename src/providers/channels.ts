@@ -57,6 +57,15 @@ const RULES: Record<Channel, ChannelRule> = {
 };
 
 /** What is wrong with a message for a channel: the recipient's form and the content it needs. */
+/**
+ * A recipient as the channel compares it, for suppression lists: an email address lower-cased,
+ * a number without Twilio's `whatsapp:` prefix, anything else trimmed.
+ */
+export function recipientKey(channel: Channel, to: string): string {
+  const t = RULES[channel]?.normalize?.(to.trim()) ?? to.trim();
+  return channel === "email" ? t.toLowerCase() : t;
+}
+
 export function channelIssues(
   channel: Channel,
   m: { to: string; subject?: string; text?: string; html?: string; template?: unknown },

@@ -90,6 +90,11 @@ export type WebhookEffect =
       /** The provider's own word (`read`, `opened`, `bounce`, `undelivered`, ...). */
       detail: string;
       error?: string;
+      /**
+       * The provider says never to send to this recipient again: a hard (permanent) bounce, or
+       * a complaint (marked as spam). The hub adds it to the channel's suppression list.
+       */
+      suppress?: "hard_bounce" | "complaint";
     }
   | {
       kind: "message.inbound";
@@ -251,6 +256,7 @@ export function statusEffect(e: {
   status: DeliveryStatus;
   detail: string;
   error?: string | undefined;
+  suppress?: "hard_bounce" | "complaint" | undefined;
 }): WebhookEffect {
   return {
     kind: "message.status",
@@ -259,6 +265,7 @@ export function statusEffect(e: {
     status: e.status,
     detail: e.detail,
     ...(e.status === "failed" && e.error ? { error: e.error } : {}),
+    ...(e.suppress ? { suppress: e.suppress } : {}),
   };
 }
 

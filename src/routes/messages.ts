@@ -2,9 +2,20 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { orgAuth } from "../middleware/auth.ts";
 import { CHANNELS, channelIssues, messageView, timelineView } from "../services/messages.ts";
-import { createRouter, errorResponses, jsonBody, jsonResponse, security } from "./openapi.ts";
+import { createRouter, errorResponse, errorResponses, jsonBody, jsonResponse, security } from "./openapi.ts";
 
 export const messagesApi = createRouter();
+
+const MESSAGE_STATUSES = [
+  "scheduled",
+  "queued",
+  "sending",
+  "sent",
+  "delivered",
+  "failed",
+  "received",
+  "cancelled",
+] as const;
 const tags = ["Messages"];
 
 export const SendBody = z
@@ -26,9 +37,29 @@ export const SendBody = z
       })
       .optional()
       .openapi({ description: "WhatsApp template message" }),
+    template_id: z
+      .string()
+      .min(1)
+      .max(64)
+      .optional()
+      .openapi({ description: "A stored template (/api/templates) to send instead of subject/text/html" }),
+    template_version: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .openapi({ description: "That template's version (default: the current one)" }),
+    variables: z
+      .record(z.string().max(64), z.union([z.string().max(65_536), z.number(), z.boolean()]))
+      .optional()
+      .openapi({ description: "The template's `{{variables}}`; a missing one is a 400 naming it" }),
+    send_at: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .openapi({ description: "Send at this time (up to 30 days ahead): the answer is `scheduled`" }),
   })
   .superRefine((b, ctx) => {
-    if (!b.channel) return;
+    if (!b.channel || b.template_id) return;
     for (const issue of channelIssues(b.channel, b))
       ctx.addIssue({ code: "custom", path: [issue.path], message: issue.message });
   })
@@ -42,7 +73,7 @@ const MessageSchema = z
     channel: z.string(),
     to: z.string(),
     direction: z.enum(["outbound", "inbound"]),
-    status: z.enum(["queued", "sending", "sent", "delivered", "failed", "received"]),
+    status: z.enum(MESSAGE_STATUSES),
     sandbox: z.boolean(),
     attempts: z.number(),
     provider_message_id: z.string().nullable(),
@@ -58,9 +89,9 @@ const MessageSchema = z
 
 const TimelineStep = z
   .object({
-    step: z.enum(["queued", "retry", "sent", "receipt", "failed"]).openapi({
+    step: z.enum(["scheduled", "queued", "retry", "sent", "receipt", "failed", "cancelled"]).openapi({
       description:
-        "`queued`: accepted; `retry`: an attempt failed and another is due at `detail`; `sent`: the provider accepted it (`detail`: its id); `receipt`: the provider's delivery report (`detail`: its word, e.g. `delivery`, `open`); `failed`: given up (`error` says why).",
+        "`scheduled`: accepted to be sent at `detail`; `queued`: accepted; `cancelled`: cancelled before it was sent; `retry`: an attempt failed and another is due at `detail`; `sent`: the provider accepted it (`detail`: its id); `receipt`: the provider's delivery report (`detail`: its word, e.g. `delivery`, `open`); `failed`: given up (`error` says why).",
     }),
     status: z.string().openapi({ description: "The message's status after this step" }),
     detail: z.string().nullable(),
@@ -77,12 +108,16 @@ messagesApi.openapi(
     security,
     summary: "Send a message (queued; answers 202)",
     description:
-      "Validates the recipient and content for the channel, stores the message `queued` and sends it from the queue, retrying with backoff on 429/5xx/timeouts. With an `Idempotency-Key` header, repeating the request returns the first message; the same key with another body is 409.",
+      "Validates the recipient and content for the channel, stores the message `queued` and sends it from the queue, retrying with backoff on 429/5xx/timeouts. With `template_id` (and `variables`) the content is a stored template's, rendered; the message records `template_id` and `template_version`. With `send_at` it is `scheduled` and sent within a minute of that time (cancel it with POST …/{id}/cancel). A recipient on the channel's suppression list is a 422 and nothing is stored. With an `Idempotency-Key` header, repeating the request returns the first message; the same key with another body is 409.",
     request: {
       body: jsonBody(SendBody),
       headers: z.object({ "idempotency-key": z.string().min(1).max(255).optional() }),
     },
-    responses: { 202: jsonResponse(z.object({ message: MessageSchema }), "Accepted"), ...errorResponses },
+    responses: {
+      202: jsonResponse(z.object({ message: MessageSchema }), "Accepted"),
+      ...errorResponses,
+      422: errorResponse("The recipient is on the channel's suppression list (RECIPIENT_SUPPRESSED)"),
+    },
   }),
   async (c) => {
     const auth = orgAuth(c);
@@ -96,6 +131,10 @@ messagesApi.openapi(
       text: body.text,
       html: body.html,
       template: body.template,
+      templateId: body.template_id,
+      templateVersion: body.template_version,
+      variables: body.variables,
+      sendAt: body.send_at,
     };
     const r = await messages.submit(auth.orgId, input, c.req.valid("header")["idempotency-key"]);
     if (r.replayed) c.header("Idempotent-Replayed", "true");
@@ -112,7 +151,7 @@ messagesApi.openapi(
     summary: "List messages, newest first",
     request: {
       query: z.object({
-        status: z.enum(["queued", "sending", "sent", "delivered", "failed", "received"]).optional(),
+        status: z.enum(MESSAGE_STATUSES).optional(),
         direction: z.enum(["outbound", "inbound"]).optional(),
         channel: z.enum(CHANNELS).optional(),
         integration_id: z.uuid().optional(),
@@ -165,5 +204,23 @@ messagesApi.openapi(
       .get("services")
       .messages.withTimeline(orgAuth(c).orgId, c.req.valid("param").id);
     return c.json({ message: { ...messageView(m), timeline: timeline.map(timelineView) } }, 200);
+  },
+);
+
+messagesApi.openapi(
+  createRoute({
+    method: "post",
+    path: "/{id}/cancel",
+    tags,
+    security,
+    summary: "Cancel a scheduled or queued message",
+    description:
+      "Before it is sent, the message becomes `cancelled` and is never sent. Once a send has started (or it was sent, failed or cancelled already) the answer is 409 and nothing changes.",
+    request: { params: z.object({ id: z.string().max(64) }) },
+    responses: { 200: jsonResponse(z.object({ message: MessageSchema }), "Cancelled"), ...errorResponses },
+  }),
+  async (c) => {
+    const m = await c.get("services").messages.cancel(orgAuth(c).orgId, c.req.valid("param").id);
+    return c.json({ message: messageView(m) }, 200);
   },
 );

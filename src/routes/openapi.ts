@@ -22,20 +22,20 @@ export const ErrorSchema = z
   })
   .openapi("Error");
 
-const err = (description: string) => ({
+export const errorResponse = (description: string) => ({
   description,
   content: { "application/json": { schema: ErrorSchema } },
 });
 
 /** Error responses every authenticated JSON route can give; spread into `responses`. */
 export const errorResponses = {
-  400: err("Malformed JSON, or an invalid field (named in `error` and `issues`)"),
-  401: err("Missing or invalid API key"),
-  403: err("The key's role may not do this, or the request names another organization"),
-  404: err("No such object in the key's organization"),
-  409: err("Conflicts with an existing object"),
-  413: err("Body larger than 1 MiB"),
-  415: err("Body is not application/json"),
+  400: errorResponse("Malformed JSON, or an invalid field (named in `error` and `issues`)"),
+  401: errorResponse("Missing or invalid API key"),
+  403: errorResponse("The key's role may not do this, or the request names another organization"),
+  404: errorResponse("No such object in the key's organization"),
+  409: errorResponse("Conflicts with an existing object"),
+  413: errorResponse("Body larger than 1 MiB"),
+  415: errorResponse("Body is not application/json"),
 } as const;
 
 export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({

@@ -20,6 +20,8 @@ import { Events } from "./events.ts";
 import { Integrations } from "./integrations.ts";
 import { Jobs } from "./jobs.ts";
 import { Keys } from "./keys.ts";
+import type { Suppressions } from "./messages/suppressions.ts";
+import type { Templates } from "./messages/templates.ts";
 import { Messages, messageLeaseMs } from "./messages.ts";
 import { OAuthFlows } from "./oauth.ts";
 import { parseOAuthApps } from "./oauth-client.ts";
@@ -46,6 +48,10 @@ export interface Services {
   /** Choosing the account (Facebook Page) an integration works with. */
   accounts: Accounts;
   messages: Messages;
+  /** Message templates (the messages service's own). */
+  templates: Templates;
+  /** Suppression lists (the messages service's own). */
+  suppressions: Suppressions;
   webhooks: Webhooks;
   /** Where providers send an integration's webhooks, and pointing them at the hub. */
   webhookSetups: WebhookSetups;
@@ -188,6 +194,7 @@ export function createServices(
     (row, entity) => sync.start(row, entity, { trigger: "webhook", actor: "webhook" }),
   );
   const organizations = new Organizations(db, shards, activity, getVault);
+  const messages = new Messages(db, activity, integrations, connections, env.JOBS, messageLeaseMs(settings));
   return {
     db,
     shards,
@@ -198,7 +205,9 @@ export function createServices(
     integrations,
     connections,
     accounts: new Accounts(integrations, connections),
-    messages: new Messages(db, activity, integrations, connections, env.JOBS, messageLeaseMs(settings)),
+    messages,
+    templates: messages.templates,
+    suppressions: messages.suppressions,
     webhooks,
     webhookSetups: new WebhookSetups(db, activity, integrations, connections, settings),
     events,

@@ -11,7 +11,7 @@ import { batchAcross } from "../db/batch.ts";
 import type { Db } from "../db/client.ts";
 import { type IntegrationRow, integrations, type MessageRow, messages } from "../db/schema.ts";
 import { ApiError, ErrorCode, notFound } from "../errors.ts";
-import type { RetryPolicy } from "../jobs/backoff.ts";
+import { MAX_QUEUE_DELAY_SECONDS, type RetryPolicy } from "../jobs/backoff.ts";
 import { JobEngine, retryTime } from "../jobs/engine.ts";
 import type { Claimed, JobKind, Outcome, RunResult } from "../jobs/kind.ts";
 import { prefixedId } from "../lib/ids.ts";
@@ -24,6 +24,8 @@ import type { Channel } from "../providers/types.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
+import { Suppressions } from "./messages/suppressions.ts";
+import { render, Templates, type VariableValue } from "./messages/templates.ts";
 import { timelineOf, timelineStatement } from "./messages/timeline.ts";
 
 /** Attempts before a retryable failure becomes `failed` and goes to the dead letter queue. */
@@ -46,7 +48,31 @@ export interface MessageInput {
   text?: string;
   html?: string;
   template?: { name: string; language: string; params: string[] };
+  /** A stored template (/api/templates) to render, with its variables. */
+  templateId?: string;
+  templateVersion?: number;
+  variables?: Record<string, VariableValue>;
+  /** Send at this time (ISO 8601, up to 30 days ahead) instead of now. */
+  sendAt?: string;
 }
+
+/** How far ahead a message may be scheduled. */
+export const MAX_SCHEDULE_DAYS = 30;
+
+/** A `send_at` in ms, or undefined for now (a time already past, or within a second, is now). */
+function scheduledTime(sendAt: string | undefined): number | undefined {
+  if (!sendAt) return undefined;
+  const at = Date.parse(sendAt);
+  const now = Date.now();
+  if (!Number.isFinite(at)) throw invalid("send_at", "must be an ISO 8601 time");
+  if (at > now + MAX_SCHEDULE_DAYS * 86_400_000)
+    throw invalid("send_at", `must be at most ${MAX_SCHEDULE_DAYS} days ahead`);
+  return at > now + 1_000 ? at : undefined;
+}
+
+/** The queue delay that brings a scheduled message's delivery at its time (or as near as the queue allows). */
+const queueDelay = (at: number) =>
+  Math.min(MAX_QUEUE_DELAY_SECONDS, Math.max(0, Math.ceil((at - Date.now()) / 1000)));
 
 /** Sends retry after 5 s, 10 s, 20 s, ... (±20 %), capped at 5 minutes. */
 const SEND_POLICY: RetryPolicy = { maxAttempts: MAX_SEND_ATTEMPTS, baseSeconds: 5, capSeconds: 300 };
@@ -77,6 +103,8 @@ export function messageView(m: MessageRow) {
 }
 
 export { CHANNELS, channelIssues } from "../providers/channels.ts";
+export { suppressionView } from "./messages/suppressions.ts";
+export { templateVersionView, templateView } from "./messages/templates.ts";
 export { timelineView } from "./messages/timeline.ts";
 
 const invalid = (path: string, message: string) =>
@@ -95,6 +123,8 @@ export class Messages {
     private readonly connections: Connections,
     private readonly jobs: Queue,
     private readonly leaseMs = messageLeaseMs(),
+    readonly templates = new Templates(db),
+    readonly suppressions = new Suppressions(db),
   ) {
     this.engine = new JobEngine(db, jobs);
   }
@@ -148,13 +178,21 @@ export class Messages {
       const replay = await this.replay(orgId, idempotencyKey, requestHash as string);
       if (replay) return { message: replay, replayed: true };
     }
-    const { row, channel } = await this.route(orgId, input);
-    const issues = channelIssues(channel, input);
+    const { input: filled, used } = await this.fromTemplate(orgId, input);
+    // The recipient's suppression is read while the integration is chosen.
+    const [{ row, channel }] = await Promise.all([
+      this.route(orgId, filled),
+      filled.channel ? this.suppressions.check(orgId, filled.channel, input.to) : undefined,
+    ]);
+    const issues = channelIssues(channel, filled);
     const first = issues[0];
     if (first) throw new ApiError(ErrorCode.INVALID_FIELD, `${first.path}: ${first.message}`, { issues });
+    if (!filled.channel) await this.suppressions.check(orgId, channel, input.to);
+    const sendAt = scheduledTime(input.sendAt);
     const content: Record<string, unknown> = {};
     for (const k of ["subject", "text", "html", "template"] as const)
-      if (input[k] !== undefined) content[k] = input[k];
+      if (filled[k] !== undefined) content[k] = filled[k];
+    if (used) Object.assign(content, { template_id: used.id, template_version: used.version });
     const id = prefixedId("msg");
     let stored: MessageRow | undefined;
     try {
@@ -170,19 +208,26 @@ export class Messages {
             channel,
             to: input.to,
             content,
-            status: "queued",
+            status: sendAt ? "scheduled" : "queued",
             sandbox: row.config.sandbox_mode === true,
             idempotencyKey: idempotencyKey ?? null,
             requestHash,
+            nextAttemptAt: sendAt ? new Date(sendAt).toISOString() : null,
           })
           .returning(),
         this.activity.logStatement({
           orgId,
           integrationId: row.id,
-          action: "message.queued",
-          message: `Message ${id} (${channel}) queued`,
+          action: sendAt ? "message.scheduled" : "message.queued",
+          message: sendAt
+            ? `Message ${id} (${channel}) scheduled for ${new Date(sendAt).toISOString()}`
+            : `Message ${id} (${channel}) queued`,
         }),
-        timelineStatement(this.db, { id, orgId }, "queued", "queued"),
+        sendAt
+          ? timelineStatement(this.db, { id, orgId }, "scheduled", "scheduled", {
+              detail: new Date(sendAt).toISOString(),
+            })
+          : timelineStatement(this.db, { id, orgId }, "queued", "queued"),
       ])) as [MessageRow[] | undefined];
       stored = rows?.[0];
     } catch (e) {
@@ -193,8 +238,58 @@ export class Messages {
       }
       throw e;
     }
-    await this.jobs.send({ type: "message.send", orgId, messageId: id });
+    // A scheduled send's queue message arrives at its time, or (past the queue's longest
+    // delay) early, to be put off again by the job engine until it is due.
+    const delaySeconds = sendAt ? queueDelay(sendAt) : 0;
+    await this.jobs.send(
+      { type: "message.send", orgId, messageId: id },
+      delaySeconds ? { delaySeconds } : undefined,
+    );
     return { message: stored ?? (await this.get(orgId, id)), replayed: false };
+  }
+
+  /** The input with a stored template's content filled in, and the version it used. */
+  private async fromTemplate(orgId: string, input: MessageInput) {
+    if (!input.templateId) return { input, used: undefined };
+    for (const k of ["subject", "text", "html", "template"] as const)
+      if (input[k] !== undefined) throw invalid(k, "give template_id or the content, not both");
+    const t = await this.templates.version(orgId, input.templateId, input.templateVersion).catch((e) => {
+      throw e instanceof ApiError && e.code === ErrorCode.NOT_FOUND ? invalid("template_id", e.message) : e;
+    });
+    if (input.channel && input.channel !== t.channel)
+      throw invalid("channel", `template "${t.name}" is for ${t.channel}, not ${input.channel}`);
+    return {
+      input: { ...input, channel: t.channel as Channel, ...render(t, input.variables ?? {}) },
+      used: t,
+    };
+  }
+
+  /**
+   * Cancels a message that has not been sent: a scheduled or queued one becomes `cancelled`
+   * (compare-and-set, so a send that claimed it first wins and this is a 409).
+   */
+  async cancel(orgId: string, id: string): Promise<MessageRow> {
+    const now = new Date().toISOString();
+    const waiting = and(
+      eq(messages.orgId, orgId),
+      eq(messages.id, id),
+      inArray(messages.status, ["scheduled", "queued"]),
+      or(isNull(messages.leaseUntil), lt(messages.leaseUntil, Date.now())),
+    );
+    const [row] = await this.db
+      .update(messages)
+      .set({ status: "cancelled", nextAttemptAt: null, updatedAt: now })
+      .where(waiting)
+      .returning();
+    if (row) {
+      await timelineStatement(this.db, row, "cancelled", "cancelled", { at: now });
+      return row;
+    }
+    const current = await this.get(orgId, id);
+    throw new ApiError(
+      ErrorCode.CONFLICT,
+      `Message ${id} is ${current.status}: only a scheduled or queued message can be cancelled`,
+    );
   }
 
   private async replay(orgId: string, key: string, hash: string): Promise<MessageRow | null> {
@@ -264,12 +359,14 @@ export class Messages {
       .where(eq(messages.orgId, orgId))
       .groupBy(messages.status, messages.channel);
     const byStatus: Record<string, number> = {
+      scheduled: 0,
       queued: 0,
       sending: 0,
       sent: 0,
       delivered: 0,
       failed: 0,
       received: 0,
+      cancelled: 0,
     };
     const byChannel: Record<string, number> = {};
     let total = 0;
@@ -296,7 +393,8 @@ export class Messages {
     return {
       type: "message.send",
       table: messages,
-      waiting: ["queued"],
+      // A scheduled message waits like a retry does: for its next_attempt_at.
+      waiting: ["queued", "scheduled"],
       running: "sending",
       leaseMs: this.leaseMs,
       policy: SEND_POLICY,
@@ -341,12 +439,16 @@ export class Messages {
       // Waiting for its first delivery, or for a retry that is due, for longer than the grace.
       stuck: (now) => {
         const before = new Date(now - QUEUED_GRACE_MS).toISOString();
-        return and(
-          eq(messages.status, "queued"),
-          or(
-            and(isNull(messages.nextAttemptAt), lt(messages.updatedAt, before)),
-            lt(messages.nextAttemptAt, before),
+        return or(
+          and(
+            eq(messages.status, "queued"),
+            or(
+              and(isNull(messages.nextAttemptAt), lt(messages.updatedAt, before)),
+              lt(messages.nextAttemptAt, before),
+            ),
           ),
+          // A scheduled one whose time has come without its delivery.
+          and(eq(messages.status, "scheduled"), lt(messages.nextAttemptAt, before)),
         );
       },
     };

@@ -23,7 +23,13 @@ interface Case {
   /** A message sent through the integration that a receipt can move (channel, recipient). */
   send?: { to: string; subject?: string };
   /** The receipt event and the status it moves the message to. */
-  receipt?: { event: string; data?: Record<string, string>; status: "delivered" | "failed" };
+  receipt?: {
+    event: string;
+    data?: Record<string, string>;
+    status: "delivered" | "failed";
+    /** The recipient goes on the suppression list (a hard bounce). */
+    suppresses?: "hard_bounce";
+  };
   /** An inbound message event and the sender it names. */
   inbound?: { event: string; from: string };
 }
@@ -99,7 +105,7 @@ const CASES: Record<string, Case> = {
     secrets: {},
     accepted: json200,
     send: { to: "ada@example.com", subject: "Hello" },
-    receipt: { event: "bounce", status: "failed" },
+    receipt: { event: "bounce", status: "failed", suppresses: "hard_bounce" },
   },
   mailgun: {
     body: {
@@ -123,7 +129,7 @@ const CASES: Record<string, Case> = {
     secrets: { webhook_key: "mandrill-webhook-key" },
     accepted: json200,
     send: { to: "ada@example.com", subject: "Hello" },
-    receipt: { event: "hard_bounce", status: "failed" },
+    receipt: { event: "hard_bounce", status: "failed", suppresses: "hard_bounce" },
   },
   facebook: {
     body: { access_token: "EAAGsandboxPageToken123", app_secret: APP_SECRET, page_id: PAGE_ID },
@@ -250,6 +256,23 @@ describe.each(Object.entries(CASES))("%s webhooks", (provider, c) => {
       expect(moved.status).toBe(receipt.status);
       if (receipt.status === "delivered") expect(moved.delivered_at).toEqual(expect.any(String));
       else expect(moved.last_error).toEqual(expect.any(String));
+      const listed = await call("GET", "/api/suppressions", { key: org.adminKey });
+      if (!receipt.suppresses) {
+        expect(listed.json.suppressions).toEqual([]);
+        return;
+      }
+      // A hard bounce: the recipient is suppressed, and the next send to it is refused unsent.
+      expect(listed.json.suppressions).toEqual([
+        expect.objectContaining({ channel: "email", address: send.to, reason: receipt.suppresses }),
+      ]);
+      const again = await call("POST", "/api/messages", {
+        key: org.adminKey,
+        body: { integration_id: i.id, to: send.to.toUpperCase(), text: "Again", subject: "Again" },
+      });
+      expect(again.status, again.text).toBe(422);
+      expect(again.json.code).toBe("RECIPIENT_SUPPRESSED");
+      const all = await call("GET", `/api/messages?integration_id=${i.id}`, { key: org.adminKey });
+      expect(all.json.messages).toHaveLength(1);
     });
   }
 
@@ -274,6 +297,26 @@ describe.each(Object.entries(CASES))("%s webhooks", (provider, c) => {
         text: "Hi there",
       });
       expect(String(list.json.messages[0].from)).toContain(inbound.from.replace("+", ""));
+      // A plain message suppresses nobody.
+      expect((await call("GET", "/api/suppressions", { key: org.adminKey })).json.suppressions).toEqual([]);
+    });
+
+    it("an inbound STOP puts the sender on the channel's suppression list", async () => {
+      const org = await newOrg();
+      const i = await newIntegration(org, { provider, name: `${provider} opt-out`, ...c.body });
+      await fire(provider, i, c, { event: inbound.event, data: { from: inbound.from, text: " Stop " } });
+      await waitForEvents(org, i.id, 1);
+      const [inboundMessage] = (
+        await call("GET", `/api/messages?direction=inbound&integration_id=${i.id}`, { key: org.adminKey })
+      ).json.messages;
+      const listed = await call("GET", "/api/suppressions", { key: org.adminKey });
+      expect(listed.json.suppressions).toEqual([
+        expect.objectContaining({
+          channel: inboundMessage.channel,
+          address: String(inboundMessage.from).replace(/^whatsapp:/, ""),
+          reason: "unsubscribe",
+        }),
+      ]);
     });
   }
 });

@@ -800,6 +800,7 @@ describe("sandbox senders", () => {
         status: "failed",
         detail: "bounce",
         error: "550 5.1.1 The email account that you tried to reach does not exist.",
+        suppress: "hard_bounce",
       },
     ]);
     expect((await effectsOf(sg, "processed", data))[0]).toMatchObject({ status: "sent" });
@@ -831,6 +832,7 @@ describe("sandbox senders", () => {
         status: "failed",
         detail: "failed",
         error: "5.1.1 The email account that you tried to reach does not exist.",
+        suppress: "hard_bounce",
       },
     ]);
   });
@@ -860,6 +862,7 @@ describe("sandbox senders", () => {
         status: "failed",
         detail: "hard_bounce",
         error: "bad_mailbox",
+        suppress: "hard_bounce",
       },
     ]);
     expect((await effectsOf(md, "deferral", data))[0]).toMatchObject({ status: "sent" });

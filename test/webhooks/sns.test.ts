@@ -47,13 +47,13 @@ async function events(org: TestOrg, id: string) {
   return r.json.events as Record<string, unknown>[];
 }
 
-async function sentEmail(org: TestOrg, integrationId: string) {
+async function sentEmail(org: TestOrg, integrationId: string, to = "a@example.com") {
   const r = await call("POST", "/api/messages", {
     key: org.adminKey,
     body: {
       integration_id: integrationId,
       channel: "email",
-      to: "a@example.com",
+      to,
       subject: "Hi",
       text: "Hello",
     },
@@ -68,7 +68,7 @@ describe("SNS notifications", () => {
   it("an SES bounce fails the sent message with the diagnostic; a delivery delivers another", async () => {
     const org = await newOrg();
     const i = await ses(org);
-    const bounced = await sentEmail(org, i.id);
+    const bounced = await sentEmail(org, i.id, "bounced@example.com");
     const fired = await fire("aws_ses", {
       url: i.webhook_url,
       config: i.config,
@@ -78,6 +78,13 @@ describe("SNS notifications", () => {
     expect(fired.json.response).toEqual({ status: 200, body: { received: true } });
     const failed = await waitForMessage(org, bounced.id, ["failed"]);
     expect(failed.last_error).toBe("Amazon SES: Permanent bounce (General): smtp; 550 5.1.1 user unknown");
+    // A permanent bounce suppresses the address: the next send to it is refused.
+    const suppressed = await call("GET", "/api/suppressions?channel=email&address=Bounced@example.com", {
+      key: org.adminKey,
+    });
+    expect(suppressed.json.suppressions).toEqual([
+      expect.objectContaining({ address: "bounced@example.com", reason: "hard_bounce" }),
+    ]);
 
     const delivered = await sentEmail(org, i.id);
     await fire("aws_ses", {

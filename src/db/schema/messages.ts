@@ -22,7 +22,7 @@ export const messages = sqliteTable(
       .notNull()
       .default("outbound"),
     status: text("status", {
-      enum: ["queued", "sending", "sent", "delivered", "failed", "received"],
+      enum: ["scheduled", "queued", "sending", "sent", "delivered", "failed", "received", "cancelled"],
     }).notNull(),
     /** Sandbox mode of the integration: recorded, not sent. */
     sandbox: integer("sandbox", { mode: "boolean" }).notNull().default(false),
@@ -79,3 +79,81 @@ export const messageEvents = sqliteTable(
 );
 
 export type MessageEventRow = typeof messageEvents.$inferSelect;
+
+/**
+ * Message templates: a named subject/text/html with `{{variables}}` for one channel. Every
+ * change is a new version (message_template_versions keeps each); a send records the version
+ * it used.
+ */
+export const messageTemplates = sqliteTable(
+  "message_templates",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    name: text("name").notNull(),
+    channel: text("channel").notNull(),
+    /** The current version (1 when created). */
+    version: integer("version").notNull().default(1),
+    subject: text("subject"),
+    text: text("text"),
+    html: text("html"),
+    createdAt: text("created_at").notNull().default(now),
+    updatedAt: text("updated_at").notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex("message_templates_org_name_uq").on(t.orgId, t.name),
+    index("message_templates_org_idx").on(t.orgId, t.id),
+  ],
+);
+
+export type MessageTemplateRow = typeof messageTemplates.$inferSelect;
+
+/** Every version of every template, as it was when that version was current. */
+export const messageTemplateVersions = sqliteTable(
+  "message_template_versions",
+  {
+    templateId: text("template_id")
+      .notNull()
+      .references(() => messageTemplates.id, { onDelete: "cascade" }),
+    version: integer("version").notNull(),
+    orgId: text("org_id").notNull(),
+    subject: text("subject"),
+    text: text("text"),
+    html: text("html"),
+    createdAt: text("created_at").notNull().default(now),
+  },
+  (t) => [uniqueIndex("message_template_versions_uq").on(t.templateId, t.version)],
+);
+
+export type MessageTemplateVersionRow = typeof messageTemplateVersions.$inferSelect;
+
+/**
+ * Recipients no message may be sent to on a channel: added by hand, or by the hub on a hard
+ * bounce, a complaint or an inbound STOP. `address` is stored as the channel compares it (an
+ * email lower-cased, a number without a `whatsapp:` prefix).
+ */
+export const suppressions = sqliteTable(
+  "suppressions",
+  {
+    id: text("id").primaryKey(),
+    orgId: text("org_id")
+      .notNull()
+      .references(() => organizations.id, { onDelete: "cascade" }),
+    channel: text("channel").notNull(),
+    address: text("address").notNull(),
+    /** `manual`, `hard_bounce`, `complaint` or `unsubscribe`. */
+    reason: text("reason").notNull(),
+    /** What added it: the API, or the message or webhook event that did. */
+    source: text("source"),
+    note: text("note"),
+    createdAt: text("created_at").notNull().default(now),
+  },
+  (t) => [
+    uniqueIndex("suppressions_org_channel_address_uq").on(t.orgId, t.channel, t.address),
+    index("suppressions_org_idx").on(t.orgId, t.id),
+  ],
+);
+
+export type SuppressionRow = typeof suppressions.$inferSelect;

@@ -4,7 +4,7 @@
  * the send's `mail.messageId`, which is the SendEmail MessageId the message was stored with.
  * A permanent bounce, a rejection or a rendering failure fails the message; a delivery (or a
  * complaint, open or click, which follow one) delivers it; a transient bounce or a delay leaves
- * it sent.
+ * it sent. A permanent bounce and a complaint also suppress the recipient.
  */
 import { field } from "../runtime.ts";
 import { type DeliveryStatus, statusEffect, type WebhookEffect } from "../webhooks.ts";
@@ -20,7 +20,9 @@ function bounceReason(bounce: unknown): string {
   return diagnostic ? `${kind}: ${diagnostic}` : kind;
 }
 
-function outcome(event: unknown): { status: DeliveryStatus; detail: string; error?: string } | null {
+function outcome(
+  event: unknown,
+): { status: DeliveryStatus; detail: string; error?: string; suppress?: "hard_bounce" | "complaint" } | null {
   const kind = str(field(event, "eventType")) ?? str(field(event, "notificationType"));
   switch (kind) {
     case "Send":
@@ -30,11 +32,16 @@ function outcome(event: unknown): { status: DeliveryStatus; detail: string; erro
     case "Bounce": {
       const bounce = field(event, "bounce");
       return field(bounce, "bounceType") === "Permanent"
-        ? { status: "failed", detail: "bounce", error: `Amazon SES: ${bounceReason(bounce)}` }
+        ? {
+            status: "failed",
+            detail: "bounce",
+            error: `Amazon SES: ${bounceReason(bounce)}`,
+            suppress: "hard_bounce",
+          }
         : { status: "sent", detail: "soft_bounce" };
     }
     case "Complaint":
-      return { status: "delivered", detail: "complaint" };
+      return { status: "delivered", detail: "complaint", suppress: "complaint" };
     case "Open":
       return { status: "delivered", detail: "open" };
     case "Click":

@@ -34,6 +34,13 @@ const STATUS: Record<string, DeliveryStatus> = {
   hard_bounce: "failed",
   soft_bounce: "failed",
   reject: "failed",
+  spam: "delivered",
+};
+
+/** Events after which Mandrill (and the hub) never send to the recipient again. */
+const SUPPRESS: Record<string, "hard_bounce" | "complaint"> = {
+  hard_bounce: "hard_bounce",
+  spam: "complaint",
 };
 
 /** base64 HMAC-SHA1 over the URL and the form fields sorted by name, as Mandrill signs. */
@@ -97,7 +104,16 @@ export const webhook: ProviderWebhook = {
         text(field(msg, "bounce_description")) ??
         text(field(msg, "diag")) ??
         text(field(msg, "reject", "reason"));
-      out.push(statusEffect({ messageId, providerMessageId, status, detail: name, error: error ?? name }));
+      out.push(
+        statusEffect({
+          messageId,
+          providerMessageId,
+          status,
+          detail: name,
+          error: error ?? name,
+          suppress: SUPPRESS[name],
+        }),
+      );
     }
     return out;
   },

@@ -36,6 +36,14 @@ const STATUS: Record<string, DeliveryStatus> = {
   // Legacy webhooks' names for permanent failures.
   bounced: "failed",
   dropped: "failed",
+  complained: "delivered",
+};
+
+/** Events after which Mailgun (and the hub) never send to the recipient again. */
+const SUPPRESS: Record<string, "hard_bounce" | "complaint"> = {
+  failed: "hard_bounce",
+  bounced: "hard_bounce",
+  complained: "complaint",
 };
 
 const text = (v: unknown): string | undefined => {
@@ -105,6 +113,8 @@ export const webhook: ProviderWebhook = {
       text(field(event, "delivery-status", "message")) ??
       text(field(event, "reason")) ??
       text(field(event, "error"));
-    return [statusEffect({ messageId, providerMessageId, status, detail: name, error })];
+    return [
+      statusEffect({ messageId, providerMessageId, status, detail: name, error, suppress: SUPPRESS[name] }),
+    ];
   },
 };

@@ -34,6 +34,13 @@ const STATUS: Record<string, DeliveryStatus> = {
   click: "delivered",
   bounce: "failed",
   dropped: "failed",
+  spamreport: "delivered",
+};
+
+/** Events after which SendGrid (and the hub) never send to the recipient again. */
+const SUPPRESS: Record<string, "hard_bounce" | "complaint"> = {
+  bounce: "hard_bounce",
+  spamreport: "complaint",
 };
 
 /**
@@ -135,7 +142,9 @@ export const webhook: ProviderWebhook = {
       const messageId = text(field(event, MESSAGE_ID_METADATA));
       const providerMessageId = text(field(event, "sg_message_id"))?.split(".")[0];
       const error = text(field(event, "reason")) ?? text(field(event, "response"));
-      out.push(statusEffect({ messageId, providerMessageId, status, detail: name, error }));
+      out.push(
+        statusEffect({ messageId, providerMessageId, status, detail: name, error, suppress: SUPPRESS[name] }),
+      );
     }
     return out;
   },

@@ -8,7 +8,7 @@ import { type MessageEventRow, type MessageRow, messageEvents } from "../../db/s
 import { prefixedId } from "../../lib/ids.ts";
 import { redactTokens } from "../../lib/redact.ts";
 
-export type TimelineStep = "queued" | "retry" | "sent" | "receipt" | "failed";
+export type TimelineStep = "scheduled" | "queued" | "retry" | "sent" | "receipt" | "failed" | "cancelled";
 
 /** The statement that adds one step to a message's timeline. */
 export function timelineStatement(

@@ -16,9 +16,11 @@ import type { Shards } from "../../db/shards.ts";
 import { prefixedId } from "../../lib/ids.ts";
 import type { Logger } from "../../lib/log.ts";
 import { redactTokens } from "../../lib/redact.ts";
+import type { Channel } from "../../providers/channels.ts";
 import { getProvider } from "../../providers/registry.ts";
 import type { DeliveryStatus, WebhookEffect } from "../../providers/webhooks.ts";
 import type { Connections } from "../connections.ts";
+import { isOptOut, Suppressions } from "../messages/suppressions.ts";
 import { timelineStatement } from "../messages/timeline.ts";
 import type { Emit, WebhooksDeps } from "./shared.ts";
 
@@ -33,11 +35,13 @@ export class WebhookEffects {
   private readonly db: Db;
   private readonly shards: Shards;
   private readonly connections: Connections;
+  private readonly suppressions: Suppressions;
 
   constructor(deps: WebhooksDeps) {
     this.db = deps.db;
     this.shards = deps.shards;
     this.connections = deps.connections;
+    this.suppressions = new Suppressions(deps.db);
   }
 
   /** A delivery receipt: the message's status moves forward, announced as `message.status`. */
@@ -79,7 +83,7 @@ export class WebhookEffects {
     const received = updated.length
       ? updated
       : await this.db
-          .select({ id: messages.id })
+          .select({ id: messages.id, to: messages.to, channel: messages.channel })
           .from(messages)
           .where(
             and(
@@ -103,6 +107,16 @@ export class WebhookEffects {
           }).onConflictDoNothing(),
         ),
       });
+    // A hard bounce or a complaint: never send to that recipient on that channel again.
+    if (e.suppress)
+      for (const m of received)
+        await this.suppressions.add(event.orgId, {
+          channel: m.channel as Channel,
+          address: m.to,
+          reason: e.suppress,
+          source: `webhook_event:${event.id}`,
+          note: `${event.provider} reported ${e.detail} for message ${m.id}`,
+        });
     for (const m of updated) {
       emit(
         "message.status",
@@ -150,6 +164,15 @@ export class WebhookEffects {
       .onConflictDoNothing()
       .returning({ id: messages.id });
     if (!inserted.length) return 0;
+    // STOP, UNSUBSCRIBE and the like: the sender asked for no more messages on this channel.
+    if (isOptOut(e.text))
+      await this.suppressions.add(event.orgId, {
+        channel: e.channel as Channel,
+        address: e.from,
+        reason: "unsubscribe",
+        source: `webhook_event:${event.id}`,
+        note: `replied ${JSON.stringify(e.text?.trim())}`,
+      });
     emit(
       "message.received",
       {
