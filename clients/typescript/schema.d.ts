@@ -792,6 +792,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/messages/analytics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery analytics of a period, by day, integration or channel
+         * @description Outbound messages created in [`from`, `to`) (default: the last 7 days; at most 92), grouped by `group_by` (`day`, the default; `integration`; `channel`), with totals. `from` and `to` are ISO 8601 dates or times.
+         */
+        get: operations["getMessagesAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/messages/{id}": {
         parameters: {
             query?: never;
@@ -2017,6 +2037,47 @@ export interface components {
              * @description Send at this time (up to 30 days ahead): the answer is `scheduled`
              */
             send_at?: string;
+        };
+        MessageAnalytics: {
+            from: string;
+            to: string;
+            /** @enum {string} */
+            group_by: "day" | "integration" | "channel";
+            groups: {
+                total: number;
+                /** @description Accepted by the provider (sent, or further) */
+                sent: number;
+                delivered: number;
+                failed: number;
+                /** @description With a bounce receipt (where the provider reports one) */
+                bounced: number;
+                /** @description With an open or read receipt (where the provider reports one) */
+                opened: number;
+                /** @description With a click receipt (where the provider reports one) */
+                clicked: number;
+                /** @description delivered / sent; null when none was sent or the provider reports no receipts (totals: over the groups that do) */
+                delivery_rate: number | null;
+                /** @description The median time from sent to delivered */
+                median_delivery_seconds: number | null;
+                key: string;
+            }[];
+            totals: {
+                total: number;
+                /** @description Accepted by the provider (sent, or further) */
+                sent: number;
+                delivered: number;
+                failed: number;
+                /** @description With a bounce receipt (where the provider reports one) */
+                bounced: number;
+                /** @description With an open or read receipt (where the provider reports one) */
+                opened: number;
+                /** @description With a click receipt (where the provider reports one) */
+                clicked: number;
+                /** @description delivered / sent; null when none was sent or the provider reports no receipts (totals: over the groups that do) */
+                delivery_rate: number | null;
+                /** @description The median time from sent to delivered */
+                median_delivery_seconds: number | null;
+            };
         };
         MessageTimelineStep: {
             /**
@@ -7187,6 +7248,93 @@ export interface operations {
             };
             /** @description The recipient is on the channel's suppression list (RECIPIENT_SUPPRESSED) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getMessagesAnalytics: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+                group_by?: "day" | "integration" | "channel";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The period's counts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MessageAnalytics"];
+                };
+            };
+            /** @description Malformed JSON, or an invalid field (named in `error` and `issues`) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or invalid API key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key's role may not do this, or the request names another organization */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description No such object in the key's organization */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Conflicts with an existing object */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body larger than 1 MiB */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Body is not application/json */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -202,15 +202,77 @@ function syncRuns(runs) {
   );
 }
 
+/**
+ * Delivery over the last 7 days by channel (GET /api/messages/analytics): the delivery rate as
+ * a meter, with what was sent, delivered, failed and opened, and the median time to delivery.
+ * @param {{ groups: any[] }} a
+ */
+function delivery(a) {
+  return h(
+    "section",
+    // Focusable: on a phone the table scrolls sideways, and a keyboard must be able to scroll it.
+    { class: "card delivery", id: "delivery", "aria-labelledby": "delivery-title", tabindex: "0" },
+    h("h3", { id: "delivery-title" }, "Delivery by channel, 7 days"),
+    a.groups.length
+      ? h(
+          "table",
+          { class: "small" },
+          h(
+            "tr",
+            {},
+            ["Channel", "Delivery rate", "Sent", "Delivered", "Failed", "Opened", "Median time"].map((t) =>
+              h("th", { scope: "col" }, t),
+            ),
+          ),
+          a.groups.map((g) =>
+            h(
+              "tr",
+              { dataset: { channel: g.key } },
+              h("td", {}, g.key),
+              h(
+                "td",
+                {},
+                g.delivery_rate === null
+                  ? "—"
+                  : [
+                      h("meter", {
+                        min: "0",
+                        max: "1",
+                        value: String(g.delivery_rate),
+                        "aria-label": `${g.key} delivery rate`,
+                      }),
+                      ` ${Math.round(g.delivery_rate * 100)}%`,
+                    ],
+              ),
+              h("td", {}, String(g.sent)),
+              h("td", {}, String(g.delivered)),
+              h("td", {}, String(g.failed)),
+              h("td", {}, String(g.opened)),
+              h(
+                "td",
+                {},
+                g.median_delivery_seconds === null ? "—" : `${g.median_delivery_seconds.toFixed(1)} s`,
+              ),
+            ),
+          ),
+        )
+      : h("p", { class: "muted small" }, "No messages sent in the last 7 days."),
+  );
+}
+
 /** Renders the dashboard into #dashboard (the integrations are loaded already). */
 export async function renderDashboard() {
   const box = $("#dashboard");
   try {
-    const d = await api("GET", "/api/dashboard?days=7");
+    const [d, a] = await Promise.all([
+      api("GET", "/api/dashboard?days=7"),
+      api("GET", "/api/messages/analytics?group_by=channel"),
+    ]);
     box.replaceChildren(
       health(),
       barChart("chart-messages", "Messages", d.messages, MESSAGE_SERIES),
       barChart("chart-webhooks", "Webhooks", d.webhooks, WEBHOOK_SERIES),
+      delivery(a),
       syncRuns(d.sync_runs),
     );
   } catch (error) {

@@ -181,6 +181,65 @@ messagesApi.openapi(
   },
 );
 
+const Counts = z.object({
+  total: z.number(),
+  sent: z.number().openapi({ description: "Accepted by the provider (sent, or further)" }),
+  delivered: z.number(),
+  failed: z.number(),
+  bounced: z.number().openapi({ description: "With a bounce receipt (where the provider reports one)" }),
+  opened: z
+    .number()
+    .openapi({ description: "With an open or read receipt (where the provider reports one)" }),
+  clicked: z.number().openapi({ description: "With a click receipt (where the provider reports one)" }),
+  delivery_rate: z.number().nullable().openapi({
+    description:
+      "delivered / sent; null when none was sent or the provider reports no receipts (totals: over the groups that do)",
+  }),
+  median_delivery_seconds: z
+    .number()
+    .nullable()
+    .openapi({ description: "The median time from sent to delivered" }),
+});
+
+messagesApi.openapi(
+  createRoute({
+    method: "get",
+    path: "/analytics",
+    tags,
+    security,
+    summary: "Delivery analytics of a period, by day, integration or channel",
+    description:
+      "Outbound messages created in [`from`, `to`) (default: the last 7 days; at most 92), grouped by `group_by` (`day`, the default; `integration`; `channel`), with totals. `from` and `to` are ISO 8601 dates or times.",
+    request: {
+      query: z.object({
+        from: z.union([z.iso.date(), z.iso.datetime({ offset: true })]).optional(),
+        to: z.union([z.iso.date(), z.iso.datetime({ offset: true })]).optional(),
+        group_by: z.enum(["day", "integration", "channel"]).default("day"),
+      }),
+    },
+    responses: {
+      200: jsonResponse(
+        z
+          .object({
+            from: z.string(),
+            to: z.string(),
+            group_by: z.enum(["day", "integration", "channel"]),
+            groups: z.array(Counts.extend({ key: z.string() })),
+            totals: Counts,
+          })
+          .openapi("MessageAnalytics"),
+        "The period's counts",
+      ),
+      ...errorResponses,
+    },
+  }),
+  async (c) => {
+    const q = c.req.valid("query");
+    const r = await c.get("services").messages.analyticsFor(orgAuth(c).orgId, q);
+    return c.json({ ...r, group_by: q.group_by }, 200);
+  },
+);
+
 messagesApi.openapi(
   createRoute({
     method: "get",

@@ -24,6 +24,7 @@ import type { Channel } from "../providers/types.ts";
 import type { Activity } from "./activity.ts";
 import type { Connections } from "./connections.ts";
 import { type Integrations, providerOf } from "./integrations.ts";
+import { type GroupBy, MessageAnalytics } from "./messages/analytics.ts";
 import { Suppressions } from "./messages/suppressions.ts";
 import { render, Templates, type VariableValue } from "./messages/templates.ts";
 import { timelineOf, timelineStatement } from "./messages/timeline.ts";
@@ -125,6 +126,7 @@ export class Messages {
     private readonly leaseMs = messageLeaseMs(),
     readonly templates = new Templates(db),
     readonly suppressions = new Suppressions(db),
+    readonly analytics = new MessageAnalytics(db),
   ) {
     this.engine = new JobEngine(db, jobs);
   }
@@ -314,6 +316,16 @@ export class Messages {
       .limit(1);
     if (!rows[0]) throw notFound("Message");
     return rows[0];
+  }
+
+  /** Delivery analytics of [from, to) (ISO dates or times; default the last 7 days, at most 92). */
+  async analyticsFor(orgId: string, q: { from?: string; to?: string; group_by: GroupBy }) {
+    const to = q.to ? Date.parse(q.to) : Date.now();
+    const from = q.from ? Date.parse(q.from) : to - 7 * 86_400_000;
+    if (!(from < to)) throw invalid("from", "must be before to");
+    if (to - from > 92 * 86_400_000) throw invalid("from", "the period is at most 92 days");
+    const r = await this.analytics.report(orgId, { from, to, groupBy: q.group_by });
+    return { from: new Date(from).toISOString(), to: new Date(to).toISOString(), ...r };
   }
 
   /** Message `id` and the steps it went through, oldest first. */

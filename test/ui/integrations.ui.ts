@@ -734,6 +734,10 @@ async function main() {
       await run.waitFor();
       assert.match((await run.textContent()) ?? "", /success/);
       assert.match((await run.textContent()) ?? "", /3000/);
+      // Delivery by channel: the telegram messages just sent, with a real delivery rate.
+      const telegram = page.locator('#delivery tr[data-channel="telegram"]');
+      await telegram.waitFor();
+      assert.match((await telegram.textContent()) ?? "", /telegram/);
       await shot(page, "00-dashboard-desktop");
     },
   );
